@@ -1,0 +1,37 @@
+from django.contrib import admin
+
+from .models import Dossier, DossierEvent, Handover
+
+
+class EventInline(admin.TabularInline):
+    model = DossierEvent
+    extra = 0
+    can_delete = False
+    fields = ["at", "action", "actor", "agency", "from_status", "to_status", "comment"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class HandoverInline(admin.TabularInline):
+    model = Handover
+    extra = 0
+    can_delete = False
+    fields = ["handed_at", "from_agency", "to_agency", "given_by", "received_by", "result"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Dossier)
+class DossierAdmin(admin.ModelAdmin):
+    list_display = ["code", "procedure", "status", "receiving_agency", "submitted_at", "appointment_date"]
+    list_filter = ["status", "procedure"]
+    search_fields = ["code"]
+    readonly_fields = [f.name for f in Dossier._meta.fields]
+    inlines = [HandoverInline, EventInline]
+
+    def has_add_permission(self, request):
+        return False

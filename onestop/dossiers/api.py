@@ -1,0 +1,168 @@
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from . import selectors, services
+from .models import Dossier, Status
+
+
+class AgencyRefSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+def _person(user):
+    if user is None:
+        return None
+    return user.get_full_name() or user.get_username()
+
+
+class DossierCreateSerializer(serializers.Serializer):
+    procedure = serializers.CharField(help_text="Procedure code, e.g. 1.001193")
+    agency = serializers.CharField(help_text="Code of the agency whose one-stop desk receives the dossier")
+    form_data = serializers.JSONField(help_text="The applicant's form, checked against the procedure's JSON Schema")
+
+
+class SupplementSerializer(serializers.Serializer):
+    form_data = serializers.JSONField(required=False, help_text="Fields to change; the whole form is re-checked")
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class WithdrawSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class DossierListSerializer(serializers.ModelSerializer):
+    procedure = serializers.CharField(source="procedure.code")
+    procedure_name = serializers.CharField(source="procedure.name")
+    status_display = serializers.CharField(source="get_status_display")
+    receiving_agency = AgencyRefSerializer()
+
+    class Meta:
+        model = Dossier
+        fields = ["code", "procedure", "procedure_name", "status", "status_display", "receiving_agency",
+                  "submitted_at", "appointment_date"]
+
+
+class StepSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    kind = serializers.CharField()
+    agency = AgencyRefSerializer(allow_null=True)
+    state = serializers.CharField()
+    due_date = serializers.DateField(allow_null=True)
+
+
+class HandoverSerializer(serializers.Serializer):
+    from_agency = AgencyRefSerializer(allow_null=True)
+    to_agency = AgencyRefSerializer()
+    handed_at = serializers.DateTimeField()
+    given_by = serializers.SerializerMethodField()
+    received_by = serializers.SerializerMethodField()
+    received_at = serializers.DateTimeField(allow_null=True)
+    result = serializers.CharField()
+
+    def get_given_by(self, obj) -> str | None:
+        return _person(obj.given_by)
+
+    def get_received_by(self, obj) -> str | None:
+        return _person(obj.received_by)
+
+
+class EventSerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    action = serializers.CharField()
+    actor = serializers.SerializerMethodField()
+    agency = AgencyRefSerializer(allow_null=True)
+    from_status = serializers.CharField()
+    to_status = serializers.CharField()
+    work_item = serializers.IntegerField(source="work_item_id", allow_null=True)
+    step = serializers.SerializerMethodField()
+    comment = serializers.CharField()
+
+    def get_actor(self, obj) -> str | None:
+        return _person(obj.actor)
+
+    def get_step(self, obj) -> str | None:
+        return obj.work_item.name if obj.work_item_id else None
+
+
+class DossierDetailSerializer(DossierListSerializer):
+    current_agencies = serializers.SerializerMethodField()
+    open_steps = serializers.SerializerMethodField()
+    route = serializers.SerializerMethodField()
+    timeline = serializers.SerializerMethodField()
+
+    class Meta(DossierListSerializer.Meta):
+        fields = DossierListSerializer.Meta.fields + [
+            "form_data", "missing_documents", "received_at", "result_at", "closed_at",
+            "current_agencies", "open_steps", "route", "timeline",
+        ]
+
+    def get_current_agencies(self, obj) -> list[dict]:
+        return AgencyRefSerializer(selectors.current_agencies(obj), many=True).data
+
+    def get_open_steps(self, obj) -> list[dict]:
+        return StepSerializer(selectors.open_steps(obj), many=True).data
+
+    def get_route(self, obj) -> list[dict]:
+        return HandoverSerializer(selectors.route(obj), many=True).data
+
+    def get_timeline(self, obj) -> list[dict]:
+        return EventSerializer(selectors.timeline(obj), many=True).data
+
+
+class DossierFilter(filters.FilterSet):
+    status = filters.ChoiceFilter(choices=Status.choices)
+    procedure = filters.CharFilter(field_name="procedure__code")
+
+    class Meta:
+        model = Dossier
+        fields = ["status", "procedure"]
+
+
+class DossierViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Dossiers: a citizen's own, or those of an official's agencies."""
+
+    lookup_field = "code"
+    lookup_value_regex = r"[^/]+"
+    filterset_class = DossierFilter
+
+    def get_queryset(self):
+        return selectors.dossiers_for(self.request.user).order_by("-submitted_at", "-id")
+
+    def get_serializer_class(self):
+        return DossierDetailSerializer if self.action != "list" else DossierListSerializer
+
+    def get_object(self):
+        return selectors.dossier_for(self.request.user, self.kwargs["code"])
+
+    @extend_schema(request=DossierCreateSerializer, responses={201: DossierDetailSerializer})
+    def create(self, request):
+        payload = DossierCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        dossier = services.submit(
+            request.user,
+            procedure_code=payload.validated_data["procedure"],
+            agency_code=payload.validated_data["agency"],
+            form_data=payload.validated_data["form_data"],
+        )
+        return Response(DossierDetailSerializer(dossier).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=SupplementSerializer, responses={200: DossierDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def supplement(self, request, code=None):
+        payload = SupplementSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        dossier = services.supplement(request.user, code, **payload.validated_data)
+        return Response(DossierDetailSerializer(dossier).data)
+
+    @extend_schema(request=WithdrawSerializer, responses={200: DossierDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, code=None):
+        payload = WithdrawSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        dossier = services.withdraw(request.user, code, **payload.validated_data)
+        return Response(DossierDetailSerializer(dossier).data)

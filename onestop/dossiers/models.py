@@ -1,0 +1,136 @@
+"""Dossiers (hồ sơ), their codes, their route between agencies and their audit trail."""
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Status(models.TextChoices):
+    SUBMITTED = "submitted", _("Submitted, waiting for reception")
+    SUPPLEMENT_REQUESTED = "supplement_requested", _("Supplementation requested")
+    PROCESSING = "processing", _("In processing")
+    RESULT_READY = "result_ready", _("Result ready")
+    RETURNED = "returned", _("Result returned")
+    REFUSED = "refused", _("Refused")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+# The lifecycle of Decree 61/2018 (and Decree 118/2025): which status may follow which.
+TRANSITIONS = {
+    "": {Status.SUBMITTED},
+    Status.SUBMITTED: {Status.PROCESSING, Status.SUPPLEMENT_REQUESTED, Status.REFUSED, Status.WITHDRAWN},
+    Status.SUPPLEMENT_REQUESTED: {Status.SUBMITTED, Status.PROCESSING, Status.WITHDRAWN},
+    Status.PROCESSING: {
+        Status.PROCESSING, Status.SUPPLEMENT_REQUESTED, Status.RESULT_READY, Status.REFUSED, Status.WITHDRAWN,
+    },
+    Status.RESULT_READY: {Status.RETURNED},
+    Status.RETURNED: set(),
+    Status.REFUSED: set(),
+    Status.WITHDRAWN: set(),
+}
+FINAL_STATUSES = {Status.RETURNED, Status.REFUSED, Status.WITHDRAWN}
+
+
+class Dossier(models.Model):
+    # "<agency identifier>-YYMMDD-NNNN": issued once, never changed.
+    code = models.CharField(_("dossier code"), max_length=60, unique=True, editable=False)
+    procedure = models.ForeignKey("procedures.Procedure", on_delete=models.PROTECT, related_name="dossiers")
+    version = models.ForeignKey("procedures.ProcedureVersion", on_delete=models.PROTECT, related_name="dossiers")
+    applicant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="dossiers")
+    receiving_agency = models.ForeignKey(
+        "organisation.Agency", on_delete=models.PROTECT, related_name="received_dossiers"
+    )
+    form_data = models.JSONField(_("form data"), default=dict)
+    status = models.CharField(_("status"), max_length=30, choices=Status.choices, default=Status.SUBMITTED)
+    missing_documents = models.JSONField(_("documents to supplement"), default=list, blank=True)
+    submitted_at = models.DateTimeField(_("submitted at"))
+    received_at = models.DateTimeField(_("received at"), null=True, blank=True)
+    appointment_date = models.DateField(_("appointment date"), null=True, blank=True)
+    result_at = models.DateTimeField(_("result at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    process = models.OneToOneField(
+        "engine.ProcessInstance", on_delete=models.PROTECT, null=True, blank=True, related_name="dossier"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("dossier")
+        verbose_name_plural = _("dossiers")
+        ordering = ["-submitted_at"]
+        indexes = [models.Index(fields=["status", "submitted_at"])]
+
+    def __str__(self):
+        return self.code
+
+
+class DailySequence(models.Model):
+    """The last number an agency issued on a day; its row lock serialises concurrent submissions."""
+
+    agency = models.ForeignKey("organisation.Agency", on_delete=models.CASCADE)
+    day = models.DateField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["agency", "day"], name="uniq_daily_sequence")]
+
+
+class Handover(models.Model):
+    """One leg of the dossier's route (form 06's rows): who gave it to which agency, and the result."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="handovers")
+    from_agency = models.ForeignKey(
+        "organisation.Agency", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    to_agency = models.ForeignKey("organisation.Agency", on_delete=models.PROTECT, related_name="+")
+    handed_at = models.DateTimeField(auto_now_add=True)
+    given_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    received_at = models.DateTimeField(null=True, blank=True)
+    result = models.CharField(_("result"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["handed_at", "id"]
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("Dossier events are append-only.")
+
+    def delete(self):
+        raise TypeError("Dossier events are append-only.")
+
+
+class DossierEvent(models.Model):
+    """The audit trail: one row per change, never updated or deleted."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="events")
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)
+    agency = models.ForeignKey("organisation.Agency", on_delete=models.PROTECT, null=True, blank=True)
+    action = models.CharField(max_length=40)
+    from_status = models.CharField(max_length=30, blank=True)
+    to_status = models.CharField(max_length=30, blank=True)
+    work_item = models.ForeignKey(
+        "worklist.WorkItem", on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+    )
+    comment = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.dossier_id} {self.action} {self.from_status}->{self.to_status}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise TypeError("Dossier events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Dossier events are append-only.")

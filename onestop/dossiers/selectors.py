@@ -1,0 +1,47 @@
+"""Reads of dossiers shared by the API and the pages: who may see which, and what they see."""
+from django.db.models import Exists, OuterRef, Q
+
+from onestop.core.exceptions import NotFound
+from onestop.organisation.models import Membership
+from onestop.worklist.models import WorkItem
+
+from .models import Dossier
+
+
+def dossiers_for(user):
+    """A citizen sees their own dossiers; an official those received by or routed to their agencies."""
+    qs = Dossier.objects.select_related("procedure", "receiving_agency")
+    if user.is_superuser:
+        return qs
+    agencies = Membership.objects.filter(user=user).values("agency_id")
+    routed = WorkItem.objects.filter(dossier=OuterRef("pk"), agency_id__in=agencies)
+    return qs.filter(Q(applicant=user) | Q(receiving_agency_id__in=agencies) | Exists(routed))
+
+
+def dossier_for(user, code):
+    dossier = dossiers_for(user).filter(code=code).first()
+    if dossier is None:
+        raise NotFound("No such dossier.")
+    return dossier
+
+
+def open_steps(dossier):
+    return dossier.work_items.filter(state__in=WorkItem.ACTIVE_STATES).select_related("agency", "claimed_by")
+
+
+def current_agencies(dossier):
+    """The agencies whose queues hold the dossier now."""
+    seen, agencies = set(), []
+    for item in open_steps(dossier):
+        if item.agency_id and item.agency_id not in seen:
+            seen.add(item.agency_id)
+            agencies.append(item.agency)
+    return agencies
+
+
+def timeline(dossier):
+    return dossier.events.select_related("actor", "agency", "work_item").order_by("at", "id")
+
+
+def route(dossier):
+    return dossier.handovers.select_related("from_agency", "to_agency", "given_by", "received_by")

@@ -1,0 +1,273 @@
+"""The dossier lifecycle (Decree 61/2018, Decree 118/2025): submit, receive, process, return.
+
+Every function that changes a dossier takes its row lock first (``_lock``), applies the change,
+and records it in the audit trail, in one transaction: a dossier is never half-written.
+"""
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from onestop.core.exceptions import Conflict, InvalidInput, NotAllowed, NotFound
+from onestop.deadlines.working_days import add_working_days
+from onestop.engine import runtime
+from onestop.organisation.models import Agency, OfficialRole, same_tier
+from onestop.worklist import services as worklist
+from onestop.worklist.forms import clean_submission
+from onestop.worklist.models import WorkItem
+from procedures.models import Procedure
+from procedures.selectors import published_version
+
+from . import audit
+from .codes import issue_code
+from .forms import form_errors
+from .models import TRANSITIONS, Dossier, Handover, Status
+
+RECEPTION_FORM = [
+    {
+        "id": "decision", "type": "enum", "label": "Kết quả kiểm tra hồ sơ / Completeness check",
+        "options": [
+            {"id": "accept", "name": "Tiếp nhận / Accept"},
+            {"id": "supplement", "name": "Yêu cầu bổ sung / Request supplementation"},
+            {"id": "refuse", "name": "Từ chối tiếp nhận / Refuse"},
+        ],
+    },
+    {"id": "missing_documents", "type": "list", "label": "Giấy tờ cần bổ sung / Documents to add",
+     "options": []},
+]
+RETURN_FORM = [
+    {"id": "decision", "type": "enum", "label": "Trả kết quả / Hand over the result",
+     "options": [{"id": "returned", "name": "Đã trả kết quả / Result handed over"}]},
+    {"id": "collected_by", "type": "string", "label": "Người nhận kết quả / Collected by", "options": []},
+]
+RECEPTION_NAME = "Tiếp nhận hồ sơ / Receive the dossier"
+RETURN_NAME = "Trả kết quả / Return the result"
+WITHDRAWABLE = {Status.SUBMITTED, Status.SUPPLEMENT_REQUESTED, Status.PROCESSING}
+
+
+def _lock(dossier_id):
+    return Dossier.objects.select_for_update().select_related("procedure", "receiving_agency").get(pk=dossier_id)
+
+
+def _move(dossier, status):
+    if status not in TRANSITIONS[dossier.status]:
+        raise Conflict(
+            _("A dossier that is “%(current)s” cannot become “%(new)s”.")
+            % {"current": dossier.get_status_display(), "new": Status(status).label}
+        )
+    dossier.status = status
+
+
+def _open_reception(dossier, today):
+    return worklist.open_item(
+        dossier, kind=WorkItem.Kind.RECEPTION, agency=dossier.receiving_agency, role=OfficialRole.RECEIVER,
+        name=RECEPTION_NAME, due_date=add_working_days(today, 1), form=RECEPTION_FORM,
+    )
+
+
+# --- submission --------------------------------------------------------------------------------------
+
+def submit(user, *, procedure_code, agency_code, form_data):
+    """A citizen submits a dossier online: it gets its code and waits at the desk of ``agency_code``."""
+    if not hasattr(user, "citizen"):
+        raise NotAllowed(_("Only citizens with a profile can submit dossiers."))
+    procedure = Procedure.objects.filter(code=procedure_code, is_active=True).first()
+    if procedure is None:
+        raise InvalidInput(_("Unknown procedure."), errors={"procedure": [_("No procedure has this code.")]})
+    version = published_version(procedure)
+    if version is None:
+        raise InvalidInput(_("This procedure is not open for submissions."),
+                           errors={"procedure": [_("The procedure has no published version.")]})
+    agency = Agency.objects.filter(code=agency_code, is_active=True).first()
+    if agency is None:
+        raise InvalidInput(_("Unknown agency."), errors={"agency": [_("No agency has this code.")]})
+    if not same_tier(agency.level, procedure.receiving_level):
+        raise InvalidInput(
+            _("This procedure is not received by this agency."),
+            errors={"agency": [_("Submit it to an agency of level “%(level)s”.")
+                               % {"level": procedure.get_receiving_level_display()}]},
+        )
+    errors = form_errors(procedure.form_schema, form_data)
+    if errors:
+        raise InvalidInput(_("The form has errors."), errors={"form_data": errors})
+
+    with transaction.atomic():
+        now = timezone.now()
+        today = timezone.localdate(now)
+        dossier = Dossier.objects.create(
+            code=issue_code(agency, today), procedure=procedure, version=version, applicant=user,
+            receiving_agency=agency, form_data=form_data, status=Status.SUBMITTED, submitted_at=now,
+        )
+        Handover.objects.create(dossier=dossier, to_agency=agency, given_by=user, result=_("Submitted online"))
+        item = _open_reception(dossier, today)
+        audit.record(dossier, "submitted", actor=user, agency=agency, work_item=item)
+    return dossier
+
+
+# --- work items --------------------------------------------------------------------------------------
+
+def _note_received(dossier, item, user):
+    """Fill in who received the dossier at this agency, on the open leg of its route."""
+    if item.agency_id is None:
+        return
+    leg = dossier.handovers.filter(to_agency_id=item.agency_id, received_by__isnull=True).last()
+    if leg is not None:
+        leg.received_by = user
+        leg.received_at = timezone.now()
+        leg.save(update_fields=["received_by", "received_at"])
+
+
+def _locked_item(item):
+    dossier = _lock(item.dossier_id)
+    return dossier, WorkItem.objects.select_related("claimed_by", "agency").select_for_update().get(pk=item.pk)
+
+
+@transaction.atomic
+def claim_work_item(item, user):
+    dossier, item = _locked_item(item)
+    if worklist.claim(item, user):
+        _note_received(dossier, item, user)
+        audit.record(dossier, "claimed", actor=user, agency=item.agency, from_status=dossier.status,
+                     work_item=item)
+    return item
+
+
+@transaction.atomic
+def unclaim_work_item(item, user):
+    dossier, item = _locked_item(item)
+    worklist.unclaim(item, user)
+    audit.record(dossier, "unclaimed", actor=user, agency=item.agency, from_status=dossier.status, work_item=item)
+    return item
+
+
+@transaction.atomic
+def complete_work_item(item, user, *, decision, data=None, comment=""):
+    """An official completes a step: the desk's reception or return, or a step of the process."""
+    dossier, item = _locked_item(item)
+    worklist.check_can_act(item, user)
+    clean = clean_submission(item.form, decision, data or {}, comment)
+    from_status = dossier.status
+    if item.kind == WorkItem.Kind.RECEPTION:
+        _receive(dossier, item, user, decision, clean, comment)
+    elif item.kind == WorkItem.Kind.RETURN:
+        _move(dossier, Status.RETURNED)
+        dossier.closed_at = timezone.now()
+        dossier.save()
+    elif item.kind == WorkItem.Kind.TASK:
+        snapshot = runtime.complete_task(dossier.process, item.task_id, clean)
+        _after_advance(dossier, snapshot, user, from_agency=item.agency, result=decision)
+    else:
+        raise Conflict(_("This step is done by the applicant."))
+    _note_received(dossier, item, user)
+    worklist.close(item, user, decision=decision, comment=comment)
+    audit.record(dossier, f"{item.kind}_completed", actor=user, agency=item.agency, from_status=from_status,
+                 work_item=item, comment=comment, data={"step": item.name, "decision": decision, **clean})
+    return dossier
+
+
+def _receive(dossier, item, user, decision, clean, comment):
+    now = timezone.now()
+    if decision == "accept":
+        _move(dossier, Status.PROCESSING)
+        dossier.received_at = now
+        dossier.missing_documents = []
+        dossier.appointment_date = add_working_days(timezone.localdate(now), dossier.procedure.processing_days)
+        instance, snapshot = runtime.start(
+            dossier.version, data={"form": dossier.form_data, "dossier_code": dossier.code}
+        )
+        dossier.process = instance
+        dossier.save()
+        _after_advance(dossier, snapshot, user, from_agency=item.agency, result=decision)
+    elif decision == "supplement":
+        missing = clean.get("missing_documents") or []
+        if not missing:
+            raise InvalidInput(_("List the documents to add."),
+                               errors={"missing_documents": [_("List every document to add, at once.")]})
+        _move(dossier, Status.SUPPLEMENT_REQUESTED)
+        dossier.missing_documents = missing
+        dossier.save()
+    else:  # refuse: clean_submission made sure a reason is given
+        _move(dossier, Status.REFUSED)
+        dossier.closed_at = now
+        dossier.save()
+
+
+def _after_advance(dossier, snapshot, user, *, from_agency, result):
+    """Turn the process's new waits into work items, record the hand-overs, update the status."""
+    new_items = worklist.sync_with_process(dossier, snapshot, due_date=dossier.appointment_date)
+    if snapshot.completed:
+        if snapshot.outcome == "refused":
+            _move(dossier, Status.REFUSED)
+            dossier.closed_at = timezone.now()
+        else:
+            _move(dossier, Status.RESULT_READY)
+            dossier.result_at = timezone.now()
+            new_items.append(worklist.open_item(
+                dossier, kind=WorkItem.Kind.RETURN, agency=dossier.receiving_agency, role=OfficialRole.RECEIVER,
+                name=RETURN_NAME, due_date=dossier.appointment_date, form=RETURN_FORM,
+            ))
+    elif dossier.work_items.filter(kind=WorkItem.Kind.APPLICANT, state__in=WorkItem.ACTIVE_STATES).exists():
+        _move(dossier, Status.SUPPLEMENT_REQUESTED)
+    else:
+        _move(dossier, Status.PROCESSING)
+    dossier.save()
+    handed = set()
+    for item in new_items:
+        if item.agency_id and item.agency_id != getattr(from_agency, "pk", None) and item.agency_id not in handed:
+            handed.add(item.agency_id)
+            Handover.objects.create(dossier=dossier, from_agency=from_agency, to_agency=item.agency,
+                                    given_by=user, result=result or "")
+
+
+# --- the applicant -----------------------------------------------------------------------------------
+
+def _applicants_dossier(user, code):
+    dossier = Dossier.objects.filter(code=code, applicant=user).values_list("pk", flat=True).first()
+    if dossier is None:
+        raise NotFound(_("No such dossier."))
+    return _lock(dossier)
+
+
+@transaction.atomic
+def supplement(user, code, *, form_data=None, comment=""):
+    """The applicant answers a supplementation request on the same dossier code."""
+    dossier = _applicants_dossier(user, code)
+    if dossier.status != Status.SUPPLEMENT_REQUESTED:
+        raise Conflict(_("Nothing is asked of you on this dossier now."))
+    from_status = dossier.status
+    if form_data is not None:
+        merged = {**dossier.form_data, **form_data} if isinstance(form_data, dict) else form_data
+        errors = form_errors(dossier.procedure.form_schema, merged)
+        if errors:
+            raise InvalidInput(_("The form has errors."), errors={"form_data": errors})
+        dossier.form_data = merged
+    item = dossier.work_items.filter(kind=WorkItem.Kind.APPLICANT, state__in=WorkItem.ACTIVE_STATES).first()
+    if item is not None:  # asked by a processing step of the BPMN
+        fields = {f["id"] for f in item.form}
+        data = {"form": dossier.form_data}
+        if "supplement_note" in fields:
+            data["supplement_note"] = comment or ""
+        snapshot = runtime.complete_task(dossier.process, item.task_id, data)
+        worklist.close(item, user, comment=comment)
+        _after_advance(dossier, snapshot, user, from_agency=None, result=_("Supplemented"))
+    else:  # asked by the desk at reception
+        _move(dossier, Status.SUBMITTED)
+        dossier.missing_documents = []
+        dossier.save()
+        item = _open_reception(dossier, timezone.localdate())
+    audit.record(dossier, "supplemented", actor=user, from_status=from_status, work_item=item, comment=comment)
+    return dossier
+
+
+@transaction.atomic
+def withdraw(user, code, *, reason=""):
+    dossier = _applicants_dossier(user, code)
+    if dossier.status not in WITHDRAWABLE:
+        raise Conflict(_("A dossier that is “%(status)s” can no longer be withdrawn.")
+                       % {"status": dossier.get_status_display()})
+    from_status = dossier.status
+    _move(dossier, Status.WITHDRAWN)
+    dossier.closed_at = timezone.now()
+    dossier.save()
+    worklist.cancel_open_items(dossier)
+    audit.record(dossier, "withdrawn", actor=user, from_status=from_status, comment=reason)
+    return dossier

@@ -1,0 +1,18 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ProcessInstance(models.Model):
+    """One running BPMN process: its serialized SpiffWorkflow state, on the version it started with."""
+
+    version = models.ForeignKey("procedures.ProcedureVersion", on_delete=models.PROTECT, related_name="instances")
+    state = models.TextField(_("serialized workflow"))
+    serializer_version = models.CharField(max_length=20)
+    is_completed = models.BooleanField(default=False)
+    outcome = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("process instance")
+        verbose_name_plural = _("process instances")

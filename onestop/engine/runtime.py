@@ -1,0 +1,187 @@
+"""Run procedure versions with SpiffWorkflow: start, complete human tasks, persist.
+
+Callers hold the dossier's row lock (``select_for_update``) around every call that changes an
+instance, so two completions on one dossier are applied one after the other.
+Everything returned is plain data, so no other module needs SpiffWorkflow's types.
+"""
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from uuid import UUID
+
+from django.utils.translation import gettext as _
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.config import DEFAULT_CONFIG
+from SpiffWorkflow.bpmn.specs.defaults import EndEvent
+from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.util.task import TaskState
+
+from onestop.core.exceptions import Conflict
+
+from . import parsing
+from .models import ProcessInstance
+
+SPEC_CACHE_SIZE = 256
+_CONFIGS = {"camunda": CAMUNDA_CONFIG, "spiff": SPIFF_CONFIG, "bpmn": DEFAULT_CONFIG}
+_serializers = {d: BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(c)) for d, c in _CONFIGS.items()}
+_specs = OrderedDict()
+_specs_lock = threading.Lock()
+
+
+class EngineError(Conflict):
+    """The process could not advance (a task not ready, a failing expression, a stalled loop)."""
+
+
+@dataclass(frozen=True)
+class HumanTask:
+    id: str
+    spec_id: str
+    name: str
+    lane: str | None
+    groups: tuple
+    form: tuple  # ({"id", "type", "label", "options": [{"id", "name"}]}, ...)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    ready: tuple  # HumanTask, in process order
+    completed: bool
+    outcome: str  # "outcome" property of the end event reached, "" while running
+
+
+def parsed_version(version) -> parsing.ParsedProcess:
+    """The parsed spec of a procedure version, parsed once per process and kept by checksum."""
+    with _specs_lock:
+        parsed = _specs.get(version.checksum)
+        if parsed is not None:
+            _specs.move_to_end(version.checksum)
+            return parsed
+    parsed = parsing.parse_bpmn(version.bpmn_xml.encode("utf-8"))
+    with _specs_lock:
+        _specs[version.checksum] = parsed
+        while len(_specs) > SPEC_CACHE_SIZE:
+            _specs.popitem(last=False)
+    return parsed
+
+
+def start(version, data=None) -> tuple[ProcessInstance, Snapshot]:
+    """Create and save a process instance of ``version`` and run it to its first wait."""
+    parsed = parsed_version(version)
+    workflow = BpmnWorkflow(parsed.spec, parsed.subprocess_specs)
+    first = workflow.get_next_task(state=TaskState.READY)
+    if first is not None and data:
+        first.data.update(data)
+    _advance(workflow)
+    instance = ProcessInstance(version=version)
+    _store(instance, workflow, parsed.dialect)
+    return instance, _snapshot(workflow)
+
+
+def complete_task(instance: ProcessInstance, task_id: str, data: dict) -> Snapshot:
+    """Complete the READY human task ``task_id`` with ``data`` and advance to the next wait."""
+    dialect = parsed_version(instance.version).dialect
+    workflow = _load(instance)
+    task = _ready_human_task(workflow, task_id)
+    # A decision belongs to the step that made it. Through a parallel join the branch finishing last
+    # overwrites the other's data, so a decision left from an earlier round of a loop would win.
+    for key in [k for k in task.data if k == "decision" or k.endswith("_decision")]:
+        del task.data[key]
+    task.data.update(data)
+    try:
+        task.run()
+    except SpiffWorkflowException as exc:
+        raise EngineError(_("The step could not be completed: %(msg)s") % {"msg": exc}) from None
+    _advance(workflow)
+    _store(instance, workflow, dialect)
+    return _snapshot(workflow)
+
+
+def snapshot(instance: ProcessInstance) -> Snapshot:
+    return _snapshot(_load(instance))
+
+
+def task_data(instance: ProcessInstance, task_id: str) -> dict:
+    """The data a READY human task sees (for showing forms with current values)."""
+    return dict(_ready_human_task(_load(instance), task_id).data)
+
+
+# --- internals ---------------------------------------------------------------------------------------
+
+def _ready_human_task(workflow, task_id):
+    try:
+        task = workflow.get_task_from_id(UUID(str(task_id)))
+    except (ValueError, KeyError):
+        task = None
+    if task is None or not task.task_spec.manual or task.state != TaskState.READY:
+        raise EngineError(_("This step is no longer waiting to be done."))
+    return task
+
+
+def _advance(workflow):
+    try:
+        workflow.do_engine_steps()
+    except SpiffWorkflowException as exc:
+        raise EngineError(_("The process failed at “%(task)s”: %(msg)s") % {
+            "task": getattr(getattr(exc, "task_spec", None), "bpmn_name", None) or "?", "msg": exc}) from None
+    if workflow.is_completed():
+        return
+    waiting = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED)
+    if not any(t.task_spec.manual or t.state != TaskState.READY for t in waiting):
+        # SpiffWorkflow stops silently when a loop grows the task tree past its iterator depth.
+        raise EngineError(_("The process stalled: nothing is waiting and it has not ended."))
+
+
+def _store(instance, workflow, dialect):
+    serializer = _serializers[dialect]
+    instance.state = serializer.serialize_json(workflow)
+    instance.serializer_version = serializer.VERSION
+    instance.is_completed = workflow.is_completed()
+    instance.outcome = _outcome(workflow) if instance.is_completed else ""
+    instance.save()
+
+
+def _load(instance):
+    dialect = parsed_version(instance.version).dialect
+    return _serializers[dialect].deserialize_json(instance.state)
+
+
+def _outcome(workflow):
+    ends = workflow.get_tasks(state=TaskState.COMPLETED, spec_class=EndEvent)
+    if not ends:
+        return ""
+    last = max(ends, key=lambda t: t.last_state_change)
+    return (getattr(last.task_spec, "extensions", None) or {}).get("outcome", "completed")
+
+
+def _form_of(spec):
+    form = getattr(spec, "form", None)
+    fields = []
+    for field in getattr(form, "fields", None) or []:
+        fields.append({
+            "id": field.id,
+            "type": field.type or "string",
+            "label": field.label or field.id,
+            "options": [{"id": o.id, "name": o.name} for o in getattr(field, "options", [])],
+        })
+    return tuple(fields)
+
+
+def _snapshot(workflow):
+    ready = []
+    for task in workflow.get_tasks(state=TaskState.READY, manual=True):
+        spec = task.task_spec
+        extensions = getattr(spec, "extensions", None) or {}
+        groups = tuple(g.strip() for g in (extensions.get("candidateGroups") or "").split(",") if g.strip())
+        ready.append(HumanTask(
+            id=str(task.id),
+            spec_id=spec.bpmn_id or spec.name,
+            name=spec.bpmn_name or spec.bpmn_id or spec.name,
+            lane=spec.lane,
+            groups=groups,
+            form=_form_of(spec),
+        ))
+    completed = workflow.is_completed()
+    return Snapshot(ready=tuple(ready), completed=completed, outcome=_outcome(workflow) if completed else "")

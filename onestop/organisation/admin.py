@@ -1,0 +1,29 @@
+from django.contrib import admin
+
+from .models import Agency, Citizen, Membership, RoutingRole
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Agency)
+class AgencyAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "level", "parent", "national_id", "is_active"]
+    list_filter = ["level", "is_active"]
+    search_fields = ["code", "name", "name_en", "national_id"]
+    autocomplete_fields = ["parent"]
+    inlines = [MembershipInline]
+
+
+@admin.register(RoutingRole)
+class RoutingRoleAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "strategy", "levels", "agency"]
+
+
+@admin.register(Citizen)
+class CitizenAdmin(admin.ModelAdmin):
+    list_display = ["full_name", "id_number", "user"]
+    search_fields = ["full_name", "id_number"]

@@ -1,0 +1,51 @@
+"""Y-interconnection: which concrete agency a BPMN lane means for one dossier.
+
+A lane is named after a routing role, either exactly by its code (``district``) or as a label
+ending with the code in brackets (``Ủy ban nhân dân quận [district]``). The lane ``applicant``
+means the citizen who submitted the dossier.
+"""
+import re
+
+from django.utils.translation import gettext as _
+
+from onestop.core.exceptions import Conflict
+
+from .models import Agency, RoutingRole
+
+APPLICANT = "applicant"
+_BRACKETED = re.compile(r"\[([A-Za-z0-9_-]+)\]\s*$")
+
+
+class RoutingError(Conflict):
+    pass
+
+
+def role_code_of_lane(lane_name):
+    """The routing-role code a lane names, or None for a task outside any lane."""
+    if not lane_name:
+        return None
+    match = _BRACKETED.search(lane_name)
+    return (match.group(1) if match else lane_name).strip().lower()
+
+
+def resolve_agency(role_code, receiving_agency: Agency) -> Agency:
+    """The agency that acts for ``role_code`` on a dossier received by ``receiving_agency``."""
+    if role_code is None:
+        return receiving_agency
+    try:
+        role = RoutingRole.objects.select_related("agency").get(code=role_code)
+    except RoutingRole.DoesNotExist:
+        raise RoutingError(_("No routing role named “%(role)s” is defined.") % {"role": role_code}) from None
+    if role.strategy == RoutingRole.Strategy.RECEIVING:
+        return receiving_agency
+    if role.strategy == RoutingRole.Strategy.FIXED:
+        return role.agency
+    lineage = list(receiving_agency.lineage())
+    for level in role.level_list:
+        for agency in lineage:
+            if agency.level == level:
+                return agency
+    raise RoutingError(
+        _("Agency “%(agency)s” has no ancestor of level %(levels)s for routing role “%(role)s”.")
+        % {"agency": receiving_agency.name, "levels": role.levels, "role": role_code}
+    )

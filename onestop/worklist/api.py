@@ -1,0 +1,88 @@
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from onestop.dossiers import services as dossier_services
+
+from . import selectors
+from .models import WorkItem
+
+
+class WorkItemSerializer(serializers.ModelSerializer):
+    dossier = serializers.CharField(source="dossier.code")
+    procedure = serializers.CharField(source="dossier.procedure.code")
+    procedure_name = serializers.CharField(source="dossier.procedure.name")
+    agency = serializers.CharField(source="agency.code", allow_null=True)
+    agency_name = serializers.CharField(source="agency.name", allow_null=True)
+    claimed_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = WorkItem
+        fields = ["id", "dossier", "procedure", "procedure_name", "kind", "name", "agency", "agency_name", "role",
+                  "task_spec_id", "state", "due_date", "claimed_by", "claimed_at", "form", "created_at",
+                  "completed_at", "decision", "comment"]
+
+    def get_claimed_by(self, obj) -> str | None:
+        user = obj.claimed_by
+        return (user.get_full_name() or user.get_username()) if user else None
+
+
+class CompleteSerializer(serializers.Serializer):
+    decision = serializers.CharField(required=False, allow_blank=True, default="")
+    data = serializers.JSONField(required=False, default=dict)
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class WorkItemFilter(filters.FilterSet):
+    state = filters.MultipleChoiceFilter(choices=WorkItem.State.choices)
+    kind = filters.ChoiceFilter(choices=WorkItem.Kind.choices)
+    procedure = filters.CharFilter(field_name="dossier__procedure__code")
+    agency = filters.CharFilter(field_name="agency__code")
+    due_before = filters.DateFilter(field_name="due_date", lookup_expr="lte")
+    due_after = filters.DateFilter(field_name="due_date", lookup_expr="gte")
+    mine = filters.BooleanFilter(method="filter_mine")
+
+    class Meta:
+        model = WorkItem
+        fields = ["state", "kind", "procedure", "agency"]
+
+    def filter_mine(self, queryset, name, value):
+        user = self.request.user
+        return queryset.filter(claimed_by=user) if value else queryset.exclude(claimed_by=user)
+
+
+class WorkItemViewSet(viewsets.ReadOnlyModelViewSet):
+    """The task queues of the official's agencies and roles. Open and claimed items by default."""
+
+    serializer_class = WorkItemSerializer
+    filterset_class = WorkItemFilter
+
+    def get_queryset(self):
+        qs = selectors.work_items_for(self.request.user)
+        if self.action == "list" and "state" not in self.request.query_params:
+            qs = qs.filter(state__in=WorkItem.ACTIVE_STATES)
+        return qs
+
+    @extend_schema(request=None, responses=WorkItemSerializer)
+    @action(detail=True, methods=["post"])
+    def claim(self, request, pk=None):
+        item = dossier_services.claim_work_item(self.get_object(), request.user)
+        return Response(WorkItemSerializer(item).data)
+
+    @extend_schema(request=None, responses=WorkItemSerializer)
+    @action(detail=True, methods=["post"])
+    def unclaim(self, request, pk=None):
+        item = dossier_services.unclaim_work_item(self.get_object(), request.user)
+        return Response(WorkItemSerializer(item).data)
+
+    @extend_schema(request=CompleteSerializer, responses=WorkItemSerializer)
+    @action(detail=True, methods=["post"])
+    def complete(self, request, pk=None):
+        payload = CompleteSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        item = self.get_object()
+        dossier_services.complete_work_item(item, request.user, **payload.validated_data)
+        item.refresh_from_db()
+        return Response(WorkItemSerializer(item).data)

@@ -1,0 +1,66 @@
+"""Work items: the human steps of dossiers, materialised so that queues never load a workflow."""
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class WorkItem(models.Model):
+    class Kind(models.TextChoices):
+        RECEPTION = "reception", _("Reception at the one-stop desk")
+        TASK = "task", _("Processing step")
+        APPLICANT = "applicant", _("Asked of the applicant")
+        RETURN = "return", _("Return of the result")
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Waiting to be claimed")
+        CLAIMED = "claimed", _("Claimed")
+        COMPLETED = "completed", _("Completed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    ACTIVE_STATES = (State.OPEN, State.CLAIMED)
+
+    dossier = models.ForeignKey("dossiers.Dossier", on_delete=models.CASCADE, related_name="work_items")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    # Null only for steps asked of the applicant.
+    agency = models.ForeignKey(
+        "organisation.Agency", on_delete=models.PROTECT, null=True, blank=True, related_name="work_items"
+    )
+    role = models.CharField(_("official role"), max_length=20, blank=True)
+    task_id = models.CharField(_("BPMN task instance"), max_length=36, blank=True)
+    task_spec_id = models.CharField(_("BPMN element id"), max_length=200, blank=True)
+    name = models.CharField(_("name"), max_length=300)
+    lane = models.CharField(max_length=200, blank=True)
+    form = models.JSONField(default=list, blank=True)
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.OPEN)
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    completed_at = models.DateTimeField(null=True, blank=True)
+    decision = models.CharField(max_length=60, blank=True)
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("work item")
+        verbose_name_plural = _("work items")
+        ordering = ["due_date", "created_at", "id"]
+        indexes = [
+            models.Index(fields=["agency", "role", "state"]),
+            models.Index(fields=["dossier", "state"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["dossier", "task_id"], condition=~Q(task_id=""), name="uniq_task_item")
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.get_state_display()})"
+
+    @property
+    def is_active(self):
+        return self.state in self.ACTIVE_STATES

@@ -1,0 +1,115 @@
+"""Writes on work items: opening them from the process, claiming, releasing, closing.
+
+Every function here runs inside the caller's transaction, under the dossier's row lock.
+"""
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from onestop.core.exceptions import Conflict, NotAllowed
+from onestop.organisation import routing
+from onestop.organisation.models import OfficialRole
+
+from .models import WorkItem
+
+DEFAULT_ROLE = OfficialRole.SPECIALIST
+
+
+def open_item(dossier, *, kind, agency, role, name, due_date=None, form=(), task=None):
+    return WorkItem.objects.create(
+        dossier=dossier,
+        kind=kind,
+        agency=agency,
+        role=role,
+        name=name,
+        due_date=due_date,
+        form=list(form),
+        task_id=task.id if task else "",
+        task_spec_id=task.spec_id if task else "",
+        lane=(task.lane or "") if task else "",
+    )
+
+
+def sync_with_process(dossier, snapshot, *, due_date):
+    """Make the dossier's open process items match the READY human tasks of ``snapshot``.
+
+    New READY tasks become items in the queue of the agency their lane resolves to; items whose
+    task is no longer READY (cancelled by the process) are cancelled. Returns the new items.
+    """
+    active = {
+        item.task_id: item
+        for item in dossier.work_items.filter(
+            kind__in=[WorkItem.Kind.TASK, WorkItem.Kind.APPLICANT], state__in=WorkItem.ACTIVE_STATES
+        )
+    }
+    ready_ids = {task.id for task in snapshot.ready}
+    for task_id, item in active.items():
+        if task_id not in ready_ids:
+            item.state = WorkItem.State.CANCELLED
+            item.save(update_fields=["state"])
+    created = []
+    for task in snapshot.ready:
+        if task.id in active:
+            continue
+        role_code = routing.role_code_of_lane(task.lane)
+        if role_code == routing.APPLICANT:
+            kind, agency, role = WorkItem.Kind.APPLICANT, None, ""
+        else:
+            kind = WorkItem.Kind.TASK
+            agency = routing.resolve_agency(role_code, dossier.receiving_agency)
+            role = task.groups[0] if task.groups else DEFAULT_ROLE
+            if role not in OfficialRole.values:
+                raise routing.RoutingError(
+                    _("Step “%(step)s” names an unknown official role “%(role)s”.") % {"step": task.name, "role": role}
+                )
+        created.append(
+            open_item(dossier, kind=kind, agency=agency, role=role, name=task.name,
+                      due_date=due_date, form=task.form, task=task)
+        )
+    return created
+
+
+def check_can_act(item, user):
+    """Refuse acting on an item someone else holds (403) or that is already closed (409)."""
+    if not item.is_active:
+        raise Conflict(_("This step is already %(state)s.") % {"state": item.get_state_display().lower()})
+    if item.claimed_by_id and item.claimed_by_id != user.pk:
+        raise NotAllowed(_("This step is held by %(name)s.") % {"name": item.claimed_by.get_full_name()
+                                                               or item.claimed_by.get_username()})
+
+
+def claim(item, user):
+    check_can_act(item, user)
+    if item.claimed_by_id == user.pk:
+        return False
+    item.state = WorkItem.State.CLAIMED
+    item.claimed_by = user
+    item.claimed_at = timezone.now()
+    item.save(update_fields=["state", "claimed_by", "claimed_at"])
+    return True
+
+
+def unclaim(item, user):
+    if not item.is_active:
+        raise Conflict(_("This step is already %(state)s.") % {"state": item.get_state_display().lower()})
+    if item.claimed_by_id != user.pk:
+        raise NotAllowed(_("Only the official who holds this step can release it."))
+    item.state = WorkItem.State.OPEN
+    item.claimed_by = None
+    item.claimed_at = None
+    item.save(update_fields=["state", "claimed_by", "claimed_at"])
+
+
+def close(item, user, *, decision="", comment=""):
+    item.state = WorkItem.State.COMPLETED
+    if item.claimed_by_id is None:
+        item.claimed_by = user
+        item.claimed_at = timezone.now()
+    item.completed_by = user
+    item.completed_at = timezone.now()
+    item.decision = decision or ""
+    item.comment = comment or ""
+    item.save()
+
+
+def cancel_open_items(dossier):
+    dossier.work_items.filter(state__in=WorkItem.ACTIVE_STATES).update(state=WorkItem.State.CANCELLED)

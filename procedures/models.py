@@ -1,0 +1,73 @@
+"""The catalogue of administrative procedures (thủ tục hành chính) and their BPMN versions."""
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from onestop.organisation.models import Level
+
+
+class Procedure(models.Model):
+    class OnlineLevel(models.TextChoices):
+        FULL = "full", _("Fully online")
+        PARTIAL = "partial", _("Partly online")
+
+    # The national code of the procedure, e.g. "1.001193" for birth registration.
+    code = models.CharField(_("code"), max_length=30, unique=True)
+    name = models.CharField(_("name"), max_length=300)
+    name_en = models.CharField(_("English name"), max_length=300, blank=True)
+    field = models.CharField(_("field"), max_length=200, blank=True)
+    field_en = models.CharField(_("English field"), max_length=200, blank=True)
+    competent_level = models.CharField(_("competent agency level"), max_length=20, choices=Level.choices)
+    # Where the citizen submits; the dossier then moves on by the BPMN lanes.
+    receiving_level = models.CharField(_("receiving agency level"), max_length=20, choices=Level.choices)
+    processing_days = models.PositiveSmallIntegerField(_("legal processing time (working days)"))
+    fee = models.PositiveIntegerField(_("fee (VND)"), default=0)
+    fee_note = models.CharField(_("fee note"), max_length=300, blank=True)
+    online_level = models.CharField(_("online level"), max_length=10, choices=OnlineLevel.choices)
+    # [{"name": ..., "name_en": ..., "originals": 1, "copies": 0}]
+    documents = models.JSONField(_("required documents"), default=list, blank=True)
+    # JSON Schema (draft 2020-12) of the applicant's form.
+    form_schema = models.JSONField(_("applicant form"), default=dict, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("procedure")
+        verbose_name_plural = _("procedures")
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+
+class ProcedureVersion(models.Model):
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+        RETIRED = "retired", _("Retired")
+
+    procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField(_("version"))
+    bpmn_xml = models.TextField(_("BPMN XML"))
+    checksum = models.CharField(_("SHA-256"), max_length=64, db_index=True)
+    process_id = models.CharField(_("process id"), max_length=200)
+    dialect = models.CharField(_("dialect"), max_length=20)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.DRAFT)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("procedure version")
+        verbose_name_plural = _("procedure versions")
+        ordering = ["procedure", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["procedure", "number"], name="uniq_procedure_version"),
+            models.UniqueConstraint(
+                fields=["procedure"], condition=Q(state="published"), name="one_published_version"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.procedure.code} v{self.number} ({self.state})"
