@@ -32,9 +32,10 @@ def form_errors(schema, data):
     validator = Draft202012Validator(schema or {"type": "object"}, format_checker=FormatChecker())
     for error in validator.iter_errors(data):
         if error.validator == "required" and not error.absolute_path:
+            # jsonschema reports each missing property separately, each with the whole list.
             for name in error.validator_value:
-                if name not in data:
-                    errors.setdefault(name, []).append(_("This field is required."))
+                if name not in data and name not in errors:
+                    errors[name] = [_("This field is required.")]
         elif error.validator == "additionalProperties" and not error.absolute_path:
             allowed = set((schema or {}).get("properties", {}))
             for name in data:

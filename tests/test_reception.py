@@ -1,0 +1,73 @@
+"""The one-stop desk: accept, request supplementation (the list given at once), refuse; withdrawal."""
+from onestop.dossiers.models import Dossier
+from tests.conftest import BIRTH_FORM, submit
+
+
+def test_desk_requests_supplementation_and_citizen_answers_on_same_code(as_user):
+    citizen, desk = as_user("citizen1"), as_user("bennghe.receiver")
+    code = submit(citizen, "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+
+    item = desk.item(code)
+    desk.post(f"/api/v1/work-items/{item['id']}/claim/")
+    response = desk.post(f"/api/v1/work-items/{item['id']}/complete/",
+                         {"decision": "supplement", "comment": "Thiếu giấy tờ"})
+    assert response.status_code == 400  # the list of documents is required
+    assert "missing_documents" in response.json()["errors"]
+    response = desk.post(f"/api/v1/work-items/{item['id']}/complete/", {
+        "decision": "supplement", "comment": "Thiếu giấy tờ",
+        "data": {"missing_documents": ["Giấy chứng sinh (bản chính)", "Giấy chứng nhận kết hôn (bản sao)"]},
+    })
+    assert response.status_code == 200, response.content
+
+    seen = citizen.dossier(code)
+    assert seen["status"] == "supplement_requested"
+    assert seen["missing_documents"] == ["Giấy chứng sinh (bản chính)", "Giấy chứng nhận kết hôn (bản sao)"]
+    assert seen["appointment_date"] is None
+    assert not [i for i in desk.queue() if i["dossier"] == code]
+
+    response = citizen.post(f"/api/v1/dossiers/{code}/supplement/", {"comment": "Đã bổ sung"})
+    assert response.status_code == 200
+    seen = response.json()
+    assert (seen["code"], seen["status"], seen["missing_documents"]) == (code, "submitted", [])
+    assert desk.item(code)["kind"] == "reception"
+    desk.act(code, "accept")
+    assert citizen.dossier(code)["status"] == "processing"
+    assert Dossier.objects.filter(applicant__username="citizen1").count() == 1
+
+
+def test_desk_refusal_needs_a_reason(as_user):
+    citizen, desk = as_user("citizen1"), as_user("bennghe.receiver")
+    code = submit(citizen, "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+    item = desk.item(code)
+    response = desk.post(f"/api/v1/work-items/{item['id']}/complete/", {"decision": "refuse"})
+    assert response.status_code == 400
+    assert citizen.dossier(code)["status"] == "submitted"
+    desk.act(code, "refuse", comment="Không thuộc thẩm quyền")
+    seen = citizen.dossier(code)
+    assert seen["status"] == "refused"
+    assert seen["timeline"][-1]["comment"] == "Không thuộc thẩm quyền"
+
+
+def test_citizen_withdraws_during_processing(as_user):
+    citizen, desk, officer = as_user("citizen1"), as_user("bennghe.receiver"), as_user("bennghe.specialist")
+    code = submit(citizen, "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+    desk.act(code, "accept")
+    assert officer.item(code)
+    response = citizen.post(f"/api/v1/dossiers/{code}/withdraw/", {"reason": "Nộp nhầm"})
+    assert response.status_code == 200
+    assert response.json()["status"] == "withdrawn"
+    assert not [i for i in officer.queue() if i["dossier"] == code]
+    # Withdrawn is final.
+    assert citizen.post(f"/api/v1/dossiers/{code}/withdraw/").status_code == 409
+    assert citizen.post(f"/api/v1/dossiers/{code}/supplement/", {"comment": "x"}).status_code == 409
+
+
+def test_two_tier_province_commune_receives_ward_level_procedure(as_user):
+    """Since 2025 a province may have only communes: the same procedure runs there."""
+    citizen, desk = as_user("citizen2"), as_user("anbinh.receiver")
+    code = submit(citizen, "1.001193", "tn-anbinh", BIRTH_FORM)["code"]
+    assert code.startswith("H55.01-")
+    desk.act(code, "accept")
+    as_user("anbinh.specialist").act(code, "approve")
+    as_user("anbinh.leader").act(code, "sign")
+    assert citizen.dossier(code)["status"] == "result_ready"
