@@ -72,6 +72,9 @@ class DailySequence(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["agency", "day"], name="uniq_daily_sequence")]
 
+    def __str__(self):
+        return f"{self.agency_id} {self.day}: {self.last}"
+
 
 class Handover(models.Model):
     """One leg of the dossier's route (form 06's rows): who gave it to which agency, and the result."""
@@ -93,6 +96,9 @@ class Handover(models.Model):
 
     class Meta:
         ordering = ["handed_at", "id"]
+
+    def __str__(self):
+        return f"{self.from_agency_id} -> {self.to_agency_id}"
 
 
 class AppendOnlyQuerySet(models.QuerySet):

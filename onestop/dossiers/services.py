@@ -45,7 +45,8 @@ WITHDRAWABLE = {Status.SUBMITTED, Status.SUPPLEMENT_REQUESTED, Status.PROCESSING
 
 
 def _lock(dossier_id):
-    return Dossier.objects.select_for_update().select_related("procedure", "receiving_agency").get(pk=dossier_id)
+    locked = Dossier.objects.select_for_update(of=("self",))
+    return locked.select_related("procedure", "receiving_agency").get(pk=dossier_id)
 
 
 def _move(dossier, status):
@@ -118,7 +119,8 @@ def _note_received(dossier, item, user):
 
 def _locked_item(item):
     dossier = _lock(item.dossier_id)
-    return dossier, WorkItem.objects.select_related("claimed_by", "agency").select_for_update().get(pk=item.pk)
+    locked = WorkItem.objects.select_for_update(of=("self",))
+    return dossier, locked.select_related("claimed_by", "agency").get(pk=item.pk)
 
 
 @transaction.atomic

@@ -16,3 +16,6 @@ class ProcessInstance(models.Model):
     class Meta:
         verbose_name = _("process instance")
         verbose_name_plural = _("process instances")
+
+    def __str__(self):
+        return f"{self.version} #{self.pk}"

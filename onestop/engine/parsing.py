@@ -141,7 +141,9 @@ def parse_bpmn(xml_bytes, filename="upload.bpmn"):
             if part
         )
         message = str(exc).split("\n")[0]
-        raise BpmnError(_("The process cannot run: %(msg)s") % {"msg": message}, errors=[f"{where}: {message}"]) from None
+        raise BpmnError(
+            _("The process cannot run: %(msg)s") % {"msg": message}, errors=[f"{where}: {message}"]
+        ) from None
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         # Some foreign files make SpiffWorkflow's parsers raise bare errors; never let them out raw.
         raise BpmnError(

@@ -8,6 +8,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         logins = seed()
-        self.stdout.write(self.style.SUCCESS("Demo data loaded. Logins (password: %s):" % DEMO_PASSWORD))
+        self.stdout.write(self.style.SUCCESS(f"Demo data loaded. Logins (password: {DEMO_PASSWORD}):"))
         for username, what in logins:
             self.stdout.write(f"  {username:<22} {what}")

@@ -1,0 +1,45 @@
+# The two commands of the README: `make run` (demo, no services needed) and `make test`
+# (the whole suite on PostgreSQL with a real broker and Celery worker).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/onestop
+TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: install run test lint bench schema messages clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	mkdir -p var
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	@echo "onestop runs on http://127.0.0.1:8000 (API: /api/v1/, docs: /api/docs/, admin: /admin/)"
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+lint: install
+	$(BIN)/ruff check .
+
+test: install lint
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
+	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(TEST_BROKER_URL)} \
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: install
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(BIN)/python bench/api_throughput.py
+
+schema: install
+	$(BIN)/python manage.py spectacular --file docs/openapi.yaml --validate
+
+messages: install
+	$(BIN)/python manage.py makemessages -l vi --ignore=.venv --ignore=tests --ignore=bench
+	$(BIN)/python manage.py compilemessages -l vi --ignore=.venv
+
+clean:
+	rm -rf $(VENV) var staticfiles
