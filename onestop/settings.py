@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "onestop.engine",
     "onestop.dossiers",
     "onestop.worklist",
+    "onestop.interop",
     "onestop.demo",
 ]
 

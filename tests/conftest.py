@@ -1,14 +1,81 @@
-"""Shared fixtures: the demo data, and API clients acting as the demo's users."""
+"""Shared fixtures: the demo data, API clients acting as the demo's users, and the Celery worker.
+
+Background work: tests marked ``worker`` run against a real Celery worker process on the broker of
+``CELERY_BROKER_URL`` (``make test`` sets Redis), on committed data. Other tests run Celery tasks
+eagerly, at the commit of the request that enqueued them.
+"""
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test import TestCase
 from rest_framework.test import APIClient
 
+from onestop import celery_app
 from onestop.demo.seed import seed
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery(request):
+    """Outside ``worker`` tests, run tasks in-process so each test stays in its transaction."""
+    eager = request.node.get_closest_marker("worker") is None
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = eager
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
+    """A real ``celery worker`` on the test database and the configured broker."""
+    broker = os.environ.get("CELERY_BROKER_URL")
+    if not broker or connection.vendor != "postgresql":
+        pytest.skip("needs CELERY_BROKER_URL and PostgreSQL (run `make test`)")
+    settings_dict = connection.settings_dict
+    database_url = (f"postgres://{settings_dict['USER']}@{settings_dict['HOST'] or '127.0.0.1'}:"
+                    f"{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}")
+    log = tmp_path_factory.mktemp("celery") / "worker.log"
+    celery_app.control.purge()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "onestop", "worker", "--pool=threads", "--concurrency=4",
+         "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat", f"--logfile={log}"],
+        cwd=ROOT, env={**os.environ, "DATABASE_URL": database_url, "CELERY_BROKER_URL": broker},
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"the Celery worker exited: {log.read_text() if log.exists() else ''}")
+        if celery_app.control.ping(timeout=0.5):
+            break
+    else:
+        process.terminate()
+        pytest.fail("the Celery worker did not answer within 60 s")
+    yield process
+    process.terminate()
+    process.wait(timeout=30)
+
+
+def wait_for(predicate, timeout=30.0, interval=0.1):
+    """Poll until ``predicate()`` is true; the background worker commits on its own schedule."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("timed out waiting for the worker")
 
 
 @pytest.fixture
@@ -28,6 +95,10 @@ class Actor:
         return self.client.get(url, params)
 
     def post(self, url, data=None):
+        # Outside transactional tests nothing commits: run the on-commit work (enqueueing) here.
+        if connection.in_atomic_block:
+            with TestCase.captureOnCommitCallbacks(execute=True):
+                return self.client.post(url, data or {}, format="json")
         return self.client.post(url, data or {}, format="json")
 
     def queue(self, **params):

@@ -44,8 +44,13 @@ def test_birth_registration_end_to_end(as_user):
     assert sign["name"].startswith("Ký giấy khai sinh")
     chairman.act(code, "sign")
 
+    # Signing reaches the service task "enter in the birth register", done in the background.
     seen = citizen.dossier(code)
     assert seen["status"] == "result_ready"
+    [exchange] = seen["exchanges"]
+    assert exchange["operator"] == "civil_status.register_birth"
+    assert exchange["state"] == "succeeded"
+    assert exchange["result"]["register_number"] == f"1/{today.year}"
     assert [s["kind"] for s in seen["open_steps"]] == ["return"]
     desk.act(code, "returned", {"collected_by": "Nguyễn Văn An"})
 
@@ -59,6 +64,7 @@ def test_birth_registration_end_to_end(as_user):
         "claimed", "reception_completed",
         "claimed", "task_completed",
         "claimed", "task_completed",
+        "exchange_completed",
         "claimed", "return_completed",
     ]
     assert steps[2][1:3] == ("submitted", "processing")

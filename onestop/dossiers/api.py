@@ -89,16 +89,28 @@ class EventSerializer(serializers.Serializer):
         return obj.work_item.name if obj.work_item_id else None
 
 
+class ExchangeSerializer(serializers.Serializer):
+    step = serializers.CharField(source="task_name")
+    operator = serializers.CharField()
+    state = serializers.CharField()
+    attempts = serializers.IntegerField()
+    result = serializers.JSONField(allow_null=True)
+    error = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
 class DossierDetailSerializer(DossierListSerializer):
     current_agencies = serializers.SerializerMethodField()
     open_steps = serializers.SerializerMethodField()
     route = serializers.SerializerMethodField()
     timeline = serializers.SerializerMethodField()
+    exchanges = serializers.SerializerMethodField()
 
     class Meta(DossierListSerializer.Meta):
         fields = DossierListSerializer.Meta.fields + [
             "form_data", "missing_documents", "received_at", "result_at", "closed_at",
-            "current_agencies", "open_steps", "route", "timeline",
+            "current_agencies", "open_steps", "route", "timeline", "exchanges",
         ]
 
     def get_current_agencies(self, obj) -> list[dict]:
@@ -112,6 +124,9 @@ class DossierDetailSerializer(DossierListSerializer):
 
     def get_timeline(self, obj) -> list[dict]:
         return EventSerializer(selectors.timeline(obj), many=True).data
+
+    def get_exchanges(self, obj) -> list[dict]:
+        return ExchangeSerializer(obj.exchanges.all(), many=True).data
 
 
 class DossierFilter(filters.FilterSet):

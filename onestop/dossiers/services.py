@@ -10,6 +10,9 @@ from django.utils.translation import gettext as _
 from onestop.core.exceptions import Conflict, InvalidInput, NotAllowed, NotFound
 from onestop.deadlines.working_days import add_working_days
 from onestop.engine import runtime
+from onestop.interop import services as interop
+from onestop.interop.models import Exchange
+from onestop.organisation import routing
 from onestop.organisation.models import Agency, OfficialRole, same_tier
 from onestop.worklist import services as worklist
 from onestop.worklist.forms import clean_submission
@@ -20,7 +23,7 @@ from procedures.selectors import published_version
 from . import audit
 from .codes import issue_code
 from .forms import form_errors
-from .models import TRANSITIONS, Dossier, Handover, Status
+from .models import FINAL_STATUSES, TRANSITIONS, Dossier, Handover, Status
 
 RECEPTION_FORM = [
     {
@@ -196,6 +199,7 @@ def _receive(dossier, item, user, decision, clean, comment):
 def _after_advance(dossier, snapshot, user, *, from_agency, result):
     """Turn the process's new waits into work items, record the hand-overs, update the status."""
     new_items = worklist.sync_with_process(dossier, snapshot, due_date=dossier.appointment_date)
+    interop.open_exchanges(dossier, snapshot)
     if snapshot.completed:
         if snapshot.outcome == "refused":
             _move(dossier, Status.REFUSED)
@@ -218,6 +222,38 @@ def _after_advance(dossier, snapshot, user, *, from_agency, result):
             handed.add(item.agency_id)
             Handover.objects.create(dossier=dossier, from_agency=from_agency, to_agency=item.agency,
                                     given_by=user, result=result or "")
+
+
+# --- background exchanges (service tasks) --------------------------------------------------------------
+
+@transaction.atomic
+def resume_after_exchange(exchange_id):
+    """Complete the service task of a finished exchange and advance the process, under the row lock.
+
+    A second delivery of the same exchange finds it no longer pending and changes nothing.
+    """
+    dossier = _lock(Exchange.objects.values_list("dossier_id", flat=True).get(pk=exchange_id))
+    exchange = Exchange.objects.select_for_update().get(pk=exchange_id)
+    if exchange.state != Exchange.State.PENDING:
+        return dossier
+    interop.mark_succeeded(exchange)
+    if dossier.status in FINAL_STATUSES:  # withdrawn meanwhile: keep the answer, go no further
+        return dossier
+    from_status = dossier.status
+    agency = routing.resolve_agency(routing.role_code_of_lane(exchange.lane), dossier.receiving_agency)
+    snapshot = runtime.complete_service_task(dossier.process, exchange.task_id, exchange.result)
+    _after_advance(dossier, snapshot, None, from_agency=agency, result=exchange.task_name)
+    audit.record(dossier, "exchange_completed", agency=agency, from_status=from_status,
+                 data={"step": exchange.task_name, "operator": exchange.operator, **exchange.result})
+    return dossier
+
+
+@transaction.atomic
+def record_exchange_failure(exchange_id):
+    exchange = Exchange.objects.get(pk=exchange_id)
+    dossier = _lock(exchange.dossier_id)
+    audit.record(dossier, "exchange_failed", from_status=dossier.status, comment=exchange.error,
+                 data={"step": exchange.task_name, "operator": exchange.operator})
 
 
 # --- the applicant -----------------------------------------------------------------------------------

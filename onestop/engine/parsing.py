@@ -10,6 +10,7 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnParser, BpmnValidator, full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent
+from SpiffWorkflow.bpmn.specs.defaults import ServiceTask as BpmnServiceTask
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.event_parsers import CamundaEndEventParser
 from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser, UserTaskParser
@@ -38,6 +39,28 @@ class ParsedProcess:
     subprocess_specs: dict
 
 
+class WaitingServiceTask(BpmnServiceTask):
+    """A service task done by a background job (a Celery task calling another system).
+
+    ``operator`` names the connector; ``parameters`` maps names to Python expressions over the
+    task data, evaluated when the process reaches the task. ``_execute`` returns None, which
+    leaves the task STARTED: the process waits there, holding no lock, until the job's result
+    completes it (``runtime.complete_service_task``).
+    """
+
+    def __init__(self, wf_spec, bpmn_id, operator="", parameters=None, **kwargs):
+        super().__init__(wf_spec, bpmn_id, **kwargs)
+        self.operator = operator
+        self.parameters = parameters or {}
+
+    def _execute(self, task):
+        engine = task.workflow.script_engine
+        task.internal_data["service_params"] = {
+            name: engine.evaluate(task, expression) for name, expression in self.parameters.items()
+        }
+        return None
+
+
 # --- Camunda: keep candidateGroups and camunda:properties on user tasks and end events -------------
 
 class _CamundaUserTaskParser(UserTaskParser):
@@ -56,9 +79,28 @@ class _CamundaEndEventParser(CamundaEndEventParser):
     parse_extensions = CamundaTaskParser.parse_extensions
 
 
+class _CamundaServiceTaskParser(CamundaTaskParser):
+    """``camunda:type="external"`` with ``camunda:topic`` = operator; input parameters are expressions."""
+
+    def create_task(self):
+        topic = self.attribute("topic", "camunda")
+        if self.attribute("type", "camunda") != "external" or not topic:
+            raise ValidationException(
+                'A service task needs camunda:type="external" and a camunda:topic naming its operator.',
+                node=self.node, file_name=self.filename,
+            )
+        parameters = {
+            node.get("name"): (node.text or "").strip()
+            for node in self.xpath(".//camunda:inputOutput/camunda:inputParameter")
+        }
+        return self.spec_class(self.spec, self.bpmn_id, operator=topic, parameters=parameters,
+                               **self.bpmn_attributes)
+
+
 class OnestopCamundaParser(CamundaParser):
     OVERRIDE_PARSER_CLASSES = {
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("serviceTask"): (_CamundaServiceTaskParser, WaitingServiceTask),
         full_tag("userTask"): (_CamundaUserTaskParser, CamundaUserTask),
         full_tag("endEvent"): (_CamundaEndEventParser, EndEvent),
     }

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.config import DEFAULT_CONFIG
+from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -25,7 +26,17 @@ from . import parsing
 from .models import ProcessInstance
 
 SPEC_CACHE_SIZE = 256
-_CONFIGS = {"camunda": CAMUNDA_CONFIG, "spiff": SPIFF_CONFIG, "bpmn": DEFAULT_CONFIG}
+
+
+class _WaitingServiceTaskConverter(BpmnTaskSpecConverter):
+    def to_dict(self, spec):
+        dct = self.get_default_attributes(spec)
+        dct.update(operator=spec.operator, parameters=spec.parameters)
+        return dct
+
+
+_CAMUNDA = {**CAMUNDA_CONFIG, parsing.WaitingServiceTask: _WaitingServiceTaskConverter}
+_CONFIGS = {"camunda": _CAMUNDA, "spiff": SPIFF_CONFIG, "bpmn": DEFAULT_CONFIG}
 _serializers = {d: BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(c)) for d, c in _CONFIGS.items()}
 _specs = OrderedDict()
 _specs_lock = threading.Lock()
@@ -46,8 +57,19 @@ class HumanTask:
 
 
 @dataclass(frozen=True)
+class ServiceCall:
+    id: str
+    spec_id: str
+    name: str
+    lane: str | None
+    operator: str
+    params: dict
+
+
+@dataclass(frozen=True)
 class Snapshot:
     ready: tuple  # HumanTask, in process order
+    waiting: tuple  # ServiceCall: service tasks waiting for their background job
     completed: bool
     outcome: str  # "outcome" property of the end event reached, "" while running
 
@@ -99,6 +121,22 @@ def complete_task(instance: ProcessInstance, task_id: str, data: dict) -> Snapsh
     return _snapshot(workflow)
 
 
+def complete_service_task(instance: ProcessInstance, task_id: str, result: dict) -> Snapshot:
+    """Give a waiting service task its result and advance to the next wait."""
+    workflow = _load(instance)
+    task = _find(workflow, task_id)
+    if task is None or not isinstance(task.task_spec, parsing.WaitingServiceTask) or task.state != TaskState.STARTED:
+        raise EngineError(_("This service step is no longer waiting for a result."))
+    task.data.update(result)
+    try:
+        task.complete()
+    except SpiffWorkflowException as exc:
+        raise EngineError(_("The step could not be completed: %(msg)s") % {"msg": exc}) from None
+    _advance(workflow)
+    _store(instance, workflow, parsed_version(instance.version).dialect)
+    return _snapshot(workflow)
+
+
 def snapshot(instance: ProcessInstance) -> Snapshot:
     return _snapshot(_load(instance))
 
@@ -110,11 +148,15 @@ def task_data(instance: ProcessInstance, task_id: str) -> dict:
 
 # --- internals ---------------------------------------------------------------------------------------
 
-def _ready_human_task(workflow, task_id):
+def _find(workflow, task_id):
     try:
-        task = workflow.get_task_from_id(UUID(str(task_id)))
+        return workflow.get_task_from_id(UUID(str(task_id)))
     except (ValueError, KeyError):
-        task = None
+        return None
+
+
+def _ready_human_task(workflow, task_id):
+    task = _find(workflow, task_id)
     if task is None or not task.task_spec.manual or task.state != TaskState.READY:
         raise EngineError(_("This step is no longer waiting to be done."))
     return task
@@ -183,5 +225,17 @@ def _snapshot(workflow):
             groups=groups,
             form=_form_of(spec),
         ))
+    waiting = tuple(
+        ServiceCall(
+            id=str(task.id),
+            spec_id=task.task_spec.bpmn_id,
+            name=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
+            lane=task.task_spec.lane,
+            operator=task.task_spec.operator,
+            params=dict(task.internal_data.get("service_params", {})),
+        )
+        for task in workflow.get_tasks(state=TaskState.STARTED, spec_class=parsing.WaitingServiceTask)
+    )
     completed = workflow.is_completed()
-    return Snapshot(ready=tuple(ready), completed=completed, outcome=_outcome(workflow) if completed else "")
+    return Snapshot(ready=tuple(ready), waiting=waiting, completed=completed,
+                    outcome=_outcome(workflow) if completed else "")

@@ -1,0 +1,702 @@
+"""The first benchmark: how many dossiers and work-item completions per second the API sustains.
+
+Why: the engine keeps each dossier's SpiffWorkflow state as JSON in PostgreSQL and every step is
+one locked transaction (load the workflow, run it, store it, write work items and audit events).
+Before tuning anything we want a reading of what a small machine does end to end, through a real
+HTTP server, and how that compares with what its PostgreSQL does on a standard load (pgbench).
+
+What it does, on the PostgreSQL server of ``DATABASE_URL`` (only the server and credentials are
+taken from it; the databases used are always ``onestop_bench`` and ``onestop_pgbench``):
+
+1. recreates ``onestop_bench``, runs ``migrate`` and ``seed_demo`` against it;
+2. starts gunicorn (``onestop.wsgi``) on a free local port;
+3. phase A: citizen1 submits N birth registrations (procedure 1.001193) from C client threads,
+   spread over three wards;
+4. phase B: the wards' officials drive every dossier through accept -> approve -> sign -> returned
+   (claim + complete per step) from C client threads, one stage after the other; each stage lists
+   the queues once, so finding a step's id costs no request per completion;
+5. checks through the API that every dossier ended "returned" and no queue holds anything;
+6. runs pgbench TPC-B on ``onestop_pgbench`` as the machine's database yardstick;
+7. prints a table and writes ``bench/results/api_throughput.json``.
+
+The HTTP client is the standard library only (one connection per request) and runs on the same
+machine, so client, server and PostgreSQL share the CPUs; the CPU split is reported.
+
+    python bench/api_throughput.py [--dossiers 300] [--concurrency 8] [--workers 3] [--quick] [--keep]
+"""
+import argparse
+import http.client
+import json
+import os
+import platform
+import random
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+import psycopg2
+from psycopg2 import sql
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS_DIR = ROOT / "bench" / "results"
+RESULTS_FILE = RESULTS_DIR / "api_throughput.json"
+SERVER_LOG = RESULTS_DIR / "gunicorn.log"
+
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/onestop_bench"
+BENCH_DB = "onestop_bench"
+PGBENCH_DB = "onestop_pgbench"
+PASSWORD = "onestop-demo"  # onestop.demo.seed.DEMO_PASSWORD
+PROCEDURE = "1.001193"  # birth registration, received and decided by the ward
+
+# ward code -> username prefix of its officials (onestop.demo.seed.OFFICIALS)
+WARDS = {"q1-bennghe": "bennghe", "q1-benthanh": "benthanh", "q3-vothisau": "vothisau"}
+# decision, role of the official who takes it, kind of the work item
+STAGES = [
+    ("accept", "receiver", "reception"),
+    ("approve", "specialist", "task"),
+    ("sign", "leader", "task"),
+    ("returned", "receiver", "return"),
+]
+# The officials' part of a dossier's timeline; events of background work (exchange_completed after
+# signing, for the birth register) may come in between and are not checked here.
+EXPECTED_TIMELINE = [
+    "submitted",
+    "claimed", "reception_completed",
+    "claimed", "task_completed",
+    "claimed", "task_completed",
+    "claimed", "return_completed",
+]
+BIRTH_FORM = {  # tests/conftest.py BIRTH_FORM
+    "child_full_name": "Nguyễn Minh Khôi",
+    "child_birth_date": "2026-11-20",
+    "child_sex": "nam",
+    "child_birth_place": "Bệnh viện Từ Dũ, Quận 1",
+    "father_full_name": "Nguyễn Văn An",
+    "father_id_number": "079090000001",
+    "mother_full_name": "Lê Thị Hoa",
+    "mother_id_number": "079190000003",
+    "applicant_relationship": "cha",
+}
+PGBENCH_SCALE, PGBENCH_CLIENTS, PGBENCH_THREADS = 10, 8, 2
+VERIFY_SAMPLE = 20
+
+
+class BenchFailure(Exception):
+    """The run did not do what it should; the message says what."""
+
+
+# --- options -----------------------------------------------------------------------------------------
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dossiers", type=int, help="dossiers to submit and process (default 300, quick 40)")
+    parser.add_argument("--concurrency", type=int, default=8, help="client threads (default 8)")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes (default 3)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads per gunicorn worker; above 1 uses the gthread worker (default 1: sync)")
+    parser.add_argument("--pgbench-seconds", type=int, help="duration of the pgbench run (default 15, quick 5)")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 40 dossiers, pgbench -T 5")
+    parser.add_argument("--keep", action="store_true", help="keep the bench databases afterwards")
+    args = parser.parse_args(argv)
+    args.dossiers = args.dossiers or (40 if args.quick else 300)
+    args.pgbench_seconds = args.pgbench_seconds or (5 if args.quick else 15)
+    if args.dossiers < 1 or args.concurrency < 1 or args.workers < 1 or args.threads < 1:
+        parser.error("--dossiers, --concurrency, --workers and --threads must be at least 1")
+    return args
+
+
+# --- PostgreSQL ----------------------------------------------------------------------------------------
+
+def database_url(name):
+    """``DATABASE_URL`` (or the default) pointed at database ``name``."""
+    url = urlsplit(os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
+    if url.scheme not in {"postgres", "postgresql", "pgsql"}:
+        raise BenchFailure(f"DATABASE_URL must point at PostgreSQL, not {url.scheme!r}")
+    return urlunsplit((url.scheme, url.netloc, f"/{name}", url.query, ""))
+
+
+def connect(name):
+    """An autocommit connection to database ``name`` (psycopg2 reads postgres:// URLs itself)."""
+    url = database_url(name)
+    conn = psycopg2.connect(url.replace("pgsql://", "postgres://", 1))
+    conn.autocommit = True
+    return conn
+
+
+def _admin(statement, name):
+    conn = connect("postgres")
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql.SQL(statement).format(sql.Identifier(name)))
+    finally:
+        conn.close()
+
+
+def recreate_database(name):
+    drop_database(name)
+    _admin("CREATE DATABASE {}", name)
+
+
+def drop_database(name):
+    _admin("DROP DATABASE IF EXISTS {} WITH (FORCE)", name)
+
+
+# The statistics below are read from the maintenance database "postgres": the views are cluster-wide,
+# and queries made from there do not count as work in the bench database.
+
+def db_counters(conn):
+    """Cumulative transaction and row counters of the bench database (pg_stat_database)."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT xact_commit, xact_rollback, tup_inserted, tup_updated, tup_deleted, tup_fetched, deadlocks"
+            " FROM pg_stat_database WHERE datname = %s", [BENCH_DB]
+        )
+        names = ["commits", "rollbacks", "inserted", "updated", "deleted", "fetched", "deadlocks"]
+        return dict(zip(names, cur.fetchone(), strict=True))
+
+
+def settled_counters(conn):
+    """``db_counters`` once the server's backends, idle now, have flushed their statistics (<= 1 s)."""
+    time.sleep(1.5)
+    return db_counters(conn)
+
+
+class LockSampler:
+    """Samples, every 50 ms, how many backends of the bench database wait on a lock (own connection)."""
+
+    QUERY = ("SELECT count(*) FILTER (WHERE wait_event_type = 'Lock'), count(*) FILTER (WHERE state = 'active')"
+             " FROM pg_stat_activity WHERE datname = %s")
+
+    def __init__(self):
+        self.samples, self._stop = [], threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self):
+        conn = connect("postgres")
+        try:
+            with conn.cursor() as cur:
+                while not self._stop.wait(0.05):
+                    cur.execute(self.QUERY, [BENCH_DB])
+                    self.samples.append(cur.fetchone())
+        finally:
+            conn.close()
+
+    def summary(self):
+        waiting = [w for w, _active in self.samples] or [0]
+        active = [a for _waiting, a in self.samples] or [0]
+        return {
+            "samples": len(self.samples),
+            "mean_waiting_on_lock": round(sum(waiting) / len(waiting), 2),
+            "max_waiting_on_lock": max(waiting),
+            "share_of_samples_with_a_wait": round(sum(1 for w in waiting if w) / len(waiting), 3),
+            "mean_active_backends": round(sum(active) / len(active), 2),
+        }
+
+
+# --- CPU accounting (Linux /proc; empty elsewhere) --------------------------------------------------------
+
+def _proc_stats():
+    """pid -> (ppid, comm, utime + stime in ticks) of every readable process."""
+    stats = {}
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = entry.read_text()
+        except OSError:
+            continue
+        comm = text[text.index("(") + 1:text.rindex(")")]
+        fields = text[text.rindex(")") + 2:].split()
+        stats[int(entry.parent.name)] = (int(fields[1]), comm, int(fields[11]) + int(fields[12]))
+    return stats
+
+
+def cpu_snapshot(server_pid):
+    """CPU seconds used so far by the machine, the bench client, the gunicorn tree and PostgreSQL."""
+    if not Path("/proc/stat").exists():
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = total[3] + total[4]  # idle + iowait
+    procs = _proc_stats()
+    server = sum(t for pid, (ppid, _c, t) in procs.items() if server_pid in (pid, ppid))
+    postgres = sum(t for _ppid, comm, t in procs.values() if comm.startswith("postgres"))
+    return {
+        "wall": time.monotonic(),
+        "busy": (sum(total) - idle) / ticks,
+        "client": time.process_time(),
+        "server": server / ticks,
+        "postgres": postgres / ticks,
+    }
+
+
+def cpu_usage(before, after):
+    """Shares of the machine's CPU capacity over the interval, per consumer."""
+    if not before or not after:
+        return None
+    capacity = (after["wall"] - before["wall"]) * (os.cpu_count() or 1)
+    return {k: round((after[k] - before[k]) / capacity, 3) for k in ("busy", "server", "postgres", "client")}
+
+
+# --- the project: migrate, seed, serve ------------------------------------------------------------------
+
+def project_env():
+    env = dict(os.environ)
+    env.pop("CELERY_BROKER_URL", None)  # no broker: the (few) tasks run eagerly in the web process
+    env.update({
+        "DATABASE_URL": database_url(BENCH_DB),
+        "DEBUG": "0",
+        "DB_CONN_MAX_AGE": "60",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "onestop.settings",
+    })
+    return env
+
+
+def manage(*command):
+    done = subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=project_env(),
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise BenchFailure(f"manage.py {' '.join(command)} failed:\n{done.stdout}{done.stderr}")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """gunicorn serving onestop.wsgi on a free local port; a context manager that always stops it."""
+
+    def __init__(self, workers, threads):
+        self.workers, self.threads, self.port, self.proc = workers, threads, free_port(), None
+        self.worker_class = "gthread" if threads > 1 else "sync"
+
+    def __enter__(self):
+        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+        self.log = SERVER_LOG.open("w")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "onestop.wsgi:application",
+             "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers),
+             "--worker-class", self.worker_class, "--threads", str(self.threads),
+             "--timeout", "120", "--log-level", "warning"],
+            cwd=ROOT, env=project_env(), stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        try:
+            self._wait_until_up()
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()  # SIGTERM: graceful stop of master and workers
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+    def _wait_until_up(self, timeout=60):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise BenchFailure(f"gunicorn exited with {self.proc.returncode}; see {SERVER_LOG}")
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+                conn.request("GET", "/api/v1/")
+                conn.getresponse().read()
+                conn.close()
+                return
+            except OSError:
+                time.sleep(0.2)
+        raise BenchFailure(f"gunicorn did not answer within {timeout} s; see {SERVER_LOG}")
+
+
+# --- HTTP client ------------------------------------------------------------------------------------------
+
+class ApiError(Exception):
+    pass
+
+
+class Latencies:
+    """Request latencies in seconds, by label; shared by the client threads."""
+
+    def __init__(self):
+        self._lock, self.by_label = threading.Lock(), {}
+
+    def add(self, label, seconds):
+        with self._lock:
+            self.by_label.setdefault(label, []).append(seconds)
+
+
+class Api:
+    """JSON over HTTP/1.1 to the local server, one connection per request (gunicorn sync workers
+    close every connection anyway). Every request's latency is recorded under its label."""
+
+    def __init__(self, port, latencies):
+        self.port, self.latencies = port, latencies
+
+    def call(self, method, path, label, *, token=None, body=None, expect=(200,)):
+        headers = {"Accept": "application/json", "Accept-Language": "en"}
+        payload = None
+        if token:
+            headers["Authorization"] = f"Token {token}"
+        if body is not None:
+            payload = json.dumps(body).encode("utf-8")
+            headers["Content-Type"] = "application/json"
+        started = time.perf_counter()
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+        try:
+            conn.request(method, path, body=payload, headers=headers)
+            response = conn.getresponse()
+            raw = response.read()
+        finally:
+            conn.close()
+        self.latencies.add(label, time.perf_counter() - started)
+        if response.status not in expect:
+            raise ApiError(f"{method} {path} -> {response.status}: {raw[:300].decode('utf-8', 'replace')}")
+        return json.loads(raw) if raw else None
+
+    def token(self, username):
+        data = self.call("POST", "/api/v1/auth/token/", "token",
+                         body={"username": username, "password": PASSWORD})
+        return data["token"]
+
+
+def run_all(jobs, concurrency):
+    """Run the callables on ``concurrency`` threads; return (wall seconds, error messages)."""
+    errors = []
+
+    def guarded(job):
+        try:
+            job()
+        except (ApiError, OSError, http.client.HTTPException, ValueError, KeyError) as exc:
+            errors.append(str(exc))
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(guarded, jobs))
+    return time.perf_counter() - started, errors
+
+
+# --- phase A: submissions ---------------------------------------------------------------------------------
+
+def submit_dossiers(api, citizen_token, count, concurrency):
+    """Submit ``count`` dossiers spread round-robin over the wards; return ([(code, ward)], seconds, errors)."""
+    submitted, lock = [], threading.Lock()
+    wards = [list(WARDS)[i % len(WARDS)] for i in range(count)]
+
+    def submit(ward):
+        body = {"procedure": PROCEDURE, "agency": ward, "form_data": BIRTH_FORM}
+        data = api.call("POST", "/api/v1/dossiers/", "submit", token=citizen_token, body=body, expect=(201,))
+        with lock:
+            submitted.append((data["code"], ward))
+
+    jobs = [lambda ward=ward: submit(ward) for ward in wards]
+    seconds, errors = run_all(jobs, concurrency)
+    return submitted, seconds, errors
+
+
+# --- phase B: processing ----------------------------------------------------------------------------------
+
+def list_queue(api, token, kind):
+    """Dossier code -> work item id of the birth registrations of ``kind`` in the official's queue."""
+    ids, page = {}, 1
+    while True:
+        query = urlencode({"procedure": PROCEDURE, "kind": kind, "page_size": 200, "page": page})
+        data = api.call("GET", f"/api/v1/work-items/?{query}", "list", token=token)
+        ids.update((item["dossier"], item["id"]) for item in data["results"])
+        if not data.get("next"):
+            return ids
+        page += 1
+
+
+def complete_step(api, token, item_id, decision):
+    api.call("POST", f"/api/v1/work-items/{item_id}/claim/", "claim", token=token)
+    body = {"decision": decision, "data": {}, "comment": ""}
+    api.call("POST", f"/api/v1/work-items/{item_id}/complete/", f"complete {decision}", token=token, body=body)
+
+
+def run_stage(api, tokens, dossiers, stage, concurrency):
+    """List each ward's queue once, then claim + complete every dossier's step of this stage."""
+    decision, role, kind = stage
+    listing_started = time.perf_counter()
+    officials = {ward: f"{prefix}.{role}" for ward, prefix in WARDS.items()}
+    queues = {ward: list_queue(api, tokens[official], kind) for ward, official in officials.items()}
+    listing = time.perf_counter() - listing_started
+    jobs, errors = [], []
+    for code, ward in dossiers:  # in submission order, so the wards are interleaved
+        item_id = queues[ward].get(code)
+        if item_id is None:
+            errors.append(f"{officials[ward]} has no {kind} step of {code} to {decision}")
+        else:
+            jobs.append(lambda t=tokens[officials[ward]], i=item_id: complete_step(api, t, i, decision))
+    seconds, failures = run_all(jobs, concurrency)
+    return {"decision": decision, "completions": len(jobs) - len(failures), "listing_seconds": listing,
+            "seconds": seconds}, errors + failures
+
+
+def process_dossiers(api, tokens, dossiers, concurrency):
+    stages, errors = [], []
+    started = time.perf_counter()
+    for stage in STAGES:
+        result, stage_errors = run_stage(api, tokens, dossiers, stage, concurrency)
+        stages.append(result)
+        errors += stage_errors
+    return stages, time.perf_counter() - started, errors
+
+
+# --- verification ----------------------------------------------------------------------------------------
+
+def verify(api, tokens, dossiers):
+    """Every dossier is "returned", a sample's timeline is complete, and no queue holds anything."""
+    citizen = tokens["citizen1"]
+    query = urlencode({"procedure": PROCEDURE, "status": "returned", "page_size": 1})
+    returned = api.call("GET", f"/api/v1/dossiers/?{query}", "verify", token=citizen)["count"]
+    problems = []
+    if returned != len(dossiers):
+        problems.append(f"{returned} of {len(dossiers)} dossiers are returned")
+    sample = random.Random(0).sample([code for code, _ward in dossiers], min(VERIFY_SAMPLE, len(dossiers)))
+    for code in sample:
+        seen = api.call("GET", f"/api/v1/dossiers/{code}/", "dossier detail", token=citizen)
+        actions = [e["action"] for e in seen["timeline"] if e["action"] in EXPECTED_TIMELINE]
+        if seen["status"] != "returned" or seen["open_steps"] or actions != EXPECTED_TIMELINE:
+            problems.append(f"{code}: status {seen['status']}, {len(seen['open_steps'])} open steps, "
+                            f"timeline {actions}")
+    for username, token in tokens.items():
+        if username != "citizen1":
+            left = api.call("GET", f"/api/v1/work-items/?procedure={PROCEDURE}&page_size=1", "verify",
+                            token=token)["count"]
+            if left:
+                problems.append(f"{username} still has {left} open work items")
+    if problems:
+        raise BenchFailure("verification failed:\n  " + "\n  ".join(problems[:20]))
+    return {"returned": returned, "sampled": len(sample)}
+
+
+# --- pgbench ----------------------------------------------------------------------------------------------
+
+def run_pgbench(seconds):
+    """TPC-B on a fresh ``onestop_pgbench``: tps without connection time, average latency in ms."""
+    pgbench = shutil.which("pgbench") or "/usr/bin/pgbench"
+    url = urlsplit(database_url(PGBENCH_DB))
+    env = dict(os.environ)
+    if url.password:
+        env["PGPASSWORD"] = url.password
+    base = [pgbench, "-h", url.hostname or "127.0.0.1", "-p", str(url.port or 5432),
+            "-U", url.username or "postgres"]
+    recreate_database(PGBENCH_DB)
+    subprocess.run(base + ["-i", "-q", "-s", str(PGBENCH_SCALE), PGBENCH_DB],
+                   env=env, check=True, capture_output=True, text=True)
+    out = subprocess.run(base + ["-c", str(PGBENCH_CLIENTS), "-j", str(PGBENCH_THREADS), "-T", str(seconds),
+                                 PGBENCH_DB], env=env, check=True, capture_output=True, text=True).stdout
+    tps = re.search(r"tps = ([\d.]+) \((?:without initial connection time|excluding connections)", out)
+    latency = re.search(r"latency average = ([\d.]+) ms", out)
+    if not tps:
+        raise BenchFailure(f"cannot read pgbench's tps from:\n{out}")
+    return {"scale": PGBENCH_SCALE, "clients": PGBENCH_CLIENTS, "threads": PGBENCH_THREADS, "seconds": seconds,
+            "tps": float(tps.group(1)), "latency_avg_ms": float(latency.group(1)) if latency else None}
+
+
+# --- figures ----------------------------------------------------------------------------------------------
+
+def percentile(values, p):
+    """Linear interpolation between closest ranks, of a sorted list."""
+    if len(values) == 1:
+        return values[0]
+    k = (len(values) - 1) * p / 100
+    low = int(k)
+    high = min(low + 1, len(values) - 1)
+    return values[low] + (values[high] - values[low]) * (k - low)
+
+
+def latency_table(latencies):
+    table = {}
+    labels = ["submit", "list", "claim"] + [f"complete {d}" for d, _r, _k in STAGES]
+    for label in labels + sorted(set(latencies.by_label) - set(labels)):
+        values = sorted(latencies.by_label.get(label, []))
+        if values:
+            table[label] = {"count": len(values), **{f"p{p}_ms": round(percentile(values, p) * 1000, 1)
+                                                      for p in (50, 95, 99)},
+                            "max_ms": round(values[-1] * 1000, 1)}
+    completes = sorted(v for d, _r, _k in STAGES for v in latencies.by_label.get(f"complete {d}", []))
+    if completes:
+        table["complete (all)"] = {"count": len(completes), **{f"p{p}_ms": round(percentile(completes, p) * 1000, 1)
+                                                               for p in (50, 95, 99)},
+                                   "max_ms": round(completes[-1] * 1000, 1)}
+    return table
+
+
+def per_unit(before, after, units):
+    """pg_stat_database deltas divided by ``units`` (dossiers or completions)."""
+    if not units:
+        return {}
+    delta = {k: after[k] - before[k] for k in before}
+    return {"commits": round(delta["commits"] / units, 1),
+            "rows_written": round((delta["inserted"] + delta["updated"] + delta["deleted"]) / units, 1),
+            "rows_read": round(delta["fetched"] / units, 1),
+            "rollbacks": delta["rollbacks"], "deadlocks": delta["deadlocks"]}
+
+
+def print_report(r):
+    a, b, pg = r["phase_a"], r["phase_b"], r["pgbench"]
+    s = r["setup"]
+    print()
+    threads = f" × {s['threads']} threads" if s["threads"] > 1 else ""
+    print(f"onestop API throughput — {s['dossiers']} dossiers, {s['concurrency']} client threads, "
+          f"gunicorn {s['workers']} {s['worker_class']} workers{threads}, {s['cpus']} CPUs")
+    print(f"{'request':<22}{'count':>7}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}")
+    for label, row in r["latency"].items():
+        print(f"{label:<22}{row['count']:>7}{row['p50_ms']:>9}{row['p95_ms']:>9}{row['p99_ms']:>9}"
+              f"{row['max_ms']:>9}")
+    print()
+    print(f"A  submissions   {a['dossiers']:>5} in {a['seconds']:6.1f} s  {a['per_second']:7.1f} dossiers/s")
+    print(f"B  completions   {b['completions']:>5} in {b['seconds']:6.1f} s  {b['per_second']:7.1f} completions/s"
+          f"  ({b['per_second_without_listing']:.1f}/s without the {b['listing_seconds']:.1f} s of queue listing)")
+    for stage in b["stages"]:
+        print(f"     {stage['decision']:<10} {stage['completions']:>5} in {stage['seconds']:6.1f} s"
+              f"  {stage['completions'] / stage['seconds'] if stage['seconds'] else 0:7.1f}/s")
+    for name, phase in (("A", a), ("B", b)):
+        db, locks, cpu = phase["db_per_unit"], phase["locks"], phase["cpu"]
+        unit = "dossier" if name == "A" else "completion"
+        print(f"{name}  per {unit}: {db.get('commits')} commits, {db.get('rows_written')} rows written, "
+              f"{db.get('rows_read')} rows read; rollbacks {db.get('rollbacks')}, deadlocks {db.get('deadlocks')}")
+        print(f"   lock waits: mean {locks['mean_waiting_on_lock']} backends waiting (max "
+              f"{locks['max_waiting_on_lock']}, {locks['share_of_samples_with_a_wait']:.0%} of samples), "
+              f"mean {locks['mean_active_backends']} active backends")
+        if cpu:
+            print(f"   CPU: machine {cpu['busy']:.0%} busy — gunicorn {cpu['server']:.0%}, "
+                  f"PostgreSQL {cpu['postgres']:.0%}, bench client {cpu['client']:.0%}")
+    print()
+    print(f"pgbench TPC-B (scale {pg['scale']}, -c {pg['clients']} -j {pg['threads']} -T {pg['seconds']}): "
+          f"{pg['tps']:.0f} tps without connection time, latency avg {pg['latency_avg_ms']} ms")
+    ratio = r["ratio_completions_to_pgbench_tps"]
+    if ratio:
+        print(f"ratio: {b['per_second']:.1f} completions/s = {ratio:.4f} × pgbench TPC-B tps (1 : {1 / ratio:.0f})")
+    print("   One completion (claim + complete) is several transactions' worth of SQL — authenticate, lock the")
+    print("   dossier, load and run the workflow JSON, store it, update and insert work items, insert audit")
+    print("   events — plus the HTTP, Django and SpiffWorkflow work around it, against 3 updates + 1 insert")
+    print("   for a TPC-B transaction. The ratio is a reading for comparing runs and machines, not a target.")
+    print(f"\nverified: {r['verified']['returned']} dossiers returned, {r['verified']['sampled']} timelines checked")
+    print(f"results: {RESULTS_FILE.relative_to(ROOT)}")
+
+
+# --- the run ----------------------------------------------------------------------------------------------
+
+def measure_phase(server, stats_conn, body):
+    """Run ``body()`` while sampling locks, counting database work and CPU."""
+    counters_before, cpu_before = settled_counters(stats_conn), cpu_snapshot(server.proc.pid)
+    with LockSampler() as sampler:
+        outcome = body()
+    cpu_after = cpu_snapshot(server.proc.pid)
+    return outcome, {"counters": (counters_before, settled_counters(stats_conn)), "locks": sampler.summary(),
+                     "cpu": cpu_usage(cpu_before, cpu_after)}
+
+
+def tokens_for(api):
+    usernames = ["citizen1"] + [f"{prefix}.{role}" for prefix in WARDS.values()
+                                for role in ("receiver", "specialist", "leader")]
+    return {username: api.token(username) for username in usernames}
+
+
+def run_api_phases(args, server, stats_conn):
+    latencies = Latencies()
+    api = Api(server.port, latencies)
+    tokens = tokens_for(api)
+    print(f"phase A: submitting {args.dossiers} dossiers from {args.concurrency} threads...", flush=True)
+    (dossiers, a_seconds, a_errors), a_meas = measure_phase(
+        server, stats_conn, lambda: submit_dossiers(api, tokens["citizen1"], args.dossiers, args.concurrency))
+    print(f"phase B: processing them ({len(STAGES)} steps each)...", flush=True)
+    (stages, b_seconds, b_errors), b_meas = measure_phase(
+        server, stats_conn, lambda: process_dossiers(api, tokens, dossiers, args.concurrency))
+    errors = a_errors + b_errors
+    if errors:
+        raise BenchFailure(f"{len(errors)} requests failed, e.g.:\n  " + "\n  ".join(errors[:10]))
+    verified = verify(api, tokens, dossiers)
+    completions = sum(s["completions"] for s in stages)
+    listing = sum(s["listing_seconds"] for s in stages)
+    phase_a = {"dossiers": len(dossiers), "seconds": round(a_seconds, 2),
+               "per_second": round(len(dossiers) / a_seconds, 2),
+               "db_per_unit": per_unit(*a_meas["counters"], len(dossiers)),
+               "locks": a_meas["locks"], "cpu": a_meas["cpu"]}
+    phase_b = {"completions": completions, "seconds": round(b_seconds, 2),
+               "per_second": round(completions / b_seconds, 2), "listing_seconds": round(listing, 2),
+               "per_second_without_listing": round(completions / (b_seconds - listing), 2),
+               "stages": [{**s, "seconds": round(s["seconds"], 2), "listing_seconds": round(s["listing_seconds"], 2)}
+                          for s in stages],
+               "db_per_unit": per_unit(*b_meas["counters"], completions),
+               "locks": b_meas["locks"], "cpu": b_meas["cpu"]}
+    return {"phase_a": phase_a, "phase_b": phase_b, "latency": latency_table(latencies), "verified": verified}
+
+
+def run(args):
+    print(f"preparing {BENCH_DB} on {urlsplit(database_url(BENCH_DB)).netloc}: migrate, seed_demo...", flush=True)
+    recreate_database(BENCH_DB)
+    manage("migrate", "--noinput")
+    manage("seed_demo")
+    stats_conn = connect("postgres")
+    try:
+        with Server(args.workers, args.threads) as server:
+            print(f"gunicorn on 127.0.0.1:{server.port} ({args.workers} {server.worker_class} workers)", flush=True)
+            results = run_api_phases(args, server, stats_conn)
+    finally:
+        stats_conn.close()
+    print(f"pgbench: -i -s {PGBENCH_SCALE}, then TPC-B for {args.pgbench_seconds} s...", flush=True)
+    results["pgbench"] = run_pgbench(args.pgbench_seconds)
+    tps = results["pgbench"]["tps"]
+    results["ratio_completions_to_pgbench_tps"] = round(results["phase_b"]["per_second"] / tps, 5) if tps else None
+    results["setup"] = {
+        "dossiers": args.dossiers, "concurrency": args.concurrency, "workers": args.workers,
+        "threads": args.threads, "worker_class": "gthread" if args.threads > 1 else "sync",
+        "cpus": os.cpu_count(), "python": platform.python_version(), "machine": platform.node(),
+        "postgres_server": urlsplit(database_url(BENCH_DB)).hostname, "quick": args.quick,
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    return results
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    started = time.monotonic()
+    try:
+        results = run(args)
+    except (BenchFailure, subprocess.CalledProcessError, psycopg2.Error) as exc:
+        detail = getattr(exc, "stderr", None) or ""
+        print(f"\nBENCHMARK FAILED: {exc}\n{detail}", file=sys.stderr)
+        return 1
+    finally:
+        if not args.keep:
+            for name in (BENCH_DB, PGBENCH_DB):
+                try:
+                    drop_database(name)
+                except psycopg2.Error as exc:
+                    print(f"could not drop {name}: {exc}", file=sys.stderr)
+    results["setup"]["total_seconds"] = round(time.monotonic() - started, 1)
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    RESULTS_FILE.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print_report(results)
+    print(f"total {results['setup']['total_seconds']} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
