@@ -87,6 +87,7 @@ BIRTH_FORM = {  # tests/conftest.py BIRTH_FORM
 }
 PGBENCH_SCALE, PGBENCH_CLIENTS, PGBENCH_THREADS = 10, 8, 2
 VERIFY_SAMPLE = 20
+STATS_SETTLE_SECONDS = 11
 
 
 class BenchFailure(Exception):
@@ -164,8 +165,12 @@ def db_counters(conn):
 
 
 def settled_counters(conn):
-    """``db_counters`` once the server's backends, idle now, have flushed their statistics (<= 1 s)."""
-    time.sleep(1.5)
+    """``db_counters`` once the server's backends, idle now, have flushed their statistics.
+
+    A backend going idle less than a second after its last flush keeps its counts for up to 10 s
+    (PGSTAT_IDLE_INTERVAL, PostgreSQL 15+), so a shorter wait undercounts the last second's work.
+    """
+    time.sleep(STATS_SETTLE_SECONDS)
     return db_counters(conn)
 
 
