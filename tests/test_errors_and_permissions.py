@@ -165,3 +165,15 @@ def test_audit_trail_is_append_only(as_user):
         DossierEvent.objects.filter(pk=event.pk).update(comment="rewritten")
     with pytest.raises(TypeError):
         DossierEvent.objects.filter(pk=event.pk).delete()
+
+
+def test_database_refuses_to_rewrite_the_audit_trail(as_user):
+    import pytest
+    from django.db import DatabaseError, connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the trigger is PostgreSQL's")
+    code = submit(as_user("citizen1"), "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+    event = DossierEvent.objects.filter(dossier__code=code).first()
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE dossiers_dossierevent SET comment = 'x' WHERE id = %s", [event.pk])
