@@ -35,7 +35,7 @@ bench: install
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(BIN)/python bench/api_throughput.py
 
 schema: install
-	$(BIN)/python manage.py spectacular --file docs/openapi.yaml --validate
+	$(BIN)/python manage.py spectacular --lang en --file docs/openapi.yaml --validate
 
 messages: install
 	$(BIN)/python manage.py makemessages -l vi --ignore=.venv --ignore=tests --ignore=bench
