@@ -104,7 +104,6 @@ def start(version, data=None) -> tuple[ProcessInstance, Snapshot]:
 
 def complete_task(instance: ProcessInstance, task_id: str, data: dict) -> Snapshot:
     """Complete the READY human task ``task_id`` with ``data`` and advance to the next wait."""
-    dialect = parsed_version(instance.version).dialect
     workflow = _load(instance)
     task = _ready_human_task(workflow, task_id)
     # A decision belongs to the step that made it. Through a parallel join the branch finishing last
@@ -112,13 +111,7 @@ def complete_task(instance: ProcessInstance, task_id: str, data: dict) -> Snapsh
     for key in [k for k in task.data if k == "decision" or k.endswith("_decision")]:
         del task.data[key]
     task.data.update(data)
-    try:
-        task.run()
-    except SpiffWorkflowException as exc:
-        raise EngineError(_("The step could not be completed: %(msg)s") % {"msg": exc}) from None
-    _advance(workflow)
-    _store(instance, workflow, dialect)
-    return _snapshot(workflow)
+    return _finish(instance, workflow, task.run)
 
 
 def complete_service_task(instance: ProcessInstance, task_id: str, result: dict) -> Snapshot:
@@ -128,8 +121,13 @@ def complete_service_task(instance: ProcessInstance, task_id: str, result: dict)
     if task is None or not isinstance(task.task_spec, parsing.WaitingServiceTask) or task.state != TaskState.STARTED:
         raise EngineError(_("This service step is no longer waiting for a result."))
     task.data.update(result)
+    return _finish(instance, workflow, task.complete)
+
+
+def _finish(instance, workflow, step):
+    """Run ``step`` (the task's run or complete), advance to the next wait, and store."""
     try:
-        task.complete()
+        step()
     except SpiffWorkflowException as exc:
         raise EngineError(_("The step could not be completed: %(msg)s") % {"msg": exc}) from None
     _advance(workflow)
