@@ -1,6 +1,63 @@
-"""Exchanges: one row per service task a process reached, done in the background by a Celery task."""
+"""Exchanges with other agencies' systems (X-interconnection), the peers we talk to, and admin-made
+REST connectors. One ``Exchange`` per service task a process reached, done by a Celery task."""
+import os
+import uuid
+
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+
+class Peer(models.Model):
+    """Another agency's system: where it is, the key we sign with, and how patiently we call it."""
+
+    code = models.SlugField(_("code"), max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    name_en = models.CharField(_("English name"), max_length=200, blank=True)
+    agency = models.ForeignKey("organisation.Agency", on_delete=models.PROTECT, null=True, blank=True,
+                               help_text=_("The agency that holds the data, when it is one of ours."))
+    base_url = models.URLField(_("base URL"))
+    key_id = models.CharField(_("key id"), max_length=100)
+    # "env:NAME" reads the secret from the environment variable NAME instead of the database.
+    secret = models.CharField(_("shared secret"), max_length=200)
+    connect_timeout = models.FloatField(_("connect timeout (s)"), default=3.0)
+    read_timeout = models.FloatField(_("read timeout (s)"), default=10.0)
+    max_attempts = models.PositiveSmallIntegerField(_("attempts before an incident"), default=5)
+    backoff_seconds = models.FloatField(_("first retry delay (s)"), default=5.0,
+                                        help_text=_("Doubled after each failed attempt."))
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("peer system")
+        verbose_name_plural = _("peer systems")
+
+    def __str__(self):
+        return self.name
+
+    def get_secret(self):
+        if self.secret.startswith("env:"):
+            return os.environ.get(self.secret[4:], "")
+        return self.secret
+
+
+class RestConnector(models.Model):
+    """An operator an admin configures without code: a REST call and where the result is in the answer."""
+
+    operator = models.CharField(_("operator"), max_length=100, unique=True)
+    peer = models.ForeignKey(Peer, on_delete=models.PROTECT)
+    method = models.CharField(max_length=6, choices=[("GET", "GET"), ("POST", "POST")], default="GET")
+    # Python format syntax over the parameters, e.g. "/tax/enterprises/{tax_code}".
+    path_template = models.CharField(_("path template"), max_length=300)
+    params_schema = models.JSONField(_("parameter schema"), default=dict, blank=True)
+    # {"result name": "dotted.path.in.the.answer"}; empty keeps the whole answer.
+    response_mapping = models.JSONField(_("response mapping"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("REST connector")
+        verbose_name_plural = _("REST connectors")
+
+    def __str__(self):
+        return self.operator
 
 
 class Exchange(models.Model):
@@ -8,19 +65,34 @@ class Exchange(models.Model):
         PENDING = "pending", _("Pending")
         SUCCEEDED = "succeeded", _("Succeeded")
         FAILED = "failed", _("Failed")
+        MANUAL = "manual", _("Entered manually")
 
     dossier = models.ForeignKey("dossiers.Dossier", on_delete=models.PROTECT, related_name="exchanges")
     task_id = models.CharField(max_length=36)
+    task_spec_id = models.CharField(max_length=200, blank=True)
     task_name = models.CharField(max_length=300)
     lane = models.CharField(max_length=200, blank=True)
     operator = models.CharField(max_length=100)
+    peer = models.ForeignKey(Peer, on_delete=models.PROTECT, null=True, blank=True)
     params = models.JSONField(default=dict)
+    acting_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+")
+    # The same on every attempt: the peer can tell a retry from a new question.
+    idempotency_key = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
     state = models.CharField(max_length=20, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveIntegerField(default=0)
-    # Kept as soon as the connector answers, so that a repeated delivery resumes without calling again.
+    # Kept as soon as the answer is verified, so that a repeated delivery resumes without calling again.
     result = models.JSONField(null=True, blank=True)
+    request_id = models.CharField(_("last request id"), max_length=36, blank=True)
+    request_digest = models.CharField(max_length=64, blank=True)
+    response_digest = models.CharField(max_length=64, blank=True)
+    response_body = models.TextField(blank=True)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    total_duration_ms = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
