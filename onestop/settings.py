@@ -141,6 +141,9 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_RESULT_BACKEND = None
 
+# Who we are in signed exchanges with other agencies' systems (X-Onestop-Client).
+ONESTOP_CLIENT_ID = os.environ.get("ONESTOP_CLIENT_ID", "onestop")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

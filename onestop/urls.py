@@ -4,7 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
-from onestop.dossiers.api import DossierViewSet
+from onestop.dossiers.api import DataTrackerViewSet, DossierViewSet, IncidentViewSet
 from onestop.organisation.api import AgencyViewSet
 from onestop.worklist.api import WorkItemViewSet
 from procedures.api import ProcedureViewSet
@@ -14,6 +14,8 @@ router.register("procedures", ProcedureViewSet, basename="procedure")
 router.register("agencies", AgencyViewSet, basename="agency")
 router.register("dossiers", DossierViewSet, basename="dossier")
 router.register("work-items", WorkItemViewSet, basename="work-item")
+router.register("incidents", IncidentViewSet, basename="incident")
+router.register("data-tracker", DataTrackerViewSet, basename="data-tracker")
 
 urlpatterns = [
     path("admin/", admin.site.urls),

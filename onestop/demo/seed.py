@@ -4,12 +4,14 @@ communes (the shape since July 2025), officials per role, citizens, and the proc
 Safe to run twice: every row is looked up by its natural key first.
 """
 import json
+import os
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from onestop.interop.models import Peer
 from onestop.organisation.models import Agency, Citizen, Membership, RoutingRole
 from procedures import services as procedure_services
 from procedures.models import Procedure
@@ -52,6 +54,16 @@ OFFICIALS = {
     "tn-anbinh": ("anbinh", ["receiver", "specialist", "leader"]),
 }
 ROLE_NAMES = {"receiver": "Cán bộ một cửa", "specialist": "Chuyên viên", "leader": "Lãnh đạo"}
+
+# The stand-in agency systems of onestop.peers (`python -m onestop.peers.server`), one key each.
+PEERS_URL = os.environ.get("ONESTOP_PEERS_URL", "http://127.0.0.1:8100")
+PEERS = [
+    ("population", "Cơ sở dữ liệu quốc gia về dân cư", "National population database", "population",
+     "population-demo-secret"),
+    ("business_registry", "Hệ thống thông tin đăng ký hộ kinh doanh", "Business household registry",
+     "business_registry", "business-demo-secret"),
+    ("land_registry", "Cơ sở dữ liệu đất đai", "Land registry", "land_registry", "land-demo-secret"),
+]
 
 CITIZENS = [
     ("citizen1", "Nguyễn Văn An", "079090000001", "12 Lê Lợi, Phường Bến Nghé, Quận 1"),
@@ -101,6 +113,11 @@ def seed(load_procedures=True):
             user=user, defaults={"id_number": id_number, "full_name": full_name, "address": address}
         )
         logins.append((username, "citizen"))
+    for code, name, name_en, key_id, secret in PEERS:
+        # get_or_create: an admin's later change of address or key survives a second run.
+        Peer.objects.get_or_create(code=code, defaults={
+            "name": name, "name_en": name_en, "base_url": PEERS_URL, "key_id": key_id, "secret": secret,
+        })
     if load_procedures:
         load_catalogue()
     return logins

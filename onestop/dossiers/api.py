@@ -5,7 +5,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from . import selectors, services
-from .models import Dossier, Status
+from .models import Dossier, Incident, Status
 
 
 class AgencyRefSerializer(serializers.Serializer):
@@ -92,6 +92,7 @@ class EventSerializer(serializers.Serializer):
 class ExchangeSerializer(serializers.Serializer):
     step = serializers.CharField(source="task_name")
     operator = serializers.CharField()
+    system = serializers.CharField(source="peer.name", allow_null=True, default=None)
     state = serializers.CharField()
     attempts = serializers.IntegerField()
     result = serializers.JSONField(allow_null=True)
@@ -106,11 +107,12 @@ class DossierDetailSerializer(DossierListSerializer):
     route = serializers.SerializerMethodField()
     timeline = serializers.SerializerMethodField()
     exchanges = serializers.SerializerMethodField()
+    incidents = serializers.SerializerMethodField()
 
     class Meta(DossierListSerializer.Meta):
         fields = DossierListSerializer.Meta.fields + [
             "form_data", "missing_documents", "received_at", "result_at", "closed_at",
-            "current_agencies", "open_steps", "route", "timeline", "exchanges",
+            "current_agencies", "open_steps", "route", "timeline", "exchanges", "incidents",
         ]
 
     def get_current_agencies(self, obj) -> list[dict]:
@@ -126,7 +128,11 @@ class DossierDetailSerializer(DossierListSerializer):
         return EventSerializer(selectors.timeline(obj), many=True).data
 
     def get_exchanges(self, obj) -> list[dict]:
-        return ExchangeSerializer(obj.exchanges.all(), many=True).data
+        return ExchangeSerializer(obj.exchanges.select_related("peer"), many=True).data
+
+    def get_incidents(self, obj) -> list[dict]:
+        return [{"id": i.id, "step": i.element_name, "message": i.message, "created_at": i.created_at,
+                 "resolved_at": i.resolved_at} for i in obj.incidents.all()]
 
 
 class DossierFilter(filters.FilterSet):
@@ -183,3 +189,83 @@ class DossierViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         payload.is_valid(raise_exception=True)
         dossier = services.withdraw(request.user, code, **payload.validated_data)
         return Response(DossierDetailSerializer(dossier).data)
+
+
+class IncidentSerializer(serializers.ModelSerializer):
+    dossier = serializers.CharField(source="dossier.code")
+    operator = serializers.CharField(source="exchange.operator", allow_null=True)
+    attempts = serializers.IntegerField(source="exchange.attempts", allow_null=True)
+    resolved_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Incident
+        fields = ["id", "dossier", "kind", "element_id", "element_name", "message", "operator", "attempts",
+                  "created_at", "resolved_at", "resolved_by", "resolution", "comment"]
+
+    def get_resolved_by(self, obj) -> str | None:
+        return _person(obj.resolved_by)
+
+
+class ManualEntrySerializer(serializers.Serializer):
+    data = serializers.JSONField(help_text="The document's data, as the connector would have returned it")
+    reason = serializers.CharField(allow_blank=True, default="")
+
+
+class IncidentFilter(filters.FilterSet):
+    open = filters.BooleanFilter(field_name="resolved_at", lookup_expr="isnull")
+
+    class Meta:
+        model = Incident
+        fields = ["open", "kind"]
+
+
+class IncidentViewSet(viewsets.ReadOnlyModelViewSet):
+    """Dossiers whose process stopped: retry, or enter the missing data by hand."""
+
+    serializer_class = IncidentSerializer
+    filterset_class = IncidentFilter
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Incident.objects.none()
+        return selectors.incidents_for(self.request.user)
+
+    @extend_schema(request=None, responses=IncidentSerializer)
+    @action(detail=True, methods=["post"])
+    def retry(self, request, pk=None):
+        incident = services.retry_incident(self.get_object().pk, request.user)
+        return Response(IncidentSerializer(incident).data)
+
+    @extend_schema(request=ManualEntrySerializer, responses=IncidentSerializer)
+    @action(detail=True, methods=["post"], url_path="enter-manually")
+    def enter_manually(self, request, pk=None):
+        payload = ManualEntrySerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        incident = services.enter_exchange_manually(self.get_object().pk, request.user, **payload.validated_data)
+        return Response(IncidentSerializer(incident).data)
+
+
+class DataLookupSerializer(serializers.Serializer):
+    at = serializers.DateTimeField(source="created_at")
+    dossier = serializers.CharField(source="dossier.code")
+    purpose = serializers.CharField(source="task_name")
+    operator = serializers.CharField()
+    system = serializers.CharField(source="peer.name")
+    requested_by = serializers.SerializerMethodField()
+    state = serializers.CharField()
+
+    def get_requested_by(self, obj) -> str:
+        return _person(obj.acting_user) or "onestop"
+
+
+class DataTrackerViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Which systems were asked for my data, for which dossier, by whom (Estonia's data tracker)."""
+
+    serializer_class = DataLookupSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            from onestop.interop.models import Exchange
+
+            return Exchange.objects.none()
+        return selectors.data_lookups_for(self.request.user)

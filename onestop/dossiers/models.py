@@ -140,3 +140,44 @@ class DossierEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("Dossier events are append-only.")
+
+
+class Incident(models.Model):
+    """Something stopped a dossier's process (an exchange that failed for good, a failing step).
+
+    Officials of the dossier's agencies and admins see it, and resolve it by retrying or by entering the
+    missing data by hand; the process then carries on from where it stopped.
+    """
+
+    class Kind(models.TextChoices):
+        EXCHANGE_FAILED = "exchange_failed", _("Exchange with another system failed")
+
+    class Resolution(models.TextChoices):
+        RETRIED = "retried", _("Retried")
+        MANUAL = "manual", _("Entered manually")
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="incidents")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    element_id = models.CharField(_("BPMN element"), max_length=200, blank=True)
+    element_name = models.CharField(_("step"), max_length=300, blank=True)
+    message = models.TextField(_("message"))
+    exchange = models.ForeignKey("interop.Exchange", on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="incidents")
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+")
+    resolution = models.CharField(max_length=20, choices=Resolution.choices, blank=True)
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.dossier_id}: {self.element_name} ({self.get_kind_display()})"
+
+    @property
+    def is_open(self):
+        return self.resolved_at is None

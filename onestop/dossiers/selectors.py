@@ -5,7 +5,7 @@ from onestop.core.exceptions import NotFound
 from onestop.organisation.models import Membership
 from onestop.worklist.models import WorkItem
 
-from .models import Dossier
+from .models import Dossier, Incident
 
 
 def dossiers_for(user):
@@ -45,3 +45,26 @@ def timeline(dossier):
 
 def route(dossier):
     return dossier.handovers.select_related("from_agency", "to_agency", "given_by", "received_by")
+
+
+def incidents_for(user):
+    """Admins see every incident; officials those of dossiers of their agencies; citizens none."""
+    qs = Incident.objects.select_related("dossier", "exchange", "resolved_by")
+    if user.is_superuser or user.is_staff:
+        return qs
+    if not Membership.objects.filter(user=user).exists():
+        return qs.none()
+    return qs.filter(dossier__in=dossiers_for(user))
+
+
+def data_lookups_for(user):
+    """Estonia's data tracker: the exchanges that read this citizen's data, or served their dossiers."""
+    from onestop.interop.models import Exchange
+
+    citizen = getattr(user, "citizen", None)
+    q = Q(dossier__applicant=user)
+    if citizen is not None:
+        for key in ("id_number", "owner_id_number"):
+            q |= Q(**{f"params__{key}": citizen.id_number})
+    return (Exchange.objects.filter(q).exclude(peer__isnull=True)
+            .select_related("dossier", "peer", "acting_user").order_by("-created_at"))

@@ -23,7 +23,7 @@ from procedures.selectors import published_version
 from . import audit
 from .codes import issue_code
 from .forms import form_errors
-from .models import FINAL_STATUSES, TRANSITIONS, Dossier, Handover, Status
+from .models import FINAL_STATUSES, TRANSITIONS, Dossier, Handover, Incident, Status
 
 RECEPTION_FORM = [
     {
@@ -199,7 +199,7 @@ def _receive(dossier, item, user, decision, clean, comment):
 def _after_advance(dossier, snapshot, user, *, from_agency, result):
     """Turn the process's new waits into work items, record the hand-overs, update the status."""
     new_items = worklist.sync_with_process(dossier, snapshot, due_date=dossier.appointment_date)
-    interop.open_exchanges(dossier, snapshot)
+    interop.open_exchanges(dossier, snapshot, actor=user)
     if snapshot.completed:
         if snapshot.outcome == "refused":
             _move(dossier, Status.REFUSED)
@@ -226,9 +226,24 @@ def _after_advance(dossier, snapshot, user, *, from_agency, result):
 
 # --- background exchanges (service tasks) --------------------------------------------------------------
 
+def _exchange_agency(dossier, exchange):
+    return routing.resolve_agency(routing.role_code_of_lane(exchange.lane), dossier.receiving_agency)
+
+
+def _resume(dossier, exchange, user, action, comment=""):
+    """Hand the exchange's result to its service task (under the key of the task's id) and advance."""
+    from_status = dossier.status
+    agency = _exchange_agency(dossier, exchange)
+    snapshot = runtime.complete_service_task(dossier.process, exchange.task_id,
+                                             {exchange.task_spec_id or "result": exchange.result})
+    _after_advance(dossier, snapshot, user, from_agency=agency, result=exchange.task_name)
+    audit.record(dossier, action, actor=user, agency=agency, from_status=from_status, comment=comment,
+                 data={"step": exchange.task_name, "operator": exchange.operator, "exchange": exchange.pk})
+
+
 @transaction.atomic
 def resume_after_exchange(exchange_id):
-    """Complete the service task of a finished exchange and advance the process, under the row lock.
+    """Complete the service task of an answered exchange and advance the process, under the row lock.
 
     A second delivery of the same exchange finds it no longer pending and changes nothing.
     """
@@ -239,21 +254,70 @@ def resume_after_exchange(exchange_id):
     interop.mark_succeeded(exchange)
     if dossier.status in FINAL_STATUSES:  # withdrawn meanwhile: keep the answer, go no further
         return dossier
-    from_status = dossier.status
-    agency = routing.resolve_agency(routing.role_code_of_lane(exchange.lane), dossier.receiving_agency)
-    snapshot = runtime.complete_service_task(dossier.process, exchange.task_id, exchange.result)
-    _after_advance(dossier, snapshot, None, from_agency=agency, result=exchange.task_name)
-    audit.record(dossier, "exchange_completed", agency=agency, from_status=from_status,
-                 data={"step": exchange.task_name, "operator": exchange.operator, **exchange.result})
+    _resume(dossier, exchange, exchange.acting_user, "exchange_completed")
     return dossier
 
 
 @transaction.atomic
-def record_exchange_failure(exchange_id):
-    exchange = Exchange.objects.get(pk=exchange_id)
-    dossier = _lock(exchange.dossier_id)
-    audit.record(dossier, "exchange_failed", from_status=dossier.status, comment=exchange.error,
-                 data={"step": exchange.task_name, "operator": exchange.operator})
+def raise_exchange_incident(exchange_id):
+    """The exchange failed for good: the dossier gets an incident that officials and admins see."""
+    dossier = _lock(Exchange.objects.values_list("dossier_id", flat=True).get(pk=exchange_id))
+    exchange = Exchange.objects.select_for_update().get(pk=exchange_id)
+    if exchange.incidents.filter(resolved_at__isnull=True).exists():
+        return exchange.incidents.get(resolved_at__isnull=True)
+    incident = Incident.objects.create(
+        dossier=dossier, kind=Incident.Kind.EXCHANGE_FAILED, element_id=exchange.task_spec_id,
+        element_name=exchange.task_name, message=exchange.error, exchange=exchange,
+    )
+    audit.record(dossier, "incident_raised", from_status=dossier.status, comment=exchange.error,
+                 data={"step": exchange.task_name, "operator": exchange.operator, "incident": incident.pk})
+    return incident
+
+
+def _open_incident(incident_id):
+    incident = Incident.objects.select_related("exchange").get(pk=incident_id)
+    dossier = _lock(incident.dossier_id)
+    incident = Incident.objects.select_for_update().select_related("exchange").get(pk=incident_id)
+    if not incident.is_open:
+        raise Conflict(_("This incident is already resolved."))
+    if dossier.status in FINAL_STATUSES:
+        raise Conflict(_("The dossier is closed."))
+    return dossier, incident
+
+
+def _resolve(incident, user, resolution, comment=""):
+    incident.resolved_at = timezone.now()
+    incident.resolved_by = user
+    incident.resolution = resolution
+    incident.comment = comment
+    incident.save()
+
+
+@transaction.atomic
+def retry_incident(incident_id, user):
+    """Try the failed exchange again from its first attempt."""
+    dossier, incident = _open_incident(incident_id)
+    interop.retry(incident.exchange)
+    _resolve(incident, user, Incident.Resolution.RETRIED)
+    audit.record(dossier, "incident_retried", actor=user, from_status=dossier.status,
+                 data={"step": incident.element_name, "incident": incident.pk})
+    return incident
+
+
+@transaction.atomic
+def enter_exchange_manually(incident_id, user, *, data, reason):
+    """An official supplies the document or data by hand, with a reason, and the process goes on."""
+    if not (reason or "").strip():
+        raise InvalidInput(_("Give the reason for entering the data by hand."),
+                           errors={"reason": [_("This field is required.")]})
+    if not isinstance(data, dict) or not data:
+        raise InvalidInput(_("Enter the data the step needs."), errors={"data": [_("Expected an object.")]})
+    dossier, incident = _open_incident(incident_id)
+    exchange = incident.exchange
+    interop.enter_manually(exchange, data)
+    _resolve(incident, user, Incident.Resolution.MANUAL, reason)
+    _resume(dossier, exchange, user, "exchange_entered_manually", comment=reason)
+    return incident
 
 
 # --- the applicant -----------------------------------------------------------------------------------

@@ -1,43 +1,218 @@
-"""The connector registry: the only code that does the work of a service task.
+"""The connector layer: the only code that calls another agency's system.
 
-An operator is a function ``(params, exchange) -> dict``; the dict is merged into the process data.
-Connectors to other agencies' systems (signed HTTP calls) come with the X-interconnection issue;
-the operator here works on the agency's own register.
+An operator has a parameter schema and either a peer call (a signed HTTP request to a ``Peer``)
+or a local function. ``call`` returns an ``Outcome``: a result, a failure worth retrying (timeouts,
+connection errors, 5xx) or a final failure (bad parameters, 4xx, a signature that does not verify).
 """
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from urllib.parse import quote, urlencode
+
+import requests
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from jsonschema import Draft202012Validator
 
-from .models import RegisterBook
+from . import signing
+from .models import Peer, RegisterBook, RestConnector
+
+ID_NUMBER = {"type": "string", "pattern": "^[0-9]{12}$"}
 
 
-class ConnectorError(Exception):
-    """The operator could not do its work (unknown operator, bad parameters, peer failure)."""
+@dataclass
+class Outcome:
+    result: dict | None = None
+    retry: bool = False
+    error: str = ""
+    http_status: int | None = None
+    request_id: str = ""
+    request_digest: str = ""
+    response_digest: str = ""
+    response_body: str = ""
+    duration_ms: int = 0
+
+
+@dataclass(frozen=True)
+class Operator:
+    name: str
+    params_schema: dict
+    peer: str = ""  # Peer.code for remote operators
+    method: str = "GET"
+    path: object = None  # params -> path with query string
+    parse: object = None  # (status, answer) -> result dict, or None when the status is a failure
+    local: object = None  # (params, exchange) -> result dict, for work done on our own data
+    description: str = field(default="", compare=False)
+
+
+def _found_or_missing(status, answer):
+    """Lookups: 404 is an answer ("no such record"), not a failure."""
+    if status == 200:
+        return {"found": True, **answer}
+    if status == 404:
+        return {"found": False}
+    return None
 
 
 def register_birth(params, exchange):
     """Enter the birth in the receiving agency's birth register: the next number of the year."""
-    if not params.get("child_full_name"):
-        raise ConnectorError(_("The child's name is missing."))
     agency = exchange.dossier.receiving_agency
     year = timezone.localdate().year
-    with transaction.atomic():
-        book, _created = RegisterBook.objects.select_for_update().get_or_create(
-            agency=agency, book="birth", year=year
-        )
-        book.last += 1
-        book.save(update_fields=["last"])
+    book, _created = RegisterBook.objects.select_for_update().get_or_create(agency=agency, book="birth", year=year)
+    book.last += 1
+    book.save(update_fields=["last"])
     return {"register_number": f"{book.last}/{year}", "register_book": f"Sổ đăng ký khai sinh {year}"}
 
 
-OPERATORS = {
-    "civil_status.register_birth": register_birth,
+BUILT_IN = {
+    op.name: op
+    for op in [
+        Operator(
+            "population.lookup_citizen", peer="population",
+            params_schema={"type": "object", "required": ["id_number"], "properties": {"id_number": ID_NUMBER}},
+            path=lambda p: f"/population/citizens/{quote(p['id_number'])}", parse=_found_or_missing,
+            description="A citizen's record in the national population database, by ID number.",
+        ),
+        Operator(
+            "business_registry.lookup_household", peer="business_registry",
+            params_schema={"type": "object", "required": ["owner_id_number"],
+                           "properties": {"owner_id_number": ID_NUMBER}},
+            path=lambda p: "/business-registry/households?" + urlencode({"owner_id_number": p["owner_id_number"]}),
+            parse=lambda status, answer: answer if status == 200 else None,
+            description="The business households registered to an owner.",
+        ),
+        Operator(
+            "land_registry.parcel_info", peer="land_registry",
+            params_schema={"type": "object", "required": ["map_sheet", "parcel_number"],
+                           "properties": {"map_sheet": {"type": "string", "minLength": 1},
+                                          "parcel_number": {"type": "string", "minLength": 1}}},
+            path=lambda p: f"/land-registry/parcels/{quote(p['map_sheet'])}/{quote(p['parcel_number'])}",
+            parse=_found_or_missing,
+            description="A land parcel: address, area, use, owner, certificate.",
+        ),
+        Operator(
+            "civil_status.register_birth",
+            params_schema={"type": "object", "required": ["child_full_name"],
+                           "properties": {"child_full_name": {"type": "string", "minLength": 1}}},
+            local=register_birth,
+            description="The next number in the agency's own birth register.",
+        ),
+    ]
 }
 
 
-def call(operator, params, exchange):
+def _dig(answer, dotted):
+    for part in dotted.split("."):
+        answer = answer[int(part)] if isinstance(answer, list) else answer[part]
+    return answer
+
+
+def _from_rest_connector(connector):
+    def parse(status, answer):
+        if status != 200:
+            return None
+        if not connector.response_mapping:
+            return answer
+        try:
+            return {name: _dig(answer, path) for name, path in connector.response_mapping.items()}
+        except (KeyError, IndexError, ValueError, TypeError):
+            return None
+
+    return Operator(
+        connector.operator, params_schema=connector.params_schema or {"type": "object"},
+        peer=connector.peer.code, method=connector.method,
+        path=lambda p: connector.path_template.format(**{k: quote(str(v)) for k, v in p.items()}), parse=parse,
+    )
+
+
+def get_operator(name):
+    if name in BUILT_IN:
+        return BUILT_IN[name]
+    connector = RestConnector.objects.select_related("peer").filter(operator=name).first()
+    return _from_rest_connector(connector) if connector else None
+
+
+def known_operators():
+    return sorted(set(BUILT_IN) | set(RestConnector.objects.values_list("operator", flat=True)))
+
+
+def check_params(operator, params):
+    """Problems with the parameters, as sentences; empty when they fit the operator's schema."""
+    return [e.message for e in Draft202012Validator(operator.params_schema).iter_errors(params)]
+
+
+def run_local(operator, params, exchange):
+    """Local work runs inside the caller's transaction, under the exchange's row lock: exactly once."""
+    with transaction.atomic():
+        return Outcome(result=operator.local(params, exchange))
+
+
+def call_peer(operator, params, exchange):
+    """One signed HTTP attempt. Never raises for the peer's sake: every answer becomes an Outcome."""
     try:
-        function = OPERATORS[operator]
-    except KeyError:
-        raise ConnectorError(_("No connector is registered for operator “%(op)s”.") % {"op": operator}) from None
-    return function(params, exchange)
+        peer = Peer.objects.get(code=operator.peer, is_active=True)
+    except Peer.DoesNotExist:
+        return Outcome(error=f"No active peer system “{operator.peer}” is configured.")
+    path = operator.path(params)
+    body = b"" if operator.method == "GET" else json.dumps(params, ensure_ascii=False).encode("utf-8")
+    request_id = str(uuid.uuid4())
+    secret = peer.get_secret()
+    headers = signing.sign_request(
+        operator.method, path, body, key_id=peer.key_id, secret=secret, client=settings.ONESTOP_CLIENT_ID,
+        request_id=request_id, idempotency_key=str(exchange.idempotency_key),
+        user=exchange.acting_user.get_username() if exchange.acting_user_id else "system", issue=exchange.dossier.code,
+    )
+    if body:
+        headers["Content-Type"] = "application/json"
+    outcome = Outcome(request_id=request_id, request_digest=signing.digest(body))
+    started = time.monotonic()
+    try:
+        response = requests.request(operator.method, peer.base_url.rstrip("/") + path, data=body or None,
+                                    headers=headers, timeout=(peer.connect_timeout, peer.read_timeout),
+                                    allow_redirects=False)
+    except requests.Timeout:
+        outcome.retry, outcome.error = True, f"{peer.name}: no answer within the time limit"
+    except requests.ConnectionError as exc:
+        outcome.retry, outcome.error = True, f"{peer.name}: connection failed ({type(exc).__name__})"
+    outcome.duration_ms = int((time.monotonic() - started) * 1000)
+    if outcome.error:
+        return outcome
+    outcome.http_status = response.status_code
+    outcome.response_digest = signing.digest(response.content)
+    outcome.response_body = response.content[:20000].decode("utf-8", errors="replace")
+    if response.status_code >= 500:
+        outcome.retry, outcome.error = True, f"{peer.name} answered {response.status_code}"
+        return outcome
+    try:
+        signing.verify_response(response.status_code, response.headers, response.content, secret=secret,
+                                request_id=request_id)
+    except signing.SignatureError as exc:
+        outcome.error = f"{peer.name}: the answer is not trustworthy ({exc}); HTTP {response.status_code}"
+        return outcome
+    try:
+        answer = response.json()
+    except ValueError:
+        outcome.error = f"{peer.name} answered something that is not JSON"
+        return outcome
+    result = operator.parse(response.status_code, answer)
+    if result is None:
+        detail = answer.get("error") or answer.get("detail") if isinstance(answer, dict) else ""
+        outcome.error = f"{peer.name} refused the request: HTTP {response.status_code} {detail or ''}".strip()
+        return outcome
+    outcome.result = result
+    return outcome
+
+
+def call(exchange):
+    """Do one attempt of ``exchange``'s operator."""
+    operator = get_operator(exchange.operator)
+    if operator is None:
+        return Outcome(error=f"No connector is registered for operator “{exchange.operator}”.")
+    problems = check_params(operator, exchange.params)
+    if problems:
+        return Outcome(error="Bad parameters: " + "; ".join(problems))
+    if operator.local:
+        return run_local(operator, exchange.params, exchange)
+    return call_peer(operator, exchange.params, exchange)

@@ -1,53 +1,124 @@
-"""Exchanges: recorded with the process step that needs them, enqueued only after commit."""
+"""Exchanges: recorded with the process step that needs them, enqueued only after commit, attempted
+with backoff, and never left waiting silently: the last failure raises an incident on the dossier."""
+from dataclasses import dataclass
+
 from django.db import transaction
 from django.utils import timezone
 
 from . import connectors
-from .models import Exchange
+from .models import Exchange, Peer
 
 
-def open_exchanges(dossier, snapshot):
+@dataclass
+class Attempt:
+    exchange: Exchange
+    retry_in: float | None = None  # seconds until the next attempt, when one is due
+
+
+def _enqueue(exchange_id, countdown=None):
+    from .tasks import run_exchange
+
+    transaction.on_commit(lambda: run_exchange.apply_async((exchange_id,), countdown=countdown))
+
+
+def open_exchanges(dossier, snapshot, actor=None):
     """Record an exchange for each service task the process now waits in, and enqueue it on commit.
 
     Enqueueing after commit means a request that rolls back never starts an exchange, and the
     worker always finds the row it is given.
     """
-    from .tasks import run_exchange
-
     known = set(dossier.exchanges.values_list("task_id", flat=True))
     created = []
     for call in snapshot.waiting:
         if call.id in known:
             continue
+        operator = connectors.get_operator(call.operator)
+        peer = Peer.objects.filter(code=operator.peer).first() if operator and operator.peer else None
         exchange = Exchange.objects.create(
-            dossier=dossier, task_id=call.id, task_name=call.name, lane=call.lane or "", operator=call.operator,
-            params=call.params,
+            dossier=dossier, task_id=call.id, task_spec_id=call.spec_id, task_name=call.name, lane=call.lane or "",
+            operator=call.operator, params=call.params, peer=peer,
+            acting_user=actor if actor is not None and actor.is_authenticated else None,
         )
-        transaction.on_commit(lambda pk=exchange.pk: run_exchange.delay(pk))
+        _enqueue(exchange.pk)
         created.append(exchange)
     return created
 
 
 def perform(exchange_id):
-    """Do the exchange's work once; return its result (kept, so a repeated delivery reuses it)."""
+    """Make one attempt; keep its answer. Returns when and whether to try again.
+
+    The attempt is counted before the call, so a worker killed mid-call still uses one up; the answer
+    is written only if no other delivery wrote one first.
+    """
     with transaction.atomic():
-        exchange = Exchange.objects.select_for_update().select_related("dossier__receiving_agency").get(
+        exchange = Exchange.objects.select_for_update().select_related("dossier__receiving_agency", "peer").get(
             pk=exchange_id
         )
-        if exchange.result is not None or exchange.state != Exchange.State.PENDING:
-            return exchange
+        if exchange.state != Exchange.State.PENDING or exchange.result is not None:
+            return Attempt(exchange)
         exchange.attempts += 1
-        try:
-            exchange.result = connectors.call(exchange.operator, exchange.params, exchange)
-        except connectors.ConnectorError as exc:
-            exchange.state = Exchange.State.FAILED
-            exchange.error = str(exc)
-            exchange.finished_at = timezone.now()
-        exchange.save()
-    return exchange
+        exchange.last_attempt_at = timezone.now()
+        exchange.save(update_fields=["attempts", "last_attempt_at"])
+        operator = connectors.get_operator(exchange.operator)
+        if operator is not None and operator.local:  # our own data: done under this lock, exactly once
+            return _record(exchange, connectors.call(exchange))
+    outcome = connectors.call(exchange)  # no lock is held while another agency answers
+    with transaction.atomic():
+        exchange = Exchange.objects.select_for_update().select_related("peer").get(pk=exchange_id)
+        if exchange.state != Exchange.State.PENDING or exchange.result is not None:
+            return Attempt(exchange)
+        return _record(exchange, outcome)
+
+
+def _record(exchange, outcome):
+    exchange.request_id = outcome.request_id
+    exchange.request_digest = outcome.request_digest
+    exchange.response_digest = outcome.response_digest
+    exchange.response_body = outcome.response_body
+    exchange.http_status = outcome.http_status
+    exchange.last_duration_ms = outcome.duration_ms
+    exchange.total_duration_ms += outcome.duration_ms
+    exchange.error = outcome.error
+    retry_in = None
+    if outcome.result is not None:
+        exchange.result = outcome.result
+    elif outcome.retry and exchange.attempts < _max_attempts(exchange):
+        retry_in = _backoff(exchange)
+    else:
+        exchange.state = Exchange.State.FAILED
+        exchange.finished_at = timezone.now()
+    exchange.save()
+    return Attempt(exchange, retry_in)
+
+
+def _max_attempts(exchange):
+    return exchange.peer.max_attempts if exchange.peer_id else 1
+
+
+def _backoff(exchange):
+    base = exchange.peer.backoff_seconds if exchange.peer_id else 1.0
+    return base * 2 ** (exchange.attempts - 1)
 
 
 def mark_succeeded(exchange):
     exchange.state = Exchange.State.SUCCEEDED
     exchange.finished_at = timezone.now()
     exchange.save(update_fields=["state", "finished_at"])
+
+
+def retry(exchange):
+    """Start the exchange again from its first attempt (an admin or official fixed the cause)."""
+    exchange.state = Exchange.State.PENDING
+    exchange.attempts = 0
+    exchange.result = None
+    exchange.error = ""
+    exchange.finished_at = None
+    exchange.save()
+    _enqueue(exchange.pk)
+
+
+def enter_manually(exchange, data):
+    exchange.state = Exchange.State.MANUAL
+    exchange.result = data
+    exchange.finished_at = timezone.now()
+    exchange.save()

@@ -7,11 +7,17 @@ from . import services
 from .models import Exchange
 
 
-@shared_task(acks_late=True)
-def run_exchange(exchange_id):
-    """Do one exchange and resume its dossier's process. A repeated delivery has no second effect."""
-    exchange = services.perform(exchange_id)
+@shared_task(bind=True, acks_late=True, max_retries=None)
+def run_exchange(self, exchange_id):
+    """One attempt of an exchange; then resume the dossier, try again later, or raise an incident.
+
+    Safe to deliver twice: an exchange with an answer is not called again, and resuming is done once.
+    """
+    attempt = services.perform(exchange_id)
+    exchange = attempt.exchange
+    if attempt.retry_in is not None:
+        raise self.retry(countdown=attempt.retry_in)
     if exchange.state == Exchange.State.PENDING and exchange.result is not None:
         dossier_services.resume_after_exchange(exchange_id)
     elif exchange.state == Exchange.State.FAILED:
-        dossier_services.record_exchange_failure(exchange_id)
+        dossier_services.raise_exchange_incident(exchange_id)
