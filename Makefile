@@ -21,6 +21,9 @@ run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	@echo "onestop runs on http://127.0.0.1:8000 (API: /api/v1/, docs: /api/docs/, admin: /admin/)"
+	@echo "the stand-in agency systems (population, business and land registries) on http://127.0.0.1:8100"
+	$(BIN)/python -m onestop.peers.server --host 127.0.0.1 --port 8100 & peers=$$!; \
+	trap 'kill $$peers 2>/dev/null' EXIT INT TERM; \
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 lint: install

@@ -31,6 +31,7 @@ import os
 import platform
 import random
 import re
+import select
 import shutil
 import socket
 import subprocess
@@ -49,6 +50,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "bench" / "results"
 RESULTS_FILE = RESULTS_DIR / "api_throughput.json"
 SERVER_LOG = RESULTS_DIR / "gunicorn.log"
+PEERS_LOG = RESULTS_DIR / "peers.log"
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/onestop_bench"
 BENCH_DB = "onestop_bench"
@@ -256,39 +258,46 @@ def _ours_in_postgres(comm, cmdline):
     return not is_client_backend or f" {BENCH_DB} " in cmdline
 
 
-def cpu_snapshot(server_pid):
-    """CPU seconds used so far by the machine, the bench client, the gunicorn tree and PostgreSQL."""
+def cpu_snapshot(trees):
+    """CPU seconds used so far by the machine, the bench client, PostgreSQL and each process tree of
+    ``trees`` (name -> pid of its root; the root's children are counted with it)."""
     if not Path("/proc/stat").exists():
         return None
     ticks = os.sysconf("SC_CLK_TCK")
     total = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:8]]
     idle = total[3] + total[4]  # idle + iowait
     procs = _proc_stats()
-    server = sum(t for pid, (ppid, _c, _l, t) in procs.items() if server_pid in (pid, ppid))
-    postgres = sum(t for _pp, comm, cmdline, t in procs.values() if _ours_in_postgres(comm, cmdline))
-    return {
+    snapshot = {
         "wall": time.monotonic(),
         "busy": (sum(total) - idle) / ticks,
         "client": time.process_time(),
-        "server": server / ticks,
-        "postgres": postgres / ticks,
+        # per pid: backends come and go (Django reconnects after DB_CONN_MAX_AGE)
+        "postgres": {pid: t / ticks for pid, (_pp, comm, cmdline, t) in procs.items()
+                     if _ours_in_postgres(comm, cmdline)},
     }
+    for name, root in trees.items():
+        snapshot[name] = {pid: t / ticks for pid, (ppid, _c, _l, t) in procs.items() if root in (pid, ppid)}
+    return snapshot
 
 
 def cpu_usage(before, after):
     """Shares of the machine's CPU capacity over the interval, per consumer; "other" is everything
-    else that kept the CPUs busy (the kernel, and any other work on the machine, which skews a run)."""
+    else that kept the CPUs busy (the kernel, processes that ended meanwhile, and any other work on
+    the machine, which skews a run)."""
     if not before or not after:
         return None
     capacity = (after["wall"] - before["wall"]) * (os.cpu_count() or 1)
-    usage = {k: round((after[k] - before[k]) / capacity, 3) for k in ("busy", "server", "postgres", "client")}
-    usage["other"] = round(max(0.0, usage["busy"] - usage["server"] - usage["postgres"] - usage["client"]), 3)
+    used = {k: after[k] - before[k] for k in ("busy", "client")}
+    for group in set(after) - {"wall", "busy", "client"}:
+        used[group] = sum(t - before[group].get(pid, 0.0) for pid, t in after[group].items())
+    usage = {k: round(v / capacity, 3) for k, v in used.items()}
+    usage["other"] = round(max(0.0, usage["busy"] - sum(v for k, v in usage.items() if k != "busy")), 3)
     return usage
 
 
 # --- the project: migrate, seed, serve ------------------------------------------------------------------
 
-def project_env():
+def project_env(peers_url=None):
     env = dict(os.environ)
     env.pop("CELERY_BROKER_URL", None)  # no broker: the (few) tasks run eagerly in the web process
     env.update({
@@ -299,11 +308,13 @@ def project_env():
         "LOG_LEVEL": "WARNING",
         "DJANGO_SETTINGS_MODULE": "onestop.settings",
     })
+    if peers_url:
+        env["ONESTOP_PEERS_URL"] = peers_url  # seed_demo points the demo's peers at it
     return env
 
 
-def manage(*command):
-    done = subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=project_env(),
+def manage(env, *command):
+    done = subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env,
                           capture_output=True, text=True)
     if done.returncode != 0:
         raise BenchFailure(f"manage.py {' '.join(command)} failed:\n{done.stdout}{done.stderr}")
@@ -318,8 +329,8 @@ def free_port():
 class Server:
     """gunicorn serving onestop.wsgi on a free local port; a context manager that always stops it."""
 
-    def __init__(self, workers, threads):
-        self.workers, self.threads, self.port, self.proc = workers, threads, free_port(), None
+    def __init__(self, env, workers, threads):
+        self.env, self.workers, self.threads, self.port, self.proc = env, workers, threads, free_port(), None
         self.worker_class = "gthread" if threads > 1 else "sync"
 
     def __enter__(self):
@@ -330,7 +341,7 @@ class Server:
              "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers),
              "--worker-class", self.worker_class, "--threads", str(self.threads),
              "--timeout", "120", "--log-level", "warning"],
-            cwd=ROOT, env=project_env(), stdout=self.log, stderr=subprocess.STDOUT,
+            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
         )
         try:
             self._wait_until_up()
@@ -365,10 +376,54 @@ class Server:
         raise BenchFailure(f"gunicorn did not answer within {timeout} s; see {SERVER_LOG}")
 
 
+class PeerStandIns:
+    """The project's stand-ins for other agencies' systems (``python -m onestop.peers.server``), on a
+    free port, when the project has them and its procedures call them; otherwise nothing (url None)."""
+
+    MODULE = ROOT / "onestop" / "peers" / "server.py"
+
+    def __init__(self):
+        self.url = self.proc = self.pid = None
+
+    def __enter__(self):
+        if not self.MODULE.exists():
+            return self
+        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+        self.log = PEERS_LOG.open("w")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "onestop.peers.server", "--host", "127.0.0.1", "--port", "0"],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=self.log, text=True,
+        )
+        self.pid = self.proc.pid
+        ready, _w, _x = select.select([self.proc.stdout], [], [], 30)
+        line = self.proc.stdout.readline() if ready else ""
+        found = re.search(r"https?://\S+", line)
+        if not found:
+            self.__exit__()
+            raise BenchFailure(f"onestop.peers.server did not say where it listens; see {PEERS_LOG}")
+        self.url = found.group(0)
+        return self
+
+    def __exit__(self, *exc):
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc.stdout.close()
+        self.log.close()
+
+
 # --- HTTP client ------------------------------------------------------------------------------------------
 
 class ApiError(Exception):
-    pass
+    def __init__(self, label, status, message):
+        super().__init__(message)
+        self.kind = f"{label} -> HTTP {status}"
 
 
 class Latencies:
@@ -407,7 +462,8 @@ class Api:
             conn.close()
         self.latencies.add(label, time.perf_counter() - started)
         if response.status not in expect:
-            raise ApiError(f"{method} {path} -> {response.status}: {raw[:300].decode('utf-8', 'replace')}")
+            text = " ".join(raw.decode("utf-8", "replace").split())
+            raise ApiError(label, response.status, f"{method} {path} -> {response.status}: {text[:160]}")
         return json.loads(raw) if raw else None
 
     def token(self, username):
@@ -417,19 +473,31 @@ class Api:
 
 
 def run_all(jobs, concurrency):
-    """Run the callables on ``concurrency`` threads; return (wall seconds, error messages)."""
+    """Run the callables on ``concurrency`` threads; return (wall seconds, [(kind, message)] of failures)."""
     errors = []
 
     def guarded(job):
         try:
             job()
         except (ApiError, OSError, http.client.HTTPException, ValueError, KeyError) as exc:
-            errors.append(str(exc))
+            errors.append((getattr(exc, "kind", type(exc).__name__), str(exc)))
 
     started = time.perf_counter()
     with ThreadPoolExecutor(concurrency) as pool:
         list(pool.map(guarded, jobs))
     return time.perf_counter() - started, errors
+
+
+def stop_on_errors(where, errors):
+    """Fail the run, with a count per kind of failure and a few examples."""
+    if not errors:
+        return
+    kinds = {}
+    for kind, _message in errors:
+        kinds[kind] = kinds.get(kind, 0) + 1
+    lines = [f"{count} × {kind}" for kind, count in kinds.items()] + ["e.g."] + [m for _k, m in errors[:3]]
+    raise BenchFailure(f"{len(errors)} failures in {where} (server log: {SERVER_LOG.relative_to(ROOT)}):\n  "
+                       + "\n  ".join(lines))
 
 
 # --- phase A: submissions ---------------------------------------------------------------------------------
@@ -481,7 +549,7 @@ def run_stage(api, tokens, dossiers, stage, concurrency):
     for code, ward in dossiers:  # in submission order, so the wards are interleaved
         item_id = queues[ward].get(code)
         if item_id is None:
-            errors.append(f"{officials[ward]} has no {kind} step of {code} to {decision}")
+            errors.append(("step not in queue", f"{officials[ward]} has no {kind} step of {code} to {decision}"))
         else:
             jobs.append(lambda t=tokens[officials[ward]], i=item_id: complete_step(api, t, i, decision))
     seconds, failures = run_all(jobs, concurrency)
@@ -490,13 +558,13 @@ def run_stage(api, tokens, dossiers, stage, concurrency):
 
 
 def process_dossiers(api, tokens, dossiers, concurrency):
-    stages, errors = [], []
+    stages = []
     started = time.perf_counter()
     for stage in STAGES:
-        result, stage_errors = run_stage(api, tokens, dossiers, stage, concurrency)
+        result, errors = run_stage(api, tokens, dossiers, stage, concurrency)
+        stop_on_errors(f"phase B, stage {stage[0]}", errors)
         stages.append(result)
-        errors += stage_errors
-    return stages, time.perf_counter() - started, errors
+    return stages, time.perf_counter() - started
 
 
 # --- verification ----------------------------------------------------------------------------------------
@@ -596,7 +664,8 @@ def print_report(r):
     s = r["setup"]
     print()
     threads = f" × {s['threads']} threads" if s["threads"] > 1 else ""
-    print(f"onestop API throughput — {s['dossiers']} dossiers, {s['concurrency']} client threads, "
+    tree = f"{s['commit']}{' + changes' if s['dirty'] else ''}" if s["commit"] else "?"
+    print(f"onestop API throughput ({tree}) — {s['dossiers']} dossiers, {s['concurrency']} client threads, "
           f"gunicorn {s['workers']} {s['worker_class']} workers{threads}, {s['cpus']} CPUs")
     print(f"{'request':<22}{'count':>7}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}")
     for label, row in r["latency"].items():
@@ -608,18 +677,19 @@ def print_report(r):
           f"  ({b['per_second_without_listing']:.1f}/s without the {b['listing_seconds']:.1f} s of queue listing)")
     for stage in b["stages"]:
         print(f"     {stage['decision']:<10} {stage['completions']:>5} in {stage['seconds']:6.1f} s"
-              f"  {stage['completions'] / stage['seconds'] if stage['seconds'] else 0:7.1f}/s")
-    for name, phase in (("A", a), ("B", b)):
-        db, locks, cpu = phase["db_per_unit"], phase["locks"], phase["cpu"]
-        unit = "dossier" if name == "A" else "completion"
+              f"  {stage['per_second']:7.1f}/s")
+    for name, phase, unit in (("A", a, "dossier"), ("B", b, "completion")):
+        db, locks, cpu = phase[f"db_per_{unit}"], phase["locks"], phase["cpu"]
         print(f"{name}  per {unit}: {db.get('commits')} commits, {db.get('rows_written')} rows written, "
               f"{db.get('rows_read')} rows read; rollbacks {db.get('rollbacks')}, deadlocks {db.get('deadlocks')}")
         print(f"   lock waits: mean {locks['mean_waiting_on_lock']} backends waiting (max "
               f"{locks['max_waiting_on_lock']}, {locks['share_of_samples_with_a_wait']:.0%} of samples), "
               f"mean {locks['mean_active_backends']} active backends")
         if cpu:
+            peers = f", peer stand-ins {cpu['peers']:.0%}" if "peers" in cpu else ""
             print(f"   CPU: machine {cpu['busy']:.0%} busy — gunicorn {cpu['server']:.0%}, "
-                  f"PostgreSQL {cpu['postgres']:.0%}, bench client {cpu['client']:.0%}, other {cpu['other']:.0%}")
+                  f"PostgreSQL {cpu['postgres']:.0%}, bench client {cpu['client']:.0%}{peers}, "
+                  f"other {cpu['other']:.0%}")
             if cpu["other"] > 0.15:
                 print("   (other work used the CPUs meanwhile: these figures are skewed low)")
     print()
@@ -638,14 +708,24 @@ def print_report(r):
 
 # --- the run ----------------------------------------------------------------------------------------------
 
-def measure_phase(server, stats_conn, body):
+def measure_phase(trees, stats_conn, body):
     """Run ``body()`` while sampling locks, counting database work and CPU."""
-    counters_before, cpu_before = settled_counters(stats_conn), cpu_snapshot(server.proc.pid)
+    counters_before, cpu_before = settled_counters(stats_conn), cpu_snapshot(trees)
     with LockSampler() as sampler:
         outcome = body()
-    cpu_after = cpu_snapshot(server.proc.pid)
+    cpu_after = cpu_snapshot(trees)
     return outcome, {"counters": (counters_before, settled_counters(stats_conn)), "locks": sampler.summary(),
                      "cpu": cpu_usage(cpu_before, cpu_after)}
+
+
+def git_state():
+    """The commit measured, and whether the work tree had changes."""
+    def git(*args):
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    return {"commit": git("rev-parse", "--short", "HEAD"), "dirty": bool(git("status", "--porcelain", "--", ".",
+                                                                            ":!bench"))}
 
 
 def tokens_for(api):
@@ -654,34 +734,33 @@ def tokens_for(api):
     return {username: api.token(username) for username in usernames}
 
 
-def run_api_phases(args, server, stats_conn):
+def run_api_phases(args, server, peers, stats_conn):
+    trees = {"server": server.proc.pid, **({"peers": peers.pid} if peers.pid else {})}
     latencies = Latencies()
     api = Api(server.port, latencies)
     tokens = tokens_for(api)
     analyze_bench_db()
     print(f"phase A: submitting {args.dossiers} dossiers from {args.concurrency} threads...", flush=True)
-    (dossiers, a_seconds, a_errors), a_meas = measure_phase(
-        server, stats_conn, lambda: submit_dossiers(api, tokens["citizen1"], args.dossiers, args.concurrency))
+    (dossiers, a_seconds, errors), a_meas = measure_phase(
+        trees, stats_conn, lambda: submit_dossiers(api, tokens["citizen1"], args.dossiers, args.concurrency))
+    stop_on_errors("phase A", errors)
     analyze_bench_db()
     print(f"phase B: processing them ({len(STAGES)} steps each)...", flush=True)
-    (stages, b_seconds, b_errors), b_meas = measure_phase(
-        server, stats_conn, lambda: process_dossiers(api, tokens, dossiers, args.concurrency))
-    errors = a_errors + b_errors
-    if errors:
-        raise BenchFailure(f"{len(errors)} requests failed, e.g.:\n  " + "\n  ".join(errors[:10]))
+    (stages, b_seconds), b_meas = measure_phase(
+        trees, stats_conn, lambda: process_dossiers(api, tokens, dossiers, args.concurrency))
     verified = verify(api, tokens, dossiers)
     completions = sum(s["completions"] for s in stages)
     listing = sum(s["listing_seconds"] for s in stages)
     phase_a = {"dossiers": len(dossiers), "seconds": round(a_seconds, 2),
                "per_second": round(len(dossiers) / a_seconds, 2),
-               "db_per_unit": per_unit(*a_meas["counters"], len(dossiers)),
+               "db_per_dossier": per_unit(*a_meas["counters"], len(dossiers)),
                "locks": a_meas["locks"], "cpu": a_meas["cpu"]}
     phase_b = {"completions": completions, "seconds": round(b_seconds, 2),
                "per_second": round(completions / b_seconds, 2), "listing_seconds": round(listing, 2),
                "per_second_without_listing": round(completions / (b_seconds - listing), 2),
-               "stages": [{**s, "seconds": round(s["seconds"], 2), "listing_seconds": round(s["listing_seconds"], 2)}
-                          for s in stages],
-               "db_per_unit": per_unit(*b_meas["counters"], completions),
+               "stages": [{**s, "seconds": round(s["seconds"], 2), "listing_seconds": round(s["listing_seconds"], 2),
+                           "per_second": round(s["completions"] / s["seconds"], 2)} for s in stages],
+               "db_per_completion": per_unit(*b_meas["counters"], completions),
                "locks": b_meas["locks"], "cpu": b_meas["cpu"]}
     return {"phase_a": phase_a, "phase_b": phase_b, "latency": latency_table(latencies), "verified": verified}
 
@@ -689,13 +768,18 @@ def run_api_phases(args, server, stats_conn):
 def run(args):
     print(f"preparing {BENCH_DB} on {urlsplit(database_url(BENCH_DB)).netloc}: migrate, seed_demo...", flush=True)
     recreate_database(BENCH_DB)
-    manage("migrate", "--noinput")
-    manage("seed_demo")
     stats_conn = connect("postgres")
     try:
-        with Server(args.workers, args.threads) as server:
-            print(f"gunicorn on 127.0.0.1:{server.port} ({args.workers} {server.worker_class} workers)", flush=True)
-            results = run_api_phases(args, server, stats_conn)
+        with PeerStandIns() as peers:
+            env = project_env(peers.url)
+            manage(env, "migrate", "--noinput")
+            manage(env, "seed_demo")
+            if peers.url:
+                print(f"peer stand-ins (onestop.peers.server) on {peers.url}", flush=True)
+            with Server(env, args.workers, args.threads) as server:
+                print(f"gunicorn on 127.0.0.1:{server.port} ({args.workers} {server.worker_class} workers)",
+                      flush=True)
+                results = run_api_phases(args, server, peers, stats_conn)
     finally:
         stats_conn.close()
     print(f"pgbench: -i -s {PGBENCH_SCALE}, then TPC-B for {args.pgbench_seconds} s...", flush=True)
@@ -706,7 +790,7 @@ def run(args):
         "dossiers": args.dossiers, "concurrency": args.concurrency, "workers": args.workers,
         "threads": args.threads, "worker_class": "gthread" if args.threads > 1 else "sync",
         "cpus": os.cpu_count(), "python": platform.python_version(), "machine": platform.node(),
-        "postgres_server": urlsplit(database_url(BENCH_DB)).hostname, "quick": args.quick,
+        "postgres_server": urlsplit(database_url(BENCH_DB)).hostname, "quick": args.quick, **git_state(),
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     return results

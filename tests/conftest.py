@@ -4,10 +4,12 @@ Background work: tests marked ``worker`` run against a real Celery worker proces
 ``CELERY_BROKER_URL`` (``make test`` sets Redis), on committed data. Other tests run Celery tasks
 eagerly, at the commit of the request that enqueued them.
 """
+import json
 import os
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ from rest_framework.test import APIClient
 
 from onestop import celery_app
 from onestop.demo.seed import seed
+from onestop.interop.models import Peer
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -78,9 +81,57 @@ def wait_for(predicate, timeout=30.0, interval=0.1):
     raise AssertionError("timed out waiting for the worker")
 
 
+class PeerService:
+    """The stand-in agency systems (``onestop.peers``), a real HTTP server on loopback."""
+
+    def __init__(self, url):
+        self.url = url
+
+    def control(self, **state):
+        self._post("/_control", state)
+
+    def reset(self):
+        self._post("/_control/reset", {})
+
+    def log(self):
+        with urllib.request.urlopen(self.url + "/_control/log", timeout=5) as response:
+            return json.load(response)["requests"]
+
+    def _post(self, path, body):
+        request = urllib.request.Request(self.url + path, data=json.dumps(body).encode(), method="POST",
+                                         headers={"Content-Type": "application/json"})
+        urllib.request.urlopen(request, timeout=5).close()
+
+
+@pytest.fixture(scope="session")
+def peer_service():
+    process = subprocess.Popen([sys.executable, "-m", "onestop.peers.server", "--host", "127.0.0.1", "--port", "0"],
+                               cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    line = process.stdout.readline().strip()
+    if "listening on " not in line:
+        process.kill()
+        pytest.fail(f"the peer service did not start: {line!r}")
+    yield PeerService(line.split("listening on ", 1)[1])
+    process.terminate()
+    process.wait(timeout=10)
+
+
 @pytest.fixture
-def demo(db):
+def peers(peer_service):
+    peer_service.reset()
+    return peer_service
+
+
+def load_demo(peers):
+    """The demo data, with its peer systems pointed at the test's peer service."""
     seed()
+    # Quick retries in tests; the demo's defaults are seconds apart.
+    Peer.objects.update(base_url=peers.url, backoff_seconds=0.05, max_attempts=3, read_timeout=5)
+
+
+@pytest.fixture
+def demo(db, peers):
+    load_demo(peers)
 
 
 class Actor:

@@ -29,6 +29,10 @@ def test_birth_registration_end_to_end(as_user):
     desk.act(code, "accept")
     seen = citizen.dossier(code)
     assert seen["status"] == "processing"
+    # The mother's record came from the population database (the peer service), not from the citizen.
+    [lookup] = seen["exchanges"]
+    assert (lookup["operator"], lookup["state"]) == ("population.lookup_citizen", "succeeded")
+    assert lookup["result"]["full_name"] == "Lê Thị Hoa" and lookup["system"] == "Cơ sở dữ liệu quốc gia về dân cư"
     assert seen["appointment_date"] == add_working_days(today, 1).isoformat()
     assert [s["name"] for s in seen["open_steps"]] == ["Thẩm định hồ sơ khai sinh / Review the birth registration"]
     assert [a["code"] for a in seen["current_agencies"]] == ["q1-bennghe"]
@@ -47,7 +51,7 @@ def test_birth_registration_end_to_end(as_user):
     # Signing reaches the service task "enter in the birth register", done in the background.
     seen = citizen.dossier(code)
     assert seen["status"] == "result_ready"
-    [exchange] = seen["exchanges"]
+    exchange = seen["exchanges"][-1]
     assert exchange["operator"] == "civil_status.register_birth"
     assert exchange["state"] == "succeeded"
     assert exchange["result"]["register_number"] == f"1/{today.year}"
@@ -62,6 +66,7 @@ def test_birth_registration_end_to_end(as_user):
     assert actions == [
         "submitted",
         "claimed", "reception_completed",
+        "exchange_completed",
         "claimed", "task_completed",
         "claimed", "task_completed",
         "exchange_completed",
@@ -112,3 +117,4 @@ def test_supplementation_loop_in_processing(as_user):
     assert seen["status"] == "refused"
     assert seen["open_steps"] == []
     assert [e["action"] for e in seen["timeline"]][-3:] == ["supplemented", "claimed", "task_completed"]
+    assert len(seen["exchanges"]) == 1  # the mother is looked up once, not again after supplementation

@@ -29,6 +29,8 @@ def test_ward_verifies_district_registers(as_user):
 
     seen = citizen.dossier(code)
     assert [a["code"] for a in seen["current_agencies"]] == ["q1"]
+    [check] = seen["exchanges"]
+    assert check["operator"] == "business_registry.lookup_household" and check["result"]["households"] == []
     register = district_officer.item(code)
     assert register["agency"] == "q1" and register["task_spec_id"] == "register"
     assert not [i for i in other_district.queue() if i["dossier"] == code]

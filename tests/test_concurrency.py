@@ -5,10 +5,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connection
 
-from onestop.demo.seed import seed
 from onestop.dossiers.models import Dossier, DossierEvent
 from onestop.worklist.models import WorkItem
-from tests.conftest import BIRTH_FORM, Actor, submit
+from tests.conftest import BIRTH_FORM, Actor, load_demo, submit
 from tests.test_construction_permit import FORM as PERMIT_FORM
 
 pytestmark = [
@@ -33,8 +32,8 @@ def _at_once(calls):
 
 
 @pytest.fixture
-def actors():
-    seed()
+def actors(peers):
+    load_demo(peers)
     return Actor
 
 

@@ -25,6 +25,8 @@ def test_parallel_consultation_with_supplementation(as_user):
 
     seen = citizen.dossier(code)
     assert sorted(a["code"] for a in seen["current_agencies"]) == ["hcm-sxd", "q1"]
+    [parcel] = seen["exchanges"]
+    assert parcel["result"]["owner_id_number"] == "079090000001" and parcel["result"]["area_m2"] == 120.5
     assert appraiser.item(code)["task_spec_id"] == "appraise"
     assert department.item(code)["task_spec_id"] == "consult"
 
@@ -50,6 +52,7 @@ def test_parallel_consultation_with_supplementation(as_user):
                  if e["action"].endswith("completed") or e["action"] == "supplemented"]
     assert completed == [
         ("q1", "reception_completed"),
+        ("q1", "exchange_completed"),
         ("q1", "task_completed"),
         (None, "supplemented"),
         ("q1", "task_completed"), ("hcm-sxd", "task_completed"),

@@ -6,6 +6,7 @@ import pytest
 from onestop.engine import parsing, runtime
 from onestop.engine.parsing import BpmnError, parse_bpmn
 from procedures import services as procedure_services
+from tests.conftest import BIRTH_FORM
 
 BPMN_DIR = Path(__file__).resolve().parent.parent / "bpmn"
 CONFORMANCE = Path(__file__).resolve().parent.parent.parent / "shared" / "bpmn-conformance" / "miwg-reference"
@@ -86,7 +87,9 @@ def test_spec_is_parsed_once_per_version(demo, monkeypatch):
     real = parsing.parse_bpmn
     monkeypatch.setattr(parsing, "parse_bpmn", lambda xml, *a, **k: calls.append(1) or real(xml, *a, **k))
     for _ in range(3):
-        instance, snapshot = runtime.start(version)
+        instance, snapshot = runtime.start(version, data={"form": BIRTH_FORM})
+        [lookup] = snapshot.waiting
+        snapshot = runtime.complete_service_task(instance, lookup.id, {"lookup_mother": {"found": True}})
         runtime.complete_task(instance, snapshot.ready[0].id, {"decision": "approve"})
     assert len(calls) == 1
 
@@ -95,7 +98,15 @@ def test_engine_refuses_a_task_that_is_not_waiting(demo):
     from procedures.models import ProcedureVersion
 
     version = ProcedureVersion.objects.get(procedure__code="1.001193", state="published")
-    instance, snapshot = runtime.start(version)
+    instance, snapshot = runtime.start(version, data={"form": BIRTH_FORM})
+    assert snapshot.ready == ()
+    [lookup] = snapshot.waiting
+    assert (lookup.operator, lookup.params) == ("population.lookup_citizen", {"id_number": "079190000003"})
+    with pytest.raises(runtime.EngineError):  # a service task is not a human task
+        runtime.complete_task(instance, lookup.id, {})
+    snapshot = runtime.complete_service_task(instance, lookup.id, {"lookup_mother": {"found": True}})
+    with pytest.raises(runtime.EngineError):  # and is done only once
+        runtime.complete_service_task(instance, lookup.id, {"lookup_mother": {"found": True}})
     task_id = snapshot.ready[0].id
     runtime.complete_task(instance, task_id, {"decision": "approve"})
     with pytest.raises(runtime.EngineError):

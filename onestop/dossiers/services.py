@@ -216,12 +216,31 @@ def _after_advance(dossier, snapshot, user, *, from_agency, result):
     else:
         _move(dossier, Status.PROCESSING)
     dossier.save()
-    handed = set()
+    _record_handovers(dossier, new_items, user, from_agency, result)
+
+
+def _record_handovers(dossier, new_items, user, from_agency, result):
+    """A new step in an agency that does not hold the dossier yet is a hand-over (a row of form 06).
+
+    Without a giving agency (after a background exchange), the dossier comes from where its route last led.
+    """
+    holders = set(
+        dossier.work_items.filter(state__in=WorkItem.ACTIVE_STATES)
+        .exclude(pk__in=[i.pk for i in new_items]).values_list("agency_id", flat=True)
+    )
+    if from_agency is None:
+        last_leg = dossier.handovers.select_related("to_agency").last()
+        from_agency = last_leg.to_agency if last_leg else None
+    if result is None:
+        last_done = dossier.work_items.filter(state=WorkItem.State.COMPLETED).order_by("completed_at", "id").last()
+        result = last_done.decision if last_done else ""
     for item in new_items:
-        if item.agency_id and item.agency_id != getattr(from_agency, "pk", None) and item.agency_id not in handed:
-            handed.add(item.agency_id)
-            Handover.objects.create(dossier=dossier, from_agency=from_agency, to_agency=item.agency,
-                                    given_by=user, result=result or "")
+        agency_id = item.agency_id
+        if agency_id is None or agency_id == getattr(from_agency, "pk", None) or agency_id in holders:
+            continue
+        holders.add(agency_id)
+        Handover.objects.create(dossier=dossier, from_agency=from_agency, to_agency=item.agency,
+                                given_by=user, result=result)
 
 
 # --- background exchanges (service tasks) --------------------------------------------------------------
@@ -236,7 +255,7 @@ def _resume(dossier, exchange, user, action, comment=""):
     agency = _exchange_agency(dossier, exchange)
     snapshot = runtime.complete_service_task(dossier.process, exchange.task_id,
                                              {exchange.task_spec_id or "result": exchange.result})
-    _after_advance(dossier, snapshot, user, from_agency=agency, result=exchange.task_name)
+    _after_advance(dossier, snapshot, user, from_agency=None, result=None)
     audit.record(dossier, action, actor=user, agency=agency, from_status=from_status, comment=comment,
                  data={"step": exchange.task_name, "operator": exchange.operator, "exchange": exchange.pk})
 
@@ -277,7 +296,7 @@ def raise_exchange_incident(exchange_id):
 def _open_incident(incident_id):
     incident = Incident.objects.select_related("exchange").get(pk=incident_id)
     dossier = _lock(incident.dossier_id)
-    incident = Incident.objects.select_for_update().select_related("exchange").get(pk=incident_id)
+    incident = Incident.objects.select_for_update(of=("self",)).select_related("exchange").get(pk=incident_id)
     if not incident.is_open:
         raise Conflict(_("This incident is already resolved."))
     if dossier.status in FINAL_STATUSES:
@@ -350,7 +369,10 @@ def supplement(user, code, *, form_data=None, comment=""):
             data["supplement_note"] = comment or ""
         snapshot = runtime.complete_task(dossier.process, item.task_id, data)
         worklist.close(item, user, comment=comment)
-        _after_advance(dossier, snapshot, user, from_agency=None, result=_("Supplemented"))
+        asked_by = (dossier.work_items.filter(kind=WorkItem.Kind.TASK, state=WorkItem.State.COMPLETED)
+                    .order_by("completed_at", "id").select_related("agency").last())
+        _after_advance(dossier, snapshot, user, from_agency=asked_by.agency if asked_by else None,
+                       result=_("Supplemented"))
     else:  # asked by the desk at reception
         _move(dossier, Status.SUBMITTED)
         dossier.missing_documents = []

@@ -189,7 +189,11 @@ def call_peer(operator, params, exchange):
         signing.verify_response(response.status_code, response.headers, response.content, secret=secret,
                                 request_id=request_id)
     except signing.SignatureError as exc:
-        outcome.error = f"{peer.name}: the answer is not trustworthy ({exc}); HTTP {response.status_code}"
+        if response.status_code >= 400:  # a peer cannot sign its refusal of a request it could not verify
+            outcome.error = (f"{peer.name} refused the request: HTTP {response.status_code} "
+                             f"{_error_text(response)} (unsigned answer)")
+        else:
+            outcome.error = f"{peer.name}: the answer is not trustworthy ({exc}); HTTP {response.status_code}"
         return outcome
     try:
         answer = response.json()
@@ -203,6 +207,14 @@ def call_peer(operator, params, exchange):
         return outcome
     outcome.result = result
     return outcome
+
+
+def _error_text(response):
+    try:
+        answer = response.json()
+    except ValueError:
+        return ""
+    return str(answer.get("error", "")) if isinstance(answer, dict) else ""
 
 
 def call(exchange):

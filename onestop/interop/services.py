@@ -51,9 +51,8 @@ def perform(exchange_id):
     is written only if no other delivery wrote one first.
     """
     with transaction.atomic():
-        exchange = Exchange.objects.select_for_update().select_related("dossier__receiving_agency", "peer").get(
-            pk=exchange_id
-        )
+        locked = Exchange.objects.select_for_update(of=("self",))
+        exchange = locked.select_related("dossier__receiving_agency", "peer").get(pk=exchange_id)
         if exchange.state != Exchange.State.PENDING or exchange.result is not None:
             return Attempt(exchange)
         exchange.attempts += 1
@@ -64,7 +63,7 @@ def perform(exchange_id):
             return _record(exchange, connectors.call(exchange))
     outcome = connectors.call(exchange)  # no lock is held while another agency answers
     with transaction.atomic():
-        exchange = Exchange.objects.select_for_update().select_related("peer").get(pk=exchange_id)
+        exchange = Exchange.objects.select_for_update(of=("self",)).select_related("peer").get(pk=exchange_id)
         if exchange.state != Exchange.State.PENDING or exchange.result is not None:
             return Attempt(exchange)
         return _record(exchange, outcome)
