@@ -1,0 +1,84 @@
+"""The connector layer against the peer service on a real socket: one attempt at a time."""
+import itertools
+
+import pytest
+
+from onestop.dossiers.models import Dossier
+from onestop.interop import connectors, services
+from onestop.interop.models import Exchange, Peer, RestConnector
+from tests.conftest import BIRTH_FORM, submit
+
+
+@pytest.fixture
+def exchange_for(as_user):
+    """Exchanges of a submitted dossier, made directly (no process step)."""
+    dossier = Dossier.objects.get(code=submit(as_user("citizen1"), "1.001193", "q1-bennghe", BIRTH_FORM)["code"])
+    count = itertools.count(1)
+
+    def make(operator, params):
+        known = connectors.get_operator(operator)
+        peer = Peer.objects.filter(code=known.peer).first() if known and known.peer else None
+        return Exchange.objects.create(dossier=dossier, task_id=f"t{next(count)}", task_name="test",
+                                       operator=operator, params=params, peer=peer)
+
+    return make
+
+
+def test_lookup_sends_a_signed_request_and_verifies_the_answer(exchange_for, peers):
+    exchange = exchange_for("land_registry.parcel_info", {"map_sheet": "12", "parcel_number": "125"})
+    outcome = connectors.call(exchange)
+    assert outcome.error == "" and outcome.http_status == 200
+    assert outcome.result["found"] is True and outcome.result["land_use_type"] == "ODT"
+    [request] = peers.log()
+    assert request["verified"] and request["request_id"] == outcome.request_id
+    assert request["idempotency_key"] == str(exchange.idempotency_key)
+    assert request["issue"] == exchange.dossier.code
+
+
+def test_bad_parameters_are_refused_before_any_call(exchange_for, peers):
+    outcome = connectors.call(exchange_for("population.lookup_citizen", {"id_number": "12"}))
+    assert "Bad parameters" in outcome.error and not outcome.retry
+    assert peers.log() == []
+    outcome = connectors.call(exchange_for("no.such_operator", {}))
+    assert "No connector" in outcome.error
+
+
+def test_timeouts_and_server_errors_are_retried_client_errors_are_not(exchange_for, peers):
+    Peer.objects.filter(code="population").update(read_timeout=0.2)
+    peers.control(delay=0.6)
+    outcome = connectors.call(exchange_for("population.lookup_citizen", {"id_number": "079090000001"}))
+    assert outcome.retry and "time limit" in outcome.error
+    peers.control(delay=0, fail=[502])
+    outcome = connectors.call(exchange_for("population.lookup_citizen", {"id_number": "079090000001"}))
+    assert outcome.retry and outcome.http_status == 502
+    outcome = connectors.call(exchange_for("business_registry.lookup_household", {"owner_id_number": "0790"}))
+    assert "Bad parameters" in outcome.error
+    peers.control(fail=[400])
+    outcome = connectors.call(exchange_for("population.lookup_citizen", {"id_number": "079090000001"}))
+    assert not outcome.retry and outcome.http_status == 400 and outcome.result is None
+
+
+def test_attempts_back_off_then_fail_for_good(exchange_for, peers):
+    peers.control(down=True)
+    exchange = exchange_for("population.lookup_citizen", {"id_number": "079090000001"})
+    delays = []
+    for _ in range(3):
+        attempt = services.perform(exchange.pk)
+        delays.append(attempt.retry_in)
+    exchange.refresh_from_db()
+    assert delays == [0.05, 0.1, None]  # the demo peers are set to 3 attempts, 0.05 s first delay
+    assert (exchange.state, exchange.attempts) == ("failed", 3)
+    assert services.perform(exchange.pk).exchange.attempts == 3  # a failed exchange is not tried again
+
+
+def test_rest_connector_configured_without_code(exchange_for, peers):
+    RestConnector.objects.create(
+        operator="population.citizen_address", peer=Peer.objects.get(code="population"),
+        path_template="/population/citizens/{id_number}",
+        params_schema={"type": "object", "required": ["id_number"]},
+        response_mapping={"address": "permanent_address", "name": "full_name"},
+    )
+    assert "population.citizen_address" in connectors.known_operators()
+    outcome = connectors.call(exchange_for("population.citizen_address", {"id_number": "079190000002"}))
+    assert outcome.result == {"address": outcome.result["address"], "name": "Trần Thị Bình"}
+    assert "Nguyễn Thị Minh Khai" in outcome.result["address"]
