@@ -1,13 +1,26 @@
 from django.contrib import admin
 
-from .models import Exchange, RegisterBook
+from .models import Exchange, Peer, RegisterBook, RestConnector
+
+
+@admin.register(Peer)
+class PeerAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "base_url", "key_id", "max_attempts", "is_active"]
+
+
+@admin.register(RestConnector)
+class RestConnectorAdmin(admin.ModelAdmin):
+    list_display = ["operator", "peer", "method", "path_template"]
 
 
 @admin.register(Exchange)
 class ExchangeAdmin(admin.ModelAdmin):
-    list_display = ["id", "dossier", "operator", "state", "attempts", "created_at", "finished_at"]
+    list_display = ["id", "dossier", "operator", "state", "attempts", "http_status", "created_at", "finished_at"]
     list_filter = ["state", "operator"]
     readonly_fields = [f.name for f in Exchange._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
 
 
 admin.site.register(RegisterBook)
