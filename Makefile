@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/onestop
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install run test lint bench schema messages clean
+.PHONY: install run test lint bench schema messages assets clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,9 @@ schema: install
 messages: install
 	$(BIN)/python manage.py makemessages -l vi --ignore=.venv --ignore=tests --ignore=bench
 	$(BIN)/python manage.py compilemessages -l vi --ignore=.venv
+
+assets:  # rebuild the committed bpmn-js files (needs npm)
+	cd frontend && npm ci && npm run build
 
 clean:
 	rm -rf $(VENV) var staticfiles

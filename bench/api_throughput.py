@@ -280,10 +280,48 @@ def cpu_snapshot(trees):
     return snapshot
 
 
+class CpuMeter:
+    """CPU shares over a phase. Samples every 0.5 s, so that a process ending meanwhile (a backend
+    that Django replaces after DB_CONN_MAX_AGE) still counts, up to its last sample."""
+
+    INTERVAL = 0.5
+
+    def __init__(self, trees):
+        self.trees, self.first, self.latest, self._stop = trees, None, None, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self):
+        self.first = self.latest = cpu_snapshot(self.trees)
+        if self.first:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+        self._sample()
+
+    def _run(self):
+        while not self._stop.wait(self.INTERVAL):
+            self._sample()
+
+    def _sample(self):
+        if self.first is None:
+            return
+        now = cpu_snapshot(self.trees)
+        for group, per_pid in now.items():
+            if isinstance(per_pid, dict):
+                now[group] = {**self.latest[group], **per_pid}
+        self.latest = now
+
+    def usage(self):
+        return cpu_usage(self.first, self.latest)
+
+
 def cpu_usage(before, after):
     """Shares of the machine's CPU capacity over the interval, per consumer; "other" is everything
-    else that kept the CPUs busy (the kernel, processes that ended meanwhile, and any other work on
-    the machine, which skews a run)."""
+    else that kept the CPUs busy (the kernel, and any other work on the machine, which skews a run)."""
     if not before or not after:
         return None
     capacity = (after["wall"] - before["wall"]) * (os.cpu_count() or 1)
@@ -710,12 +748,11 @@ def print_report(r):
 
 def measure_phase(trees, stats_conn, body):
     """Run ``body()`` while sampling locks, counting database work and CPU."""
-    counters_before, cpu_before = settled_counters(stats_conn), cpu_snapshot(trees)
-    with LockSampler() as sampler:
+    counters_before = settled_counters(stats_conn)
+    with LockSampler() as locks, CpuMeter(trees) as cpu:
         outcome = body()
-    cpu_after = cpu_snapshot(trees)
-    return outcome, {"counters": (counters_before, settled_counters(stats_conn)), "locks": sampler.summary(),
-                     "cpu": cpu_usage(cpu_before, cpu_after)}
+    return outcome, {"counters": (counters_before, settled_counters(stats_conn)), "locks": locks.summary(),
+                     "cpu": cpu.usage()}
 
 
 def git_state():

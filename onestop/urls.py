@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 from onestop.dossiers.api import DataTrackerViewSet, DossierViewSet, IncidentViewSet
 from onestop.organisation.api import AgencyViewSet
 from onestop.worklist.api import WorkItemViewSet
+from procedures import api as procedure_api
 from procedures.api import ProcedureViewSet
 
 router = DefaultRouter()
@@ -19,6 +20,19 @@ router.register("data-tracker", DataTrackerViewSet, basename="data-tracker")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("catalogue/", include("procedures.urls")),
+    path("dossiers/", include("onestop.dossiers.urls")),
+    path("api/v1/procedures/<str:code>/versions/", procedure_api.VersionListView.as_view(), name="versions"),
+    path("api/v1/procedures/<str:code>/versions/<int:number>/", procedure_api.VersionDetailView.as_view(),
+         name="version"),
+    path("api/v1/procedures/<str:code>/versions/<int:number>/publish/",
+         procedure_api.VersionActionView.as_view(action="publish"), name="version-publish"),
+    path("api/v1/procedures/<str:code>/versions/<int:number>/retire/",
+         procedure_api.VersionActionView.as_view(action="retire"), name="version-retire"),
+    path("api/v1/procedures/<str:code>/versions/<int:number>/migrate/", procedure_api.VersionMigrateView.as_view(),
+         name="version-migrate"),
+    path("api/v1/procedures/<str:code>/versions/<int:number>/bpmn/", procedure_api.VersionBpmnView.as_view(),
+         name="version-bpmn"),
     path("api/v1/", include(router.urls)),
     path("api/v1/auth/token/", obtain_auth_token, name="api-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -1,19 +1,48 @@
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
-from .models import Procedure, ProcedureVersion
+from .models import CatalogueEvent, Procedure, ProcedureVersion
 
 
 class VersionInline(admin.TabularInline):
     model = ProcedureVersion
     extra = 0
-    fields = ["number", "state", "process_id", "dialect", "checksum", "uploaded_by", "uploaded_at"]
+    fields = ["number", "state", "process_id", "dialect", "uploaded_by", "uploaded_at", "page"]
     readonly_fields = fields
     can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("report and diagram"))
+    def page(self, obj):
+        url = reverse("catalogue-version", kwargs={"code": obj.procedure.code, "number": obj.number})
+        return format_html('<a href="{}">{}</a>', url, _("open"))
 
 
 @admin.register(Procedure)
 class ProcedureAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "field", "competent_level", "processing_days", "online_level", "is_active"]
+    list_display = ["code", "name", "field", "competent_level", "processing_days", "online_level", "is_active",
+                    "upload"]
     list_filter = ["competent_level", "online_level", "is_active"]
     search_fields = ["code", "name", "name_en"]
     inlines = [VersionInline]
+
+    @admin.display(description=_("BPMN"))
+    def upload(self, obj):
+        return format_html('<a href="{}?code={}">{}</a>', reverse("catalogue-upload"), obj.code, _("upload"))
+
+
+@admin.register(CatalogueEvent)
+class CatalogueEventAdmin(admin.ModelAdmin):
+    list_display = ["at", "procedure", "version_number", "action", "actor"]
+    list_filter = ["action"]
+    readonly_fields = ["procedure", "version_number", "action", "actor", "at", "data"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

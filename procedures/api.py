@@ -1,7 +1,19 @@
-from rest_framework import serializers, viewsets
-from rest_framework.permissions import AllowAny
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import AllowAny, IsAdminUser
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from .selectors import published_procedures
+from onestop.core.exceptions import InvalidInput
+from onestop.engine import parsing
+
+from . import services
+from .models import ProcedureVersion
+from .selectors import published_procedures, published_version
 
 
 class ProcedureSerializer(serializers.Serializer):
@@ -31,3 +43,122 @@ class ProcedureViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return published_procedures().order_by("code")
+
+
+# --- BPMN versions (admins) ---------------------------------------------------------------------------
+
+class VersionSerializer(serializers.Serializer):
+    procedure = serializers.CharField(source="procedure.code")
+    number = serializers.IntegerField()
+    state = serializers.CharField()
+    process_id = serializers.CharField()
+    dialect = serializers.CharField()
+    checksum = serializers.CharField()
+    filename = serializers.CharField()
+    uploaded_by = serializers.CharField(source="uploaded_by.username", allow_null=True, default=None)
+    uploaded_at = serializers.DateTimeField()
+    published_at = serializers.DateTimeField(allow_null=True)
+    report = serializers.JSONField()
+    running_dossiers = serializers.SerializerMethodField()
+
+    def get_running_dossiers(self, obj) -> int:
+        return obj.dossiers.exclude(status__in=["returned", "refused", "withdrawn"]).count()
+
+
+class UploadSerializer(serializers.Serializer):
+    bpmn_file = serializers.FileField()
+    process_id = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class MigrateSerializer(serializers.Serializer):
+    from_version = serializers.IntegerField(help_text="Move the running dossiers of this version here")
+
+
+def _version(code, number):
+    return get_object_or_404(ProcedureVersion.objects.select_related("procedure", "uploaded_by"),
+                             procedure__code=code, number=number)
+
+
+class VersionListView(APIView):
+    """Upload a BPMN file as a new draft version (multipart field ``bpmn_file``), or list the versions."""
+
+    permission_classes = [IsAdminUser]
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(responses=VersionSerializer(many=True))
+    def get(self, request, code):
+        versions = ProcedureVersion.objects.filter(procedure__code=code).select_related("procedure", "uploaded_by")
+        return Response(VersionSerializer(versions, many=True).data)
+
+    @extend_schema(request={"multipart/form-data": UploadSerializer}, responses={201: VersionSerializer})
+    def post(self, request, code):
+        payload = UploadSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        upload_file = payload.validated_data["bpmn_file"]
+        if upload_file.size > parsing.MAX_BPMN_BYTES:
+            raise InvalidInput(_("The file is larger than 5 MB."), errors={"bpmn_file": [_("Too large.")]})
+        upload = services.upload_version(upload_file.read(), code, user=request.user, filename=upload_file.name,
+                                         process_id=payload.validated_data["process_id"] or None)
+        if upload.version is None:
+            return Response({"detail": _("The file cannot be read as an executable BPMN process."),
+                             "report": upload.report}, status=status.HTTP_400_BAD_REQUEST)
+        body = {**VersionSerializer(upload.version).data, "created": upload.created}
+        return Response(body, status=status.HTTP_201_CREATED if upload.created else status.HTTP_200_OK)
+
+
+class VersionDetailView(APIView):
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(responses=VersionSerializer)
+    def get(self, request, code, number):
+        version = _version(code, number)
+        body = VersionSerializer(version).data
+        published = published_version(version.procedure)
+        if published is not None and published.pk != version.pk:
+            body["diff"] = {"against": published.number, **services.diff(version, published)}
+        return Response(body)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, code, number):
+        services.discard_version(_version(code, number), user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class VersionActionView(APIView):
+    permission_classes = [IsAdminUser]
+    action = None
+
+    @extend_schema(request=None, responses=VersionSerializer)
+    def post(self, request, code, number):
+        version = _version(code, number)
+        if self.action == "publish":
+            services.publish_version(version, user=request.user)
+        elif self.action == "retire":
+            services.retire_version(version, user=request.user)
+        version.refresh_from_db()
+        return Response(VersionSerializer(version).data)
+
+
+class VersionMigrateView(APIView):
+    """Move the running dossiers of an older version onto this one: all, or none with the blockers listed."""
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(request=MigrateSerializer, responses={200: dict})
+    def post(self, request, code, number):
+        payload = MigrateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        target = _version(code, number)
+        source = _version(code, payload.validated_data["from_version"])
+        moved = services.migrate(source, target, user=request.user)
+        return Response({"moved": moved})
+
+
+class VersionBpmnView(APIView):
+    """The version's BPMN XML, for the diagram."""
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(responses={(200, "application/xml"): str})
+    def get(self, request, code, number):
+        return HttpResponse(_version(code, number).bpmn_xml, content_type="application/xml; charset=utf-8")

@@ -57,6 +57,9 @@ class ProcedureVersion(models.Model):
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     uploaded_at = models.DateTimeField(auto_now_add=True)
     published_at = models.DateTimeField(null=True, blank=True)
+    filename = models.CharField(_("file name"), max_length=255, blank=True)
+    # The validation report of the upload: {"ok": bool, "entries": [{level, code, element_id, ...}]}.
+    report = models.JSONField(_("validation report"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("procedure version")
@@ -71,3 +74,29 @@ class ProcedureVersion(models.Model):
 
     def __str__(self):
         return f"{self.procedure.code} v{self.number} ({self.state})"
+
+    @property
+    def has_errors(self):
+        return any(entry.get("level") == "error" for entry in self.report.get("entries", []))
+
+
+class CatalogueEvent(models.Model):
+    """Who uploaded, published, retired, discarded or migrated what, and when. Append-only."""
+
+    procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="events")
+    version_number = models.PositiveIntegerField(null=True, blank=True)
+    action = models.CharField(max_length=30)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.procedure_id} v{self.version_number} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise TypeError("Catalogue events are append-only.")
+        super().save(*args, **kwargs)

@@ -1,30 +1,61 @@
-"""Writes to the catalogue: importing BPMN as versions, publishing."""
+"""Writes to the catalogue: uploading BPMN as versions (with a validation report), publishing,
+retiring, discarding, and moving running dossiers to a new version. Every step is audited."""
 import hashlib
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from onestop.core.exceptions import InvalidInput
-from onestop.engine import parsing
+from onestop.core.exceptions import Conflict, InvalidInput
+from onestop.engine import parsing, validation
+from onestop.interop import connectors
+from onestop.organisation.models import OfficialRole, RoutingRole
 
-from .models import Procedure, ProcedureVersion
+from .models import CatalogueEvent, Procedure, ProcedureVersion
+
+
+@dataclass
+class Upload:
+    version: ProcedureVersion | None  # None when the file could not be read as a process at all
+    report: dict
+    created: bool
+
+
+def validation_context(process_id=None):
+    operators = {}
+    for name in connectors.known_operators():
+        operators[name] = connectors.get_operator(name).params_schema
+    return validation.ValidationContext(
+        role_codes=set(RoutingRole.objects.values_list("code", flat=True)),
+        official_roles=set(OfficialRole.values), operators=operators, process_id=process_id,
+    )
+
+
+def _record(procedure, action, user=None, version=None, **data):
+    CatalogueEvent.objects.create(procedure=procedure, version_number=version.number if version else None,
+                                  action=action, actor=user if user is not None and user.is_authenticated else None,
+                                  data=data)
 
 
 @transaction.atomic
-def import_bpmn(xml_bytes, procedure_code, *, user=None, publish=False, defaults=None):
-    """Store ``xml_bytes`` as a new draft version of ``procedure_code`` (created when new).
+def upload_version(xml_bytes, procedure_code, *, user=None, filename="upload.bpmn", process_id=None,
+                   defaults=None):
+    """Validate ``xml_bytes`` and keep it as a draft version of ``procedure_code`` (created when new).
 
-    An upload identical to an existing version returns that version instead of a copy.
-    Raises ``InvalidInput`` (with the parser's findings) when the file cannot run.
+    The report lists every problem at once; a version with errors is kept as a draft so the admin sees
+    its report and diagram, but it cannot be published. An upload identical to a version already kept
+    returns that version.
     """
-    parsed = parsing.parse_bpmn(xml_bytes)  # raises BpmnError, an InvalidInput
-    checksum = hashlib.sha256(xml_bytes).hexdigest()
-    procedure, _created = Procedure.objects.get_or_create(
+    report = validation.validate(xml_bytes, context=validation_context(process_id))
+    report_dict = report.as_dict()
+    if report.process_id is None:
+        return Upload(None, report_dict, False)
+    procedure, created_procedure = Procedure.objects.get_or_create(
         code=procedure_code,
         defaults={
-            "name": parsed.name or parsed.process_id,
+            "name": report.process_name or report.process_id,
             "competent_level": "ward",
             "receiving_level": "ward",
             "processing_days": 1,
@@ -33,33 +64,104 @@ def import_bpmn(xml_bytes, procedure_code, *, user=None, publish=False, defaults
         },
     )
     procedure = Procedure.objects.select_for_update().get(pk=procedure.pk)
-    version = procedure.versions.filter(checksum=checksum).first()
-    if version is None:
-        number = (procedure.versions.aggregate(n=Max("number"))["n"] or 0) + 1
-        version = ProcedureVersion.objects.create(
-            procedure=procedure,
-            number=number,
-            bpmn_xml=xml_bytes.decode("utf-8"),
-            checksum=checksum,
-            process_id=parsed.process_id,
-            dialect=parsed.dialect,
-            uploaded_by=user,
-        )
-    if publish and version.state != ProcedureVersion.State.PUBLISHED:
-        publish_version(version)
+    if created_procedure:
+        _record(procedure, "created", user)
+    checksum = hashlib.sha256(xml_bytes).hexdigest()
+    existing = procedure.versions.filter(checksum=checksum).first()
+    if existing is not None:
+        return Upload(existing, existing.report or report_dict, False)
+    version = ProcedureVersion.objects.create(
+        procedure=procedure,
+        number=(procedure.versions.aggregate(n=Max("number"))["n"] or 0) + 1,
+        bpmn_xml=xml_bytes.decode("utf-8"),
+        checksum=checksum,
+        process_id=report.process_id,
+        dialect=report.dialect,
+        uploaded_by=user if user is not None and user.is_authenticated else None,
+        filename=filename[:255],
+        report=report_dict,
+    )
+    _record(procedure, "uploaded", user, version, checksum=checksum, errors=len(report.errors),
+            warnings=len(report.warnings))
+    return Upload(version, report_dict, True)
+
+
+def import_bpmn(xml_bytes, procedure_code, *, user=None, publish=False, defaults=None, filename="upload.bpmn"):
+    """The command-line path: upload, refuse a file with errors, publish when asked."""
+    upload = upload_version(xml_bytes, procedure_code, user=user, filename=filename, defaults=defaults)
+    errors = [e for e in upload.report.get("entries", []) if e["level"] == "error"]
+    if errors:
+        raise InvalidInput(_("The file cannot be used as it is."), errors=[_entry_line(e) for e in errors])
+    if publish and upload.version.state != ProcedureVersion.State.PUBLISHED:
+        publish_version(upload.version, user=user)
+    return upload.version
+
+
+def _entry_line(entry):
+    where = ", ".join(p for p in (entry.get("element_id") and f"id={entry['element_id']}",
+                                  entry.get("element_name") and f"“{entry['element_name']}”",
+                                  entry.get("line") and f"line {entry['line']}") if p)
+    return f"{where}: {entry['message']}" if where else entry["message"]
+
+
+@transaction.atomic
+def publish_version(version, user=None):
+    """Make ``version`` the one new dossiers start on. Running dossiers keep their own version."""
+    Procedure.objects.select_for_update().get(pk=version.procedure_id)
+    version.refresh_from_db()
+    if version.state == ProcedureVersion.State.RETIRED:
+        raise Conflict(_("A retired version cannot be published again; upload it as a new version."))
+    if version.has_errors:
+        raise Conflict(_("This version has errors in its validation report; fix them and upload it again."))
+    for old in version.procedure.versions.filter(state=ProcedureVersion.State.PUBLISHED).exclude(pk=version.pk):
+        old.state = ProcedureVersion.State.RETIRED
+        old.save(update_fields=["state"])
+        _record(old.procedure, "retired", user, old, replaced_by=version.number)
+    version.state = ProcedureVersion.State.PUBLISHED
+    version.published_at = timezone.now()
+    version.save(update_fields=["state", "published_at"])
+    _record(version.procedure, "published", user, version)
     return version
 
 
 @transaction.atomic
-def publish_version(version):
-    """Make ``version`` the one new dossiers start on. Running dossiers keep their own version."""
-    if version.state == ProcedureVersion.State.RETIRED:
-        raise InvalidInput(_("A retired version cannot be published again; upload it as a new version."))
-    Procedure.objects.select_for_update().get(pk=version.procedure_id)
-    version.procedure.versions.filter(state=ProcedureVersion.State.PUBLISHED).exclude(pk=version.pk).update(
-        state=ProcedureVersion.State.RETIRED
-    )
-    version.state = ProcedureVersion.State.PUBLISHED
-    version.published_at = timezone.now()
-    version.save(update_fields=["state", "published_at"])
+def retire_version(version, user=None):
+    """No new dossiers on this version; the dossiers running on it carry on."""
+    if version.state != ProcedureVersion.State.PUBLISHED:
+        raise Conflict(_("Only the published version can be retired."))
+    version.state = ProcedureVersion.State.RETIRED
+    version.save(update_fields=["state"])
+    _record(version.procedure, "retired", user, version)
     return version
+
+
+@transaction.atomic
+def discard_version(version, user=None):
+    """Throw away a draft nobody uses."""
+    if version.state != ProcedureVersion.State.DRAFT or version.dossiers.exists():
+        raise Conflict(_("Only a draft no dossier uses can be discarded."))
+    _record(version.procedure, "discarded", user, version)
+    version.delete()
+
+
+def diff(version, against):
+    """Tasks and lanes added, removed and renamed between ``against`` (e.g. the published version) and ``version``."""
+    old, new = parsing.elements(against.bpmn_xml.encode()), parsing.elements(version.bpmn_xml.encode())
+    result = {}
+    for kind in ("tasks", "lanes"):
+        before, after = old[kind], new[kind]
+        result[kind] = {
+            "added": [{"id": i, "name": after[i]} for i in after if i not in before],
+            "removed": [{"id": i, "name": before[i]} for i in before if i not in after],
+            "renamed": [{"id": i, "from": before[i], "to": after[i]} for i in after
+                        if i in before and before[i] != after[i]],
+        }
+    return result
+
+
+def migrate(from_version, to_version, user=None):
+    from onestop.dossiers import services as dossier_services
+
+    moved = dossier_services.migrate_dossiers(from_version, to_version, user)
+    _record(to_version.procedure, "migrated", user, to_version, from_version=from_version.number, dossiers=moved)
+    return moved

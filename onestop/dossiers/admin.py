@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Dossier, DossierEvent, Handover
+from .models import Dossier, DossierEvent, Handover, Incident
 
 
 class EventInline(admin.TabularInline):
@@ -32,6 +32,16 @@ class DossierAdmin(admin.ModelAdmin):
     search_fields = ["code"]
     readonly_fields = [f.name for f in Dossier._meta.fields]
     inlines = [HandoverInline, EventInline]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Incident)
+class IncidentAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "dossier", "kind", "element_name", "resolved_at", "resolution"]
+    list_filter = ["kind", "resolution"]
+    readonly_fields = [f.name for f in Incident._meta.fields]
 
     def has_add_permission(self, request):
         return False

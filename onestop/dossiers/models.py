@@ -151,6 +151,7 @@ class Incident(models.Model):
 
     class Kind(models.TextChoices):
         EXCHANGE_FAILED = "exchange_failed", _("Exchange with another system failed")
+        PROCESS_ERROR = "process_error", _("A step of the process failed")
 
     class Resolution(models.TextChoices):
         RETRIED = "retried", _("Retried")
@@ -160,6 +161,7 @@ class Incident(models.Model):
     kind = models.CharField(max_length=30, choices=Kind.choices)
     element_id = models.CharField(_("BPMN element"), max_length=200, blank=True)
     element_name = models.CharField(_("step"), max_length=300, blank=True)
+    task_id = models.CharField(max_length=36, blank=True)
     message = models.TextField(_("message"))
     exchange = models.ForeignKey("interop.Exchange", on_delete=models.PROTECT, null=True, blank=True,
                                  related_name="incidents")

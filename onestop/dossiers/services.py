@@ -53,7 +53,7 @@ def _lock(dossier_id):
 
 
 def _move(dossier, status):
-    if status not in TRANSITIONS[dossier.status]:
+    if status != dossier.status and status not in TRANSITIONS[dossier.status]:
         raise Conflict(
             _("A dossier that is “%(current)s” cannot become “%(new)s”.")
             % {"current": dossier.get_status_display(), "new": Status(status).label}
@@ -200,6 +200,7 @@ def _after_advance(dossier, snapshot, user, *, from_agency, result):
     """Turn the process's new waits into work items, record the hand-overs, update the status."""
     new_items = worklist.sync_with_process(dossier, snapshot, due_date=dossier.appointment_date)
     interop.open_exchanges(dossier, snapshot, actor=user)
+    _raise_process_incidents(dossier, snapshot)
     if snapshot.completed:
         if snapshot.outcome == "refused":
             _move(dossier, Status.REFUSED)
@@ -217,6 +218,19 @@ def _after_advance(dossier, snapshot, user, *, from_agency, result):
         _move(dossier, Status.PROCESSING)
     dossier.save()
     _record_handovers(dossier, new_items, user, from_agency, result)
+
+
+def _raise_process_incidents(dossier, snapshot):
+    """A failed step (a script, a condition) stops the process there: admins see an incident."""
+    for error in snapshot.errors:
+        if dossier.incidents.filter(task_id=error.task_id, resolved_at__isnull=True).exists():
+            continue
+        incident = Incident.objects.create(
+            dossier=dossier, kind=Incident.Kind.PROCESS_ERROR, element_id=error.spec_id, element_name=error.name,
+            task_id=error.task_id, message=error.message or _("The step failed."),
+        )
+        audit.record(dossier, "incident_raised", from_status=dossier.status, comment=incident.message,
+                     data={"step": error.name, "incident": incident.pk})
 
 
 def _record_handovers(dossier, new_items, user, from_agency, result):
@@ -314,10 +328,14 @@ def _resolve(incident, user, resolution, comment=""):
 
 @transaction.atomic
 def retry_incident(incident_id, user):
-    """Try the failed exchange again from its first attempt."""
+    """Try again: the failed exchange from its first attempt, or the failed step of the process."""
     dossier, incident = _open_incident(incident_id)
-    interop.retry(incident.exchange)
     _resolve(incident, user, Incident.Resolution.RETRIED)
+    if incident.exchange_id:
+        interop.retry(incident.exchange)
+    else:
+        snapshot = runtime.retry_failed(dossier.process, incident.task_id)
+        _after_advance(dossier, snapshot, user, from_agency=None, result=None)
     audit.record(dossier, "incident_retried", actor=user, from_status=dossier.status,
                  data={"step": incident.element_name, "incident": incident.pk})
     return incident
@@ -333,6 +351,8 @@ def enter_exchange_manually(incident_id, user, *, data, reason):
         raise InvalidInput(_("Enter the data the step needs."), errors={"data": [_("Expected an object.")]})
     dossier, incident = _open_incident(incident_id)
     exchange = incident.exchange
+    if exchange is None:
+        raise Conflict(_("Data can be entered by hand only for a failed exchange."))
     interop.enter_manually(exchange, data)
     _resolve(incident, user, Incident.Resolution.MANUAL, reason)
     _resume(dossier, exchange, user, "exchange_entered_manually", comment=reason)
@@ -395,3 +415,46 @@ def withdraw(user, code, *, reason=""):
     worklist.cancel_open_items(dossier)
     audit.record(dossier, "withdrawn", actor=user, from_status=from_status, comment=reason)
     return dossier
+
+
+# --- moving running dossiers to a new version of their procedure --------------------------------------
+
+def migration_blockers(from_version, to_version):
+    """``[{"dossier": code, "steps": [...]}]``: running dossiers that wait in steps ``to_version`` lacks."""
+    blockers = []
+    for dossier in _running_on(from_version).exclude(process=None).select_related("process__version"):
+        steps = runtime.migration_blockers(dossier.process, to_version)
+        if steps:
+            blockers.append({"dossier": dossier.code, "steps": steps})
+    return blockers
+
+
+def _running_on(version):
+    return Dossier.objects.filter(version=version).exclude(status__in=FINAL_STATUSES)
+
+
+@transaction.atomic
+def migrate_dossiers(from_version, to_version, user):
+    """Move every running dossier of ``from_version`` onto ``to_version``, all or none.
+
+    Refused with the list of blocking dossiers and steps when any of them waits in a step the new
+    version does not have.
+    """
+    if from_version.procedure_id != to_version.procedure_id:
+        raise InvalidInput(_("Both versions must belong to the same procedure."))
+    ids = list(_running_on(from_version).values_list("pk", flat=True))
+    dossiers = [_lock(pk) for pk in ids]
+    blockers = migration_blockers(from_version, to_version)
+    if blockers:
+        raise Conflict(_("Some running dossiers wait in steps the new version does not have."),
+                       errors={"blockers": blockers})
+    for dossier in dossiers:
+        from_status = dossier.status
+        dossier.version = to_version
+        if dossier.process_id:
+            snapshot = runtime.migrate(dossier.process, to_version)
+            _after_advance(dossier, snapshot, user, from_agency=None, result=None)
+        dossier.save()
+        audit.record(dossier, "migrated", actor=user, from_status=from_status,
+                     data={"from_version": from_version.number, "to_version": to_version.number})
+    return [d.code for d in dossiers]

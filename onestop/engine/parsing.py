@@ -3,6 +3,7 @@
 Three dialects, told apart by their namespaces, each with its own SpiffWorkflow parser (a parser
 of the wrong dialect silently drops the other's extensions): Camunda 7, SpiffArena and plain BPMN.
 """
+import re
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
@@ -154,22 +155,37 @@ def detect_dialect(root):
     return "bpmn"
 
 
-def parse_bpmn(xml_bytes, filename="upload.bpmn"):
-    """Parse a BPMN document into the spec of its one executable process."""
+_ISO_TIMER = re.compile(r"^\s*(R\d*/)?(P(?=\d|T\d)[0-9YMWD]*(T[0-9HMS.]+)?|\d{4}-\d\d-\d\dT[0-9:.+Z-]+)\s*$")
+
+
+def normalise_timers(root):
+    """Camunda writes ISO-8601 timers bare (``PT24H``); SpiffWorkflow evaluates them as Python. Quote them."""
+    for name in ("timeDuration", "timeDate", "timeCycle"):
+        for node in root.iter(f"{{{BPMN_MODEL_NS}}}{name}"):
+            if node.text and _ISO_TIMER.match(node.text):
+                node.text = repr(node.text.strip())
+
+
+def parse_bpmn(xml_bytes, filename="upload.bpmn", process_id=None):
+    """Parse a BPMN document into the spec of its executable process (``process_id`` picks one of several)."""
     root = read_xml(xml_bytes)
     dialect = detect_dialect(root)
+    if dialect == "camunda":
+        normalise_timers(root)
     parser = _parser_for(dialect)
     try:
         parser.add_bpmn_xml(root, filename=filename)
         process_ids = parser.get_process_ids()
         if not process_ids:
             raise BpmnError(_("The file has no executable process (isExecutable=\"true\")."))
-        if len(process_ids) > 1:
+        if process_id is not None and process_id not in process_ids:
+            raise BpmnError(_("The file has no executable process with id “%(id)s”.") % {"id": process_id})
+        if process_id is None and len(process_ids) > 1:
             raise BpmnError(
-                _("The file has several executable processes (%(ids)s); keep one executable.")
+                _("The file has several executable processes (%(ids)s); choose one or keep one executable.")
                 % {"ids": ", ".join(sorted(process_ids))}
             )
-        process_id = process_ids[0]
+        process_id = process_id or process_ids[0]
         spec = parser.get_spec(process_id)
         subprocess_specs = parser.get_subprocess_specs(process_id)
     except ValidationException as exc:
@@ -195,3 +211,19 @@ def parse_bpmn(xml_bytes, filename="upload.bpmn"):
         "string(//bpmn:process[@id=$pid]/@name)", namespaces={"bpmn": BPMN_MODEL_NS}, pid=process_id
     )
     return ParsedProcess(process_id, name or process_id, dialect, spec, subprocess_specs)
+
+
+TASK_TAGS = {"task", "userTask", "serviceTask", "scriptTask", "manualTask", "businessRuleTask", "sendTask",
+             "receiveTask", "callActivity", "subProcess"}
+
+
+def elements(xml_bytes):
+    """``{"tasks": {id: name}, "lanes": {id: name}}`` of a BPMN document, for comparing versions."""
+    root = read_xml(xml_bytes)
+    found = {"tasks": {}, "lanes": {}}
+    for node in root.iter(f"{{{BPMN_MODEL_NS}}}*"):
+        local = node.tag.split("}", 1)[1]
+        kind = "tasks" if local in TASK_TAGS else "lanes" if local == "lane" else None
+        if kind and node.get("id"):
+            found[kind][node.get("id")] = node.get("name") or ""
+    return found

@@ -15,6 +15,7 @@ from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.config import DEFAULT_CONFIG
 from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent
+from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
@@ -22,7 +23,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from onestop.core.exceptions import Conflict
 
-from . import parsing
+from . import parsing, sandbox
 from .models import ProcessInstance
 
 SPEC_CACHE_SIZE = 256
@@ -67,9 +68,18 @@ class ServiceCall:
 
 
 @dataclass(frozen=True)
+class ProcessError:
+    task_id: str
+    spec_id: str
+    name: str
+    message: str
+
+
+@dataclass(frozen=True)
 class Snapshot:
     ready: tuple  # HumanTask, in process order
     waiting: tuple  # ServiceCall: service tasks waiting for their background job
+    errors: tuple  # ProcessError: steps that failed (a script, a condition); the process waits there
     completed: bool
     outcome: str  # "outcome" property of the end event reached, "" while running
 
@@ -81,7 +91,7 @@ def parsed_version(version) -> parsing.ParsedProcess:
         if parsed is not None:
             _specs.move_to_end(version.checksum)
             return parsed
-    parsed = parsing.parse_bpmn(version.bpmn_xml.encode("utf-8"))
+    parsed = parsing.parse_bpmn(version.bpmn_xml.encode("utf-8"), process_id=version.process_id or None)
     with _specs_lock:
         _specs[version.checksum] = parsed
         while len(_specs) > SPEC_CACHE_SIZE:
@@ -92,7 +102,7 @@ def parsed_version(version) -> parsing.ParsedProcess:
 def start(version, data=None) -> tuple[ProcessInstance, Snapshot]:
     """Create and save a process instance of ``version`` and run it to its first wait."""
     parsed = parsed_version(version)
-    workflow = BpmnWorkflow(parsed.spec, parsed.subprocess_specs)
+    workflow = BpmnWorkflow(parsed.spec, parsed.subprocess_specs, script_engine=sandbox.script_engine())
     first = workflow.get_next_task(state=TaskState.READY)
     if first is not None and data:
         first.data.update(data)
@@ -135,6 +145,54 @@ def _finish(instance, workflow, step):
     return _snapshot(workflow)
 
 
+def retry_failed(instance: ProcessInstance, task_id: str) -> Snapshot:
+    """Run a failed step again (after its cause was fixed, e.g. the dossier moved to a mended version)."""
+    workflow = _load(instance)
+    task = _find(workflow, task_id)
+    if task is None or task.state != TaskState.ERROR:
+        raise EngineError(_("This step has not failed."))
+    task.internal_data.pop("error", None)
+    workflow.reset_from_task_id(task.id)
+    _advance(workflow)
+    _store(instance, workflow, parsed_version(instance.version).dialect)
+    return _snapshot(workflow)
+
+
+def migration_blockers(instance: ProcessInstance, new_version) -> list[str]:
+    """The steps this process waits in that the new version does not have (empty: it can move)."""
+    workflow = _load(instance)
+    new_specs = parsed_version(new_version).spec.task_specs
+    waiting = workflow.get_tasks(state=TaskState.READY | TaskState.STARTED | TaskState.WAITING | TaskState.ERROR)
+    return sorted({t.task_spec.bpmn_name or t.task_spec.name for t in waiting
+                   if t.task_spec.name not in new_specs and (t.task_spec.manual or t.state != TaskState.READY)})
+
+
+def migrate(instance: ProcessInstance, new_version) -> Snapshot:
+    """Move a running process onto ``new_version``: every step it waits in must exist there."""
+    if migration_blockers(instance, new_version):
+        raise EngineError(_("The new version lacks steps this process waits in."))
+    workflow = _load(instance)
+    new = parsed_version(new_version)
+    registry = _serializers[new.dialect].registry
+    top_diff, _sub_diffs = diff_workflow(registry, workflow, new.spec, new.subprocess_specs)
+    # Keep READY human tasks (and their ids: the work items point at them); repredict the waiting rest.
+    migrate_workflow(top_diff, workflow, new.spec, reset_mask=TaskState.WAITING)
+    workflow.subprocess_specs = new.subprocess_specs
+    instance.version = new_version
+    _advance(workflow)
+    _store(instance, workflow, new.dialect)
+    return _snapshot(workflow)
+
+
+def positions(instance: ProcessInstance) -> dict:
+    """For the diagram: element ids the process waits in (``current``) and those it went through (``done``)."""
+    workflow = _load(instance)
+    current = {t.task_spec.bpmn_id for t in workflow.get_tasks(
+        state=TaskState.READY | TaskState.STARTED | TaskState.ERROR) if t.task_spec.bpmn_id}
+    done = {t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.COMPLETED) if t.task_spec.bpmn_id}
+    return {"current": sorted(current), "done": sorted(done - current)}
+
+
 def snapshot(instance: ProcessInstance) -> Snapshot:
     return _snapshot(_load(instance))
 
@@ -161,14 +219,20 @@ def _ready_human_task(workflow, task_id):
 
 
 def _advance(workflow):
+    """Run the engine's own steps until the process waits. A step that fails stays in ERROR, with its
+    message kept on the task, and the process waits there for an admin (an incident), instead of the
+    failure undoing the official's step that led to it."""
     try:
         workflow.do_engine_steps()
     except SpiffWorkflowException as exc:
-        raise EngineError(_("The process failed at “%(task)s”: %(msg)s") % {
-            "task": getattr(getattr(exc, "task_spec", None), "bpmn_name", None) or "?", "msg": exc}) from None
+        task = getattr(exc, "task", None)
+        if task is None or task.state != TaskState.ERROR:
+            raise EngineError(_("The process failed: %(msg)s") % {"msg": exc}) from None
+        task.internal_data["error"] = str(exc).split("\n")[0][:1000]
+        return
     if workflow.is_completed():
         return
-    waiting = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED)
+    waiting = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR)
     if not any(t.task_spec.manual or t.state != TaskState.READY for t in waiting):
         # SpiffWorkflow stops silently when a loop grows the task tree past its iterator depth.
         raise EngineError(_("The process stalled: nothing is waiting and it has not ended."))
@@ -185,7 +249,9 @@ def _store(instance, workflow, dialect):
 
 def _load(instance):
     dialect = parsed_version(instance.version).dialect
-    return _serializers[dialect].deserialize_json(instance.state)
+    workflow = _serializers[dialect].deserialize_json(instance.state)
+    workflow.script_engine = sandbox.script_engine()  # not serialized: attach it after every load
+    return workflow
 
 
 def _outcome(workflow):
@@ -234,6 +300,12 @@ def _snapshot(workflow):
         )
         for task in workflow.get_tasks(state=TaskState.STARTED, spec_class=parsing.WaitingServiceTask)
     )
+    errors = tuple(
+        ProcessError(task_id=str(task.id), spec_id=task.task_spec.bpmn_id or task.task_spec.name,
+                     name=task.task_spec.bpmn_name or task.task_spec.bpmn_id or task.task_spec.name,
+                     message=task.internal_data.get("error", ""))
+        for task in workflow.get_tasks(state=TaskState.ERROR)
+    )
     completed = workflow.is_completed()
-    return Snapshot(ready=tuple(ready), waiting=waiting, completed=completed,
+    return Snapshot(ready=tuple(ready), waiting=waiting, errors=errors, completed=completed,
                     outcome=_outcome(workflow) if completed else "")

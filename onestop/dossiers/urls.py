@@ -1,0 +1,8 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("<str:code>/diagram/", views.diagram, name="dossier-diagram"),
+    path("<str:code>/diagram.bpmn", views.diagram_bpmn, name="dossier-diagram-bpmn"),
+]

@@ -1,0 +1,68 @@
+"""Admin pages for BPMN versions: upload, the validation report, the diagram, publish or discard."""
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from onestop.core.exceptions import DomainError
+
+from . import services
+from .forms import UploadForm
+from .models import ProcedureVersion
+from .selectors import published_version
+
+
+@staff_member_required
+def upload(request):
+    form = UploadForm(request.POST or None, request.FILES or None, initial={"code": request.GET.get("code", "")})
+    report = None
+    if request.method == "POST" and form.is_valid():
+        file = form.cleaned_data["bpmn_file"]
+        result = services.upload_version(file.read(), form.cleaned_data["code"], user=request.user,
+                                         filename=file.name)
+        if result.version is not None:
+            if not result.created:
+                messages.info(request, _("This file is already version %(n)s.") % {"n": result.version.number})
+            return redirect("catalogue-version", code=result.version.procedure.code, number=result.version.number)
+        report = result.report
+    return render(request, "procedures/upload.html", {"form": form, "report": report, "title": _("Upload BPMN")})
+
+
+def _version(code, number):
+    return get_object_or_404(ProcedureVersion.objects.select_related("procedure", "uploaded_by"),
+                             procedure__code=code, number=number)
+
+
+@staff_member_required
+def version_detail(request, code, number):
+    version = _version(code, number)
+    published = published_version(version.procedure)
+    diff = services.diff(version, published) if published and published.pk != version.pk else None
+    return render(request, "procedures/version.html", {
+        "version": version, "published": published, "diff": diff, "report": version.report,
+        "title": f"{version.procedure.code} v{version.number}",
+        "xml_url": reverse("version-bpmn", kwargs={"code": code, "number": number}),
+        "events": version.procedure.events.select_related("actor").order_by("-at")[:20],
+    })
+
+
+@staff_member_required
+@require_POST
+def version_action(request, code, number, action):
+    version = _version(code, number)
+    try:
+        if action == "publish":
+            services.publish_version(version, user=request.user)
+            messages.success(request, _("Version %(n)s is published: new dossiers use it.") % {"n": number})
+        elif action == "retire":
+            services.retire_version(version, user=request.user)
+            messages.success(request, _("Version %(n)s is retired.") % {"n": number})
+        elif action == "discard":
+            services.discard_version(version, user=request.user)
+            messages.success(request, _("Version %(n)s is discarded.") % {"n": number})
+            return redirect("admin:procedures_procedure_changelist")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("catalogue-version", code=code, number=number)

@@ -1,0 +1,100 @@
+"""Browser tests: a real headless Chromium (Debian's ``chromium`` package) driven by Playwright for Python.
+
+No browser is downloaded: Playwright only drives ``/usr/bin/chromium`` (``apt-get install chromium``); the
+tests are skipped, saying why, when it or the ``playwright`` package is missing. Screenshots are kept in
+``var/screenshots/`` for a person to look at.
+"""
+import contextlib
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "var" / "screenshots"
+CHROMIUM = Path(os.environ.get("ONESTOP_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="package")
+def browser():
+    """One Chromium for the browser tests (this package), stopped before the rest of the suite runs."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("the playwright Python package is not installed (pip install -e '.[test]')")
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+    # While Playwright's synchronous API is started, an asyncio loop counts as running in this thread, and
+    # Django refuses database calls here (SynchronousOnlyOperation), such as the flush after each live-server
+    # test. Hence the package scope: the loop and this setting last only as long as the browser tests.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    playwright = sync_playwright().start()
+    try:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+    finally:
+        playwright.stop()
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item, for the screenshot on failure."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+def save_screenshot(page, node, name="page", **options):
+    """Save ``var/screenshots/<test>-<name>.png`` and return its path."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{node.name}-{name}").strip("-")
+    path = SCREENSHOTS / f"{stem}.png"
+    page.screenshot(path=str(path), **options)
+    return path
+
+
+@pytest.fixture
+def page(browser, request):
+    """A fresh page (own cookies and storage) that collects console errors and uncaught exceptions in
+    ``page.console_errors``; a screenshot of it is saved when the test fails."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="vi-VN")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.console_errors = []
+    page.on("console", lambda message: message.type == "error" and page.console_errors.append(message.text))
+    page.on("pageerror", lambda error: page.console_errors.append(str(error)))
+    yield page
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        with contextlib.suppress(Exception):  # the test's own failure is what matters
+            save_screenshot(page, request.node, "failure")
+    context.close()
+
+
+@pytest.fixture
+def screenshot(request):
+    """``screenshot(page, "name")`` saves ``var/screenshots/<test>-<name>.png`` and returns its path."""
+
+    def save(page, name="page", **options):
+        return save_screenshot(page, request.node, name, **options)
+
+    return save
