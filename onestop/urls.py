@@ -10,6 +10,9 @@ from onestop.worklist.api import WorkItemViewSet
 from procedures import api as procedure_api
 from procedures.api import ProcedureViewSet
 
+admin.site.site_header = "onestop — Một cửa / One-stop shop"
+admin.site.site_title = "onestop"
+
 router = DefaultRouter()
 router.register("procedures", ProcedureViewSet, basename="procedure")
 router.register("agencies", AgencyViewSet, basename="agency")

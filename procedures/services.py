@@ -72,7 +72,7 @@ def upload_version(xml_bytes, procedure_code, *, user=None, filename="upload.bpm
         return Upload(existing, existing.report or report_dict, False)
     version = ProcedureVersion.objects.create(
         procedure=procedure,
-        number=(procedure.versions.aggregate(n=Max("number"))["n"] or 0) + 1,
+        number=_next_number(procedure),
         bpmn_xml=xml_bytes.decode("utf-8"),
         checksum=checksum,
         process_id=report.process_id,
@@ -84,6 +84,13 @@ def upload_version(xml_bytes, procedure_code, *, user=None, filename="upload.bpm
     _record(procedure, "uploaded", user, version, checksum=checksum, errors=len(report.errors),
             warnings=len(report.warnings))
     return Upload(version, report_dict, True)
+
+
+def _next_number(procedure):
+    """Numbers are never reused, not even those of discarded drafts (the audit trail names them)."""
+    kept = procedure.versions.aggregate(n=Max("number"))["n"] or 0
+    seen = procedure.events.aggregate(n=Max("version_number"))["n"] or 0
+    return max(kept, seen) + 1
 
 
 def import_bpmn(xml_bytes, procedure_code, *, user=None, publish=False, defaults=None, filename="upload.bpmn"):

@@ -175,3 +175,45 @@ def _route_through(xml):
         b'sourceRef="gw_sign" targetRef="register_birth"', b'sourceRef="gw_sign" targetRef="evil"'
     ).replace(b'</bpmn:process>', b'<bpmn:sequenceFlow id="flow_evil_register" sourceRef="evil" '
               b'targetRef="register_birth" /></bpmn:process>')
+
+
+CONFORMANCE = Path(__file__).resolve().parents[2] / "shared" / "bpmn-conformance" / "miwg-reference"
+FOREIGN = sorted(p.name for p in CONFORMANCE.glob("*.bpmn")) if CONFORMANCE.is_dir() else []
+
+
+@pytest.mark.skipif(not FOREIGN, reason="shared/bpmn-conformance is not beside this clone")
+def test_foreign_files_through_the_api_and_the_command(admin):
+    """The 21 MIWG reference files: each accepted, or refused with a report; never a 500 or a traceback."""
+    from django.core.management import CommandError, call_command
+
+    for number, name in enumerate(FOREIGN, start=1):
+        xml = (CONFORMANCE / name).read_bytes()
+        response = upload(admin, f"MIWG.{number}", xml, name)
+        assert response.status_code in (200, 201, 400), (name, response.status_code)
+        report = response.json()["report"]
+        for entry in report["entries"]:
+            assert entry["message"] and entry["message_vi"], (name, entry)
+        if response.status_code == 400:
+            assert not report["ok"]
+        try:
+            call_command("import_bpmn", str(CONFORMANCE / name), "--procedure", f"MIWG.C{number}")
+        except CommandError as exc:
+            assert name in str(exc) and "Traceback" not in str(exc)
+
+
+@pytest.mark.parametrize("xml", [
+    b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;">'
+    b'<!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;"><!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;">]>'
+    b'<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL">&lol3;</bpmn:definitions>',
+    b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+    b'<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL">&x;</bpmn:definitions>',
+])
+def test_entity_attacks_are_refused_quickly(admin, xml):
+    import time
+
+    started = time.monotonic()
+    response = upload(admin, "1.001193", xml)
+    assert time.monotonic() - started < 1.0
+    assert response.status_code == 400
+    assert "root:" not in response.content.decode()  # /etc/passwd was not read into the answer
+    assert "DOCTYPE" in response.json()["report"]["entries"][0]["message"]

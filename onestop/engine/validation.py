@@ -9,6 +9,25 @@ SpiffWorkflow parse it to catch whatever the walk did not foresee.
 
 The caller fills ``ValidationContext`` from the database (routing roles, official roles, operators
 with their parameter schemas); this module reads no model.
+
+Entry codes (stable; "w" marks warnings):
+- the file: file_too_large, not_xml, doctype_refused, not_bpmn, unreadable_file, no_process, schema,
+  camunda8_extensions (w);
+- processes: no_executable_process, several_executable_processes, unknown_process, process_without_start,
+  non_executable_pool (w), process_not_chosen (w);
+- elements: data_store, data_association, business_rule_task, service_task_no_operator,
+  service_task_unsupported, unknown_operator, missing_parameter, unknown_parameter (w),
+  external_task_not_service, multi_instance_without_cardinality, loop_without_limit,
+  subprocess_without_start, subprocess_several_starts, subprocess_without_end, call_activity_unresolved,
+  unsupported_element, multiple_outgoing_flows, flow_reference_missing, event_reference_missing,
+  event_without_definition, id_collision, id_shared (w), task_without_name (w), manual_step (w),
+  end_event_outcome (w);
+- routing: unknown_role, task_outside_lane (w), unknown_official_role, task_without_form (w);
+- decisions and code: flow_without_condition, decision_variable_undefined (w), decision_option_unknown (w),
+  {condition,script,parameter,timer,expression}_invalid (syntax), {...}_refused (script sandbox),
+  timer_unquoted;
+- loops: unbounded_loop, loop_through_parallel_join (w);
+- engine_refused: what only SpiffWorkflow's own parse noticed; validator_failed: a bug here.
 """
 from __future__ import annotations
 
@@ -371,8 +390,8 @@ class _Validation:
         self.chosen = None
         self.scope = []  # process elements checked
         self.sandbox = _sandbox_checker()
-        self.current = None
-        self.nodes, self.flows, self.out_flows, self.in_flows, self.node_process = {}, [], {}, {}, {}
+        self.nodes, self.flows, self.out_flows, self.in_flows = {}, [], {}, {}
+        self.ids, self.data_objects = {}, set()
         self.schema_messages = set()
 
     # entries -------------------------------------------------------------------------------------
@@ -611,11 +630,10 @@ class _Validation:
 
     # one process ---------------------------------------------------------------------------------
     def check_process(self, process):
-        self.current = process
         elements = [el for el in process.iter() if isinstance(el.tag, str)]
         nodes = [el for el in elements if _local(el) in FLOW_NODES]
         flows = [el for el in elements if _local(el) == "sequenceFlow"]
-        self.register(process, nodes, flows)
+        self.register(nodes, flows)
         self.ids = {}
         for element in elements:
             if _local(element) and element.get("id"):
@@ -683,12 +701,11 @@ class _Validation:
                      f"{vi} tham chiếu {kind_vi} “{ref}” không có tên; bộ máy quy trình khớp {kind_vi} theo tên. "
                      f"Hãy đặt tên cho {kind_vi} đó.", line=element.sourceline)
 
-    def register(self, process, nodes, flows):
+    def register(self, nodes, flows):
         for node in nodes:
             if not node.get("id"):
                 continue  # the schema check reports it
             self.nodes.setdefault(node.get("id"), node)
-            self.node_process[node] = process
         for flow in flows:
             self.flows.append(flow)
             self.out_flows.setdefault(flow.get("sourceRef"), []).append(flow)
