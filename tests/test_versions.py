@@ -217,3 +217,15 @@ def test_entity_attacks_are_refused_quickly(admin, xml):
     assert response.status_code == 400
     assert "root:" not in response.content.decode()  # /etc/passwd was not read into the answer
     assert "DOCTYPE" in response.json()["report"]["entries"][0]["message"]
+
+
+def test_script_that_imports_os_is_refused_at_upload(admin):
+    script = ('<bpmn:scriptTask id="evil" name="Dọn dẹp"><bpmn:script>from os import kill\nkill(1, 9)</bpmn:script>'
+              '</bpmn:scriptTask><bpmn:sequenceFlow id="flow_evil_review" sourceRef="evil" targetRef="review" />')
+    flow = b'<bpmn:sequenceFlow id="flow_lookup_mother_review" sourceRef="lookup_mother" targetRef="review" />'
+    evil = BIRTH.replace(flow, flow.replace(b'"review"', b'"evil"') + script.encode())
+    assert evil != BIRTH
+    report = upload(admin, "1.001193", evil).json()["report"]
+    assert not report["ok"]
+    [entry] = [e for e in report["entries"] if e["element_id"] == "evil" and e["level"] == "error"]
+    assert "import" in entry["message"] and entry["element_name"] == "Dọn dẹp"

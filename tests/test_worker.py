@@ -77,3 +77,34 @@ def test_exchange_of_a_rolled_back_request_is_never_sent(signed_off):
     assert not RegisterBook.objects.exists()
     assert Dossier.objects.get(code=code).status == "processing"
     assert leader.item(code)["task_spec_id"] == "sign_certificate"
+
+
+def test_script_smuggled_behind_the_validator_is_an_incident_and_the_worker_lives(celery_worker_process, peers):
+    """A version edited straight in the database runs ``os.kill`` after the mother's lookup, in the worker."""
+    import hashlib
+    from pathlib import Path
+
+    from onestop import celery_app
+    from onestop.dossiers.models import Incident
+    from procedures.models import ProcedureVersion
+
+    load_demo(peers)
+    xml = (Path(__file__).resolve().parent.parent / "bpmn" / "birth_registration.bpmn").read_bytes()
+    evil = xml.replace(
+        b'<bpmn:sequenceFlow id="flow_lookup_mother_review" sourceRef="lookup_mother" targetRef="review" />',
+        b'<bpmn:sequenceFlow id="flow_lookup_mother_review" sourceRef="lookup_mother" targetRef="evil" />'
+        b'<bpmn:scriptTask id="evil" name="Evil"><bpmn:script>from os import kill\nkill(1, 9)</bpmn:script>'
+        b'</bpmn:scriptTask><bpmn:sequenceFlow id="flow_evil_review" sourceRef="evil" targetRef="review" />',
+    )
+    assert evil != xml
+    ProcedureVersion.objects.filter(procedure__code="1.001193").update(
+        bpmn_xml=evil.decode(), checksum=hashlib.sha256(evil).hexdigest())
+
+    code = submit(Actor("citizen1"), "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+    Actor("bennghe.receiver").act(code, "accept")
+    incident = wait_for(lambda: Incident.objects.filter(dossier__code=code).first())
+    assert (incident.kind, incident.element_id) == ("process_error", "evil")
+    assert "import" in incident.message
+    assert celery_worker_process.poll() is None and celery_app.control.ping(timeout=2)
+    assert Dossier.objects.get(code=code).status == "processing"
+    assert not [i for i in Actor("bennghe.specialist").queue() if i["dossier"] == code]

@@ -48,7 +48,7 @@ def test_construction_permit_with_current_and_done_steps(page, live_server, scre
         assert "onestop-done" not in classes(page, current)
     for done in DONE:
         assert "onestop-done" in classes(page, done)
-    for untouched in ["sign_permit", "supplement", "end_issued", "gw_join"]:
+    for untouched in ["sign_permit", "applicant_supplement", "end_issued", "gw_join"]:
         assert not {"onestop-current", "onestop-done"} & set(classes(page, untouched))
     # The path taken: flows out of done steps into done or current ones, and only those.
     for flow in ["flow_start_split", "flow_fetch_parcel_split", "flow_split_merge", "flow_split_consult",
