@@ -229,3 +229,51 @@ def test_script_that_imports_os_is_refused_at_upload(admin):
     assert not report["ok"]
     [entry] = [e for e in report["entries"] if e["element_id"] == "evil" and e["level"] == "error"]
     assert "import" in entry["message"] and entry["element_name"] == "Dọn dẹp"
+
+
+def test_admin_mends_a_failing_step_and_the_dossier_carries_on(admin, as_user):
+    """A condition that fails at run time: an incident; the admin publishes a mended version, moves the
+    dossier onto it and retries; the process continues from the failed step."""
+    flow = b'<bpmn:sequenceFlow id="flow_lookup_mother_review" sourceRef="lookup_mother" targetRef="review" />'
+    script = ('<bpmn:scriptTask id="check_age" name="Tính tuổi / Compute the age"><bpmn:script>{}</bpmn:script>'
+              '</bpmn:scriptTask><bpmn:sequenceFlow id="flow_age_review" sourceRef="check_age" targetRef="review" />')
+    broken = BIRTH.replace(flow, flow.replace(b'"review"', b'"check_age"')
+                           + script.format('age = form["child_age"] + 1').encode())
+    mended = BIRTH.replace(flow, flow.replace(b'"review"', b'"check_age"')
+                           + script.format('age = form.get("child_age", 0) + 1').encode())
+    assert upload(admin, "1.001193", broken).json()["report"]["ok"] is True  # valid: it fails only on real data
+    admin.post("/api/v1/procedures/1.001193/versions/2/publish/")
+    code = submit(as_user("citizen1"), "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+    as_user("bennghe.receiver").act(code, "accept")
+
+    [incident] = admin.get("/api/v1/incidents/", open="true").json()["results"]
+    assert (incident["dossier"], incident["element_id"], incident["kind"]) == (code, "check_age", "process_error")
+    assert "child_age" in incident["message"]
+    # Retrying without a fix fails again, into a new incident.
+    assert admin.post(f"/api/v1/incidents/{incident['id']}/retry/").status_code == 200
+    [incident] = admin.get("/api/v1/incidents/", open="true").json()["results"]
+
+    assert upload(admin, "1.001193", mended).status_code == 201
+    admin.post("/api/v1/procedures/1.001193/versions/3/publish/")
+    response = admin.post("/api/v1/procedures/1.001193/versions/3/migrate/", {"from_version": 2})
+    assert response.status_code == 200 and response.json()["moved"] == [code]
+    assert admin.post(f"/api/v1/incidents/{incident['id']}/retry/").status_code == 200
+    assert admin.get("/api/v1/incidents/", open="true").json()["results"] == []
+    assert as_user("bennghe.specialist").item(code)["task_spec_id"] == "review"
+    assert admin.post(f"/api/v1/incidents/{incident['id']}/retry/").status_code == 409  # resolved already
+
+
+def test_dossier_diagram_page_marks_where_it_waits(as_user):
+    code = waiting_in_review(as_user)
+    citizen = as_user("citizen1")
+    citizen.client.force_login(citizen.user)
+    page = citizen.client.get(f"/dossiers/{code}/diagram/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'data-current="review"' in html and "lookup_mother" in html
+    xml = citizen.client.get(f"/dossiers/{code}/diagram.bpmn")
+    assert xml.status_code == 200 and xml.content == BIRTH
+    intruder = as_user("citizen2")
+    intruder.client.force_login(intruder.user)
+    assert intruder.client.get(f"/dossiers/{code}/diagram/").status_code == 404
+    assert intruder.client.get(f"/dossiers/{code}/diagram.bpmn").status_code == 404
