@@ -119,6 +119,12 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "onestop.core.api.exception_handler",
     "DATETIME_FORMAT": "iso-8601",
+    # Public endpoints and the login are rate-limited per client address (ONESTOP_* to tune).
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": os.environ.get("ONESTOP_ANON_RATE", "300/min"),
+        "login": os.environ.get("ONESTOP_LOGIN_RATE", "10/min"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "onestop API",

@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.routers import DefaultRouter
 
 from onestop.dossiers.api import DataTrackerViewSet, DossierViewSet, IncidentViewSet
@@ -12,6 +13,13 @@ from procedures.api import ProcedureViewSet
 
 admin.site.site_header = "onestop — Một cửa / One-stop shop"
 admin.site.site_title = "onestop"
+
+class LoginView(ObtainAuthToken):
+    """Token login, rate-limited per client address against password guessing."""
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
+
 
 router = DefaultRouter()
 router.register("procedures", ProcedureViewSet, basename="procedure")
@@ -37,7 +45,7 @@ urlpatterns = [
     path("api/v1/procedures/<str:code>/versions/<int:number>/bpmn/", procedure_api.VersionBpmnView.as_view(),
          name="version-bpmn"),
     path("api/v1/", include(router.urls)),
-    path("api/v1/auth/token/", obtain_auth_token, name="api-token"),
+    path("api/v1/auth/token/", LoginView.as_view(), name="api-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -177,3 +177,14 @@ def test_database_refuses_to_rewrite_the_audit_trail(as_user):
     event = DossierEvent.objects.filter(dossier__code=code).first()
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("UPDATE dossiers_dossierevent SET comment = 'x' WHERE id = %s", [event.pk])
+
+
+def test_login_is_rate_limited(demo):
+    from django.core.cache import cache
+
+    cache.clear()
+    client = APIClient()
+    statuses = [client.post("/api/v1/auth/token/", {"username": "citizen1", "password": f"guess{i}"}).status_code
+                for i in range(12)]
+    assert statuses[:10] == [400] * 10 and statuses[10:] == [429, 429]
+    cache.clear()
