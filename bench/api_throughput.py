@@ -8,13 +8,15 @@ HTTP server, and how that compares with what its PostgreSQL does on a standard l
 What it does, on the PostgreSQL server of ``DATABASE_URL`` (only the server and credentials are
 taken from it; the databases used are always ``onestop_bench`` and ``onestop_pgbench``):
 
-1. recreates ``onestop_bench``, runs ``migrate`` and ``seed_demo`` against it;
-2. starts gunicorn (``onestop.wsgi``) on a free local port;
+1. recreates ``onestop_bench``, runs ``migrate`` and ``seed_demo`` against it (after starting the
+   project's stand-ins for other agencies' systems, ``onestop.peers.server``, if it has them);
+2. starts gunicorn (``onestop.wsgi``) on a free local port, without a Celery broker, so service
+   tasks run eagerly in the request that reaches them;
 3. phase A: citizen1 submits N birth registrations (procedure 1.001193) from C client threads,
    spread over three wards;
 4. phase B: the wards' officials drive every dossier through accept -> approve -> sign -> returned
-   (claim + complete per step) from C client threads, one stage after the other; each stage lists
-   the queues once, so finding a step's id costs no request per completion;
+   (claim + complete per step) from C client threads, one stage after the other; each stage runs
+   ANALYZE and lists the queues once, so finding a step's id costs no request per completion;
 5. checks through the API that every dossier ended "returned" and no queue holds anything;
 6. runs pgbench TPC-B on ``onestop_pgbench`` as the machine's database yardstick;
 7. prints a table and writes ``bench/results/api_throughput.json``.
