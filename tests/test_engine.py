@@ -125,6 +125,8 @@ def test_state_is_stored_as_versioned_json_and_survives_reload(demo):
     instance, snapshot = runtime.start(version, data={"form": {"household_name": "Phở Bình"}})
     stored = ProcessInstance.objects.get(pk=instance.pk)
     assert json.loads(stored.state)["serializer_version"] == stored.serializer_version
+    # The spec is the version's, stored once with it, not in every dossier's state.
+    assert "spec" not in json.loads(stored.state) and "subprocess_specs" not in json.loads(stored.state)
     runtime._specs.clear()  # as in a fresh worker process
     assert runtime.snapshot(stored) == snapshot
     assert runtime.task_data(stored, snapshot.ready[0].id)["form"] == {"household_name": "Phở Bình"}
@@ -140,3 +142,20 @@ def test_import_is_idempotent_and_publishing_keeps_running_versions(demo):
                                         publish=True)
     v1.refresh_from_db()
     assert (v1.state, v2.state, v2.number) == ("retired", "published", v1.number + 1)
+
+
+def test_state_of_a_finished_dossier_stays_small(demo):
+    """A whole birth registration (lookup, review, signature, register): the state without the spec."""
+    from procedures.models import ProcedureVersion
+
+    version = ProcedureVersion.objects.get(procedure__code="1.001193", state="published")
+    instance, snapshot = runtime.start(version, data={"form": BIRTH_FORM, "dossier_code": "X-1"})
+    snapshot = runtime.complete_service_task(instance, snapshot.waiting[0].id, {"lookup_mother": {"found": True}})
+    snapshot = runtime.complete_task(instance, snapshot.ready[0].id, {"decision": "approve"})
+    snapshot = runtime.complete_task(instance, snapshot.ready[0].id, {"sign_decision": "sign"})
+    snapshot = runtime.complete_service_task(instance, snapshot.waiting[0].id, {"register_birth": {"n": "1/2026"}})
+    assert snapshot.completed and snapshot.outcome == "issued"
+    size = len(instance.state.encode())
+    with_spec = len(runtime._spec_json(version).encode())
+    assert size < 8 * 1024, size
+    assert size < with_spec * 3  # the spec is not in it (and is bigger than a short run's state)

@@ -4,6 +4,7 @@ Callers hold the dossier's row lock (``select_for_update``) around every call th
 instance, so two completions on one dossier are applied one after the other.
 Everything returned is plain data, so no other module needs SpiffWorkflow's types.
 """
+import json
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -40,7 +41,9 @@ _CAMUNDA = {**CAMUNDA_CONFIG, parsing.WaitingServiceTask: _WaitingServiceTaskCon
 _CONFIGS = {"camunda": _CAMUNDA, "spiff": SPIFF_CONFIG, "bpmn": DEFAULT_CONFIG}
 _serializers = {d: BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(c)) for d, c in _CONFIGS.items()}
 _specs = OrderedDict()
+_spec_jsons = {}
 _specs_lock = threading.Lock()
+_serializer_lock = threading.Lock()
 
 
 class EngineError(Conflict):
@@ -238,9 +241,45 @@ def _advance(workflow):
         raise EngineError(_("The process stalled: nothing is waiting and it has not ended."))
 
 
+def _to_json(serializer, obj, drop=()):
+    """SpiffWorkflow's ``serialize_json``, minus the keys in ``drop``."""
+    with _serializer_lock:  # the registry's encoder flag is shared by every thread
+        serializer.registry._encoder_mode = True
+        try:
+            dct = serializer.to_dict(obj)
+        finally:
+            serializer.registry._encoder_mode = False
+    for key in drop:
+        dct.pop(key, None)
+    return json.dumps(dct, cls=serializer._encoder_cls)
+
+
+def _spec_json(version):
+    """The version's spec as SpiffWorkflow serializes it, made once per version and kept with the spec."""
+    with _specs_lock:
+        cached = _spec_jsons.get(version.checksum)
+    if cached is None:
+        parsed = parsed_version(version)
+        serializer = _serializers[parsed.dialect]
+        cached = json.dumps({
+            "spec": json.loads(_to_json(serializer, parsed.spec)),
+            "subprocess_specs": {name: json.loads(_to_json(serializer, spec))
+                                 for name, spec in parsed.subprocess_specs.items()},
+        })
+        with _specs_lock:
+            _spec_jsons[version.checksum] = cached
+            while len(_spec_jsons) > SPEC_CACHE_SIZE:
+                _spec_jsons.pop(next(iter(_spec_jsons)))
+    return cached
+
+
 def _store(instance, workflow, dialect):
+    """Keep the workflow's state without its spec: the spec is the version's, stored once with it
+    (about 6 KB of a 10 KB state for a small procedure)."""
     serializer = _serializers[dialect]
-    instance.state = serializer.serialize_json(workflow)
+    dct = json.loads(_to_json(serializer, workflow, drop=("spec", "subprocess_specs")))
+    dct[serializer.VERSION_KEY] = serializer.VERSION
+    instance.state = json.dumps(dct, separators=(",", ":"))
     instance.serializer_version = serializer.VERSION
     instance.is_completed = workflow.is_completed()
     instance.outcome = _outcome(workflow) if instance.is_completed else ""
@@ -249,7 +288,14 @@ def _store(instance, workflow, dialect):
 
 def _load(instance):
     dialect = parsed_version(instance.version).dialect
-    workflow = _serializers[dialect].deserialize_json(instance.state)
+    serializer = _serializers[dialect]
+    if instance.serializer_version != serializer.VERSION:
+        # SpiffWorkflow's migrations expect the spec in the old format too: upgrade stored states first.
+        raise EngineError(_("This process was stored by another version of the workflow library."))
+    dct = json.loads(instance.state, cls=serializer.json_decoder_cls)
+    dct.update(json.loads(_spec_json(instance.version)))
+    serializer.migrate(dct)
+    workflow = serializer.from_dict(dct)
     workflow.script_engine = sandbox.script_engine()  # not serialized: attach it after every load
     return workflow
 
