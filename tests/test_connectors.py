@@ -82,3 +82,17 @@ def test_rest_connector_configured_without_code(exchange_for, peers):
     outcome = connectors.call(exchange_for("population.citizen_address", {"id_number": "079190000002"}))
     assert outcome.result == {"address": outcome.result["address"], "name": "Trần Thị Bình"}
     assert "Nguyễn Thị Minh Khai" in outcome.result["address"]
+
+
+def test_without_a_broker_a_dead_peer_gives_an_incident_not_an_error(as_user, peers):
+    """The demo runs tasks eagerly: the attempts happen at once, and the request still succeeds."""
+    from onestop.dossiers.models import Incident
+
+    code = submit(as_user("citizen1"), "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+    peers.control(down=True)
+    desk = as_user("bennghe.receiver")
+    response = desk.post(f"/api/v1/work-items/{desk.item(code)['id']}/complete/", {"decision": "accept"})
+    assert response.status_code == 200
+    exchange = Exchange.objects.get(dossier__code=code)
+    assert (exchange.state, exchange.attempts) == ("failed", 3)
+    assert Incident.objects.get(dossier__code=code).exchange == exchange

@@ -1,3 +1,4 @@
+from django.http import Http404
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
@@ -66,6 +67,15 @@ class WorkItemViewSet(viewsets.ReadOnlyModelViewSet):
         if self.action == "list" and "state" not in self.request.query_params:
             qs = qs.filter(state__in=WorkItem.ACTIVE_STATES)
         return qs
+
+    def get_object(self):
+        """By id first, then the queue check: filtering by the user's (agency, role) pairs and the id
+        together lets PostgreSQL read a whole queue when its statistics are stale."""
+        item = WorkItem.objects.select_related("dossier__procedure", "agency", "claimed_by").filter(
+            pk=self.kwargs["pk"]).first() if str(self.kwargs["pk"]).isdigit() else None
+        if item is None or not selectors.can_work_on(self.request.user, item):
+            raise Http404
+        return item
 
     @extend_schema(request=None, responses=WorkItemSerializer)
     @action(detail=True, methods=["post"])
