@@ -27,4 +27,4 @@ def test_list_endpoints_do_not_grow_with_rows(as_user):
     few = [count(actor, url) for actor, url in urls]
     make(10)
     many = [count(actor, url) for actor, url in urls]
-    assert many == few, list(zip([u for _a, u in urls], few, many))
+    assert many == few, list(zip([u for _a, u in urls], few, many, strict=True))
