@@ -6,6 +6,7 @@ import pytest
 from onestop.dossiers.models import Dossier
 from onestop.interop import connectors, services
 from onestop.interop.models import Exchange, Peer, RestConnector
+from onestop.worklist.models import WorkItem
 from tests.conftest import BIRTH_FORM, submit
 
 
@@ -96,3 +97,52 @@ def test_without_a_broker_a_dead_peer_gives_an_incident_not_an_error(as_user, pe
     exchange = Exchange.objects.get(dossier__code=code)
     assert (exchange.state, exchange.attempts) == ("failed", 3)
     assert Incident.objects.get(dossier__code=code).exchange == exchange
+
+
+SPIFF_LOOKUP = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="d" targetNamespace="http://x">
+  <bpmn:process id="spiff_lookup" name="Tra cứu (SpiffArena)" isExecutable="true">
+    <bpmn:laneSet id="ls"><bpmn:lane id="l" name="Phường [ward]">
+      <bpmn:flowNodeRef>start</bpmn:flowNodeRef><bpmn:flowNodeRef>lookup</bpmn:flowNodeRef>
+      <bpmn:flowNodeRef>check</bpmn:flowNodeRef><bpmn:flowNodeRef>end</bpmn:flowNodeRef>
+    </bpmn:lane></bpmn:laneSet>
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:serviceTask id="lookup" name="Tra cứu người mẹ">
+      <bpmn:extensionElements>
+        <spiffworkflow:serviceTaskOperator id="population.lookup_citizen" resultVariable="mother">
+          <spiffworkflow:parameters>
+            <spiffworkflow:parameter id="id_number" type="str" value="form[&quot;mother_id_number&quot;]"/>
+          </spiffworkflow:parameters>
+        </spiffworkflow:serviceTaskOperator>
+      </bpmn:extensionElements>
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+    </bpmn:serviceTask>
+    <bpmn:userTask id="check" name="Kiểm tra"><bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:endEvent id="end"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="lookup"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="lookup" targetRef="check"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="check" targetRef="end"/>
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_spiffarena_service_task_runs_as_an_exchange(as_user, peers):
+    """The SpiffArena dialect: serviceTaskOperator with parameters and a result variable."""
+    from onestop.engine import runtime
+    from procedures import services as procedure_services
+    from procedures.models import Procedure
+
+    version = procedure_services.import_bpmn(SPIFF_LOOKUP.encode(), "T.SPIFF", publish=True)
+    assert version.dialect == "spiff"
+    Procedure.objects.filter(code="T.SPIFF").update(form_schema=Procedure.objects.get(code="1.001193").form_schema)
+    code = submit(as_user("citizen1"), "T.SPIFF", "q1-bennghe", BIRTH_FORM)["code"]
+    as_user("bennghe.receiver").act(code, "accept")
+    exchange = Exchange.objects.get(dossier__code=code)
+    assert (exchange.operator, exchange.params, exchange.state) == (
+        "population.lookup_citizen", {"id_number": "079190000003"}, "succeeded")
+    item = as_user("bennghe.specialist").item(code)
+    dossier = Dossier.objects.get(code=code)
+    data = runtime.task_data(dossier.process, WorkItem.objects.get(pk=item["id"]).task_id)
+    assert data["mother"]["full_name"] == "Lê Thị Hoa"  # under the file's resultVariable

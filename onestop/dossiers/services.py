@@ -268,7 +268,7 @@ def _resume(dossier, exchange, user, action, comment=""):
     from_status = dossier.status
     agency = _exchange_agency(dossier, exchange)
     snapshot = runtime.complete_service_task(dossier.process, exchange.task_id,
-                                             {exchange.task_spec_id or "result": exchange.result})
+                                             {exchange.result_key or exchange.task_spec_id: exchange.result})
     _after_advance(dossier, snapshot, user, from_agency=None, result=None)
     audit.record(dossier, action, actor=user, agency=agency, from_status=from_status, comment=comment,
                  data={"step": exchange.task_name, "operator": exchange.operator, "exchange": exchange.pk})

@@ -18,6 +18,7 @@ from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser, UserTaskPa
 from SpiffWorkflow.camunda.specs.user_task import UserTask as CamundaUserTask
 from SpiffWorkflow.spiff.parser.process import VALIDATOR as SPIFF_VALIDATOR
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from SpiffWorkflow.spiff.parser.task_spec import ServiceTaskParser as SpiffServiceTaskParser
 
 from onestop.core.exceptions import InvalidInput
 
@@ -49,10 +50,12 @@ class WaitingServiceTask(BpmnServiceTask):
     completes it (``runtime.complete_service_task``).
     """
 
-    def __init__(self, wf_spec, bpmn_id, operator="", parameters=None, **kwargs):
+    def __init__(self, wf_spec, bpmn_id, operator="", parameters=None, result_variable=None, **kwargs):
         super().__init__(wf_spec, bpmn_id, **kwargs)
         self.operator = operator
         self.parameters = parameters or {}
+        # Where the result goes in the process data; the task's id unless the file names a variable.
+        self.result_variable = result_variable or bpmn_id
 
     def _execute(self, task):
         engine = task.workflow.script_engine
@@ -117,11 +120,31 @@ def _validator(dialect):
     return _validators[dialect]
 
 
+class _SpiffServiceTaskParser(SpiffServiceTaskParser):
+    """``spiffworkflow:serviceTaskOperator id=OPERATOR resultVariable=...`` with parameter values as expressions."""
+
+    def create_task(self):
+        operator = self.parse_extensions().get("serviceTaskOperator")
+        if operator is None:
+            raise ValidationException("A service task needs a spiffworkflow:serviceTaskOperator.",
+                                      node=self.node, file_name=self.filename)
+        parameters = {name: spec["value"] for name, spec in operator["parameters"].items()}
+        return WaitingServiceTask(self.spec, self.bpmn_id, operator=operator["name"], parameters=parameters,
+                                  result_variable=operator.get("resultVariable"), **self.bpmn_attributes)
+
+
+class OnestopSpiffParser(SpiffBpmnParser):
+    OVERRIDE_PARSER_CLASSES = {
+        **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("serviceTask"): (_SpiffServiceTaskParser, WaitingServiceTask),
+    }
+
+
 def _parser_for(dialect):
     if dialect == "camunda":
         return OnestopCamundaParser(validator=_validator(dialect))
     if dialect == "spiff":
-        return SpiffBpmnParser(validator=_validator(dialect))
+        return OnestopSpiffParser(validator=_validator(dialect))
     return BpmnParser(validator=_validator(dialect))
 
 

@@ -33,12 +33,13 @@ SPEC_CACHE_SIZE = 256
 class _WaitingServiceTaskConverter(BpmnTaskSpecConverter):
     def to_dict(self, spec):
         dct = self.get_default_attributes(spec)
-        dct.update(operator=spec.operator, parameters=spec.parameters)
+        dct.update(operator=spec.operator, parameters=spec.parameters, result_variable=spec.result_variable)
         return dct
 
 
 _CAMUNDA = {**CAMUNDA_CONFIG, parsing.WaitingServiceTask: _WaitingServiceTaskConverter}
-_CONFIGS = {"camunda": _CAMUNDA, "spiff": SPIFF_CONFIG, "bpmn": DEFAULT_CONFIG}
+_SPIFF = {**SPIFF_CONFIG, parsing.WaitingServiceTask: _WaitingServiceTaskConverter}
+_CONFIGS = {"camunda": _CAMUNDA, "spiff": _SPIFF, "bpmn": DEFAULT_CONFIG}
 _serializers = {d: BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(c)) for d, c in _CONFIGS.items()}
 _specs = OrderedDict()
 _spec_jsons = {}
@@ -67,6 +68,7 @@ class ServiceCall:
     name: str
     lane: str | None
     operator: str
+    result_variable: str
     params: dict
 
 
@@ -342,6 +344,7 @@ def _snapshot(workflow):
             name=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
             lane=task.task_spec.lane,
             operator=task.task_spec.operator,
+            result_variable=task.task_spec.result_variable,
             params=dict(task.internal_data.get("service_params", {})),
         )
         for task in workflow.get_tasks(state=TaskState.STARTED, spec_class=parsing.WaitingServiceTask)

@@ -70,6 +70,8 @@ class Exchange(models.Model):
     dossier = models.ForeignKey("dossiers.Dossier", on_delete=models.PROTECT, related_name="exchanges")
     task_id = models.CharField(max_length=36)
     task_spec_id = models.CharField(max_length=200, blank=True)
+    # The process variable the result goes into (the service task's id unless the BPMN names one).
+    result_key = models.CharField(max_length=200, blank=True)
     task_name = models.CharField(max_length=300)
     lane = models.CharField(max_length=200, blank=True)
     operator = models.CharField(max_length=100)

@@ -35,7 +35,8 @@ def open_exchanges(dossier, snapshot, actor=None):
         operator = connectors.get_operator(call.operator)
         peer = Peer.objects.filter(code=operator.peer).first() if operator and operator.peer else None
         exchange = Exchange.objects.create(
-            dossier=dossier, task_id=call.id, task_spec_id=call.spec_id, task_name=call.name, lane=call.lane or "",
+            dossier=dossier, task_id=call.id, task_spec_id=call.spec_id, result_key=call.result_variable,
+            task_name=call.name, lane=call.lane or "",
             operator=call.operator, params=call.params, peer=peer,
             acting_user=actor if actor is not None and actor.is_authenticated else None,
         )
