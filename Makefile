@@ -34,8 +34,9 @@ test: install lint
 	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(TEST_BROKER_URL)} \
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-bench: install
-	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(BIN)/python bench/api_throughput.py
+bench: install  # PostgreSQL and Redis as for `make test`; figures and JSON in bench/results/
+	$(BIN)/python bench/api_throughput.py
+	$(BIN)/python bench/exchanges.py
 
 schema: install
 	$(BIN)/python manage.py spectacular --lang en --file docs/openapi.yaml --validate
