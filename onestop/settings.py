@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "onestop.dossiers",
     "onestop.worklist",
     "onestop.interop",
+    "onestop.deadlines",
     "onestop.demo",
 ]
 

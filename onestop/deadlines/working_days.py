@@ -1,12 +1,15 @@
-"""Working days: Monday to Friday minus Vietnamese public holidays (the ``holidays`` package).
-
-Admin-declared days off and compensatory working Saturdays come with the deadlines issue; this
-module is the one place that will learn them.
+"""Working days and deadlines: Monday to Friday, minus Vietnamese public holidays (the ``holidays``
+package: New Year, Tết, Hùng Kings' day, 30/4, 1/5, 2/9 and its adjacent day), minus the days an admin
+declares off, plus the Saturdays an admin declares working days (``CalendarDay``).
 """
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
 import holidays
+from django.utils import timezone
+
+from .models import CalendarDay, OfficeHours
 
 
 @lru_cache(maxsize=32)
@@ -14,8 +17,53 @@ def _holidays(year):
     return holidays.country_holidays("VN", years=year)
 
 
+@dataclass(frozen=True)
+class Hours:
+    morning_start: time = time(7, 0)
+    morning_end: time = time(11, 30)
+    afternoon_start: time = time(13, 30)
+    afternoon_end: time = time(17, 0)
+    same_day_cutoff: time = time(15, 0)
+
+
+DEFAULT_HOURS = Hours()
+
+
+def hours_of(agency):
+    row = OfficeHours.objects.filter(agency=agency).first() if agency is not None else None
+    if row is None:
+        return DEFAULT_HOURS
+    return Hours(row.morning_start, row.morning_end, row.afternoon_start, row.afternoon_end, row.same_day_cutoff)
+
+
+class Calendar:
+    """The working days of a span of years, read from the database once."""
+
+    def __init__(self, first_year, last_year):
+        declared = CalendarDay.objects.filter(date__year__gte=first_year, date__year__lte=last_year)
+        self.days_off = {d.date for d in declared if d.kind == CalendarDay.Kind.DAY_OFF}
+        self.working = {d.date for d in declared if d.kind == CalendarDay.Kind.WORKING_DAY}
+
+    def is_working_day(self, day):
+        if day in self.days_off:
+            return False
+        if day in self.working:
+            return True
+        return day.weekday() < 5 and day not in _holidays(day.year)
+
+    def next_working_day(self, day):
+        day += timedelta(days=1)
+        while not self.is_working_day(day):
+            day += timedelta(days=1)
+        return day
+
+
+def _calendar(start):
+    return Calendar(start.year - 1, start.year + 2)
+
+
 def is_working_day(day: date) -> bool:
-    return day.weekday() < 5 and day not in _holidays(day.year)
+    return _calendar(day).is_working_day(day)
 
 
 def add_working_days(start: date, days: int) -> date:
@@ -23,14 +71,41 @@ def add_working_days(start: date, days: int) -> date:
 
     With ``days == 0`` it is ``start`` itself, or the next working day when ``start`` is not one.
     """
+    calendar = _calendar(start)
     current = start
     if days == 0:
-        while not is_working_day(current):
-            current += timedelta(days=1)
-        return current
-    counted = 0
-    while counted < days:
-        current += timedelta(days=1)
-        if is_working_day(current):
-            counted += 1
+        return current if calendar.is_working_day(current) else calendar.next_working_day(current)
+    for _ in range(days):
+        current = calendar.next_working_day(current)
     return current
+
+
+def received_at(moment: datetime, agency=None) -> datetime:
+    """When a dossier counts as received: ``moment`` during office hours, else the next opening."""
+    local = timezone.localtime(moment)
+    hours = hours_of(agency)
+    calendar = _calendar(local.date())
+    day, clock = local.date(), local.time()
+    if calendar.is_working_day(day):
+        if clock < hours.morning_start:
+            return _at(day, hours.morning_start)
+        if clock < hours.morning_end or hours.afternoon_start <= clock < hours.afternoon_end:
+            return local
+        if clock < hours.afternoon_start:
+            return _at(day, hours.afternoon_start)
+    return _at(calendar.next_working_day(day), hours.morning_start)
+
+
+def appointment_date(moment: datetime, days: int, agency=None) -> date:
+    """The appointment date of a dossier received at ``moment`` with a legal time of ``days`` working days.
+
+    A same-day procedure (``days == 0``) received after the afternoon cut-off is due the next working day.
+    """
+    received = received_at(moment, agency)
+    if days == 0 and received.time() >= hours_of(agency).same_day_cutoff:
+        return _calendar(received.date()).next_working_day(received.date())
+    return add_working_days(received.date(), days)
+
+
+def _at(day, clock):
+    return timezone.make_aware(datetime.combine(day, clock))

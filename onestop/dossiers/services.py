@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from onestop.core.exceptions import Conflict, InvalidInput, NotAllowed, NotFound
-from onestop.deadlines.working_days import add_working_days
+from onestop.deadlines.working_days import add_working_days, appointment_date
 from onestop.engine import runtime
 from onestop.interop import services as interop
 from onestop.interop.models import Exchange
@@ -175,7 +175,9 @@ def _receive(dossier, item, user, decision, clean, comment):
         _move(dossier, Status.PROCESSING)
         dossier.received_at = now
         dossier.missing_documents = []
-        dossier.appointment_date = add_working_days(timezone.localdate(now), dossier.procedure.processing_days)
+        # Counted from the receipt of the complete dossier: an online submission made outside office
+        # hours counts from the next opening; a same-day procedure after the cut-off, from the next day.
+        dossier.appointment_date = appointment_date(now, dossier.procedure.processing_days, dossier.receiving_agency)
         instance, snapshot = runtime.start(
             dossier.version, data={"form": dossier.form_data, "dossier_code": dossier.code}
         )
