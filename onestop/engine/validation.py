@@ -34,7 +34,6 @@ from __future__ import annotations
 import ast
 import builtins
 import functools
-import inspect
 import re
 import warnings
 from dataclasses import asdict, dataclass, field
@@ -43,6 +42,7 @@ from django.utils import translation
 from lxml import etree
 
 from onestop.engine import parsing
+from onestop.organisation.lanes import APPLICANT, role_code_of_lane
 
 BPMN_NS = parsing.BPMN_MODEL_NS
 CAMUNDA_NS = parsing.CAMUNDA_NS
@@ -52,16 +52,10 @@ NSMAP = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS, "spiffworkflow": SPIFF_NS, "zee
 
 ERROR = "error"
 WARNING = "warning"
-APPLICANT = "applicant"  # built-in routing role: the citizen
 OUTCOMES = ("refused", "issued", "completed")
 MAX_LISTED = 12
 
 _BPMN_PREFIX = f"{{{BPMN_NS}}}"
-_BRACKETED = re.compile(r"\[([A-Za-z0-9_-]+)\]\s*$")  # same rule as organisation.routing.role_code_of_lane
-# Bare ISO-8601 timers (PT24H, R3/PT10H, 2025-01-01T10:00:00Z): the rule parsing.normalise_timers quotes in
-# Camunda files; this copy only serves if parsing ever stops exposing it.
-_ISO_TIMER = getattr(parsing, "_ISO_TIMER", None) or re.compile(
-    r"^\s*(R\d*/)?(P(?=\d|T\d)[0-9YMWD]*(T[0-9HMS.]+)?|\d{4}-\d\d-\d\dT[0-9:.+Z-]+)\s*$")
 _BUILTIN_NAMES = frozenset(dir(builtins))
 
 TASKS = {"task", "userTask", "manualTask", "serviceTask", "scriptTask", "sendTask", "receiveTask",
@@ -797,8 +791,7 @@ class _Validation:
             if lane_name:
                 used.setdefault(lane_name, node)
         for lane_name, node in used.items():
-            match = _BRACKETED.search(lane_name)
-            code = (match.group(1) if match else lane_name).strip().lower()
+            code = role_code_of_lane(lane_name)
             if code in known:
                 continue
             element = lane_elements.get(lane_name)
@@ -1221,7 +1214,7 @@ class _Validation:
         if not source:
             self.add(ERROR, "timer_invalid", event, f"{what[0]} is empty.", f"{what[1]} đang để trống.",
                      line=holders[0].sourceline)
-        elif _ISO_TIMER.match(source):
+        elif parsing.ISO_TIMER.match(source):
             if self.dialect != "camunda":  # Camunda files are quoted when parsed (parsing.normalise_timers)
                 self.add(ERROR, "timer_unquoted", event,
                          f"{what[0]} is {source} without quotes; outside Camunda files the timer is a Python "
@@ -1380,7 +1373,7 @@ class _Validation:
     # the BPMN schema -------------------------------------------------------------------------------
     def check_schema(self):
         try:
-            validator = parsing._validator(self.dialect)
+            validator = parsing.validator_for(self.dialect)
             validator.preprocess(self.root)
             schema = validator.validator
             if schema.validate(self.root):
@@ -1414,11 +1407,10 @@ class _Validation:
     def check_engine(self):
         try:
             with translation.override("en"):
-                if self.chosen is not None and (self.executable == [self.chosen] or self.parse_takes_process_id()):
+                if self.chosen is not None:
                     # What an upload runs: parse_bpmn, with whatever it normalises.
-                    kwargs = {"process_id": self.chosen.get("id")} if self.parse_takes_process_id() else {}
                     try:
-                        parsing.parse_bpmn(self.xml_bytes, **kwargs)
+                        parsing.parse_bpmn(self.xml_bytes, process_id=self.chosen.get("id"))
                     except parsing.BpmnError as exc:
                         self.engine_error(exc.__context__ or exc)
                 else:
@@ -1426,17 +1418,12 @@ class _Validation:
         except Exception as exc:  # noqa: BLE001 - never let a foreign file's exception out raw
             self.engine_error(exc)
 
-    @staticmethod
-    def parse_takes_process_id():
-        return "process_id" in inspect.signature(parsing.parse_bpmn).parameters
-
     def engine_parse_each(self):
         """Parse with the dialect's parser for each process in scope (several executables, or none)."""
-        parser = parsing._parser_for(self.dialect)
+        parser = parsing.parser_for(self.dialect)
         root = parsing.read_xml(self.xml_bytes)
-        normalise = getattr(parsing, "normalise_timers", None)
-        if self.dialect == "camunda" and normalise is not None:
-            normalise(root)
+        if self.dialect == "camunda":
+            parsing.normalise_timers(root)
         parser.add_bpmn_xml(root, filename="upload.bpmn")
         tops = [self.chosen] if self.chosen is not None else [p for p in self.scope]
         for process in tops:

@@ -1,31 +1,15 @@
-"""Y-interconnection: which concrete agency a BPMN lane means for one dossier.
-
-A lane is named after a routing role, either exactly by its code (``district``) or as a label
-ending with the code in brackets (``Ủy ban nhân dân quận [district]``). The lane ``applicant``
-means the citizen who submitted the dossier.
-"""
-import re
+"""Y-interconnection: which concrete agency a BPMN lane means for one dossier (lane names: ``lanes.py``)."""
 
 from django.utils.translation import gettext as _
 
 from onestop.core.exceptions import Conflict
 
+from .lanes import APPLICANT, role_code_of_lane  # noqa: F401 - re-exported for callers of routing
 from .models import Agency, RoutingRole
-
-APPLICANT = "applicant"
-_BRACKETED = re.compile(r"\[([A-Za-z0-9_-]+)\]\s*$")
 
 
 class RoutingError(Conflict):
     pass
-
-
-def role_code_of_lane(lane_name):
-    """The routing-role code a lane names, or None for a task outside any lane."""
-    if not lane_name:
-        return None
-    match = _BRACKETED.search(lane_name)
-    return (match.group(1) if match else lane_name).strip().lower()
 
 
 def resolve_agency(role_code, receiving_agency: Agency) -> Agency:
