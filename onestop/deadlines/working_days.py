@@ -72,19 +72,24 @@ def add_working_days(start: date, days: int) -> date:
     With ``days == 0`` it is ``start`` itself, or the next working day when ``start`` is not one.
     """
     calendar = _calendar(start)
-    current = start
     if days == 0:
-        return current if calendar.is_working_day(current) else calendar.next_working_day(current)
+        return start if calendar.is_working_day(start) else calendar.next_working_day(start)
+    return _add(calendar, start, days)
+
+
+def _add(calendar, day, days):
     for _ in range(days):
-        current = calendar.next_working_day(current)
-    return current
+        day = calendar.next_working_day(day)
+    return day
 
 
 def received_at(moment: datetime, agency=None) -> datetime:
     """When a dossier counts as received: ``moment`` during office hours, else the next opening."""
     local = timezone.localtime(moment)
-    hours = hours_of(agency)
-    calendar = _calendar(local.date())
+    return _received_at(local, hours_of(agency), _calendar(local.date()))
+
+
+def _received_at(local, hours, calendar):
     day, clock = local.date(), local.time()
     if calendar.is_working_day(day):
         if clock < hours.morning_start:
@@ -101,10 +106,13 @@ def appointment_date(moment: datetime, days: int, agency=None) -> date:
 
     A same-day procedure (``days == 0``) received after the afternoon cut-off is due the next working day.
     """
-    received = received_at(moment, agency)
-    if days == 0 and received.time() >= hours_of(agency).same_day_cutoff:
-        return _calendar(received.date()).next_working_day(received.date())
-    return add_working_days(received.date(), days)
+    local = timezone.localtime(moment)
+    hours, calendar = hours_of(agency), _calendar(local.date())
+    received = _received_at(local, hours, calendar)
+    day = received.date()
+    if days == 0:
+        return calendar.next_working_day(day) if received.time() >= hours.same_day_cutoff else day
+    return _add(calendar, day, days)
 
 
 def _at(day, clock):

@@ -421,16 +421,6 @@ def withdraw(user, code, *, reason=""):
 
 # --- moving running dossiers to a new version of their procedure --------------------------------------
 
-def migration_blockers(from_version, to_version):
-    """``[{"dossier": code, "steps": [...]}]``: running dossiers that wait in steps ``to_version`` lacks."""
-    blockers = []
-    for dossier in _running_on(from_version).exclude(process=None).select_related("process__version"):
-        steps = runtime.migration_blockers(dossier.process, to_version)
-        if steps:
-            blockers.append({"dossier": dossier.code, "steps": steps})
-    return blockers
-
-
 def _running_on(version):
     return Dossier.objects.filter(version=version).exclude(status__in=FINAL_STATUSES)
 
@@ -446,7 +436,8 @@ def migrate_dossiers(from_version, to_version, user):
         raise InvalidInput(_("Both versions must belong to the same procedure."))
     ids = list(_running_on(from_version).values_list("pk", flat=True))
     dossiers = [_lock(pk) for pk in ids]
-    blockers = migration_blockers(from_version, to_version)
+    blockers = [{"dossier": d.code, "steps": steps} for d in dossiers if d.process_id
+                and (steps := runtime.migration_blockers(d.process, to_version))]
     if blockers:
         raise Conflict(_("Some running dossiers wait in steps the new version does not have."),
                        errors={"blockers": blockers})

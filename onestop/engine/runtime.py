@@ -165,8 +165,10 @@ def retry_failed(instance: ProcessInstance, task_id: str) -> Snapshot:
 
 def migration_blockers(instance: ProcessInstance, new_version) -> list[str]:
     """The steps this process waits in that the new version does not have (empty: it can move)."""
-    workflow = _load(instance)
-    new_specs = parsed_version(new_version).spec.task_specs
+    return _blockers(_load(instance), parsed_version(new_version).spec.task_specs)
+
+
+def _blockers(workflow, new_specs):
     waiting = workflow.get_tasks(state=TaskState.READY | TaskState.STARTED | TaskState.WAITING | TaskState.ERROR)
     return sorted({t.task_spec.bpmn_name or t.task_spec.name for t in waiting
                    if t.task_spec.name not in new_specs and (t.task_spec.manual or t.state != TaskState.READY)})
@@ -174,10 +176,10 @@ def migration_blockers(instance: ProcessInstance, new_version) -> list[str]:
 
 def migrate(instance: ProcessInstance, new_version) -> Snapshot:
     """Move a running process onto ``new_version``: every step it waits in must exist there."""
-    if migration_blockers(instance, new_version):
-        raise EngineError(_("The new version lacks steps this process waits in."))
     workflow = _load(instance)
     new = parsed_version(new_version)
+    if _blockers(workflow, new.spec.task_specs):
+        raise EngineError(_("The new version lacks steps this process waits in."))
     registry = _serializers[new.dialect].registry
     top_diff, _sub_diffs = diff_workflow(registry, workflow, new.spec, new.subprocess_specs)
     # Keep READY human tasks (and their ids: the work items point at them); repredict the waiting rest.
