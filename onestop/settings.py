@@ -5,6 +5,7 @@ eagerly in the web process, so a newcomer needs no server. Production and the te
 ``DATABASE_URL`` (PostgreSQL) and ``CELERY_BROKER_URL`` (Redis or RabbitMQ).
 """
 import os
+import warnings
 from pathlib import Path
 
 import dj_database_url
@@ -38,6 +39,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_htmx",
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
@@ -50,10 +52,12 @@ INSTALLED_APPS = [
     "onestop.interop",
     "onestop.deadlines",
     "onestop.demo",
+    "onestop.web",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -61,6 +65,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "onestop.urls"
@@ -69,13 +74,14 @@ WSGI_APPLICATION = "onestop.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "onestop" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "onestop.web.context.navigation",
             ],
         },
     },
@@ -107,6 +113,31 @@ DATE_INPUT_FORMATS = ["%d/%m/%Y", "%Y-%m-%d"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
+STATICFILES_DIRS = [BASE_DIR / "onestop" / "static"]
+# whitenoise serves static files from the app itself (no CDN). Production images run collectstatic and
+# set ONESTOP_COLLECTED_STATIC=1 for hashed, compressed names; elsewhere files come from the apps' folders.
+COLLECTED_STATIC = env_bool("ONESTOP_COLLECTED_STATIC", False)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage" if COLLECTED_STATIC
+        else "django.contrib.staticfiles.storage.StaticFilesStorage",
+    },
+}
+WHITENOISE_USE_FINDERS = not COLLECTED_STATIC
+if not COLLECTED_STATIC:  # nothing collected yet is normal here, not worth a warning per process
+    warnings.filterwarnings("ignore", message="No directory at")
+
+# Attachments (citizens' documents, desk scans, results) live outside the web root and are served only
+# through a view that checks who asks (onestop.dossiers.attachments).
+ATTACHMENTS_ROOT = Path(os.environ.get("ONESTOP_ATTACHMENTS_ROOT", VAR_DIR / "attachments"))
+ONESTOP_MAX_UPLOAD_BYTES = int(os.environ.get("ONESTOP_MAX_UPLOAD_MB", "10")) * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "home"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

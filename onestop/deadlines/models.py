@@ -6,6 +6,14 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+class Timeliness(models.TextChoices):
+    """How a step or a dossier ended against its deadline (the national scoring counts these)."""
+
+    EARLY = "early", _("Early")
+    ON_TIME = "on_time", _("On time")
+    LATE = "late", _("Late")
+
+
 class CalendarDay(models.Model):
     class Kind(models.TextChoices):
         DAY_OFF = "day_off", _("Day off")

@@ -1,7 +1,12 @@
 """Dossiers (hồ sơ), their codes, their route between agencies and their audit trail."""
+import uuid
+
 from django.conf import settings
+from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from onestop.deadlines.models import Timeliness
 
 
 class Status(models.TextChoices):
@@ -12,6 +17,12 @@ class Status(models.TextChoices):
     RETURNED = "returned", _("Result returned")
     REFUSED = "refused", _("Refused")
     WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class Channel(models.TextChoices):
+    ONLINE = "online", _("Online")
+    DESK = "desk", _("At the one-stop desk")
+    POST = "post", _("By post")
 
 
 # The lifecycle of Decree 61/2018 (and Decree 118/2025): which status may follow which.
@@ -41,12 +52,15 @@ class Dossier(models.Model):
     )
     form_data = models.JSONField(_("form data"), default=dict)
     status = models.CharField(_("status"), max_length=30, choices=Status.choices, default=Status.SUBMITTED)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.ONLINE)
     missing_documents = models.JSONField(_("documents to supplement"), default=list, blank=True)
     submitted_at = models.DateTimeField(_("submitted at"))
     received_at = models.DateTimeField(_("received at"), null=True, blank=True)
     appointment_date = models.DateField(_("appointment date"), null=True, blank=True)
     result_at = models.DateTimeField(_("result at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # Set when the result is ready (or the dossier is refused after reception): against appointment_date.
+    timeliness = models.CharField(_("timeliness"), max_length=10, choices=Timeliness.choices, blank=True)
     process = models.OneToOneField(
         "engine.ProcessInstance", on_delete=models.PROTECT, null=True, blank=True, related_name="dossier"
     )
@@ -183,3 +197,66 @@ class Incident(models.Model):
     @property
     def is_open(self):
         return self.resolved_at is None
+
+
+def attachments_storage():
+    """Outside the web root: files are served only by a view that checks who asks."""
+    return FileSystemStorage(location=settings.ATTACHMENTS_ROOT, base_url=None)
+
+
+def _attachment_name(instance, filename):
+    # Never the client's file name on disk (path traversal, odd characters): a random one.
+    return f"{instance.dossier_id}/{uuid.uuid4().hex}"
+
+
+class Attachment(models.Model):
+    """A file of a dossier: a required document, a desk scan of a paper dossier, a supplement, a result."""
+
+    class Kind(models.TextChoices):
+        DOCUMENT = "document", _("Document submitted")
+        SCAN = "scan", _("Scan of a paper dossier")
+        SUPPLEMENT = "supplement", _("Supplementary document")
+        RESULT = "result", _("Result")
+        OTHER = "other", _("Other")
+
+    # The public id (in URLs): not guessable, unlike the primary key.
+    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="attachments")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.DOCUMENT)
+    # Index in the procedure's list of required documents, when the file is one of them.
+    document_index = models.PositiveSmallIntegerField(_("required document"), null=True, blank=True)
+    file = models.FileField(storage=attachments_storage, upload_to=_attachment_name, max_length=200)
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    work_item = models.ForeignKey("worklist.WorkItem", on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="attachments")
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self):
+        return self.original_name
+
+
+class Rating(models.Model):
+    """The applicant's rating of the service, once the result is returned (Decision 766/QĐ-TTg)."""
+
+    dossier = models.OneToOneField(Dossier, on_delete=models.PROTECT, related_name="rating")
+    score = models.PositiveSmallIntegerField(_("score (1 to 5)"))
+    comment = models.TextField(_("comment"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("rating")
+        verbose_name_plural = _("ratings")
+        constraints = [models.CheckConstraint(condition=models.Q(score__gte=1, score__lte=5), name="rating_1_to_5")]
+
+    def __str__(self):
+        return f"{self.dossier_id}: {self.score}"

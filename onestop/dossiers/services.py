@@ -23,7 +23,7 @@ from procedures.selectors import published_version
 from . import audit
 from .codes import issue_code
 from .forms import form_errors
-from .models import FINAL_STATUSES, TRANSITIONS, Dossier, Handover, Incident, Status
+from .models import FINAL_STATUSES, TRANSITIONS, Dossier, Handover, Incident, Rating, Status
 
 RECEPTION_FORM = [
     {
@@ -451,3 +451,22 @@ def migrate_dossiers(from_version, to_version, user):
         audit.record(dossier, "migrated", actor=user, from_status=from_status,
                      data={"from_version": from_version.number, "to_version": to_version.number})
     return [d.code for d in dossiers]
+
+
+@transaction.atomic
+def rate(user, code, *, score, comment=""):
+    """The applicant rates the service once, after the result has been handed over."""
+    dossier = _applicants_dossier(user, code)
+    if dossier.status != Status.RETURNED:
+        raise Conflict(_("You can rate the service once the result has been returned to you."))
+    if Rating.objects.filter(dossier=dossier).exists():
+        raise Conflict(_("This dossier has already been rated."))
+    try:
+        score = int(score)
+    except (TypeError, ValueError):
+        score = 0
+    if not 1 <= score <= 5:
+        raise InvalidInput(_("Choose a score from 1 to 5."), errors={"score": [_("Choose a score from 1 to 5.")]})
+    rating = Rating.objects.create(dossier=dossier, score=score, comment=(comment or "").strip()[:2000])
+    audit.record(dossier, "rated", actor=user, from_status=dossier.status, data={"score": score}, comment=comment)
+    return rating

@@ -4,6 +4,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from onestop.deadlines.models import Timeliness
+
 
 class WorkItem(models.Model):
     class Kind(models.TextChoices):
@@ -43,6 +45,7 @@ class WorkItem(models.Model):
     )
     completed_at = models.DateTimeField(null=True, blank=True)
     decision = models.CharField(max_length=60, blank=True)
+    timeliness = models.CharField(_("timeliness"), max_length=10, choices=Timeliness.choices, blank=True)
     comment = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
