@@ -1,6 +1,6 @@
-"""Pages of a dossier. (The full portal comes with the web pages issue.)"""
+"""Pages of a dossier shared by every part of the site: its diagram and its files."""
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
@@ -8,6 +8,7 @@ from onestop.core.exceptions import NotFound
 from onestop.engine import runtime
 
 from . import selectors
+from .attachments import attachment_for
 
 
 def _dossier(request, code):
@@ -33,3 +34,23 @@ def diagram(request, code):
 def diagram_bpmn(request, code):
     dossier = _dossier(request, code)
     return HttpResponse(dossier.version.bpmn_xml, content_type="application/xml; charset=utf-8")
+
+
+@login_required
+def attachment(request, key):
+    """A dossier's file, to whoever may see the dossier (404 for anyone else and for unknown keys).
+
+    ``?download=1`` asks the browser to save it; otherwise PDFs and images open in the page (preview).
+    """
+    try:
+        item = attachment_for(request.user, key)
+    except NotFound:
+        raise Http404 from None
+    response = FileResponse(item.file.open("rb"), content_type=item.content_type,
+                            as_attachment=bool(request.GET.get("download")), filename=item.original_name)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    # Only PDF, JPEG and PNG are stored (checked by content); a preview may be framed by our own pages only.
+    response["X-Frame-Options"] = "SAMEORIGIN"
+    response["Content-Security-Policy"] = "frame-ancestors 'self'"
+    return response
