@@ -1,4 +1,5 @@
 """Dossiers (hồ sơ), their codes, their route between agencies and their audit trail."""
+import os
 import uuid
 
 from django.conf import settings
@@ -199,9 +200,21 @@ class Incident(models.Model):
         return self.resolved_at is None
 
 
+class AttachmentStorage(FileSystemStorage):
+    """Files under ``settings.ATTACHMENTS_ROOT``, read at each use (so tests and deployments may move it)."""
+
+    @property
+    def base_location(self):
+        return settings.ATTACHMENTS_ROOT
+
+    @property
+    def location(self):
+        return os.path.abspath(self.base_location)
+
+
 def attachments_storage():
     """Outside the web root: files are served only by a view that checks who asks."""
-    return FileSystemStorage(location=settings.ATTACHMENTS_ROOT, base_url=None)
+    return AttachmentStorage(base_url=None)
 
 
 def _attachment_name(instance, filename):
