@@ -1,0 +1,312 @@
+"""The reporting figures: received, resolved (early / on time / late), pending (within time / overdue),
+on-time rate, average processing days and citizen rating, per agency, procedure, channel and month.
+
+Every figure is an SQL aggregate (GROUP BY); Python only merges the few grouped rows. The definitions
+are in docs/reports.md; in short:
+
+- a dossier belongs to its *receiving* agency; it counts as *received* on ``received_at`` (the desk
+  accepted it), *resolved* when its result is ready (``result_at``) or when it was refused after
+  reception (``closed_at``);
+- timeliness is the stored ``timeliness`` or, where blank, the resolved date against the appointment date;
+- *pending* is counted as of a date: received by then and neither resolved nor withdrawn by then;
+  overdue when its appointment date is before that date;
+- processing days are calendar days (with fractions) from reception to the result.
+"""
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Avg, Case, CharField, Count, DateField, DurationField, ExpressionWrapper, F, Q, Value, When
+from django.db.models.functions import TruncDate, TruncMonth
+from django.utils import timezone
+
+from onestop.core.exceptions import NotAllowed
+from onestop.deadlines.models import Timeliness
+from onestop.dossiers.models import Channel, Dossier, Status
+from onestop.organisation.models import Agency, Membership, OfficialRole
+from onestop.worklist.models import WorkItem
+from procedures.models import Procedure
+
+DIMENSIONS = ("agency", "procedure", "channel", "month")
+
+
+# --- who sees what ------------------------------------------------------------------------------------
+
+def visible_agencies(user):
+    """The ids of the agencies whose figures ``user`` may see: ``None`` means all (admins).
+
+    A leader sees the agencies they lead and every agency below them; anyone else is refused.
+    """
+    if not user.is_authenticated:
+        raise NotAllowed("Log in to see reports.")
+    if user.is_superuser or user.is_staff:
+        return None
+    led = set(Membership.objects.filter(user=user, role=OfficialRole.LEADER).values_list("agency_id", flat=True))
+    if not led:
+        raise NotAllowed("Only leaders and administrators see reports.")
+    return subtree(led)
+
+
+def subtree(agency_ids):
+    """``agency_ids`` and every agency below them (the agency table is small: read it once)."""
+    children = {}
+    for pk, parent in Agency.objects.values_list("id", "parent_id"):
+        children.setdefault(parent, []).append(pk)
+    found, todo = set(), list(agency_ids)
+    while todo:
+        pk = todo.pop()
+        if pk not in found:
+            found.add(pk)
+            todo.extend(children.get(pk, ()))
+    return found
+
+
+# --- filters ------------------------------------------------------------------------------------------
+
+@dataclass
+class Filters:
+    """What a report covers. Dates are local (Asia/Ho_Chi_Minh) and inclusive."""
+
+    date_from: date
+    date_to: date
+    agencies: set | None = None  # agency ids (None: all)
+    procedure_id: int | None = None
+    channel: str = ""
+    as_of: date | None = None  # pending is counted at the end of this day (default: date_to, or today)
+    group_by: tuple = ("agency",)
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def start(self):
+        return _moment(self.date_from)
+
+    @property
+    def end(self):
+        """The first moment after the period."""
+        return _moment(self.date_to + timedelta(days=1))
+
+    @property
+    def pending_date(self):
+        return self.as_of or min(self.date_to, timezone.localdate())
+
+
+def _moment(day):
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def default_period(today=None):
+    """This year so far: the period of the national scoreboard."""
+    today = today or timezone.localdate()
+    return date(today.year, 1, 1), today
+
+
+def _scoped(qs, filters, agency_field="receiving_agency_id", prefix=""):
+    """Narrow ``qs`` to the filters; ``prefix`` reaches the dossier from another model (``dossier__``)."""
+    if filters.agencies is not None:
+        qs = qs.filter(**{f"{agency_field}__in": filters.agencies})
+    if filters.procedure_id:
+        qs = qs.filter(**{f"{prefix}procedure_id": filters.procedure_id})
+    if filters.channel:
+        qs = qs.filter(**{f"{prefix}channel": filters.channel})
+    return qs
+
+
+# --- the figures --------------------------------------------------------------------------------------
+
+RESOLVED_AT = Case(
+    When(result_at__isnull=False, then=F("result_at")),
+    When(status=Status.REFUSED, received_at__isnull=False, then=F("closed_at")),
+)
+
+
+def _timeliness():
+    """The stored timeliness, else the resolved date against the appointment date (until it is filled)."""
+    return Case(
+        When(~Q(timeliness=""), then=F("timeliness")),
+        When(appointment_date__isnull=True, then=Value("")),
+        When(resolved_day__lt=F("appointment_date"), then=Value(Timeliness.EARLY)),
+        When(resolved_day=F("appointment_date"), then=Value(Timeliness.ON_TIME)),
+        default=Value(Timeliness.LATE), output_field=CharField(),
+    )
+
+
+def _keys(by, month_field):
+    tz = timezone.get_current_timezone()
+    names = {"agency": "receiving_agency_id", "procedure": "procedure_id", "channel": "channel"}
+    annotations = {}
+    if "month" in by:
+        annotations["month"] = TruncMonth(month_field, tzinfo=tz, output_field=DateField())
+    return [names.get(d, d) for d in by if d in DIMENSIONS], annotations
+
+
+def _received(filters, by):
+    qs = _scoped(Dossier.objects.filter(received_at__gte=filters.start, received_at__lt=filters.end), filters)
+    keys, annotations = _keys(by, "received_at")
+    return _grouped(qs.annotate(**annotations), keys, {"received": Count("id")})
+
+
+def _resolved(filters, by):
+    qs = Dossier.objects.annotate(resolved_at=RESOLVED_AT).filter(
+        resolved_at__gte=filters.start, resolved_at__lt=filters.end)
+    qs = _scoped(qs, filters).annotate(
+        resolved_day=TruncDate("resolved_at", tzinfo=timezone.get_current_timezone())).annotate(
+        effective=_timeliness())
+    keys, annotations = _keys(by, "resolved_at")
+    duration = ExpressionWrapper(F("resolved_at") - F("received_at"), output_field=DurationField())
+    return _grouped(qs.annotate(**annotations), keys, {
+        "resolved": Count("id"),
+        "early": Count("id", filter=Q(effective=Timeliness.EARLY)),
+        "on_time": Count("id", filter=Q(effective=Timeliness.ON_TIME)),
+        "late": Count("id", filter=Q(effective=Timeliness.LATE)),
+        "duration": Avg(duration),
+        "rating_avg": Avg("rating__score"),
+        "rating_count": Count("rating"),
+    })
+
+
+def _grouped(qs, keys, figures):
+    """One GROUP BY query (or one aggregate when there is nothing to group by)."""
+    if not keys:
+        return [qs.aggregate(**figures)]
+    return qs.values(*keys).annotate(**figures).order_by()
+
+
+def _pending(filters, by):
+    """Pending at the end of ``filters.pending_date``: received by then, not resolved nor withdrawn by then."""
+    day = filters.pending_date
+    end = _moment(day + timedelta(days=1))
+    qs = Dossier.objects.annotate(resolved_at=RESOLVED_AT).filter(received_at__lt=end).filter(
+        Q(resolved_at__isnull=True) | Q(resolved_at__gte=end)
+    ).exclude(status=Status.WITHDRAWN, closed_at__lt=end)
+    qs = _scoped(qs, filters)
+    keys, _ = _keys([d for d in by if d != "month"], "received_at")
+    figures = {"pending": Count("id"), "pending_overdue": Count("id", filter=Q(appointment_date__lt=day))}
+    return _grouped(qs, keys, figures)
+
+
+ZERO = {"received": 0, "resolved": 0, "early": 0, "on_time": 0, "late": 0, "pending": 0, "pending_within": 0,
+        "pending_overdue": 0, "duration": None, "rating_avg": None, "rating_count": 0}
+_FIELD = {"agency": "receiving_agency_id", "procedure": "procedure_id", "channel": "channel", "month": "month"}
+
+
+def summary(filters):
+    """The figures grouped by ``filters.group_by`` (a subset of DIMENSIONS), with their totals.
+
+    Pending dossiers have no month (they are counted as of one date): grouped by month, they appear
+    in the totals only.
+    """
+    by = tuple(d for d in DIMENSIONS if d in filters.group_by)
+    rows = {}
+
+    def row(values):
+        key = tuple(values.get(_FIELD[d]) for d in by)
+        return rows.setdefault(key, {**ZERO, **dict(zip(by, key, strict=True))})
+
+    for values in _received(filters, by):
+        row(values)["received"] = values["received"]
+    for values in _resolved(filters, by):
+        r = row(values)
+        for name in ("resolved", "early", "on_time", "late", "duration", "rating_avg", "rating_count"):
+            r[name] = values[name]
+    if "month" not in by:
+        for values in _pending(filters, by):
+            r = row(values)
+            r["pending"], r["pending_overdue"] = values["pending"], values["pending_overdue"]
+    totals = _totals(rows.values())
+    if "month" in by:
+        for values in _pending(filters, ()):
+            totals["pending"], totals["pending_overdue"] = values["pending"], values["pending_overdue"]
+    result = [_finish(r) for r in rows.values()]
+    _label(result, by)
+    result.sort(key=lambda r: tuple(_sort_key(r, d) for d in by))
+    return {"rows": result, "totals": _finish(totals), "group_by": by, "as_of": filters.pending_date}
+
+
+def _totals(rows):
+    total = dict(ZERO)
+    seconds = 0.0
+    score = 0.0
+    for r in rows:
+        for name in ("received", "resolved", "early", "on_time", "late", "pending", "pending_overdue",
+                     "rating_count"):
+            total[name] += r[name]
+        if r["duration"] is not None:
+            seconds += r["duration"].total_seconds() * r["resolved"]
+        if r["rating_avg"] is not None:
+            score += r["rating_avg"] * r["rating_count"]
+    if total["resolved"]:
+        total["duration"] = timedelta(seconds=seconds / total["resolved"])
+    if total["rating_count"]:
+        total["rating_avg"] = score / total["rating_count"]
+    return total
+
+
+def _finish(r):
+    """Derived figures: pending within time, on-time rate (%), average days, rounded for people."""
+    r = dict(r)
+    r["pending_within"] = r["pending"] - r["pending_overdue"]
+    timed = r["early"] + r["on_time"] + r["late"]
+    r["on_time_rate"] = round(100 * (r["early"] + r["on_time"]) / timed, 1) if timed else None
+    duration = r.pop("duration")
+    r["avg_days"] = round(duration.total_seconds() / 86400, 1) if duration is not None else None
+    r["rating_avg"] = round(float(r["rating_avg"]), 2) if r["rating_avg"] is not None else None
+    return r
+
+
+def _label(rows, by):
+    """Codes and names for the ids of the grouped rows (one query per dimension)."""
+    if "agency" in by:
+        agencies = {a.pk: a for a in Agency.objects.filter(pk__in={r["agency"] for r in rows})}
+        for r in rows:
+            a = agencies.get(r["agency"])
+            r["agency"] = {"code": a.code, "name": a.name} if a else None
+    if "procedure" in by:
+        procedures = {p.pk: p for p in Procedure.objects.filter(pk__in={r["procedure"] for r in rows})}
+        for r in rows:
+            p = procedures.get(r["procedure"])
+            r["procedure"] = {"code": p.code, "name": p.name} if p else None
+    if "channel" in by:
+        labels = dict(Channel.choices)
+        for r in rows:
+            r["channel"] = {"code": r["channel"], "name": str(labels.get(r["channel"], r["channel"]))}
+
+
+def _sort_key(r, dimension):
+    value = r[dimension]
+    if isinstance(value, dict):
+        return value["code"] if dimension != "agency" else value["name"]
+    return value or date.min
+
+
+def steps(filters):
+    """The processing view per agency: the steps (work items) its officials completed in the period, by
+    timeliness, and the steps open at the end of ``pending_date`` (overdue when their due date had passed).
+
+    Here a dossier belongs to every agency that handled one of its steps, not only the receiving one.
+    """
+    base = _scoped(WorkItem.objects.exclude(agency__isnull=True), filters, "agency_id", "dossier__")
+    done = base.filter(state=WorkItem.State.COMPLETED, completed_at__gte=filters.start,
+                       completed_at__lt=filters.end).values("agency_id").annotate(
+        completed=Count("id"),
+        early=Count("id", filter=Q(timeliness=Timeliness.EARLY)),
+        on_time=Count("id", filter=Q(timeliness=Timeliness.ON_TIME)),
+        late=Count("id", filter=Q(timeliness=Timeliness.LATE)),
+    ).order_by()
+    day = filters.pending_date
+    end = _moment(day + timedelta(days=1))
+    open_ = base.filter(created_at__lt=end).filter(
+        Q(state__in=WorkItem.ACTIVE_STATES) | Q(state=WorkItem.State.COMPLETED, completed_at__gte=end)
+    ).values("agency_id").annotate(
+        open=Count("id"), open_overdue=Count("id", filter=Q(due_date__lt=day))).order_by()
+    rows = {}
+    blank = {"completed": 0, "early": 0, "on_time": 0, "late": 0, "open": 0, "open_overdue": 0}
+    for values in list(done) + list(open_):
+        rows.setdefault(values["agency_id"], dict(blank)).update(
+            {k: v for k, v in values.items() if k != "agency_id"})
+    agencies = {a.pk: a for a in Agency.objects.filter(pk__in=rows)}
+    result = []
+    for pk, r in rows.items():
+        timed = r["early"] + r["on_time"] + r["late"]
+        r["on_time_rate"] = round(100 * (r["early"] + r["on_time"]) / timed, 1) if timed else None
+        r["agency"] = {"code": agencies[pk].code, "name": agencies[pk].name}
+        result.append(r)
+    return sorted(result, key=lambda r: r["agency"]["name"])

@@ -1,0 +1,140 @@
+"""Reporting: exact figures on a known set of dossiers, the exports carry the same numbers, permissions."""
+import csv
+import io
+from datetime import date, datetime, timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from openpyxl import load_workbook
+from rest_framework.test import APIClient
+
+from onestop.dossiers.models import Dossier, Handover, Rating, Status
+from onestop.organisation.models import Agency
+from onestop.reports import selectors
+from procedures.models import Procedure
+
+User = get_user_model()
+PERIOD = {"date_from": "01/01/2026", "date_to": "31/03/2026"}
+
+
+def at(day, hour=9, minute=0):
+    return timezone.make_aware(datetime(day.year, day.month, day.day, hour, minute))
+
+
+class Builder:
+    """Dossiers written straight to the tables, with the dates a report reads."""
+
+    def __init__(self):
+        self.birth = Procedure.objects.get(code="1.001193")
+        self.other = Procedure.objects.exclude(pk=self.birth.pk).order_by("code").first()
+        self.applicant = User.objects.get(username="citizen1")
+        self.n = 0
+
+    def make(self, agency, received, appointment, *, procedure=None, channel="online", result=None,
+             refused=None, withdrawn=None, timeliness="", rating=None, status=None):
+        self.n += 1
+        procedure = procedure or self.birth
+        agency = Agency.objects.get(code=agency)
+        if status is None:
+            status = (Status.RETURNED if result else Status.REFUSED if refused else
+                      Status.WITHDRAWN if withdrawn else Status.PROCESSING if received else Status.SUBMITTED)
+        submitted = received or at(date(2026, 3, 1))
+        dossier = Dossier.objects.create(
+            code=f"T-{self.n:04d}", procedure=procedure, version=procedure.versions.order_by("-number").first(),
+            applicant=self.applicant, receiving_agency=agency, channel=channel, status=status,
+            submitted_at=submitted - timedelta(hours=1), received_at=received, appointment_date=appointment,
+            result_at=result, closed_at=refused or withdrawn or (result + timedelta(hours=2) if result else None),
+            timeliness=timeliness, form_data={"applicant_full_name": f"Người nộp {self.n}"},
+        )
+        if rating:
+            Rating.objects.create(dossier=dossier, score=rating)
+        return dossier
+
+
+@pytest.fixture
+def known(demo):
+    """The known set. Period: Q1 2026; pending counted at the end of 31/03/2026."""
+    b = Builder()
+    d = date
+    b.make("q1-bennghe", at(d(2026, 1, 5)), d(2026, 1, 8), result=at(d(2026, 1, 7), 10), rating=5)  # early
+    b.make("q1-bennghe", at(d(2026, 1, 6)), d(2026, 1, 9), channel="desk", result=at(d(2026, 1, 9), 16),
+           rating=3)  # on time
+    b.make("q1-bennghe", at(d(2026, 1, 10)), d(2026, 1, 15), result=at(d(2026, 1, 20)))  # late
+    b.make("q1-bennghe", at(d(2026, 2, 2)), d(2026, 2, 5), result=at(d(2026, 2, 4)), timeliness="late")  # stored
+    b.make("q1-bennghe", at(d(2026, 2, 10)), d(2026, 2, 20), procedure=b.other, channel="post",
+           refused=at(d(2026, 2, 12)))  # refused after reception: resolved, early
+    b.make("q1-bennghe", at(d(2026, 3, 2)), d(2026, 4, 10))  # pending within time
+    b.make("q1-bennghe", at(d(2026, 3, 3)), d(2026, 3, 20), channel="desk")  # pending overdue
+    b.make("q1-bennghe", at(d(2026, 3, 5)), d(2026, 3, 25), withdrawn=at(d(2026, 3, 10)))  # withdrawn
+    b.make("q1-benthanh", at(d(2025, 12, 20)), d(2026, 1, 10), result=at(d(2026, 1, 12)))  # resolved only, late
+    b.make("q1-benthanh", at(d(2026, 3, 30)), d(2026, 4, 2), channel="desk",
+           result=at(d(2026, 4, 1)))  # received; pending on 31/03
+    b.make("q3-vothisau", at(d(2026, 1, 15)), d(2026, 1, 20), result=at(d(2026, 1, 19)))  # another district
+    b.make("q1-bennghe", None, None)  # submitted, never received: counts nowhere
+    b.make("q1-bennghe", at(d(2026, 3, 31), 23, 30), d(2026, 4, 5))  # 23:30 local is 16:30 UTC: still March
+    b.make("q1-bennghe", at(d(2026, 1, 1), 0, 30), d(2026, 1, 6), result=at(d(2026, 4, 2)))  # 00:30 local: January
+    return b
+
+
+def q1_filters(**kw):
+    return selectors.Filters(date(2026, 1, 1), date(2026, 3, 31),
+                             agencies=selectors.subtree({Agency.objects.get(code="q1").pk}), **kw)
+
+
+def test_totals_are_exact(known):
+    totals = selectors.summary(q1_filters())["totals"]
+    assert {k: totals[k] for k in ("received", "resolved", "early", "on_time", "late", "pending",
+                                   "pending_within", "pending_overdue", "rating_count")} == {
+        "received": 11, "resolved": 6, "early": 2, "on_time": 1, "late": 3,
+        "pending": 5, "pending_within": 3, "pending_overdue": 2, "rating_count": 2,
+    }
+    assert totals["on_time_rate"] == 50.0
+    assert totals["rating_avg"] == 4.0
+    # (2d1h + 3d7h + 10d + 2d + 2d + 23d) / 6, calendar days
+    assert totals["avg_days"] == 7.1
+
+
+def test_by_agency(known):
+    rows = {r["agency"]["code"]: r for r in selectors.summary(q1_filters(group_by=("agency",)))["rows"]}
+    assert set(rows) == {"q1-bennghe", "q1-benthanh"}
+    bennghe, benthanh = rows["q1-bennghe"], rows["q1-benthanh"]
+    assert (bennghe["received"], bennghe["resolved"], bennghe["early"], bennghe["on_time"], bennghe["late"]) == (
+        10, 5, 2, 1, 2)
+    assert (bennghe["pending"], bennghe["pending_overdue"], bennghe["on_time_rate"]) == (4, 2, 60.0)
+    assert bennghe["avg_days"] == 3.9
+    assert (benthanh["received"], benthanh["resolved"], benthanh["late"], benthanh["pending"]) == (1, 1, 1, 1)
+    assert benthanh["on_time_rate"] == 0.0
+
+
+def test_by_month_and_channel(known):
+    report = selectors.summary(q1_filters(group_by=("month",)))
+    months = {r["month"]: r for r in report["rows"]}
+    assert [(m.month, r["received"], r["early"], r["on_time"], r["late"]) for m, r in sorted(months.items())] == [
+        (1, 4, 1, 1, 2), (2, 2, 1, 0, 1), (3, 5, 0, 0, 0)]
+    # Pending is counted at one date: in the totals only.
+    assert report["totals"]["pending"] == 5
+    channels = {r["channel"]["code"]: r["received"]
+                for r in selectors.summary(q1_filters(group_by=("channel",)))["rows"]}
+    assert channels == {"online": 7, "desk": 3, "post": 1}
+
+
+def test_procedure_and_channel_filters(known):
+    birth = Procedure.objects.get(code="1.001193")
+    assert selectors.summary(q1_filters(procedure_id=birth.pk))["totals"]["received"] == 10
+    assert selectors.summary(q1_filters(channel="desk"))["totals"]["received"] == 3
+
+
+def test_admin_sees_every_agency(known):
+    admin = User.objects.get(username="admin")
+    scope = selectors.visible_agencies(admin)
+    totals = selectors.summary(selectors.Filters(date(2026, 1, 1), date(2026, 3, 31), agencies=scope))["totals"]
+    assert (totals["received"], totals["resolved"], totals["early"]) == (12, 7, 3)
+
+
+def test_leader_scope_is_their_agency_and_below(demo):
+    q1 = selectors.visible_agencies(User.objects.get(username="q1.leader"))
+    assert set(Agency.objects.filter(pk__in=q1).values_list("code", flat=True)) == {
+        "q1", "q1-bennghe", "q1-benthanh"}
+    ward = selectors.visible_agencies(User.objects.get(username="bennghe.leader"))
+    assert set(Agency.objects.filter(pk__in=ward).values_list("code", flat=True)) == {"q1-bennghe"}
