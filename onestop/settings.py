@@ -53,12 +53,15 @@ INSTALLED_APPS = [
     "onestop.worklist",
     "onestop.interop",
     "onestop.deadlines",
+    "onestop.documents",
     "onestop.reports",
     "onestop.demo",
     "onestop.web",
+    "onestop.ops",
 ]
 
 MIDDLEWARE = [
+    "onestop.ops.middleware.OpsMiddleware",  # first: request id, metrics, /healthz /readyz /metrics
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -209,18 +212,52 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_RESULT_BACKEND = None
+# Queues, so that a slow peer agency or a big export cannot delay the others (deploy/README.md).
+# Routed by the task's module: a new app's tasks land on the right queue without an edit here.
+ONESTOP_CELERY_QUEUES = ["engine", "exchanges", "notifications", "reports"]
+CELERY_TASK_DEFAULT_QUEUE = "engine"
+CELERY_TASK_ROUTES = {
+    "onestop.interop.*": {"queue": "exchanges"},
+    "onestop.notifications.*": {"queue": "notifications"},
+    "onestop.reports.*": {"queue": "reports"},
+    "onestop.deadlines.*": {"queue": "engine"},
+}
+# Logs go through Django's LOGGING (JSON lines with the request id), in workers too.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # Who we are in signed exchanges with other agencies' systems (X-Onestop-Client).
 ONESTOP_CLIENT_ID = os.environ.get("ONESTOP_CLIENT_ID", "onestop")
 
+# Logs: one JSON object per line with the request id and dossier code (LOG_FORMAT=json, the default
+# outside DEBUG), or plain text for a person at a terminal (LOG_FORMAT=text).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"context": {"()": "onestop.ops.logging.ContextFilter"}},
+    "formatters": {
+        "json": {"()": "onestop.ops.logging.JsonLogFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s %(dossier)s] %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["context"], "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # SpiffWorkflow logs every task state change at INFO.
     "loggers": {"spiff": {"level": "WARNING"}},
 }
+
+# Operations (onestop.ops): /metrics needs this bearer token; without one it is served only in DEBUG.
+ONESTOP_METRICS_TOKEN = os.environ.get("ONESTOP_METRICS_TOKEN", "")
+
+# Production behind a reverse proxy that terminates TLS (deploy/README.md).
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+if env_bool("BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    USE_X_FORWARDED_HOST = env_bool("USE_X_FORWARDED_HOST", False)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
 
 if not DEBUG:
     SESSION_COOKIE_HTTPONLY = True

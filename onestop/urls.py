@@ -33,6 +33,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("catalogue/", include("procedures.urls")),
     path("dossiers/", include("onestop.dossiers.urls")),
+    path("documents/", include("onestop.documents.urls")),
     path("api/v1/procedures/<str:code>/versions/", procedure_api.VersionListView.as_view(), name="versions"),
     path("api/v1/procedures/<str:code>/versions/<int:number>/", procedure_api.VersionDetailView.as_view(),
          name="version"),

@@ -1,0 +1,334 @@
+"""The one-stop forms as PDFs (Circular 01/2018/TT-VPCP, replaced by Circular 03/2025/TT-VPCP).
+
+- ``form_01(dossier)``: Giấy tiếp nhận hồ sơ và hẹn trả kết quả (receipt and appointment);
+- ``form_02(dossier)``: Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ (what to add, and why, given once);
+- ``form_03(dossier)``: Phiếu từ chối tiếp nhận giải quyết hồ sơ (refusal, with the reason);
+- ``form_04(dossier, *, reason, new_date, official, previous_date=None, agency=None, at=None)``:
+  Phiếu xin lỗi và hẹn lại ngày trả kết quả (apology for an extension, with the new date).
+
+Each returns the PDF as bytes, or raises ``FormNotApplicable`` when the dossier has no such paper (form 01
+before acceptance...). The forms are legal papers written in Vietnamese whatever the reader's language;
+the embedded DejaVu Sans keeps every diacritic. Every page carries a QR code of the dossier code.
+See docs/forms.md for the wording and what was assumed.
+"""
+from datetime import date, datetime
+from io import BytesIO
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from django.utils import timezone
+from reportlab.graphics import renderPDF
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from . import selectors
+
+FONTS = Path(__file__).resolve().parent / "fonts"
+REGULAR, BOLD = "DejaVuSans", "DejaVuSans-Bold"
+QR_SIZE = 24 * mm
+MARGINS = {"leftMargin": 25 * mm, "rightMargin": 18 * mm, "topMargin": 15 * mm, "bottomMargin": 38 * mm}
+DESK = "Bộ phận Một cửa"
+WIDTH = A4[0] - MARGINS["leftMargin"] - MARGINS["rightMargin"]
+
+
+class FormNotApplicable(Exception):
+    """The dossier has no such form (not accepted, no supplementation asked, not refused...)."""
+
+
+def _register_fonts():
+    if REGULAR in pdfmetrics.getRegisteredFontNames():
+        return
+    pdfmetrics.registerFont(TTFont(REGULAR, FONTS / "DejaVuSans.ttf"))
+    pdfmetrics.registerFont(TTFont(BOLD, FONTS / "DejaVuSans-Bold.ttf"))
+    # No italic face is shipped: <i> falls back to the regular one.
+    pdfmetrics.registerFontFamily(REGULAR, normal=REGULAR, bold=BOLD, italic=REGULAR, boldItalic=BOLD)
+
+
+def _styles():
+    base = ParagraphStyle("body", fontName=REGULAR, fontSize=11, leading=15.5, alignment=TA_JUSTIFY,
+                          spaceAfter=3)
+    return {
+        "body": base,
+        "center": ParagraphStyle("center", parent=base, alignment=TA_CENTER, spaceAfter=0),
+        "small": ParagraphStyle("small", parent=base, fontSize=9, leading=12, spaceAfter=0),
+        "cell": ParagraphStyle("cell", parent=base, fontSize=10, leading=13, alignment=0, spaceAfter=0),
+        "title": ParagraphStyle("title", parent=base, fontName=BOLD, fontSize=13.5, leading=18,
+                                alignment=TA_CENTER, spaceBefore=10, spaceAfter=2),
+    }
+
+
+# --- values as printed ------------------------------------------------------------------------------
+
+def _date(value):
+    """dd/mm/yyyy, in Vietnam's time zone for a moment."""
+    if value is None:
+        return "…"
+    if isinstance(value, datetime):
+        value = timezone.localtime(value)
+    return value.strftime("%d/%m/%Y")
+
+
+def _moment(value):
+    if value is None:
+        return "…"
+    local = timezone.localtime(value)
+    return f"{local:%H} giờ {local:%M} phút, ngày {local:%d/%m/%Y}"
+
+
+def _days(n):
+    return f"{n:02d} ngày làm việc" if n else "trong ngày làm việc"
+
+
+def _name(user):
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()
+
+
+def _e(text):
+    return escape(str(text or ""))
+
+
+def _place(agency):
+    """Where the paper is written (Decree 30/2020): the locality of the agency, e.g. "Phường Bến Nghé"."""
+    for each in agency.lineage():
+        if each.name.lower().startswith("ủy ban nhân dân "):
+            place = each.name[len("ủy ban nhân dân "):]
+            return place[:1].upper() + place[1:]
+    return ""
+
+
+# --- building blocks --------------------------------------------------------------------------------
+
+class _Form:
+    """One paper: the header of an administrative document, a title, a body, and a QR footer."""
+
+    def __init__(self, dossier, number, title, *, agency=None, at=None):
+        _register_fonts()
+        self.dossier, self.number, self.title = dossier, number, title
+        self.agency = agency or dossier.receiving_agency
+        self.at = at or timezone.now()
+        self.s = _styles()
+        self.story = []
+
+    def header(self):
+        s = self.s
+        parent = self.agency.parent
+        left = []
+        if parent is not None:
+            left.append(Paragraph(_e(parent.name.upper()), s["center"]))
+        left.append(Paragraph(f"<b>{_e(self.agency.name.upper())}</b>", s["center"]))
+        left.append(Paragraph("―――――", s["center"]))
+        right = [
+            Paragraph("<b>CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</b>", s["center"]),
+            Paragraph("<b>Độc lập - Tự do - Hạnh phúc</b>", s["center"]),
+            Paragraph("―――――――――――", s["center"]),
+        ]
+        place = _place(self.agency)
+        local = timezone.localtime(self.at)
+        dated = f"{_e(place)}, ngày {local:%d} tháng {local:%m} năm {local:%Y}" if place else \
+            f"Ngày {local:%d} tháng {local:%m} năm {local:%Y}"
+        table = Table(
+            [[left, right], [Paragraph(f"Mã hồ sơ: {_e(self.dossier.code)}", s["center"]),
+                             Paragraph(f"<i>{dated}</i>", s["center"])]],
+            colWidths=["42%", "58%"],
+        )
+        table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                                   ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
+        self.story += [Paragraph(f"Mẫu số {self.number}", ParagraphStyle("no", parent=s["small"], alignment=2)),
+                       Spacer(1, 2 * mm), table, Paragraph(self.title.upper(), s["title"])]
+
+    def line(self, text):
+        self.story.append(Paragraph(text, self.s["body"]))
+
+    def fact(self, label, value):
+        self.line(f"{label}: <b>{_e(value) or '…'}</b>")
+
+    def applicant(self, label="Tiếp nhận hồ sơ của"):
+        who = selectors.applicant(self.dossier)
+        self.fact(label, who["name"])
+        self.fact("Số định danh cá nhân", who["id_number"])
+        self.fact("Địa chỉ", who["address"])
+        self.line(f"Số điện thoại: <b>{_e(who['phone']) or '…'}</b>&nbsp;&nbsp;&nbsp;&nbsp;"
+                  f"Email: <b>{_e(who['email']) or '…'}</b>")
+        procedure = self.dossier.procedure
+        self.line(f"Nội dung yêu cầu giải quyết: <b>{_e(procedure.name)}</b> (thủ tục {_e(procedure.code)})")
+
+    def numbered(self, items):
+        for n, item in enumerate(items, 1):
+            self.story.append(Paragraph(f"{n}. {_e(item)}", ParagraphStyle("li", parent=self.s["body"],
+                                                                           leftIndent=8 * mm)))
+
+    def table(self, rows, widths):
+        s = self.s["cell"]
+        data = [[Paragraph(cell if i == 0 else _e(cell), s) if isinstance(cell, str) else cell for cell in row]
+                for i, row in enumerate(rows)]
+        table = Table(data, colWidths=widths, repeatRows=1)
+        table.setStyle(TableStyle([
+            ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ]))
+        self.story += [Spacer(1, 1 * mm), table, Spacer(1, 2 * mm)]
+
+    def signatures(self, *columns):
+        """Signature blocks side by side: (role, name) each, the name under the space to sign."""
+        s = self.s
+        cells = [[Paragraph(f"<b>{_e(role.upper())}</b>", s["center"]),
+                  Paragraph("<i>(Ký và ghi rõ họ tên)</i>", s["center"]), Spacer(1, 18 * mm),
+                  Paragraph(f"<b>{_e(name)}</b>", s["center"])] for role, name in columns]
+        if len(cells) == 1:
+            cells = [[], cells[0]]
+        table = Table([cells], colWidths=["50%", "50%"])
+        table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
+        self.story += [Spacer(1, 6 * mm), KeepTogether([table])]
+
+    def _footer(self, canvas, doc):
+        """The QR code of the dossier code, bottom left of every page, with the code in words beside it."""
+        code = self.dossier.code
+        widget = QrCodeWidget(code, barLevel="M", barBorder=2)
+        x0, y0, x1, y1 = widget.getBounds()
+        drawing = Drawing(QR_SIZE, QR_SIZE, transform=[QR_SIZE / (x1 - x0), 0, 0, QR_SIZE / (y1 - y0), 0, 0])
+        drawing.add(widget)
+        canvas.saveState()
+        renderPDF.draw(drawing, canvas, doc.leftMargin - 2 * mm, 10 * mm)
+        canvas.setFont(REGULAR, 8.5)
+        text_x = doc.leftMargin + QR_SIZE + 1 * mm
+        canvas.drawString(text_x, 10 * mm + QR_SIZE - 8 * mm, f"Mã hồ sơ: {code}")
+        canvas.drawString(text_x, 10 * mm + QR_SIZE - 12.5 * mm,
+                          "Quét mã để tra cứu tình trạng hồ sơ trên Cổng dịch vụ công.")
+        canvas.drawRightString(A4[0] - doc.rightMargin, 10 * mm, f"Trang {doc.page}")
+        canvas.restoreState()
+
+    def render(self):
+        buffer = BytesIO()
+        doc = SimpleDocTemplate(
+            buffer, pagesize=A4, title=f"{self.title} – {self.dossier.code}", author=self.agency.name,
+            subject=f"Mẫu số {self.number}", creator="onestop", **MARGINS,
+        )
+        doc.build(self.story, onFirstPage=self._footer, onLaterPages=self._footer)
+        return buffer.getvalue()
+
+
+def _documents_table(form, dossier):
+    rows = [["<b>STT</b>", "<b>Tên giấy tờ</b>", "<b>Bản chính</b>", "<b>Bản sao</b>", "<b>Tệp điện tử</b>"]]
+    for n, doc in enumerate(selectors.received_documents(dossier), 1):
+        rows.append([str(n), doc.name, str(doc.originals), str(doc.copies), str(doc.files)])
+    if len(rows) == 1:
+        rows.append(["", "(không có)", "", "", ""])
+    form.table(rows, [11 * mm, WIDTH - 65 * mm, 18 * mm, 16 * mm, 20 * mm])
+
+
+# --- the forms --------------------------------------------------------------------------------------
+
+CHANNELS = {"online": "Trực tuyến", "desk": "Trực tiếp tại Bộ phận Một cửa", "post": "Qua dịch vụ bưu chính"}
+
+
+def form_01(dossier):
+    """Giấy tiếp nhận hồ sơ và hẹn trả kết quả: once the desk has accepted the dossier."""
+    if dossier.received_at is None or dossier.appointment_date is None:
+        raise FormNotApplicable("The dossier has not been accepted.")
+    decision = selectors.reception_decision(dossier, "accept")
+    official = decision.official if decision else None
+    agency = dossier.receiving_agency
+    form = _Form(dossier, "01", "Giấy tiếp nhận hồ sơ và hẹn trả kết quả", at=dossier.received_at)
+    form.header()
+    form.story.append(Paragraph(f"Mã hồ sơ: <b>{_e(dossier.code)}</b>", form.s["center"]))
+    form.story.append(Spacer(1, 4 * mm))
+    form.line(f"{DESK} – <b>{_e(agency.name)}</b>")
+    form.applicant()
+    form.fact("Hình thức nộp hồ sơ", CHANNELS.get(dossier.channel, dossier.channel))
+    form.line("1. Thành phần hồ sơ nộp gồm:")
+    _documents_table(form, dossier)
+    form.line("2. Số lượng hồ sơ: <b>01</b> (bộ)")
+    form.line(f"3. Thời gian giải quyết hồ sơ theo quy định là: <b>{_days(dossier.procedure.processing_days)}</b>")
+    form.line(f"4. Thời gian nhận hồ sơ: <b>{_moment(dossier.received_at)}</b>")
+    form.line(f"5. Thời gian trả kết quả giải quyết hồ sơ: <b>ngày {_date(dossier.appointment_date)}</b>")
+    form.line(f"6. Đăng ký nhận kết quả tại: <b>{DESK} – {_e(agency.name)}</b>")
+    form.signatures(("Người nộp hồ sơ", selectors.applicant(dossier)["name"]),
+                    ("Người tiếp nhận hồ sơ", _name(official)))
+    return form.render()
+
+
+def form_02(dossier):
+    """Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ: the desk's latest request, listed in full."""
+    decision = selectors.reception_decision(dossier, "supplement")
+    if decision is None:
+        raise FormNotApplicable("No supplementation was requested at reception.")
+    missing = decision.missing_documents or list(dossier.missing_documents or [])
+    agency = dossier.receiving_agency
+    form = _Form(dossier, "02", "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ", at=decision.at)
+    form.header()
+    form.story.append(Spacer(1, 4 * mm))
+    form.applicant(label="Hồ sơ của")
+    form.fact("Ngày nộp hồ sơ", _date(dossier.submitted_at))
+    form.line("Yêu cầu hoàn thiện hồ sơ gồm những nội dung sau:")
+    form.numbered(missing)
+    form.line(f"Lý do: <b>{_e(decision.reason) or '…'}</b>")
+    form.line(f"Ông/bà bổ sung một lần, đầy đủ các nội dung trên, trên cùng mã hồ sơ <b>{_e(dossier.code)}</b>. "
+              f"Trong quá trình hoàn thiện hồ sơ nếu có vướng mắc, ông/bà liên hệ với "
+              f"{_e(_name(decision.official)) or DESK} – {DESK} {_e(agency.name)} để được hướng dẫn.")
+    form.signatures(("Người hướng dẫn", _name(decision.official)))
+    return form.render()
+
+
+def form_03(dossier):
+    """Phiếu từ chối tiếp nhận giải quyết hồ sơ: the desk refused the dossier, with its reason."""
+    decision = selectors.reception_decision(dossier, "refuse")
+    if decision is None or dossier.status != "refused":
+        raise FormNotApplicable("The dossier was not refused at reception.")
+    agency = dossier.receiving_agency
+    form = _Form(dossier, "03", "Phiếu từ chối tiếp nhận giải quyết hồ sơ", at=decision.at)
+    form.header()
+    form.story.append(Spacer(1, 4 * mm))
+    form.line(f"{DESK} – <b>{_e(agency.name)}</b>")
+    form.applicant()
+    form.fact("Ngày nộp hồ sơ", _date(dossier.submitted_at))
+    form.line(f"Sau khi xem xét hồ sơ, đối chiếu với các quy định hiện hành, {DESK} từ chối tiếp nhận, "
+              "giải quyết hồ sơ này vì lý do sau:")
+    form.line(f"<b>{_e(decision.reason) or '…'}</b>")
+    form.line("Xin thông báo để ông/bà được biết và thực hiện./.")
+    form.signatures(("Người tiếp nhận hồ sơ", _name(decision.official)))
+    return form.render()
+
+
+def form_04(dossier, *, reason, new_date, official, previous_date=None, agency=None, at=None):
+    """Phiếu xin lỗi và hẹn lại ngày trả kết quả, for an extension of the appointment date.
+
+    ``reason``: why the result is late; ``new_date``: the new appointment date (a ``date``);
+    ``official``: the user who signs for the agency; ``previous_date``: the appointment date before the
+    extension (default: the dossier's, when it is not already ``new_date``); ``agency``: the agency that
+    apologises (default: the receiving agency); ``at``: the date of the letter (default: now).
+    """
+    if not isinstance(new_date, date):
+        raise TypeError("new_date must be a date")
+    if previous_date is None and dossier.appointment_date != new_date:
+        previous_date = dossier.appointment_date
+    form = _Form(dossier, "04", "Phiếu xin lỗi và hẹn lại ngày trả kết quả", agency=agency, at=at)
+    agency = form.agency
+    who = selectors.applicant(dossier)
+    procedure = dossier.procedure
+    form.header()
+    form.story.append(Spacer(1, 4 * mm))
+    form.line(f"Kính gửi: Ông/Bà <b>{_e(who['name'])}</b>")
+    form.fact("Địa chỉ", who["address"])
+    received = dossier.received_at or dossier.submitted_at
+    form.line(f"Ngày {_date(received)}, {_e(agency.name)} tiếp nhận hồ sơ của Ông/Bà đề nghị giải quyết thủ tục "
+              f"<b>{_e(procedure.name)}</b>, mã hồ sơ <b>{_e(dossier.code)}</b>.")
+    if previous_date is not None:
+        form.line(f"Thời hạn trả kết quả giải quyết hồ sơ: <b>ngày {_date(previous_date)}</b>.")
+    form.line(f"Tuy nhiên, đến nay {_e(agency.name)} chưa trả kết quả giải quyết hồ sơ của Ông/Bà. "
+              f"Lý do: <b>{_e(reason) or '…'}</b>")
+    form.line(f"Sự chậm trễ này đã gây phiền hà cho Ông/Bà. {_e(agency.name)} xin lỗi Ông/Bà và hẹn lại thời gian "
+              f"trả kết quả giải quyết hồ sơ vào <b>ngày {_date(new_date)}</b>.")
+    form.line(f"{_e(agency.name)} xin trân trọng cảm ơn sự hợp tác của Ông/Bà./.")
+    form.signatures(("Đại diện cơ quan", _name(official)))
+    return form.render()

@@ -1,0 +1,77 @@
+"""What the one-stop forms print, read from the dossier and its audit trail.
+
+The desk's reception decision (accept, supplement, refuse) is recorded by
+``dossiers.services.complete_work_item`` as a ``reception_completed`` event: its actor is the official,
+its time the moment of the decision, its comment the reason, and its data the decision and the list of
+documents to add. The forms are built from that event, so printing one again gives the same paper.
+"""
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from onestop.dossiers.models import Attachment, DossierEvent
+
+
+@dataclass
+class ReceptionDecision:
+    at: datetime
+    official: object  # a User, or None when the event has no actor
+    reason: str = ""
+    missing_documents: list = field(default_factory=list)
+
+
+@dataclass
+class ReceivedDocument:
+    name: str
+    originals: int
+    copies: int
+    files: int  # how many files of the dossier are this document
+
+
+def reception_decision(dossier, decision):
+    """The desk's latest ``decision`` ("accept", "supplement", "refuse") on ``dossier``, or None."""
+    event = (DossierEvent.objects.filter(dossier=dossier, action="reception_completed", data__decision=decision)
+             .select_related("actor").order_by("-at", "-id").first())
+    if event is None:
+        return None
+    missing = event.data.get("missing_documents") or []
+    return ReceptionDecision(at=event.at, official=event.actor, reason=event.comment,
+                             missing_documents=[str(m) for m in missing])
+
+
+def applicant(dossier):
+    """Name, citizen ID number, address, phone and email of the applicant (blank when unknown)."""
+    user = dossier.applicant
+    citizen = getattr(user, "citizen", None)
+    return {
+        "name": (citizen.full_name if citizen else "") or user.get_full_name() or user.get_username(),
+        "id_number": citizen.id_number if citizen else "",
+        "address": citizen.address if citizen else "",
+        "phone": citizen.phone if citizen else "",
+        "email": user.email,
+    }
+
+
+def received_documents(dossier):
+    """The documents received, with the numbers of originals and copies the procedure asks for.
+
+    An online dossier has a file per document it brings: only documents with files are listed. A
+    dossier without such files (a paper dossier the desk checked and accepted) lists every document the
+    procedure requires. Files that are not one of the required documents (scans, supplements) follow.
+    """
+    files = list(Attachment.objects.filter(dossier=dossier)
+                 .exclude(kind=Attachment.Kind.RESULT).values_list("document_index", "original_name"))
+    per_index = {}
+    for index, _name in files:
+        if index is not None:
+            per_index[index] = per_index.get(index, 0) + 1
+    rows = []
+    for index, doc in enumerate(dossier.procedure.documents or []):
+        if per_index and index not in per_index:
+            continue
+        rows.append(ReceivedDocument(name=doc.get("name", ""), originals=int(doc.get("originals") or 0),
+                                     copies=int(doc.get("copies") or 0), files=per_index.get(index, 0)))
+    known = set(range(len(dossier.procedure.documents or [])))
+    for index, name in files:
+        if index is None or index not in known:
+            rows.append(ReceivedDocument(name=name, originals=0, copies=0, files=1))
+    return rows

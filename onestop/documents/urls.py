@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "documents"
+
+urlpatterns = [
+    path("<str:code>/form-01.pdf", views.form01, name="form01"),
+    path("<str:code>/form-02.pdf", views.form02, name="form02"),
+    path("<str:code>/form-03.pdf", views.form03, name="form03"),
+]

@@ -1,0 +1,37 @@
+"""The forms as PDFs, to whoever may see the dossier (404 otherwise, and when the form does not apply)."""
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+
+from onestop.core.exceptions import NotFound
+from onestop.dossiers import selectors
+
+from .forms_pdf import FormNotApplicable, form_01, form_02, form_03
+
+
+def _pdf(request, code, number, build):
+    try:
+        dossier = selectors.dossier_for(request.user, code)
+        content = build(dossier)
+    except (NotFound, FormNotApplicable):
+        raise Http404 from None
+    response = HttpResponse(content, content_type="application/pdf")
+    # Inline: the browser shows it and the official prints it; the name says which paper of which dossier.
+    response["Content-Disposition"] = f'inline; filename="{dossier.code}-{number}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+def form01(request, code):
+    return _pdf(request, code, "01", form_01)
+
+
+@login_required
+def form02(request, code):
+    return _pdf(request, code, "02", form_02)
+
+
+@login_required
+def form03(request, code):
+    return _pdf(request, code, "03", form_03)

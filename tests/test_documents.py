@@ -1,0 +1,133 @@
+"""The one-stop forms as PDFs: what a citizen or an official reads on them, and who may get them."""
+import io
+import re
+from datetime import date
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from pypdf import PdfReader
+
+from onestop.documents.forms_pdf import form_04
+from onestop.dossiers.models import Dossier
+from tests.conftest import BIRTH_FORM, submit
+
+
+def _text(content):
+    reader = PdfReader(io.BytesIO(content))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def _flat(text):
+    """Extracted text with line breaks and repeated spaces folded (long lines wrap in the PDF)."""
+    return re.sub(r"\s+", " ", text)
+
+
+def _client(username):
+    from django.contrib.auth import get_user_model
+
+    client = Client()
+    client.force_login(get_user_model().objects.get(username=username))
+    return client
+
+
+def _get(username, name, code):
+    return _client(username).get(reverse(f"documents:{name}", kwargs={"code": code}))
+
+
+@pytest.fixture
+def accepted(as_user):
+    citizen = as_user("citizen1")
+    code = submit(citizen, "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+    as_user("bennghe.receiver").act(code, "accept")
+    return Dossier.objects.get(code=code)
+
+
+def test_form_01_is_the_receipt_with_code_applicant_and_appointment(accepted):
+    response = _get("citizen1", "form01", accepted.code)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == f'inline; filename="{accepted.code}-01.pdf"'
+    text = _flat(_text(response.content))
+    assert "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ" in text
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text and "Độc lập - Tự do - Hạnh phúc" in text
+    assert accepted.code in text
+    assert "Nguyễn Văn An" in text  # the applicant, diacritics intact
+    assert "079090000001" in text
+    assert "12 Lê Lợi, Phường Bến Nghé, Quận 1" in text
+    assert "Đăng ký khai sinh" in text
+    assert f"ngày {accepted.appointment_date:%d/%m/%Y}" in text
+    assert "01 ngày làm việc" in text
+    assert "Tờ khai đăng ký khai sinh (theo mẫu)" in text  # the documents received, with counts
+    assert "Bộ phận Một cửa – Ủy ban nhân dân Phường Bến Nghé" in text  # where to collect the result
+    receiver = accepted.events.get(action="reception_completed").actor
+    assert receiver.get_full_name() and receiver.get_full_name() in text  # the receiving official
+
+
+def test_an_official_of_the_receiving_agency_gets_the_receipt_and_another_citizen_does_not(accepted):
+    assert _get("bennghe.receiver", "form01", accepted.code).status_code == 200
+    assert _get("citizen2", "form01", accepted.code).status_code == 404
+    assert _get("vothisau.receiver", "form01", accepted.code).status_code == 404
+    assert _get("citizen1", "form01", "NO-SUCH-CODE").status_code == 404
+
+
+def test_anonymous_visitors_are_sent_to_log_in(accepted):
+    response = Client().get(reverse("documents:form01", kwargs={"code": accepted.code}))
+    assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_forms_that_do_not_apply_are_404(as_user):
+    code = submit(as_user("citizen1"), "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+    for name in ("form01", "form02", "form03"):  # waiting for reception: no paper yet
+        assert _get("citizen1", name, code).status_code == 404
+
+
+def test_form_02_lists_every_missing_document_and_why(as_user):
+    citizen, desk = as_user("citizen1"), as_user("bennghe.receiver")
+    code = submit(citizen, "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+    missing = ["Giấy chứng sinh (bản chính)", "Giấy chứng nhận kết hôn của cha, mẹ (bản sao)"]
+    desk.act(code, "supplement", data={"missing_documents": missing}, comment="Hồ sơ thiếu giấy chứng sinh")
+    response = _get("citizen1", "form02", code)
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == f'inline; filename="{code}-02.pdf"'
+    text = _flat(_text(response.content))
+    assert "PHIẾU YÊU CẦU BỔ SUNG, HOÀN THIỆN HỒ SƠ" in text
+    assert code in text and "Nguyễn Văn An" in text
+    assert "1. Giấy chứng sinh (bản chính)" in text
+    assert "2. Giấy chứng nhận kết hôn của cha, mẹ (bản sao)" in text
+    assert "Lý do: Hồ sơ thiếu giấy chứng sinh" in text
+    assert _get("citizen1", "form01", code).status_code == 404
+    assert _get("citizen1", "form03", code).status_code == 404
+
+    # Once answered and accepted, the request is still printable as it was given.
+    assert citizen.post(f"/api/v1/dossiers/{code}/supplement/", {"comment": "Đã bổ sung"}).status_code == 200
+    desk.act(code, "accept")
+    text = _flat(_text(_get("bennghe.receiver", "form02", code).content))
+    assert "2. Giấy chứng nhận kết hôn của cha, mẹ (bản sao)" in text
+    assert _get("citizen1", "form01", code).status_code == 200
+
+
+def test_form_03_gives_the_reason_for_refusal(as_user):
+    code = submit(as_user("citizen1"), "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+    as_user("bennghe.receiver").act(code, "refuse", comment="Không thuộc thẩm quyền giải quyết của phường")
+    response = _get("citizen1", "form03", code)
+    assert response.status_code == 200
+    text = _flat(_text(response.content))
+    assert "PHIẾU TỪ CHỐI TIẾP NHẬN GIẢI QUYẾT HỒ SƠ" in text
+    assert code in text and "Nguyễn Văn An" in text
+    assert "Không thuộc thẩm quyền giải quyết của phường" in text
+    assert _get("citizen2", "form03", code).status_code == 404
+    assert _get("citizen1", "form01", code).status_code == 404
+
+
+def test_form_04_apologises_with_the_new_date(accepted):
+    leader = accepted.receiving_agency.memberships.get(role="leader").user
+    content = form_04(accepted, reason="Chờ kết quả xác minh của cơ quan có liên quan",
+                      new_date=date(2027, 1, 8), official=leader)
+    text = _flat(_text(content))
+    assert "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ" in text
+    assert accepted.code in text and "Nguyễn Văn An" in text
+    assert "Chờ kết quả xác minh của cơ quan có liên quan" in text
+    assert "ngày 08/01/2027" in text
+    assert f"ngày {accepted.appointment_date:%d/%m/%Y}" in text  # the date that could not be kept
+    assert leader.get_full_name() in text
