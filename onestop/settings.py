@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "onestop.deadlines",
     "onestop.documents",
     "onestop.reports",
+    "onestop.notifications",
     "onestop.demo",
     "onestop.web",
     "onestop.ops",
@@ -224,6 +225,24 @@ CELERY_TASK_ROUTES = {
 }
 # Logs go through Django's LOGGING (JSON lines with the request id), in workers too.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# Notifications (docs/notifications.md). Email through Django's mail backends: the console in the demo,
+# SMTP in production (EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend, EMAIL_HOST...); pytest
+# uses locmem. SMS through the class named by ONESTOP_SMS_BACKEND (console by default).
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "15"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "onestop <no-reply@onestop.local>")
+ONESTOP_SMS_BACKEND = os.environ.get("ONESTOP_SMS_BACKEND", "onestop.notifications.backends.ConsoleSmsBackend")
+ONESTOP_NOTIFICATION_MAX_ATTEMPTS = int(os.environ.get("ONESTOP_NOTIFICATION_MAX_ATTEMPTS", "5"))
+ONESTOP_NOTIFICATION_RETRY_BACKOFF = int(os.environ.get("ONESTOP_NOTIFICATION_RETRY_BACKOFF", "30"))  # seconds
+# The address of the site in links inside messages.
+ONESTOP_SITE_URL = os.environ.get("ONESTOP_SITE_URL", "http://127.0.0.1:8000")
 
 # Who we are in signed exchanges with other agencies' systems (X-Onestop-Client).
 ONESTOP_CLIENT_ID = os.environ.get("ONESTOP_CLIENT_ID", "onestop")

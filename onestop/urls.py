@@ -45,6 +45,7 @@ urlpatterns = [
          name="version-migrate"),
     path("api/v1/procedures/<str:code>/versions/<int:number>/bpmn/", procedure_api.VersionBpmnView.as_view(),
          name="version-bpmn"),
+    path("api/v1/", include("onestop.notifications.urls")),
     path("api/v1/", include(router.urls)),
     path("api/v1/auth/token/", LoginView.as_view(), name="api-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -1,0 +1,109 @@
+"""Which audit events tell whom what.
+
+The citizen hears of changes of their dossier's status (accepted at the desk, documents to add, refused,
+result ready) and of an extension; officials hear of a step assigned to them, a reminder before its due
+date and, for leaders, an escalation when it is late. Every other event tells nobody.
+"""
+import datetime
+import logging
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from onestop.dossiers.models import Status
+from onestop.worklist.models import WorkItem
+
+from .services import Message, link, notify
+
+log = logging.getLogger(__name__)
+
+# Status the dossier moved to -> the citizen's message.
+CITIZEN_ON_STATUS = {
+    Status.SUPPLEMENT_REQUESTED: "supplement_requested",
+    Status.REFUSED: "refused",
+    Status.RESULT_READY: "result_ready",
+}
+# Event -> the officials' message; the recipients are user ids in the event's data.
+OFFICIALS_ON_ACTION = {
+    "reassigned": ("assigned", "to"),
+    "reminder_sent": ("reminder", "recipients"),
+    "escalated": ("escalated", "recipients"),
+}
+
+
+def on_dossier_event(sender, instance, created, raw=False, **kwargs):
+    """post_save of DossierEvent, inside the transaction of the change: make the messages it calls for.
+
+    A fault here must not undo the change of the dossier, so the work runs in a savepoint and is logged.
+    """
+    if not created or raw:
+        return
+    messages = messages_for(instance)
+    if not messages:
+        return
+    try:
+        with transaction.atomic():
+            for message in messages:
+                notify(instance.dossier, message, event=instance)
+    except Exception:
+        log.exception("Notifications for event %s of dossier %s were not made", instance.pk, instance.dossier_id)
+
+
+def messages_for(event):
+    """The messages an audit event calls for (cheap for the events that call for none)."""
+    dossier = event.dossier
+    data = event.data or {}
+    if event.action in OFFICIALS_ON_ACTION:
+        template, key = OFFICIALS_ON_ACTION[event.action]
+        return [_to_officials(event, template, data.get(key))]
+    citizen_link = link("portal:dossier", dossier.code)
+    if event.action == "extended":
+        new_date = _date(data.get("new_date") or data.get("to")) or dossier.appointment_date
+        return [Message("extended", [dossier.applicant], sms=True, facts={
+            "new_date": new_date, "appointment_date": new_date, "reason": data.get("reason") or event.comment,
+            "link": citizen_link,
+        })]
+    if event.to_status == event.from_status:
+        return []
+    if event.action == "reception_completed" and event.to_status == Status.PROCESSING:
+        return [Message("received", [dossier.applicant], sms=True, facts={"link": citizen_link})]
+    template = CITIZEN_ON_STATUS.get(event.to_status)
+    if template is None:
+        return []
+    documents = data.get("missing_documents") or dossier.missing_documents or []
+    return [Message(template, [dossier.applicant], sms=True, facts={
+        "documents": documents, "reason": event.comment, "link": citizen_link,
+    })]
+
+
+def _to_officials(event, template, user_ids):
+    if not isinstance(user_ids, list):
+        user_ids = [user_ids] if user_ids else []
+    users = list(get_user_model().objects.filter(pk__in=[i for i in user_ids if isinstance(i, int)],
+                                                 is_active=True).order_by("pk"))
+    item = event.work_item
+    item_id = (event.data or {}).get("work_item")
+    if item is None and isinstance(item_id, int):
+        item = WorkItem.objects.select_related("agency", "claimed_by").filter(pk=item_id).first()
+    facts = {"actor": _actor_name(event), "reason": event.comment, "step": "", "due_date": None, "holder": ""}
+    if item is not None:
+        facts.update(step=item.name, due_date=item.due_date, agency=item.agency,
+                     holder=_actor_name(item.claimed_by) if item.claimed_by_id else "",
+                     link=link("workspace:item", item.pk))
+    return Message(template, users, facts=facts)
+
+
+def _actor_name(event_or_user):
+    user = getattr(event_or_user, "actor", event_or_user)
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()
+
+
+def _date(value):
+    if isinstance(value, datetime.date):
+        return value
+    try:
+        return datetime.date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return None

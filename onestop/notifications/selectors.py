@@ -1,0 +1,18 @@
+"""Reads of notifications, for the API and other apps' pages."""
+from onestop.organisation.models import Membership
+
+from .models import Notification
+
+
+def notifications_for_dossier(dossier, viewer=None):
+    """The messages sent about ``dossier``, oldest first.
+
+    The applicant (when ``viewer`` is given and is not an official or admin) sees only the messages
+    addressed to them: reminders and escalations between officials are internal.
+    """
+    qs = Notification.objects.filter(dossier=dossier).select_related("recipient").order_by("created_at", "id")
+    if viewer is None or viewer.is_superuser or viewer.is_staff:
+        return qs
+    if dossier.applicant_id == viewer.pk and not Membership.objects.filter(user=viewer).exists():
+        return qs.filter(recipient=viewer)
+    return qs

@@ -1,0 +1,24 @@
+"""Celery tasks: thin, they only call services."""
+from celery import shared_task
+from django.conf import settings
+
+from . import services
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(services.DeliveryFailed,),
+    retry_backoff=settings.ONESTOP_NOTIFICATION_RETRY_BACKOFF,  # 30 s, 60 s, 120 s... with jitter
+    retry_backoff_max=3600,
+    retry_jitter=True,
+    max_retries=None,  # the service gives up after ONESTOP_NOTIFICATION_MAX_ATTEMPTS and records it
+)
+def send_notification(notification_id):
+    """Send one notification. Delivered twice, it sends once: the row says it is sent."""
+    services.deliver(notification_id)
+
+
+@shared_task
+def send_queued():
+    """Periodic sweep: notifications whose task never reached the broker."""
+    return services.send_queued()
