@@ -405,6 +405,7 @@ def setup_django(env):
     from onestop import celery_app
 
     celery_app.conf.task_default_queue = QUEUE
+    celery_app.conf.task_routes = {}  # everything on QUEUE, not the production queues (settings)
 
 
 def prepare_procedure(peers_url):

@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import TestCase
@@ -53,7 +54,8 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
     celery_app.control.purge()
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "onestop", "worker", "--pool=threads", "--concurrency=4",
-         "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat", f"--logfile={log}"],
+         "--loglevel=INFO", "-Q", ",".join(django_settings.ONESTOP_CELERY_QUEUES),  # every queue
+         "--without-gossip", "--without-mingle", "--without-heartbeat", f"--logfile={log}"],
         cwd=ROOT, env={**os.environ, "DATABASE_URL": database_url, "CELERY_BROKER_URL": broker},
     )
     deadline = time.monotonic() + 60
