@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "onestop.notifications",
     "onestop.demo",
     "onestop.web",
+    "onestop.portal",
     "onestop.ops",
 ]
 

@@ -52,4 +52,5 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("onestop.web.urls")),
+    path("", include("onestop.portal.urls")),
 ]

@@ -1,0 +1,158 @@
+"""Reads for the citizen portal: the catalogue, the applicant's dossiers and what is asked of them, lookup."""
+from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext_lazy as _
+
+from onestop.dossiers.models import Attachment, Dossier, Rating, Status
+from onestop.organisation.models import COMMUNE_TIER, Agency
+from onestop.worklist.models import WorkItem
+from procedures.selectors import published_procedures
+
+
+def tier(level):
+    """The levels that receive what ``level`` receives (a ward and a commune are one tier)."""
+    return sorted(COMMUNE_TIER) if level in COMMUNE_TIER else [level]
+
+
+def catalogue(q="", field="", agency=None):
+    """Published procedures matching a text (code or name, Vietnamese or English), a field and an agency.
+
+    ``agency``: an ``Agency``; only procedures whose dossiers its desk receives are kept.
+    """
+    qs = published_procedures().order_by("name", "code")
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(name_en__icontains=q) | Q(code__icontains=q))
+    if field:
+        qs = qs.filter(field=field)
+    if agency is not None:
+        qs = qs.filter(receiving_level__in=tier(agency.level))
+    return qs
+
+
+def catalogue_fields():
+    return list(published_procedures().exclude(field="").order_by("field").values_list("field", flat=True).distinct())
+
+
+def desks():
+    """Agencies that receive dossiers, with their parent for a readable name ("Phường Bến Nghé, Quận 1")."""
+    return Agency.objects.filter(is_active=True).select_related("parent").order_by("level", "name")
+
+
+def receiving_agencies(procedure):
+    return desks().filter(level__in=tier(procedure.receiving_level))
+
+
+def procedure(code):
+    return published_procedures().filter(code=code).first()
+
+
+def is_conditional(document):
+    """A required document only in some cases ("(trường hợp ...)"): its upload is optional online.
+
+    A document entry may say so itself with ``"required": false``; the desk still checks completeness.
+    """
+    if "required" in document:
+        return not document["required"]
+    return "(trường hợp" in document.get("name", "").lower() or "(if " in document.get("name_en", "").lower()
+
+
+def my_dossiers(user):
+    open_applicant_step = WorkItem.objects.filter(dossier=OuterRef("pk"), kind=WorkItem.Kind.APPLICANT,
+                                                  state__in=WorkItem.ACTIVE_STATES)
+    return (Dossier.objects.filter(applicant=user).select_related("procedure", "receiving_agency")
+            .annotate(rated=Exists(Rating.objects.filter(dossier=OuterRef("pk"))),
+                      asked_step=Exists(open_applicant_step))
+            .order_by("-submitted_at", "-id"))
+
+
+def my_dossier(user, code):
+    """The applicant's own dossier, or None (anyone else gets the 404 page)."""
+    return my_dossiers(user).filter(code=code).first()
+
+
+def asked_of_me(dossier):
+    """What the applicant should do now: ``[(kind, text)]``; kinds: supplement, collect, rate."""
+    rated = getattr(dossier, "rated", None)
+    if rated is None:
+        rated = Rating.objects.filter(dossier=dossier).exists()
+    if dossier.status == Status.SUPPLEMENT_REQUESTED:
+        return [("supplement", _("Add the documents asked for"))]
+    if dossier.status == Status.RESULT_READY:
+        return [("collect", _("Your result is ready: collect it at %(desk)s")
+                 % {"desk": dossier.receiving_agency.name})]
+    if dossier.status == Status.RETURNED and not rated:
+        return [("rate", _("Rate the service"))]
+    return []
+
+
+def supplementation_request(dossier):
+    """What was asked: the desk's list of missing documents, and the reason the asking step gave."""
+    documents = list(dossier.missing_documents or [])
+    reason = ""
+    if dossier.status == Status.SUPPLEMENT_REQUESTED:
+        asked = (dossier.work_items.filter(state=WorkItem.State.COMPLETED, decision="supplement")
+                 .order_by("-completed_at", "-id").first())
+        reason = asked.comment if asked else ""
+    return {"documents": documents, "reason": reason}
+
+
+def attachments(dossier):
+    return dossier.attachments.order_by("uploaded_at", "id")
+
+
+def results(dossier):
+    return dossier.attachments.filter(kind=Attachment.Kind.RESULT).order_by("uploaded_at", "id")
+
+
+def lookup(code, id_digits):
+    """The dossier whose code is ``code`` and whose applicant's ID number ends with ``id_digits``, or None."""
+    code, id_digits = (code or "").strip().upper(), (id_digits or "").strip()
+    if not code or len(id_digits) != 4 or not id_digits.isdigit():
+        return None
+    return (Dossier.objects.select_related("procedure")
+            .filter(code__iexact=code, applicant__citizen__id_number__endswith=id_digits).first())
+
+
+def bilingual(text, language):
+    """The Vietnamese or English half of a "Tiếng Việt / English" label from a BPMN file."""
+    if " / " not in (text or ""):
+        return text or ""
+    vi, en = text.split(" / ", 1)
+    return en.strip() if language == "en" else vi.strip()
+
+
+# What the applicant reads in their dossier's timeline; steps inside agencies (claims, incidents,
+# migrations) are the officials' business and are left out.
+RECEPTION_LABELS = {
+    "accept": _("Received by the one-stop desk"),
+    "supplement": _("The one-stop desk asked for more documents"),
+    "refuse": _("Refused by the one-stop desk"),
+}
+ACTION_LABELS = {
+    "submitted": _("Submitted online"),
+    "task_completed": _("Step done: %(step)s"),
+    "return_completed": _("Result handed over"),
+    "supplemented": _("You supplemented the dossier"),
+    "withdrawn": _("You withdrew the dossier"),
+    "rated": _("You rated the service"),
+    "attachment_added": _("File added: %(name)s"),
+    "exchange_completed": _("Papers fetched from another agency's system: %(step)s"),
+    "exchange_entered_manually": _("Papers from another agency entered by an official: %(step)s"),
+}
+
+
+def citizen_timeline(dossier, language):
+    from onestop.dossiers.selectors import timeline
+
+    entries = []
+    for event in timeline(dossier):
+        data = event.data or {}
+        if event.action == "reception_completed":
+            label = RECEPTION_LABELS.get(data.get("decision"), _("Checked by the one-stop desk"))
+        elif event.action in ACTION_LABELS:
+            label = ACTION_LABELS[event.action] % {"step": bilingual(data.get("step", ""), language),
+                                                   "name": data.get("name", "")}
+        else:
+            continue
+        entries.append({"at": event.at, "label": label, "agency": event.agency, "comment": event.comment,
+                        "status": event.to_status})
+    return entries

@@ -1,0 +1,182 @@
+"""Writes of the citizen portal: sign-up, uploads staged between the form and the review, submission.
+
+A submission is one transaction: the dossier (``dossiers.services.submit``) and every file
+(``add_attachment``) are stored together or not at all. Staged files wait under
+``ATTACHMENTS_ROOT/staging/<token>/`` (the token lives in the session) and are removed after
+submission, when the citizen starts over, or after a day.
+"""
+import secrets
+import shutil
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.files import File
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from onestop.core.exceptions import Conflict, InvalidInput, NotFound
+from onestop.dossiers import services as dossier_services
+from onestop.dossiers.attachments import add_attachment, check_upload, clean_name
+from onestop.dossiers.forms import form_errors
+from onestop.dossiers.models import Attachment, Dossier, Status
+from onestop.organisation.models import Citizen
+from onestop.worklist.models import WorkItem
+
+from .selectors import is_conditional
+
+STAGING_MAX_AGE = 24 * 3600
+
+
+# --- sign-up -------------------------------------------------------------------------------------------
+
+@transaction.atomic
+def sign_up(*, username, password, full_name, id_number, phone="", email=""):
+    """A citizen account and its profile, together."""
+    if Citizen.objects.filter(id_number=id_number).exists():
+        raise InvalidInput(_("An account already uses this citizen ID number."),
+                           errors={"id_number": [_("An account already uses this citizen ID number.")]})
+    user = get_user_model().objects.create_user(username=username, password=password, email=email,
+                                                first_name=full_name)
+    Citizen.objects.create(user=user, id_number=id_number, full_name=full_name, phone=phone)
+    return user
+
+
+# --- staged uploads ------------------------------------------------------------------------------------
+
+def _staging_root():
+    return Path(settings.ATTACHMENTS_ROOT) / "staging"
+
+
+class Draft:
+    """An application in progress, kept in the session: agency, form data and staged files per document."""
+
+    def __init__(self, session, procedure_code):
+        self.session = session
+        self.key = f"portal.draft.{procedure_code}"
+        self.state = session.get(self.key) or {}
+
+    @property
+    def exists(self):
+        return bool(self.state)
+
+    @property
+    def agency(self):
+        return self.state.get("agency", "")
+
+    @property
+    def form_data(self):
+        return self.state.get("form_data", {})
+
+    @property
+    def files(self):
+        """``{index: {"name", "size"}}`` of the staged files (index as in the procedure's documents)."""
+        return {int(k): v for k, v in self.state.get("files", {}).items()}
+
+    def _folder(self):
+        token = self.state.get("token", "")
+        if not (len(token) == 32 and all(c in "0123456789abcdef" for c in token)):
+            token = secrets.token_hex(16)
+            self.state["token"] = token
+        return _staging_root() / token
+
+    def _save(self):
+        self.session[self.key] = self.state
+        self.session.modified = True
+
+    def update(self, *, agency, form_data):
+        self.state["agency"] = agency
+        self.state["form_data"] = form_data
+        self._save()
+
+    def stage(self, index, upload):
+        """Check ``upload`` (as ``check_upload`` does) and keep it for document ``index``."""
+        content_type = check_upload(upload)
+        clean_stale_staging()
+        folder = self._folder()
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(folder / str(index), "wb") as out:
+            for chunk in upload.chunks():
+                out.write(chunk)
+        files = self.state.setdefault("files", {})
+        files[str(index)] = {"name": clean_name(upload.name), "size": upload.size, "type": content_type}
+        self._save()
+
+    def unstage(self, index):
+        if self.state.get("files", {}).pop(str(index), None) is not None:
+            (self._folder() / str(index)).unlink(missing_ok=True)
+            self._save()
+
+    def open_files(self):
+        """``[(index, File)]`` of the staged files; the caller closes them."""
+        folder = self._folder()
+        opened = []
+        for index, meta in sorted(self.files.items()):
+            path = folder / str(index)
+            if path.is_file():
+                opened.append((index, File(open(path, "rb"), name=meta["name"])))
+        return opened
+
+    def discard(self):
+        if self.state.get("token"):
+            shutil.rmtree(self._folder(), ignore_errors=True)
+        self.session.pop(self.key, None)
+        self.state = {}
+
+
+def clean_stale_staging(max_age=STAGING_MAX_AGE):
+    """Remove staged uploads nobody submitted within ``max_age`` seconds."""
+    root = _staging_root()
+    if not root.is_dir():
+        return 0
+    limit, removed = time.time() - max_age, 0
+    for folder in root.iterdir():
+        if folder.is_dir() and folder.stat().st_mtime < limit:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    return removed
+
+
+# --- submission ----------------------------------------------------------------------------------------
+
+def draft_problems(procedure, draft):
+    """Why the draft cannot be reviewed yet (form errors, documents missing); empty when it can."""
+    problems = dict(form_errors(procedure.form_schema, draft.form_data))
+    staged = draft.files
+    for index, document in enumerate(procedure.documents or []):
+        if index not in staged and not is_conditional(document):
+            problems[f"doc_{index}"] = [_("Attach this document.")]
+    return problems
+
+
+def submit_application(user, procedure, draft):
+    """Submit the draft: the dossier and its documents in one transaction; then forget the draft."""
+    opened = draft.open_files()
+    try:
+        with transaction.atomic():
+            dossier = dossier_services.submit(user, procedure_code=procedure.code, agency_code=draft.agency,
+                                              form_data=draft.form_data)
+            dossier = dossier_services._lock(dossier.pk)
+            for index, upload in opened:
+                add_attachment(dossier, upload, user=user, kind=Attachment.Kind.DOCUMENT, document_index=index)
+    finally:
+        for _index, upload in opened:
+            upload.close()
+    draft.discard()
+    return dossier
+
+
+def answer_supplementation(user, code, *, form_data, comment, uploads):
+    """The applicant answers a supplementation request on the same dossier: new files, changed data."""
+    with transaction.atomic():
+        pk = Dossier.objects.filter(code=code, applicant=user).values_list("pk", flat=True).first()
+        if pk is None:
+            raise NotFound(_("No such dossier."))
+        dossier = dossier_services._lock(pk)
+        if dossier.status != Status.SUPPLEMENT_REQUESTED:
+            raise Conflict(_("Nothing is asked of you on this dossier now."))
+        step = dossier.work_items.filter(kind=WorkItem.Kind.APPLICANT, state__in=WorkItem.ACTIVE_STATES).first()
+        for upload in uploads:
+            add_attachment(dossier, upload, user=user, kind=Attachment.Kind.SUPPLEMENT, work_item=step)
+        return dossier_services.supplement(user, code, form_data=form_data, comment=comment)

@@ -1,0 +1,364 @@
+"""Pages of the citizen portal. Thin: reads come from selectors, writes from services."""
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from onestop.core.exceptions import DomainError, InvalidInput
+from onestop.dossiers import services as dossier_services
+from onestop.dossiers.attachments import check_upload
+from onestop.dossiers.models import Status
+from onestop.dossiers.selectors import current_agencies, open_steps, route
+from onestop.organisation.models import Agency
+from onestop.web.context import roles_of
+from onestop.worklist.models import WorkItem
+
+from . import selectors, services
+from .forms import DocumentsForm, LookupForm, RatingForm, SignUpForm, SupplementForm, WithdrawForm
+from .schema_forms import SchemaForm, describe
+
+CATALOGUE_PAGE_SIZE = 10
+DOSSIERS_PAGE_SIZE = 20
+
+
+def _url_or_none(name, **kwargs):
+    try:
+        return reverse(name, kwargs=kwargs or None)
+    except NoReverseMatch:
+        return None
+
+
+def _language():
+    return (get_language() or "vi")[:2]
+
+
+def _errors_to_form(form, error):
+    """Put a service's ``InvalidInput.errors`` next to the fields; the rest as a form-wide error."""
+    placed = False
+    for name, msgs in (error.errors or {}).items():
+        if isinstance(msgs, dict):  # {"form_data": {field: [...]}}
+            for inner, inner_msgs in msgs.items():
+                if inner in form.fields:
+                    form.add_error(inner, list(inner_msgs))
+                    placed = True
+        elif name in form.fields:
+            form.add_error(name, list(msgs))
+            placed = True
+    if not placed:
+        form.add_error(None, str(error.message))
+
+
+# --- home, sign-up --------------------------------------------------------------------------------------
+
+def home(request):
+    roles = roles_of(request.user)
+    if roles & {"receiver", "specialist", "leader"}:
+        queue = _url_or_none("workspace:queue")
+        if queue:
+            return redirect(queue)
+    return render(request, "portal/home.html", {
+        "fields": selectors.catalogue_fields(),
+        "popular": selectors.catalogue()[:6],
+    })
+
+
+def signup(request):
+    if request.user.is_authenticated:
+        return redirect("portal:home")
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = services.sign_up(username=data["username"], password=data["password1"],
+                                    full_name=data["full_name"], id_number=data["id_number"],
+                                    phone=data["phone"], email=data.get("email", ""))
+        except InvalidInput as error:
+            _errors_to_form(form, error)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, _("Welcome! Your account is ready."))
+            next_url = request.GET.get("next", "")
+            if next_url.startswith("/") and not next_url.startswith("//"):
+                return redirect(next_url)
+            return redirect("portal:catalogue")
+    return render(request, "portal/signup.html", {"form": form})
+
+
+# --- catalogue -----------------------------------------------------------------------------------------
+
+def catalogue(request):
+    q = request.GET.get("q", "").strip()[:100]
+    field = request.GET.get("field", "").strip()[:200]
+    agency = Agency.objects.filter(code=request.GET.get("agency", ""), is_active=True).first()
+    page = Paginator(selectors.catalogue(q, field, agency), CATALOGUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"page": page, "q": q, "field": field, "agency": agency, "fields": selectors.catalogue_fields(),
+               "agencies": selectors.desks(), "query": request.GET.copy()}
+    context["query"].pop("page", None)
+    template = "portal/_catalogue_results.html" if request.htmx else "portal/catalogue.html"
+    return render(request, template, context)
+
+
+def procedure(request, code):
+    item = selectors.procedure(code)
+    if item is None:
+        raise Http404
+    documents = [{**doc, "conditional": selectors.is_conditional(doc)} for doc in item.documents or []]
+    return render(request, "portal/procedure.html", {
+        "procedure": item, "documents": documents, "agencies": selectors.receiving_agencies(item)[:50],
+    })
+
+
+# --- apply ---------------------------------------------------------------------------------------------
+
+def _citizen_required(request):
+    if not hasattr(request.user, "citizen"):
+        raise PermissionDenied(_("Only citizens with a profile can submit dossiers."))
+
+
+def _apply_forms(request, item, draft):
+    agencies = selectors.receiving_agencies(item)
+    data = request.POST if request.method == "POST" else None
+    files = request.FILES if request.method == "POST" else None
+    schema_form = SchemaForm(item.form_schema, data, initial=draft.form_data)
+    documents_form = DocumentsForm(item.documents or [], data, files, staged=draft.files,
+                                   conditional=selectors.is_conditional, language=_language())
+    return agencies, schema_form, documents_form
+
+
+@login_required
+def apply(request, code):
+    """Step 1: the desk, the form and the documents. Valid files are kept even when the form has errors."""
+    _citizen_required(request)
+    item = selectors.procedure(code)
+    if item is None:
+        raise Http404
+    draft = services.Draft(request.session, item.code)
+    agencies, schema_form, documents_form = _apply_forms(request, item, draft)
+    agency_code = request.POST.get("agency", "") if request.method == "POST" else draft.agency
+    agency_error = ""
+    if request.method == "POST":
+        if not agencies.filter(code=agency_code).exists():
+            agency_error = _("Choose the agency whose one-stop desk will receive your dossier.")
+        file_errors = _stage_files(request, draft, item)
+        staged = draft.files
+        for index, field in enumerate(documents_form.document_fields()):
+            field.field.staged = staged.get(index)
+            if index in file_errors:
+                documents_form.add_error(field.name, file_errors[index])
+            elif index not in staged and field.field.needed:
+                documents_form.add_error(field.name, _("Attach this document."))
+        valid_form = schema_form.is_valid()
+        draft.update(agency=agency_code, form_data=schema_form.cleaned_data)
+        if valid_form and not agency_error and not documents_form.errors:
+            return redirect("portal:apply-review", code=item.code)
+        messages.error(request, _("Some answers need your attention: see the messages next to the fields."))
+    return render(request, "portal/apply.html", {
+        "procedure": item, "agencies": agencies, "agency_code": agency_code, "agency_error": agency_error,
+        "form": schema_form, "documents_form": documents_form, "max_mb": settings.ONESTOP_MAX_UPLOAD_BYTES // 2**20,
+    })
+
+
+def _stage_files(request, draft, item):
+    """Keep every acceptable upload of this POST; return ``{index: message}`` for the refused ones."""
+    errors = {}
+    for index, _document in enumerate(item.documents or []):
+        if request.POST.get(f"remove_{index}"):
+            draft.unstage(index)
+        upload = request.FILES.get(f"doc_{index}")
+        if upload is None:
+            continue
+        try:
+            draft.stage(index, upload)
+        except InvalidInput as error:
+            errors[index] = str(error.message)
+    return errors
+
+
+@login_required
+def apply_review(request, code):
+    """Step 2: what will be sent; submitting stores the dossier and its files together."""
+    _citizen_required(request)
+    item = selectors.procedure(code)
+    if item is None:
+        raise Http404
+    draft = services.Draft(request.session, item.code)
+    agency = selectors.receiving_agencies(item).filter(code=draft.agency).first()
+    if not draft.exists or agency is None or services.draft_problems(item, draft):
+        return redirect("portal:apply", code=item.code)
+    if request.method == "POST":
+        try:
+            dossier = services.submit_application(request.user, item, draft)
+        except InvalidInput as error:
+            messages.error(request, error.message)
+            return redirect("portal:apply", code=item.code)
+        return redirect("portal:submitted", code=dossier.code)
+    documents = item.documents or []
+    files = draft.files
+    return render(request, "portal/review.html", {
+        "procedure": item, "agency": agency, "answers": describe(item.form_schema, draft.form_data),
+        "documents": [{"document": doc, "file": files.get(i)} for i, doc in enumerate(documents)],
+    })
+
+
+@login_required
+def submitted(request, code):
+    dossier = selectors.my_dossier(request.user, code)
+    if dossier is None:
+        raise Http404
+    reception = dossier.work_items.filter(kind=WorkItem.Kind.RECEPTION, state__in=WorkItem.ACTIVE_STATES).first()
+    return render(request, "portal/submitted.html", {"dossier": dossier, "reception": reception})
+
+
+# --- the applicant's dossiers --------------------------------------------------------------------------
+
+@login_required
+def my_dossiers(request):
+    page = Paginator(selectors.my_dossiers(request.user), DOSSIERS_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [{"dossier": d, "asked": selectors.asked_of_me(d)} for d in page]
+    return render(request, "portal/my_dossiers.html", {"page": page, "rows": rows})
+
+
+def _mine(request, code):
+    dossier = selectors.my_dossier(request.user, code)
+    if dossier is None:
+        raise Http404
+    return dossier
+
+
+def _dossier_page(request, dossier, *, supplement_form=None, schema_form=None, rating_form=None, status=200):
+    if schema_form is None:
+        schema_form = SchemaForm(dossier.procedure.form_schema, initial=dossier.form_data, prefix="form")
+    steps = [s for s in open_steps(dossier) if s.kind != WorkItem.Kind.APPLICANT]
+    return render(request, "portal/dossier.html", {
+        "dossier": dossier,
+        "asked": selectors.asked_of_me(dossier),
+        "answers": describe(dossier.procedure.form_schema, dossier.form_data),
+        "agencies": current_agencies(dossier) if steps else [],
+        "timeline": selectors.citizen_timeline(dossier, _language()),
+        "route": route(dossier),
+        "attachments": selectors.attachments(dossier),
+        "results": selectors.results(dossier),
+        "result_pdf": _url_or_none("documents:result", code=dossier.code),
+        "request_info": selectors.supplementation_request(dossier),
+        "can_supplement": dossier.status == Status.SUPPLEMENT_REQUESTED,
+        "can_withdraw": dossier.status in dossier_services.WITHDRAWABLE,
+        "can_rate": dossier.status == Status.RETURNED and not dossier.rated,
+        "rating": getattr(dossier, "rating", None) if dossier.rated else None,
+        "supplement_form": supplement_form or SupplementForm(),
+        "schema_form": schema_form,
+        "rating_form": rating_form or RatingForm(),
+    }, status=status)
+
+
+@login_required
+def dossier(request, code):
+    return _dossier_page(request, _mine(request, code))
+
+
+@login_required
+@require_POST
+def supplement(request, code):
+    dossier = _mine(request, code)
+    form = SupplementForm(request.POST, request.FILES)
+    schema_form = SchemaForm(dossier.procedure.form_schema, request.POST, prefix="form")
+    if form.is_valid() and schema_form.is_valid():
+        uploads = form.cleaned_data["files"]
+        for upload in uploads:
+            try:
+                check_upload(upload)
+            except InvalidInput as error:
+                form.add_error("files", str(error.message))
+        if not form.errors:
+            try:
+                services.answer_supplementation(request.user, code, form_data=schema_form.cleaned_data,
+                                                comment=form.cleaned_data["comment"], uploads=uploads)
+            except InvalidInput as error:
+                _errors_to_form(schema_form, error)
+            except DomainError as error:
+                messages.error(request, error.message)
+                return redirect("portal:dossier", code=code)
+            else:
+                messages.success(request, _("Thank you: your answer was sent on the same dossier."))
+                return redirect("portal:dossier", code=code)
+    messages.error(request, _("Your answer was not sent: see the messages next to the fields."))
+    return _dossier_page(request, dossier, supplement_form=form, schema_form=schema_form, status=400)
+
+
+@login_required
+def withdraw(request, code):
+    """A confirmation page first: withdrawing cannot be undone."""
+    dossier = _mine(request, code)
+    form = WithdrawForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            dossier_services.withdraw(request.user, code, reason=form.cleaned_data["reason"])
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Your dossier was withdrawn."))
+        return redirect("portal:dossier", code=code)
+    return render(request, "portal/withdraw.html", {"dossier": dossier, "form": form})
+
+
+@login_required
+@require_POST
+def rate(request, code):
+    dossier = _mine(request, code)
+    form = RatingForm(request.POST)
+    if form.is_valid():
+        try:
+            dossier_services.rate(request.user, code, score=form.cleaned_data["score"],
+                                  comment=form.cleaned_data["comment"])
+        except InvalidInput as error:
+            _errors_to_form(form, error)
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect("portal:dossier", code=code)
+        else:
+            messages.success(request, _("Thank you for rating the service."))
+            return redirect("portal:dossier", code=code)
+    return _dossier_page(request, dossier, rating_form=form, status=400)
+
+
+# --- public lookup -------------------------------------------------------------------------------------
+
+def _client_address(request):
+    return request.META.get("REMOTE_ADDR", "unknown")
+
+
+def _over_limit(request):
+    """Count a lookup of this client address in the current minute; True once over the limit."""
+    limit = getattr(settings, "ONESTOP_LOOKUPS_PER_MINUTE", 10)
+    key = f"portal.lookup.{_client_address(request)}"
+    if cache.add(key, 1, timeout=60):
+        return False
+    try:
+        return cache.incr(key) > limit
+    except ValueError:  # expired in between
+        cache.add(key, 1, timeout=60)
+        return False
+
+
+def lookup(request):
+    """Status only, for a code and the last 4 digits of the applicant's ID number; same answer for any miss."""
+    form = LookupForm(request.POST or None)
+    context = {"form": form}
+    status = 200
+    if request.method == "POST":
+        if _over_limit(request):
+            context["limited"] = True
+            status = 429
+        elif form.is_valid():
+            found = selectors.lookup(form.cleaned_data["code"], form.cleaned_data["id_digits"])
+            context["found"] = found
+            context["searched"] = True
+    return render(request, "portal/lookup.html", context, status=status)
