@@ -2,6 +2,7 @@
 days the government gives off and Saturdays it makes working days (compensation), and office hours."""
 from datetime import time
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -49,3 +50,102 @@ class OfficeHours(models.Model):
 
     def __str__(self):
         return f"{self.agency}: {self.morning_start:%H:%M}-{self.afternoon_end:%H:%M}"
+
+
+class Timer(models.Model):
+    """A BPMN timer event a dossier's process waits on, with the moment it is due.
+
+    The beat task (``deadlines.tasks.fire_due_timers``) fires the due ones. A timer is marked fired in
+    the transaction that advances the process, so a restart of beat or of a worker neither loses nor
+    repeats it.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        FIRED = "fired", _("Fired")
+        CANCELLED = "cancelled", _("Cancelled")
+        FAILED = "failed", _("Failed")
+
+    dossier = models.ForeignKey("dossiers.Dossier", on_delete=models.CASCADE, related_name="timers")
+    task_id = models.CharField(_("BPMN task instance"), max_length=36)
+    spec_id = models.CharField(_("BPMN element id"), max_length=200)
+    name = models.CharField(_("name"), max_length=300, blank=True)
+    # For a boundary timer: the human task it is attached to; empty for an intermediate catch event.
+    attached_to = models.CharField(max_length=36, blank=True)
+    interrupting = models.BooleanField(default=False)
+    due_at = models.DateTimeField(_("due at"))
+    state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.PENDING)
+    fired_at = models.DateTimeField(_("fired at"), null=True, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("timer")
+        verbose_name_plural = _("timers")
+        ordering = ["due_at", "id"]
+        indexes = [models.Index(fields=["state", "due_at"])]
+        constraints = [models.UniqueConstraint(fields=["dossier", "task_id"], name="uniq_timer_task")]
+
+    def __str__(self):
+        return f"{self.dossier_id} {self.name or self.spec_id} @ {self.due_at:%d/%m/%Y %H:%M}"
+
+
+class ClockStop(models.Model):
+    """A span during which the dossier's clock stood still: the applicant was asked to supplement it."""
+
+    dossier = models.ForeignKey("dossiers.Dossier", on_delete=models.CASCADE, related_name="clock_stops")
+    work_item = models.ForeignKey("worklist.WorkItem", on_delete=models.SET_NULL, null=True, blank=True,
+                                  related_name="+")
+    started_at = models.DateTimeField(_("stopped at"))
+    ended_at = models.DateTimeField(_("restarted at"), null=True, blank=True)
+    # Working days the appointment date moved by when the clock restarted.
+    days = models.PositiveIntegerField(_("working days added"), default=0)
+
+    class Meta:
+        verbose_name = _("clock stop")
+        verbose_name_plural = _("clock stops")
+        ordering = ["started_at", "id"]
+
+    def __str__(self):
+        return f"{self.dossier_id} {self.started_at:%d/%m/%Y}: +{self.days}"
+
+
+class Extension(models.Model):
+    """The one extension of a dossier's appointment date (form 04 of Circular 03/2025: apology letter)."""
+
+    dossier = models.OneToOneField("dossiers.Dossier", on_delete=models.PROTECT, related_name="extension")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    agency = models.ForeignKey("organisation.Agency", on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="+")
+    reason = models.TextField(_("reason"))
+    previous_date = models.DateField(_("previous appointment date"))
+    new_date = models.DateField(_("new appointment date"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("extension")
+        verbose_name_plural = _("extensions")
+
+    def __str__(self):
+        return f"{self.dossier_id}: {self.previous_date:%d/%m/%Y} -> {self.new_date:%d/%m/%Y}"
+
+
+class Alert(models.Model):
+    """A reminder (step due soon) or an escalation (step overdue) sent once for a work item."""
+
+    class Kind(models.TextChoices):
+        REMINDER = "reminder", _("Reminder")
+        ESCALATION = "escalation", _("Escalation")
+
+    work_item = models.ForeignKey("worklist.WorkItem", on_delete=models.CASCADE, related_name="alerts")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    recipients = models.JSONField(default=list)
+    sent_at = models.DateTimeField(_("sent at"))
+
+    class Meta:
+        verbose_name = _("alert")
+        verbose_name_plural = _("alerts")
+        constraints = [models.UniqueConstraint(fields=["work_item", "kind"], name="uniq_alert_kind")]
+
+    def __str__(self):
+        return f"{self.work_item_id} {self.kind}"

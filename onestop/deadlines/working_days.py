@@ -117,3 +117,57 @@ def appointment_date(moment: datetime, days: int, agency=None) -> date:
 
 def _at(day, clock):
     return timezone.make_aware(datetime.combine(day, clock))
+
+
+def working_days_between(start: date, end: date) -> int:
+    """How many working days lie after ``start`` up to and including ``end`` (0 when ``end <= start``)."""
+    if end <= start:
+        return 0
+    calendar = Calendar(start.year - 1, end.year + 1)
+    count, day = 0, start
+    while True:
+        day = calendar.next_working_day(day)
+        if day > end:
+            return count
+        count += 1
+
+
+def _periods(hours):
+    return ((hours.morning_start, hours.morning_end), (hours.afternoon_start, hours.afternoon_end))
+
+
+def minutes_per_day(agency=None) -> int:
+    """The length of a working day at ``agency`` in minutes (8 hours with the default office hours)."""
+    return sum(_minutes(start, end) for start, end in _periods(hours_of(agency)))
+
+
+def _minutes(start, end):
+    return (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
+
+
+def add_working_minutes(moment: datetime, minutes: int, agency=None) -> datetime:
+    """The moment ``minutes`` of office time after ``moment``: nights, lunch breaks, weekends and days off
+    do not count (``PT4H`` from Friday 15:00 ends on Monday at 9:00 with the default hours)."""
+    hours = hours_of(agency)
+    local = timezone.localtime(moment)
+    calendar = _calendar(local.date())
+    current = _received_at(local, hours, calendar)
+    left = minutes
+    while True:
+        day = current.date()
+        if calendar.is_working_day(day):
+            for start, end in _periods(hours):
+                begin = max(current, _at(day, start))
+                stop = _at(day, end)
+                if begin >= stop:
+                    continue
+                available = (stop - begin).total_seconds() / 60
+                if left <= available:
+                    return begin + timedelta(minutes=left)
+                left -= available
+        current = _at(calendar.next_working_day(day), hours.morning_start)
+
+
+def close_of_day(day: date, agency=None) -> datetime:
+    """When the office closes on ``day``: a step due that day is late after this moment."""
+    return _at(day, hours_of(agency).afternoon_end)

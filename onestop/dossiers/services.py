@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from onestop.core.exceptions import Conflict, InvalidInput, NotAllowed, NotFound
+from onestop.deadlines import services as deadlines
 from onestop.deadlines.working_days import add_working_days, appointment_date
 from onestop.engine import runtime
 from onestop.interop import services as interop
@@ -200,6 +201,7 @@ def _receive(dossier, item, user, decision, clean, comment):
 
 def _after_advance(dossier, snapshot, user, *, from_agency, result):
     """Turn the process's new waits into work items, record the hand-overs, update the status."""
+    from_status = dossier.status
     new_items = worklist.sync_with_process(dossier, snapshot, due_date=dossier.appointment_date)
     interop.open_exchanges(dossier, snapshot, actor=user)
     _raise_process_incidents(dossier, snapshot)
@@ -219,6 +221,7 @@ def _after_advance(dossier, snapshot, user, *, from_agency, result):
     else:
         _move(dossier, Status.PROCESSING)
     dossier.save()
+    deadlines.after_advance(dossier, snapshot, from_status)  # timers, the stopped clock, timeliness
     _record_handovers(dossier, new_items, user, from_agency, result)
 
 
@@ -385,6 +388,7 @@ def supplement(user, code, *, form_data=None, comment=""):
         dossier.form_data = merged
     item = dossier.work_items.filter(kind=WorkItem.Kind.APPLICANT, state__in=WorkItem.ACTIVE_STATES).first()
     if item is not None:  # asked by a processing step of the BPMN
+        deadlines.restart_clock(dossier, user)
         fields = {f["id"] for f in item.form}
         data = {"form": dossier.form_data}
         if "supplement_note" in fields:

@@ -3,6 +3,7 @@
 Three dialects, told apart by their namespaces, each with its own SpiffWorkflow parser (a parser
 of the wrong dialect silently drops the other's extensions): Camunda 7, SpiffArena and plain BPMN.
 """
+import ast
 import re
 from dataclasses import dataclass
 
@@ -10,8 +11,10 @@ from django.utils.translation import gettext as _
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnParser, BpmnValidator, full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent
 from SpiffWorkflow.bpmn.specs.defaults import ServiceTask as BpmnServiceTask
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import DurationTimerEventDefinition, TimerEventDefinition
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.event_parsers import CamundaEndEventParser
 from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser, UserTaskParser
@@ -178,6 +181,72 @@ def detect_dialect(root):
     return "bpmn"
 
 
+BUDGET_PROPERTY = "onestop:budget"
+# Step budgets and the timers counted in working time: working days, or working hours and minutes.
+BUDGET = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?$")
+
+
+def is_budget(text):
+    match = BUDGET.match(text or "")
+    return bool(match) and any(match.groups())
+
+
+def timer_duration(spec):
+    """The ISO duration of a timer event's spec when it is a literal (``'P2D'``), else ""."""
+    definition = getattr(spec, "event_definition", None)
+    if not isinstance(definition, DurationTimerEventDefinition):
+        return ""
+    try:
+        value = ast.literal_eval(definition.expression.strip())
+    except (ValueError, SyntaxError):
+        return ""
+    return value.strip().upper() if isinstance(value, str) else ""
+
+
+def boundary_timers(spec):
+    """The timer boundary events attached to the task ``spec``."""
+    return [event for split in spec.inputs if isinstance(split, BoundaryEventSplit)
+            for event in split.outputs if event is not spec and hasattr(event, "cancel_activity")
+            and isinstance(getattr(event, "event_definition", None), TimerEventDefinition)]
+
+
+def declared_budget(spec):
+    """A budget written on the user task: ``camunda:dueDate`` or an ``onestop:budget`` property."""
+    extensions = getattr(spec, "extensions", None) or {}
+    properties = extensions.get("properties") or {}  # SpiffArena keeps properties apart
+    for value in (extensions.get(BUDGET_PROPERTY), properties.get(BUDGET_PROPERTY), extensions.get("dueDate")):
+        if value and value.strip():
+            return value.strip().upper()
+    return ""
+
+
+def budget_of(spec):
+    """The time budget of a user task: declared on it, or the duration of its first interrupting
+    timer boundary event (else of its first timer); "" when it has none."""
+    declared = declared_budget(spec)
+    if declared:
+        return declared
+    timers = sorted(boundary_timers(spec), key=lambda event: not event.cancel_activity)
+    for event in timers:
+        duration = timer_duration(event)
+        if is_budget(duration):
+            return duration
+    return ""
+
+
+def check_budgets(spec):
+    """Refuse a user task whose declared budget is not a duration the calendar can count."""
+    errors = []
+    for task_spec in spec.task_specs.values():
+        budget = declared_budget(task_spec) if task_spec.manual else ""
+        if budget and not is_budget(budget):
+            errors.append(_("Step “%(step)s”: the time budget “%(budget)s” is not a duration in working days "
+                            "or hours such as P2D or PT4H.")
+                          % {"step": task_spec.bpmn_name or task_spec.bpmn_id, "budget": budget})
+    if errors:
+        raise BpmnError(errors[0], errors=errors)
+
+
 ISO_TIMER = re.compile(r"^\s*(R\d*/)?(P(?=\d|T\d)[0-9YMWD]*(T[0-9HMS.]+)?|\d{4}-\d\d-\d\dT[0-9:.+Z-]+)\s*$")
 
 
@@ -211,6 +280,7 @@ def parse_bpmn(xml_bytes, filename="upload.bpmn", process_id=None):
         process_id = process_id or process_ids[0]
         spec = parser.get_spec(process_id)
         subprocess_specs = parser.get_subprocess_specs(process_id)
+        check_budgets(spec)
     except ValidationException as exc:
         where = ", ".join(
             part

@@ -8,6 +8,7 @@ import json
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from uuid import UUID
 
 from django.utils.translation import gettext as _
@@ -16,6 +17,7 @@ from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.config import DEFAULT_CONFIG
 from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -59,6 +61,20 @@ class HumanTask:
     lane: str | None
     groups: tuple
     form: tuple  # ({"id", "type", "label", "options": [{"id", "name"}]}, ...)
+    budget: str = ""  # ISO duration in working time ("P2D", "PT4H"), "" when the step has none
+
+
+@dataclass(frozen=True)
+class TimerWait:
+    """A timer event the process waits on."""
+
+    id: str
+    spec_id: str
+    name: str
+    due_at: datetime | None  # as SpiffWorkflow computed it (calendar time, UTC)
+    duration: str  # the literal ISO duration of a duration timer, "" for a date or a cycle
+    attached_to: str  # the task id of the human task a boundary timer is attached to, "" otherwise
+    interrupting: bool
 
 
 @dataclass(frozen=True)
@@ -87,6 +103,8 @@ class Snapshot:
     errors: tuple  # ProcessError: steps that failed (a script, a condition); the process waits there
     completed: bool
     outcome: str  # "outcome" property of the end event reached, "" while running
+    timers: tuple = ()  # TimerWait: timers waiting to fire
+    fired_timers: tuple = ()  # ids of timer events that have fired
 
 
 def parsed_version(version) -> parsing.ParsedProcess:
@@ -191,6 +209,31 @@ def migrate(instance: ProcessInstance, new_version) -> Snapshot:
     return _snapshot(workflow)
 
 
+def set_timer_due(instance: ProcessInstance, dues: dict) -> None:
+    """Make waiting timers due at the given moments ({task id: aware datetime}), e.g. counted in working time
+    instead of SpiffWorkflow's calendar time, so that the engine never fires them earlier on its own."""
+    workflow = _load(instance)
+    for task_id, due in dues.items():
+        task = _find(workflow, task_id)
+        if task is not None and _is_timer(task) and task.state == TaskState.WAITING:
+            task.internal_data["event_value"] = due.astimezone(UTC).isoformat()
+    _store(instance, workflow, parsed_version(instance.version).dialect)
+
+
+def fire_timer(instance: ProcessInstance, task_id: str) -> Snapshot:
+    """Fire the waiting timer ``task_id`` now, whatever the wall clock says (the caller decided it is due:
+    the deadlines app keeps the clock), and advance to the next wait."""
+    workflow = _load(instance)
+    task = _find(workflow, task_id)
+    if task is None or not _is_timer(task) or task.state != TaskState.WAITING:
+        raise EngineError(_("This timer is no longer waiting."))
+    task.internal_data["event_fired"] = True
+    workflow.refresh_timers()
+    _advance(workflow)
+    _store(instance, workflow, parsed_version(instance.version).dialect)
+    return _snapshot(workflow)
+
+
 def positions(instance: ProcessInstance) -> dict:
     """For the diagram: element ids the process waits in (``current``) and those it went through (``done``)."""
     workflow = _load(instance)
@@ -210,6 +253,41 @@ def task_data(instance: ProcessInstance, task_id: str) -> dict:
 
 
 # --- internals ---------------------------------------------------------------------------------------
+
+def _is_timer(task):
+    return isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition)
+
+
+def _timer_due(task):
+    value = task.task_spec.event_definition.details(task).value
+    if isinstance(value, dict):  # an unstarted cycle
+        value = value.get("next")
+    if not isinstance(value, str):
+        return None
+    try:
+        return TimerEventDefinition.get_datetime(value)
+    except ValueError:
+        return None
+
+
+def _timers(workflow):
+    waiting = []
+    for task in workflow.event_manager.tasks.values():
+        if not _is_timer(task) or task.state != TaskState.WAITING:
+            continue
+        spec = task.task_spec
+        boundary = hasattr(spec, "cancel_activity")
+        attached = ""
+        if boundary:
+            attached = next((str(t.id) for t in task.parent.children if t.task_spec.manual), "")
+        waiting.append(TimerWait(
+            id=str(task.id), spec_id=spec.bpmn_id or spec.name, name=spec.bpmn_name or spec.bpmn_id or spec.name,
+            due_at=_timer_due(task), duration=parsing.timer_duration(spec), attached_to=attached,
+            interrupting=bool(boundary and spec.cancel_activity),
+        ))
+    fired = tuple(str(t.id) for t in workflow.get_tasks(state=TaskState.COMPLETED) if _is_timer(t))
+    return tuple(waiting), fired
+
 
 def _find(workflow, task_id):
     try:
@@ -338,6 +416,7 @@ def _snapshot(workflow):
             lane=spec.lane,
             groups=groups,
             form=_form_of(spec),
+            budget=parsing.budget_of(spec),
         ))
     waiting = tuple(
         ServiceCall(
@@ -358,5 +437,6 @@ def _snapshot(workflow):
         for task in workflow.get_tasks(state=TaskState.ERROR)
     )
     completed = workflow.is_completed()
+    timers, fired = _timers(workflow)
     return Snapshot(ready=tuple(ready), waiting=waiting, errors=errors, completed=completed,
-                    outcome=_outcome(workflow) if completed else "")
+                    outcome=_outcome(workflow) if completed else "", timers=timers, fired_timers=fired)

@@ -35,6 +35,8 @@ class WorkItem(models.Model):
     lane = models.CharField(max_length=200, blank=True)
     form = models.JSONField(default=list, blank=True)
     due_date = models.DateField(_("due date"), null=True, blank=True)
+    # Set for a budget in hours: the step is late after this moment (a budget in days: after due_date).
+    due_at = models.DateTimeField(_("due at"), null=True, blank=True)
     state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.OPEN)
     claimed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from onestop.core.exceptions import Conflict, NotAllowed
+from onestop.deadlines import services as deadlines
 from onestop.organisation import routing
 from onestop.organisation.models import OfficialRole
 
@@ -14,7 +15,7 @@ from .models import WorkItem
 DEFAULT_ROLE = OfficialRole.SPECIALIST
 
 
-def open_item(dossier, *, kind, agency, role, name, due_date=None, form=(), task=None):
+def open_item(dossier, *, kind, agency, role, name, due_date=None, form=(), task=None, due_at=None):
     return WorkItem.objects.create(
         dossier=dossier,
         kind=kind,
@@ -22,6 +23,7 @@ def open_item(dossier, *, kind, agency, role, name, due_date=None, form=(), task
         role=role,
         name=name,
         due_date=due_date,
+        due_at=due_at,
         form=list(form),
         task_id=task.id if task else "",
         task_spec_id=task.spec_id if task else "",
@@ -47,6 +49,7 @@ def sync_with_process(dossier, snapshot, *, due_date):
             item.state = WorkItem.State.CANCELLED
             item.save(update_fields=["state"])
     created = []
+    now = timezone.now()
     for task in snapshot.ready:
         if task.id in active:
             continue
@@ -61,9 +64,12 @@ def sync_with_process(dossier, snapshot, *, due_date):
                 raise routing.RoutingError(
                     _("Step “%(step)s” names an unknown official role “%(role)s”.") % {"step": task.name, "role": role}
                 )
+        # A step with its own time budget (from the BPMN) is due by it; any other by the appointment date.
+        due = deadlines.step_due(task.budget, now, agency or dossier.receiving_agency)
         created.append(
             open_item(dossier, kind=kind, agency=agency, role=role, name=task.name,
-                      due_date=due_date, form=task.form, task=task)
+                      due_date=due.date if due else due_date, due_at=due.at if due else None,
+                      form=task.form, task=task)
         )
     return created
 
@@ -108,6 +114,7 @@ def close(item, user, *, decision="", comment=""):
     item.completed_at = timezone.now()
     item.decision = decision or ""
     item.comment = comment or ""
+    deadlines.classify_item(item)
     item.save()
 
 

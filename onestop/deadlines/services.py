@@ -1,0 +1,176 @@
+"""Deadlines of steps and dossiers: budgets, the clock stopped while the applicant supplements,
+classification, and the timers a process waits on.
+
+These functions run inside the caller's transaction, under the dossier's row lock; they never import
+the dossiers' services (which call them).
+"""
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.utils import timezone
+
+from onestop.dossiers import audit
+from onestop.engine import runtime
+from onestop.engine.parsing import BUDGET
+from onestop.worklist.models import WorkItem
+
+from . import working_days
+from .models import ClockStop, Timeliness, Timer
+
+
+@dataclass(frozen=True)
+class Due:
+    date: date
+    at: datetime | None  # set for budgets in hours: late after this moment
+
+
+def step_due(budget, opened_at, agency=None):
+    """When a step opened at ``opened_at`` with ``budget`` ("P2D", "PT4H", "P1DT2H") is due; None without one.
+
+    Days count like a dossier's appointment date (from the next opening when opened out of hours).
+    Hours and minutes are office time; a budget mixing both counts a day as one working day of office time.
+    """
+    match = BUDGET.match((budget or "").strip().upper())
+    if not match or not any(match.groups()):
+        return None
+    days, hours, minutes = (int(g or 0) for g in match.groups())
+    if not hours and not minutes:
+        return Due(working_days.appointment_date(opened_at, days, agency), None)
+    total = days * working_days.minutes_per_day(agency) + hours * 60 + minutes
+    at = working_days.add_working_minutes(opened_at, total, agency)
+    return Due(timezone.localdate(at), at)
+
+
+def due_moment(item):
+    """The moment after which ``item`` is late: its ``due_at``, else the office's close on its due date."""
+    if item.due_at is not None:
+        return item.due_at
+    if item.due_date is None:
+        return None
+    return working_days.close_of_day(item.due_date, item.agency)
+
+
+def classify(done_at, due_date, due_at=None):
+    """Early: before the due date; on time: on the due date (and, for an hour budget, by ``due_at``);
+    late: after it."""
+    if due_date is None:
+        return ""
+    if due_at is not None and done_at > due_at:
+        return Timeliness.LATE
+    day = timezone.localdate(done_at)
+    if day < due_date:
+        return Timeliness.EARLY
+    if day == due_date:
+        return Timeliness.ON_TIME
+    return Timeliness.LATE
+
+
+def classify_item(item):
+    item.timeliness = classify(item.completed_at, item.due_date, item.due_at) if item.completed_at else ""
+
+
+def classify_dossier(dossier):
+    """Set when the result is ready, or the dossier is refused after reception: against its appointment date."""
+    done_at = dossier.result_at or dossier.closed_at
+    if dossier.received_at and done_at and not dossier.timeliness:
+        dossier.timeliness = classify(done_at, dossier.appointment_date)
+
+
+# --- after every advance of a process ------------------------------------------------------------------
+
+def after_advance(dossier, snapshot, from_status):
+    """Keep timers, the clock and the classification in step with the process (``dossiers.services``)."""
+    from onestop.dossiers.models import Status
+
+    sync_timers(dossier, snapshot)
+    if dossier.status == Status.SUPPLEMENT_REQUESTED and from_status != Status.SUPPLEMENT_REQUESTED:
+        stop_clock(dossier)
+    if dossier.status in (Status.RESULT_READY, Status.REFUSED):
+        classify_dossier(dossier)
+        dossier.save(update_fields=["timeliness"])
+
+
+def _timer_due(dossier, wait, opened_at):
+    """A timer whose duration is a budget counts in working time, like the step it guards: a day budget is
+    due at the office's close on its last day. Other timers (dates, cycles, months) keep the engine's time."""
+    agency = None
+    if wait.attached_to:
+        item = dossier.work_items.filter(task_id=wait.attached_to).select_related("agency").first()
+        agency = item.agency if item else None
+    due = step_due(wait.duration, opened_at, agency) if wait.duration else None
+    if due is None:
+        return wait.due_at
+    return due.at or working_days.close_of_day(due.date, agency)
+
+
+def sync_timers(dossier, snapshot, now=None):
+    """Record the timers the process now waits on, and close those it no longer waits on."""
+    now = now or timezone.now()
+    known = {t.task_id: t for t in dossier.timers.filter(state=Timer.State.PENDING)}
+    waiting = {w.id: w for w in snapshot.timers}
+    for task_id, timer in known.items():
+        if task_id not in waiting:
+            timer.state = Timer.State.FIRED if task_id in snapshot.fired_timers else Timer.State.CANCELLED
+            timer.fired_at = now if timer.state == Timer.State.FIRED else None
+            timer.save(update_fields=["state", "fired_at"])
+    dues = {}
+    for task_id, wait in waiting.items():
+        if task_id in known or dossier.timers.filter(task_id=task_id).exists():
+            continue
+        due_at = _timer_due(dossier, wait, now)
+        if due_at is None:
+            continue
+        Timer.objects.create(dossier=dossier, task_id=task_id, spec_id=wait.spec_id, name=wait.name,
+                             attached_to=wait.attached_to, interrupting=wait.interrupting, due_at=due_at)
+        if wait.due_at != due_at:
+            dues[task_id] = due_at
+    if dues:  # the engine must not fire them earlier on its own, on calendar time
+        runtime.set_timer_due(dossier.process, dues)
+
+
+# --- the clock stops while the applicant supplements -----------------------------------------------------
+
+def stop_clock(dossier, now=None):
+    """The applicant is asked to supplement a received dossier: its clock stops until they answer."""
+    if not dossier.received_at or dossier.clock_stops.filter(ended_at__isnull=True).exists():
+        return None
+    item = dossier.work_items.filter(kind=WorkItem.Kind.APPLICANT, state__in=WorkItem.ACTIVE_STATES).first()
+    stop = ClockStop.objects.create(dossier=dossier, work_item=item, started_at=now or timezone.now())
+    audit.record(dossier, "clock_stopped", from_status=dossier.status, work_item=item,
+                 data={"appointment_date": _iso(dossier.appointment_date)})
+    return stop
+
+
+def restart_clock(dossier, user, now=None):
+    """The applicant answered: the appointment date and the open steps' due dates move by the working days
+    spent waiting (those after the day of the request, up to and including the day of the answer)."""
+    stop = dossier.clock_stops.filter(ended_at__isnull=True).first()
+    if stop is None:
+        return None
+    now = now or timezone.now()
+    stop.ended_at = now
+    stop.days = working_days.working_days_between(timezone.localdate(stop.started_at), timezone.localdate(now))
+    stop.save(update_fields=["ended_at", "days"])
+    previous = dossier.appointment_date
+    if stop.days and previous:
+        dossier.appointment_date = working_days.add_working_days(previous, stop.days)
+        dossier.save(update_fields=["appointment_date"])
+        _shift_open_items(dossier, stop.days)
+    audit.record(dossier, "clock_restarted", actor=user, from_status=dossier.status, work_item=stop.work_item,
+                 data={"working_days": stop.days, "from": _iso(previous), "to": _iso(dossier.appointment_date)})
+    return stop
+
+
+def _shift_open_items(dossier, days):
+    items = dossier.work_items.filter(state__in=WorkItem.ACTIVE_STATES, due_date__isnull=False).exclude(
+        kind=WorkItem.Kind.APPLICANT)
+    for item in items:
+        new_date = working_days.add_working_days(item.due_date, days)
+        if item.due_at is not None:
+            item.due_at += timedelta(days=(new_date - item.due_date).days)
+        item.due_date = new_date
+        item.save(update_fields=["due_date", "due_at"])
+
+
+def _iso(day):
+    return day.isoformat() if day else None
