@@ -7,6 +7,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 from pypdf import PdfReader
+from pypdf.generic import ContentStream
+from reportlab.graphics.barcode.qr import QrCodeWidget
 
 from onestop.documents.forms_pdf import form_04
 from onestop.dossiers.models import Dossier
@@ -131,3 +133,26 @@ def test_form_04_apologises_with_the_new_date(accepted):
     assert "ngày 08/01/2027" in text
     assert f"ngày {accepted.appointment_date:%d/%m/%Y}" in text  # the date that could not be kept
     assert leader.get_full_name() in text
+
+
+def _rectangles(content):
+    """Every rectangle drawn on the first page, as rounded (x, y, width, height)."""
+    page = PdfReader(io.BytesIO(content)).pages[0]
+    stream = ContentStream(page.get_contents(), page.pdf)
+    return {tuple(round(float(v), 3) for v in operands) for operands, op in stream.operations if op == b"re"}
+
+
+def _qr_modules(code):
+    """The dark modules of the QR code of ``code`` as drawn by reportlab's widget (runs of a row)."""
+    group = QrCodeWidget(code, barLevel="M", barBorder=2).draw()
+    return {(round(r.x, 3), round(r.y, 3), round(r.width, 3), round(r.height, 3))
+            for r in group.contents if r.fillColor is not None}
+
+
+def test_each_form_carries_the_qr_code_of_its_dossier(accepted):
+    """No pure-Python QR decoder is at hand: the modules drawn are compared with the code's QR matrix."""
+    drawn = _rectangles(_get("citizen1", "form01", accepted.code).content)
+    modules = _qr_modules(accepted.code)
+    assert len(modules) > 50
+    assert modules <= drawn
+    assert not _qr_modules(accepted.code[:-1] + "9") <= drawn  # another code's QR is not what is drawn

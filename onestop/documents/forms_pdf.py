@@ -21,7 +21,7 @@ from reportlab.graphics import renderPDF
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY
+from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
@@ -34,7 +34,7 @@ from . import selectors
 FONTS = Path(__file__).resolve().parent / "fonts"
 REGULAR, BOLD = "DejaVuSans", "DejaVuSans-Bold"
 QR_SIZE = 24 * mm
-MARGINS = {"leftMargin": 25 * mm, "rightMargin": 18 * mm, "topMargin": 15 * mm, "bottomMargin": 38 * mm}
+MARGINS = {"leftMargin": 25 * mm, "rightMargin": 18 * mm, "topMargin": 15 * mm, "bottomMargin": 36 * mm}
 DESK = "Bộ phận Một cửa"
 WIDTH = A4[0] - MARGINS["leftMargin"] - MARGINS["rightMargin"]
 
@@ -53,13 +53,15 @@ def _register_fonts():
 
 
 def _styles():
-    base = ParagraphStyle("body", fontName=REGULAR, fontSize=11, leading=15.5, alignment=TA_JUSTIFY,
+    base = ParagraphStyle("body", fontName=REGULAR, fontSize=10.5, leading=14.5, alignment=TA_LEFT,
                           spaceAfter=3)
     return {
         "body": base,
         "center": ParagraphStyle("center", parent=base, alignment=TA_CENTER, spaceAfter=0),
+        "head": ParagraphStyle("head", parent=base, fontSize=10, leading=13.5, alignment=TA_CENTER, spaceAfter=0),
+        "agency": ParagraphStyle("agency", parent=base, fontSize=9.5, leading=13.5, alignment=TA_CENTER, spaceAfter=0),
         "small": ParagraphStyle("small", parent=base, fontSize=9, leading=12, spaceAfter=0),
-        "cell": ParagraphStyle("cell", parent=base, fontSize=10, leading=13, alignment=0, spaceAfter=0),
+        "cell": ParagraphStyle("cell", parent=base, fontSize=10, leading=13, spaceAfter=0),
         "title": ParagraphStyle("title", parent=base, fontName=BOLD, fontSize=13.5, leading=18,
                                 alignment=TA_CENTER, spaceBefore=10, spaceAfter=2),
     }
@@ -120,31 +122,29 @@ class _Form:
         self.story = []
 
     def header(self):
+        """The agency (and the one above it) on the left, the national motto on the right, then the date."""
         s = self.s
         parent = self.agency.parent
         left = []
         if parent is not None:
-            left.append(Paragraph(_e(parent.name.upper()), s["center"]))
-        left.append(Paragraph(f"<b>{_e(self.agency.name.upper())}</b>", s["center"]))
-        left.append(Paragraph("―――――", s["center"]))
+            left.append(Paragraph(_e(parent.name.upper()), s["agency"]))
+        left.append(Paragraph(f"<b>{_e(self.agency.name.upper())}</b>", s["agency"]))
+        left.append(Paragraph("―――――", s["agency"]))
         right = [
-            Paragraph("<b>CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</b>", s["center"]),
-            Paragraph("<b>Độc lập - Tự do - Hạnh phúc</b>", s["center"]),
-            Paragraph("―――――――――――", s["center"]),
+            Paragraph("<b>CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</b>", s["head"]),
+            Paragraph("<b>Độc lập - Tự do - Hạnh phúc</b>", s["head"]),
+            Paragraph("―――――――――――", s["head"]),
         ]
         place = _place(self.agency)
         local = timezone.localtime(self.at)
-        dated = f"{_e(place)}, ngày {local:%d} tháng {local:%m} năm {local:%Y}" if place else \
-            f"Ngày {local:%d} tháng {local:%m} năm {local:%Y}"
-        table = Table(
-            [[left, right], [Paragraph(f"Mã hồ sơ: {_e(self.dossier.code)}", s["center"]),
-                             Paragraph(f"<i>{dated}</i>", s["center"])]],
-            colWidths=["42%", "58%"],
-        )
+        dated = f"ngày {local:%d} tháng {local:%m} năm {local:%Y}"
+        dated = f"{_e(place)}, {dated}" if place else dated[:1].upper() + dated[1:]
+        table = Table([[left, right], ["", Paragraph(f"<i>{dated}</i>", s["head"])]], colWidths=["48%", "52%"])
         table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
                                    ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
-        self.story += [Paragraph(f"Mẫu số {self.number}", ParagraphStyle("no", parent=s["small"], alignment=2)),
-                       Spacer(1, 2 * mm), table, Paragraph(self.title.upper(), s["title"])]
+        number = ParagraphStyle("number", parent=s["small"], alignment=TA_RIGHT)
+        self.story += [Paragraph(f"Mẫu số {self.number}", number), Spacer(1, 2 * mm), table,
+                       Paragraph(self.title.upper(), s["title"])]
 
     def line(self, text):
         self.story.append(Paragraph(text, self.s["body"]))
@@ -179,11 +179,11 @@ class _Form:
         ]))
         self.story += [Spacer(1, 1 * mm), table, Spacer(1, 2 * mm)]
 
-    def signatures(self, *columns):
+    def signatures(self, *columns, how="Ký và ghi rõ họ tên"):
         """Signature blocks side by side: (role, name) each, the name under the space to sign."""
         s = self.s
         cells = [[Paragraph(f"<b>{_e(role.upper())}</b>", s["center"]),
-                  Paragraph("<i>(Ký và ghi rõ họ tên)</i>", s["center"]), Spacer(1, 18 * mm),
+                  Paragraph(f"<i>({how})</i>", s["center"]), Spacer(1, 16 * mm),
                   Paragraph(f"<b>{_e(name)}</b>", s["center"])] for role, name in columns]
         if len(cells) == 1:
             cells = [[], cells[0]]
@@ -204,7 +204,7 @@ class _Form:
         text_x = doc.leftMargin + QR_SIZE + 1 * mm
         canvas.drawString(text_x, 10 * mm + QR_SIZE - 8 * mm, f"Mã hồ sơ: {code}")
         canvas.drawString(text_x, 10 * mm + QR_SIZE - 12.5 * mm,
-                          "Quét mã để tra cứu tình trạng hồ sơ trên Cổng dịch vụ công.")
+                          "Quét mã để tra cứu tình trạng hồ sơ.")
         canvas.drawRightString(A4[0] - doc.rightMargin, 10 * mm, f"Trang {doc.page}")
         canvas.restoreState()
 
@@ -219,12 +219,12 @@ class _Form:
 
 
 def _documents_table(form, dossier):
-    rows = [["<b>STT</b>", "<b>Tên giấy tờ</b>", "<b>Bản chính</b>", "<b>Bản sao</b>", "<b>Tệp điện tử</b>"]]
+    rows = [["<b>TT</b>", "<b>Tên giấy tờ</b>", "<b>Bản chính</b>", "<b>Bản sao</b>", "<b>Tệp điện tử</b>"]]
     for n, doc in enumerate(selectors.received_documents(dossier), 1):
         rows.append([str(n), doc.name, str(doc.originals), str(doc.copies), str(doc.files)])
     if len(rows) == 1:
         rows.append(["", "(không có)", "", "", ""])
-    form.table(rows, [11 * mm, WIDTH - 65 * mm, 18 * mm, 16 * mm, 20 * mm])
+    form.table(rows, [10 * mm, WIDTH - 64 * mm, 18 * mm, 16 * mm, 20 * mm])
 
 
 # --- the forms --------------------------------------------------------------------------------------
@@ -330,5 +330,5 @@ def form_04(dossier, *, reason, new_date, official, previous_date=None, agency=N
     form.line(f"Sự chậm trễ này đã gây phiền hà cho Ông/Bà. {_e(agency.name)} xin lỗi Ông/Bà và hẹn lại thời gian "
               f"trả kết quả giải quyết hồ sơ vào <b>ngày {_date(new_date)}</b>.")
     form.line(f"{_e(agency.name)} xin trân trọng cảm ơn sự hợp tác của Ông/Bà./.")
-    form.signatures(("Đại diện cơ quan", _name(official)))
+    form.signatures(("Đại diện cơ quan", _name(official)), how="Ký, ghi rõ họ tên và đóng dấu")
     return form.render()
