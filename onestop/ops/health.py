@@ -14,7 +14,7 @@ def database_ok():
 
 
 def broker_ok():
-    if settings.CELERY_TASK_ALWAYS_EAGER:
+    if celery_app.conf.task_always_eager:
         return  # no broker in the demo: tasks run in the web process
     with celery_app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, timeout=BROKER_TIMEOUT)

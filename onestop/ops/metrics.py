@@ -9,7 +9,6 @@ answer and nothing is lost when a process restarts.
 import logging
 import os
 
-from django.conf import settings
 from django.db import DatabaseError
 from django.db.models import Count, Q, Sum
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
@@ -88,9 +87,11 @@ class StateCollector:
         return family
 
     def _queues(self):
+        from onestop.celery import app as celery_app
+
         from . import health
 
-        if settings.CELERY_TASK_ALWAYS_EAGER:
+        if celery_app.conf.task_always_eager:
             return  # the demo has no broker: tasks run in the web process
         family = GaugeMetricFamily("onestop_celery_queue_length", "Tasks waiting in a Celery queue.",
                                    labels=["queue"])
