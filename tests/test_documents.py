@@ -156,3 +156,21 @@ def test_each_form_carries_the_qr_code_of_its_dossier(accepted):
     assert len(modules) > 50
     assert modules <= drawn
     assert not _qr_modules(accepted.code[:-1] + "9") <= drawn  # another code's QR is not what is drawn
+
+
+def test_form_04_page_prints_the_extension_once_granted(accepted):
+    from onestop.deadlines.models import Extension
+
+    code = accepted.code
+    assert _get("citizen1", "form04", code).status_code == 404  # not extended
+    leader = accepted.receiving_agency.memberships.get(role="leader").user
+    Extension.objects.create(dossier=accepted, requested_by=leader, agency=accepted.receiving_agency,
+                             reason="Chờ ý kiến của Công an phường", previous_date=accepted.appointment_date,
+                             new_date=date(2027, 1, 8))
+    response = _get("citizen1", "form04", code)
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == f'inline; filename="{code}-04.pdf"'
+    text = _flat(_text(response.content))
+    assert "Chờ ý kiến của Công an phường" in text and "ngày 08/01/2027" in text
+    assert f"ngày {accepted.appointment_date:%d/%m/%Y}" in text
+    assert _get("citizen2", "form04", code).status_code == 404

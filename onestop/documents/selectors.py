@@ -8,6 +8,7 @@ documents to add. The forms are built from that event, so printing one again giv
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from onestop.deadlines.models import Extension
 from onestop.dossiers.models import Attachment, DossierEvent
 
 
@@ -36,6 +37,11 @@ def reception_decision(dossier, decision):
     missing = event.data.get("missing_documents") or []
     return ReceptionDecision(at=event.at, official=event.actor, reason=event.comment,
                              missing_documents=[str(m) for m in missing])
+
+
+def extension_of(dossier):
+    """The dossier's extension of its appointment date (at most one), or None."""
+    return Extension.objects.filter(dossier=dossier).select_related("requested_by", "agency").first()
 
 
 def applicant(dossier):

@@ -5,7 +5,8 @@ from django.http import Http404, HttpResponse
 from onestop.core.exceptions import NotFound
 from onestop.dossiers import selectors
 
-from .forms_pdf import FormNotApplicable, form_01, form_02, form_03
+from .forms_pdf import FormNotApplicable, form_01, form_02, form_03, form_04
+from .selectors import extension_of
 
 
 def _pdf(request, code, number, build):
@@ -35,3 +36,16 @@ def form02(request, code):
 @login_required
 def form03(request, code):
     return _pdf(request, code, "03", form_03)
+
+
+def _apology(dossier):
+    extension = extension_of(dossier)
+    if extension is None:
+        raise FormNotApplicable("The appointment date was not extended.")
+    return form_04(dossier, reason=extension.reason, new_date=extension.new_date, official=extension.requested_by,
+                   previous_date=extension.previous_date, agency=extension.agency, at=extension.created_at)
+
+
+@login_required
+def form04(request, code):
+    return _pdf(request, code, "04", _apology)
