@@ -1,0 +1,287 @@
+"""Notifications: who is told what, when it leaves, what happens when sending fails."""
+import pytest
+from django.contrib.auth import get_user_model
+from django.core import mail
+from django.db import transaction
+from django.test import TestCase
+from rest_framework.test import APIClient
+
+from onestop.dossiers import audit
+from onestop.dossiers.models import Dossier
+from onestop.notifications import backends
+from onestop.notifications.models import Notification
+from onestop.notifications.tasks import send_notification
+from onestop.organisation.models import Citizen
+from onestop.worklist.models import WorkItem
+from tests.conftest import BIRTH_FORM, submit
+
+User = get_user_model()
+CITIZEN_EMAIL, CITIZEN_PHONE = "an.nguyen@example.com", "0901234567"
+
+
+class FlakySms(backends.SmsBackend):
+    """Fails the first ``failures`` sends, then delivers to the locmem outbox."""
+
+    failures = 0
+    calls = 0
+
+    def send(self, to, text):
+        FlakySms.calls += 1
+        if FlakySms.calls <= FlakySms.failures:
+            raise ConnectionError("SMS gateway unreachable")
+        backends.outbox.append((to, text))
+
+
+@pytest.fixture
+def sms(settings):
+    settings.ONESTOP_SMS_BACKEND = "onestop.notifications.backends.LocmemSmsBackend"
+    backends.outbox.clear()
+    return backends.outbox
+
+
+@pytest.fixture
+def people(demo, sms):
+    """The demo's citizen1 with an email and a phone; officials with emails."""
+    citizen = User.objects.get(username="citizen1")
+    citizen.email = CITIZEN_EMAIL
+    citizen.save()
+    Citizen.objects.filter(user=citizen).update(phone=CITIZEN_PHONE)
+    for user in User.objects.filter(memberships__isnull=False).distinct():
+        user.email = f"{user.username}@ubnd.example.vn"
+        user.save()
+    mail.outbox.clear()
+
+
+def sent_to(address):
+    return [m for m in mail.outbox if m.to == [address]]
+
+
+def accepted(as_user):
+    citizen, desk = as_user("citizen1"), as_user("bennghe.receiver")
+    code = submit(citizen, "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+    desk.act(code, "accept")
+    return code
+
+
+def record(code, action, **kwargs):
+    """An audit event as another app's service records it, committed with its on-commit work."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        with transaction.atomic():
+            dossier = Dossier.objects.select_for_update().get(code=code)
+            return audit.record(dossier, action, from_status=dossier.status, **kwargs)
+
+
+def test_submission_tells_nobody_reception_tells_the_citizen_by_email_and_sms(as_user, people, sms):
+    citizen, desk = as_user("citizen1"), as_user("bennghe.receiver")
+    code = submit(citizen, "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+    assert mail.outbox == [] and sms == []
+
+    desk.act(code, "accept")
+    dossier = Dossier.objects.get(code=code)
+    day = dossier.appointment_date.strftime("%d/%m/%Y")
+    [email] = sent_to(CITIZEN_EMAIL)
+    assert email.subject == f"Hồ sơ {code} đã được tiếp nhận / Dossier {code} received"
+    # Vietnamese first, then English, in one message.
+    assert email.body.startswith("Kính gửi ông/bà Nguyễn Văn An,")
+    assert f"Ngày hẹn trả kết quả: {day}." in email.body
+    assert f"The result will be ready on {day}." in email.body
+    assert email.body.index("Ngày hẹn") < email.body.index("English") < email.body.index("The result")
+    assert "Ủy ban nhân dân Phường Bến Nghé" in email.body
+    assert sms == [(CITIZEN_PHONE, f"Hồ sơ {code} đã được tiếp nhận. Hẹn trả kết quả ngày {day}.")]
+    # Only the citizen is told; both messages are recorded on the dossier as sent.
+    assert len(mail.outbox) == 1
+    rows = Notification.objects.filter(dossier=dossier)
+    assert sorted((n.template, n.channel, n.address, n.state, n.attempts) for n in rows) == [
+        ("received", "email", CITIZEN_EMAIL, "sent", 1), ("received", "sms", CITIZEN_PHONE, "sent", 1)]
+    assert all(n.sent_at for n in rows)
+
+
+def test_supplementation_request_lists_the_documents(as_user, people, sms):
+    citizen, desk = as_user("citizen1"), as_user("bennghe.receiver")
+    code = submit(citizen, "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+    documents = ["Giấy chứng sinh (bản chính)", "Giấy chứng nhận kết hôn (bản sao)"]
+    desk.act(code, "supplement", {"missing_documents": documents}, comment="Bản sao không rõ nét")
+
+    [email] = sent_to(CITIZEN_EMAIL)
+    assert email.subject.startswith(f"Hồ sơ {code}: đề nghị bổ sung giấy tờ")
+    assert "Giấy tờ cần bổ sung:\n- Giấy chứng sinh (bản chính)\n- Giấy chứng nhận kết hôn (bản sao)" in email.body
+    assert "Ghi chú của cán bộ: Bản sao không rõ nét" in email.body
+    assert "Documents to add:" in email.body
+    assert [to for to, _ in sms] == [CITIZEN_PHONE]
+
+
+def test_refusal_gives_the_reason(as_user, people, sms):
+    citizen, desk = as_user("citizen1"), as_user("bennghe.receiver")
+    code = submit(citizen, "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+    desk.act(code, "refuse", comment="Không thuộc thẩm quyền của phường")
+
+    [email] = sent_to(CITIZEN_EMAIL)
+    assert email.subject.startswith(f"Hồ sơ {code} bị từ chối")
+    assert "Lý do: Không thuộc thẩm quyền của phường" in email.body
+    assert sms == [(CITIZEN_PHONE, f"Hồ sơ {code} bị từ chối. Lý do: Không thuộc thẩm quyền của phường")]
+
+
+def test_result_ready_after_the_background_registration(as_user, people, sms):
+    code = accepted(as_user)
+    as_user("bennghe.specialist").act(code, "approve", {"review_notes": "Đầy đủ"})
+    as_user("bennghe.leader").act(code, "sign")  # the register entry (an exchange) then ends the process
+    assert Dossier.objects.get(code=code).status == "result_ready"
+
+    templates = [n.template for n in Notification.objects.filter(dossier__code=code, channel="email")]
+    assert templates == ["received", "result_ready"]  # the officials' steps in between tell the citizen nothing
+    email = sent_to(CITIZEN_EMAIL)[-1]
+    assert email.subject.startswith(f"Hồ sơ {code}: đã có kết quả")
+    assert "Bộ phận Một cửa của Ủy ban nhân dân Phường Bến Nghé" in email.body
+    assert sms[-1] == (CITIZEN_PHONE, f"Hồ sơ {code}: đã có kết quả, mời nhận tại Ủy ban nhân dân Phường Bến Nghé.")
+
+
+def test_extension_gives_the_new_date(as_user, people, sms):
+    code = accepted(as_user)
+    mail.outbox.clear()
+    leader = User.objects.get(username="bennghe.leader")
+    record(code, "extended", actor=leader, comment="Cần xác minh thêm",
+           data={"old_date": "2026-12-01", "new_date": "2026-12-08", "reason": "Cần xác minh thêm"})
+
+    [email] = sent_to(CITIZEN_EMAIL)
+    assert "Ngày hẹn trả kết quả mới là 08/12/2026." in email.body
+    assert "Lý do: Cần xác minh thêm" in email.body
+    assert "xin lỗi" in email.body
+    assert sms[-1] == (CITIZEN_PHONE, f"Hồ sơ {code}: xin lỗi vì chậm trễ, ngày hẹn trả kết quả mới là 08/12/2026.")
+
+
+def test_reassignment_tells_the_new_holder(as_user, people, sms):
+    code = accepted(as_user)
+    mail.outbox.clear()
+    leader, specialist = User.objects.get(username="bennghe.leader"), User.objects.get(username="bennghe.specialist")
+    item = WorkItem.objects.get(dossier__code=code, state="open", kind="task")
+    record(code, "reassigned", actor=leader, agency=item.agency, work_item=item, data={"to": specialist.pk})
+
+    [email] = mail.outbox
+    assert email.to == ["bennghe.specialist@ubnd.example.vn"]
+    assert email.subject.startswith(f"Hồ sơ {code} được giao cho ông/bà")
+    assert f"Bước “{item.name}” của hồ sơ {code}" in email.body
+    assert f"Hạn xử lý: {item.due_date:%d/%m/%Y}." in email.body
+    assert [text for _, text in sms if "giao" in text] == []  # officials are told by email only
+
+
+def test_reminder_and_escalation_reach_the_listed_officials(as_user, people):
+    code = accepted(as_user)
+    mail.outbox.clear()
+    specialist, leader = User.objects.get(username="bennghe.specialist"), User.objects.get(username="bennghe.leader")
+    item = WorkItem.objects.get(dossier__code=code, state="open", kind="task")
+
+    record(code, "reminder_sent", agency=item.agency, work_item=item,
+           data={"recipients": [specialist.pk], "work_item": item.pk})
+    [reminder] = mail.outbox
+    assert reminder.to == ["bennghe.specialist@ubnd.example.vn"]
+    assert "sắp đến hạn" in reminder.subject
+
+    mail.outbox.clear()
+    record(code, "escalated", agency=item.agency, data={"recipients": [leader.pk], "work_item": item.pk})
+    [escalation] = mail.outbox
+    assert escalation.to == ["bennghe.leader@ubnd.example.vn"]
+    assert f"Hồ sơ {code}: có bước xử lý quá hạn" in escalation.subject
+    assert "Chưa có cán bộ nào nhận xử lý." in escalation.body
+    assert "Nobody has claimed it yet." in escalation.body
+
+
+def test_nothing_is_made_or_sent_for_a_rolled_back_change_nor_before_commit(as_user, people, sms):
+    citizen = as_user("citizen1")
+    code = submit(citizen, "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+    dossier = Dossier.objects.get(code=code)
+
+    with TestCase.captureOnCommitCallbacks(execute=False) as callbacks:
+        with transaction.atomic():
+            audit.record(dossier, "reception_completed", from_status="submitted", to_status="processing")
+            assert Notification.objects.filter(dossier=dossier, state="queued").count() == 2
+    assert mail.outbox == [] and sms == []  # made in the transaction, not sent before its commit
+    for callback in callbacks:
+        callback()
+    assert len(sent_to(CITIZEN_EMAIL)) == 1 and len(sms) == 1
+
+    class Rollback(Exception):
+        pass
+
+    with pytest.raises(Rollback), TestCase.captureOnCommitCallbacks(execute=True):
+        with transaction.atomic():
+            audit.record(dossier, "reception_completed", from_status="submitted", to_status="refused")
+            raise Rollback
+    assert not Notification.objects.filter(dossier=dossier, template="refused").exists()
+    assert len(mail.outbox) == 1
+
+
+def test_failed_sends_are_retried_and_never_block_the_workflow(as_user, people, settings):
+    settings.ONESTOP_SMS_BACKEND = f"{__name__}.FlakySms"
+    FlakySms.calls, FlakySms.failures = 0, 1
+    code = accepted(as_user)
+    sms = Notification.objects.get(dossier__code=code, channel="sms")
+    assert (sms.state, sms.attempts, FlakySms.calls) == ("sent", 2, 2)
+    assert sms.last_error == "ConnectionError: SMS gateway unreachable"  # kept: why it took two attempts
+
+    # A gateway that stays down: given up after the configured attempts, recorded; the dossier goes on.
+    settings.ONESTOP_NOTIFICATION_MAX_ATTEMPTS = 3
+    FlakySms.calls, FlakySms.failures = 0, 100
+    citizen, desk = as_user("citizen1"), as_user("bennghe.receiver")
+    code = submit(citizen, "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+    desk.act(code, "accept")  # asserts a 200
+    assert Dossier.objects.get(code=code).status == "processing"
+    assert as_user("bennghe.specialist").item(code)
+    sms = Notification.objects.get(dossier__code=code, channel="sms")
+    assert (sms.state, sms.attempts, FlakySms.calls) == ("failed", 3, 3)
+    assert sms.last_error == "ConnectionError: SMS gateway unreachable"
+    assert Notification.objects.get(dossier__code=code, channel="email").state == "sent"
+
+
+def test_a_fault_in_making_messages_does_not_undo_the_change(as_user, people, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("template missing")
+
+    monkeypatch.setattr("onestop.notifications.services.compose", broken)
+    code = accepted(as_user)
+    assert Dossier.objects.get(code=code).status == "processing"
+    assert not Notification.objects.filter(dossier__code=code).exists()
+
+
+def test_a_task_delivered_twice_sends_once(as_user, people, sms):
+    code = accepted(as_user)
+    email = Notification.objects.get(dossier__code=code, channel="email")
+    assert len(mail.outbox) == 1
+    send_notification.delay(email.pk)
+    send_notification.apply(args=[email.pk])
+    assert len(mail.outbox) == 1
+    email.refresh_from_db()
+    assert (email.state, email.attempts) == ("sent", 1)
+
+
+def test_a_citizen_without_address_is_recorded_as_not_told(as_user, demo, sms):
+    code = accepted(as_user)
+    [row] = Notification.objects.filter(dossier__code=code)
+    assert (row.state, row.address, row.attempts) == ("failed", "", 0)
+    assert row.last_error == "Người nhận chưa có địa chỉ thư điện tử hoặc số điện thoại."
+    assert mail.outbox == [] and sms == []
+
+
+def test_api_lists_a_dossiers_messages_to_who_may_see_it(as_user, people):
+    code = accepted(as_user)
+    specialist = User.objects.get(username="bennghe.specialist")
+    item = WorkItem.objects.get(dossier__code=code, state="open", kind="task")
+    record(code, "reminder_sent", work_item=item, data={"recipients": [specialist.pk], "work_item": item.pk})
+    url = f"/api/v1/dossiers/{code}/notifications/"
+
+    mine = as_user("citizen1").get(url)
+    assert mine.status_code == 200
+    rows = mine.json()["results"]
+    assert [(r["template"], r["channel"], r["state"]) for r in rows] == [("received", "email", "sent"),
+                                                                         ("received", "sms", "sent")]
+    assert rows[0]["address"] == CITIZEN_EMAIL and rows[0]["sent_at"]
+    assert rows[0]["subject"].startswith(f"Hồ sơ {code}")
+    # Officials of the agency also see the internal reminder.
+    seen = as_user("bennghe.leader").get(url).json()["results"]
+    assert [r["template"] for r in seen] == ["received", "received", "reminder"]
+    assert seen[2]["recipient"] == specialist.get_full_name()
+    # Anyone else: the dossier does not exist for them.
+    assert as_user("citizen2").get(url).status_code == 404
+    assert as_user("benthanh.receiver").get(url).status_code == 404
+    assert as_user("citizen1").get("/api/v1/dossiers/NO-SUCH/notifications/").status_code == 404
+    assert APIClient().get(url).status_code in (401, 403)
+
