@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "onestop.demo",
     "onestop.web",
     "onestop.portal",
+    "onestop.workspace",
     "onestop.ops",
 ]
 

@@ -54,3 +54,4 @@ urlpatterns = [
     path("", include("onestop.web.urls")),
     path("", include("onestop.portal.urls")),
 ]
+    path("work/", include("onestop.workspace.urls")),

@@ -14,7 +14,7 @@ from onestop.engine import runtime
 from onestop.interop import services as interop
 from onestop.interop.models import Exchange
 from onestop.organisation import routing
-from onestop.organisation.models import Agency, OfficialRole, same_tier
+from onestop.organisation.models import Agency, Membership, OfficialRole, same_tier
 from onestop.worklist import services as worklist
 from onestop.worklist.forms import clean_submission
 from onestop.worklist.models import WorkItem
@@ -22,9 +22,10 @@ from procedures.models import Procedure
 from procedures.selectors import published_version
 
 from . import audit
+from .attachments import add_attachment, check_upload
 from .codes import issue_code
 from .forms import form_errors
-from .models import FINAL_STATUSES, TRANSITIONS, Dossier, Handover, Incident, Rating, Status
+from .models import FINAL_STATUSES, TRANSITIONS, Attachment, Channel, Dossier, Handover, Incident, Rating, Status
 
 RECEPTION_FORM = [
     {
@@ -71,8 +72,12 @@ def _open_reception(dossier, today):
 
 # --- submission --------------------------------------------------------------------------------------
 
-def submit(user, *, procedure_code, agency_code, form_data):
-    """A citizen submits a dossier online: it gets its code and waits at the desk of ``agency_code``."""
+def submit(user, *, procedure_code, agency_code, form_data, official=None):
+    """A citizen submits a dossier online: it gets its code and waits at the desk of ``agency_code``.
+
+    With ``official``, a desk official takes in a paper dossier on behalf of ``user`` (channel DESK):
+    the audit trail names the official as the actor.
+    """
     if not hasattr(user, "citizen"):
         raise NotAllowed(_("Only citizens with a profile can submit dossiers."))
     procedure = Procedure.objects.filter(code=procedure_code, is_active=True).first()
@@ -101,10 +106,13 @@ def submit(user, *, procedure_code, agency_code, form_data):
         dossier = Dossier.objects.create(
             code=issue_code(agency, today), procedure=procedure, version=version, applicant=user,
             receiving_agency=agency, form_data=form_data, status=Status.SUBMITTED, submitted_at=now,
+            channel=Channel.ONLINE if official is None else Channel.DESK,
         )
-        Handover.objects.create(dossier=dossier, to_agency=agency, given_by=user, result=_("Submitted online"))
+        Handover.objects.create(dossier=dossier, to_agency=agency, given_by=official or user,
+                                result=_("Submitted online") if official is None else _("Submitted at the desk"))
         item = _open_reception(dossier, today)
-        audit.record(dossier, "submitted", actor=user, agency=agency, work_item=item)
+        audit.record(dossier, "submitted", actor=official or user, agency=agency, work_item=item,
+                     data={"on_behalf_of": user.get_username(), "channel": Channel.DESK} if official else None)
     return dossier
 
 
@@ -474,3 +482,75 @@ def rate(user, code, *, score, comment=""):
     rating = Rating.objects.create(dossier=dossier, score=score, comment=(comment or "").strip()[:2000])
     audit.record(dossier, "rated", actor=user, from_status=dossier.status, data={"score": score}, comment=comment)
     return rating
+
+
+# --- the one-stop desk and the officials' workspace ------------------------------------------------------
+
+def _check_receiver(official, agency_code):
+    if not Membership.objects.filter(user=official, agency__code=agency_code, role=OfficialRole.RECEIVER).exists():
+        raise NotAllowed(_("Only a receiver of this agency's one-stop desk can take in dossiers here."))
+
+
+@transaction.atomic
+def receive_at_desk(official, applicant, *, procedure_code, agency_code, form_data, scans=()):
+    """A paper dossier handed in at the desk: submitted on the applicant's behalf and accepted at once.
+
+    The scans (``Attachment.Kind.SCAN``) are stored under the dossier's lock; all or nothing.
+    """
+    _check_receiver(official, agency_code)
+    for scan in scans:
+        check_upload(scan)
+    dossier = submit(applicant, procedure_code=procedure_code, agency_code=agency_code, form_data=form_data,
+                     official=official)
+    dossier = _lock(dossier.pk)
+    for scan in scans:
+        add_attachment(dossier, scan, user=official, kind=Attachment.Kind.SCAN, agency=dossier.receiving_agency)
+    item = dossier.work_items.get(kind=WorkItem.Kind.RECEPTION, state=WorkItem.State.OPEN)
+    claim_work_item(item, official)
+    return complete_work_item(item, official, decision="accept")
+
+
+@transaction.atomic
+def hand_over_result(item, official, *, collector_name, collector_id_number, result_file=None):
+    """The desk hands the result over: the result file (optional) is kept, and who collected it."""
+    collector_name, collector_id_number = (collector_name or "").strip(), (collector_id_number or "").strip()
+    errors = {}
+    if not collector_name:
+        errors["collector_name"] = [_("This field is required.")]
+    if not collector_id_number.isdigit() or len(collector_id_number) not in (9, 12):
+        errors["collector_id_number"] = [_("Enter the 12-digit citizen ID number (or a 9-digit old ID card).")]
+    if errors:
+        raise InvalidInput(_("Say who collected the result."), errors=errors)
+    dossier, item = _locked_item(item)
+    if item.kind != WorkItem.Kind.RETURN:
+        raise Conflict(_("This step is not the return of a result."))
+    worklist.check_can_act(item, official)
+    if result_file is not None:
+        add_attachment(dossier, result_file, user=official, kind=Attachment.Kind.RESULT, work_item=item,
+                       agency=item.agency)
+    collected_by = f"{collector_name} ({collector_id_number})"
+    return complete_work_item(item, official, decision="returned", data={"collected_by": collected_by})
+
+
+@transaction.atomic
+def comment_on(item, user, text):
+    """An official writes a note on the dossier at this step; it stays in the audit trail."""
+    text = (text or "").strip()
+    if not text:
+        raise InvalidInput(_("Write the comment first."), errors={"comment": [_("This field is required.")]})
+    dossier, item = _locked_item(item)
+    audit.record(dossier, "commented", actor=user, agency=item.agency, from_status=dossier.status,
+                 work_item=item, comment=text[:4000], data={"step": item.name})
+    return dossier
+
+
+@transaction.atomic
+def reassign_work_item(item, leader, official):
+    """A leader gives an open or claimed step to another official of the same agency and role."""
+    dossier, item = _locked_item(item)
+    previous = item.claimed_by
+    worklist.reassign(item, leader, official)
+    audit.record(dossier, "reassigned", actor=leader, agency=item.agency, from_status=dossier.status,
+                 work_item=item, data={"step": item.name, "from": previous.get_username() if previous else "",
+                                       "to": official.get_username()})
+    return item

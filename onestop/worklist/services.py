@@ -5,10 +5,10 @@ Every function here runs inside the caller's transaction, under the dossier's ro
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from onestop.core.exceptions import Conflict, NotAllowed
+from onestop.core.exceptions import Conflict, InvalidInput, NotAllowed
 from onestop.deadlines import services as deadlines
 from onestop.organisation import routing
-from onestop.organisation.models import OfficialRole
+from onestop.organisation.models import Membership, OfficialRole
 
 from .models import WorkItem
 
@@ -120,3 +120,18 @@ def close(item, user, *, decision="", comment=""):
 
 def cancel_open_items(dossier):
     dossier.work_items.filter(state__in=WorkItem.ACTIVE_STATES).update(state=WorkItem.State.CANCELLED)
+
+
+def reassign(item, leader, official):
+    """A leader of the item's agency hands it to ``official``, who must hold the item's role there."""
+    if not Membership.objects.filter(user=leader, agency_id=item.agency_id, role=OfficialRole.LEADER).exists():
+        raise NotAllowed(_("Only a leader of this agency can reassign its work."))
+    if not item.is_active:
+        raise Conflict(_("This step is already %(state)s.") % {"state": item.get_state_display().lower()})
+    if not Membership.objects.filter(user=official, agency_id=item.agency_id, role=item.role).exists():
+        raise InvalidInput(_("This official cannot do this step."),
+                           errors={"official": [_("Choose an official of this agency who holds the step's role.")]})
+    item.state = WorkItem.State.CLAIMED
+    item.claimed_by = official
+    item.claimed_at = timezone.now()
+    item.save(update_fields=["state", "claimed_by", "claimed_at"])

@@ -1,0 +1,183 @@
+"""Reads for the officials' pages: the queue with its tabs, filters and sorting, the desk, one item's page.
+
+Every list reads ``WorkItem`` rows joined to their dossier in one query (no workflow is loaded); the
+indexes each filter and sort needs are listed in docs/workspace.md.
+"""
+from django.db.models import Count, F, Q
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from onestop.deadlines.working_days import add_working_days
+from onestop.dossiers.models import Attachment
+from onestop.organisation.models import Membership, OfficialRole
+from onestop.portal.schema_forms import describe
+from onestop.worklist.models import WorkItem
+from onestop.worklist.selectors import workspace_filter
+
+TABS = [
+    ("open", _("To claim")),
+    ("mine", _("Mine")),
+    ("due_soon", _("Due soon")),
+    ("overdue", _("Overdue")),
+    ("all", _("All")),
+]
+# sort key in the URL -> column
+SORTS = {
+    "code": "dossier__code",
+    "procedure": "dossier__procedure__code",
+    "due": "due_date",
+    "received": "created_at",
+}
+ACTIVE = Q(state__in=WorkItem.ACTIVE_STATES)
+PAGE_SIZE = 20
+
+
+def is_official(user):
+    return Membership.objects.filter(user=user).exists()
+
+
+def is_receiver(user):
+    return Membership.objects.filter(user=user, role=OfficialRole.RECEIVER).exists()
+
+
+def _tab_filters(user, today):
+    soon = add_working_days(today, 1)
+    return {
+        "open": ACTIVE & Q(state=WorkItem.State.OPEN),
+        "mine": Q(state=WorkItem.State.CLAIMED, claimed_by=user),
+        "due_soon": ACTIVE & Q(due_date__gte=today, due_date__lte=soon),
+        "overdue": ACTIVE & Q(due_date__lt=today),
+        "all": Q(),
+    }
+
+
+def _base(user):
+    return WorkItem.objects.filter(workspace_filter(user)).exclude(kind=WorkItem.Kind.APPLICANT)
+
+
+def queue(user, *, tab="open", procedure="", state="", kind="", due_from=None, due_to=None, q="", sort="due"):
+    """The items of the user's queue for one tab, filtered, searched and sorted; plus the tabs' counts."""
+    tabs = _tab_filters(user, timezone.localdate())
+    tab = tab if tab in tabs else "open"
+    filters = Q()
+    if procedure:
+        filters &= Q(dossier__procedure__code=procedure)
+    if state:
+        filters &= Q(state=state)
+    if kind:
+        filters &= Q(kind=kind)
+    if due_from:
+        filters &= Q(due_date__gte=due_from)
+    if due_to:
+        filters &= Q(due_date__lte=due_to)
+    q = (q or "").strip()
+    if q:
+        filters &= (Q(dossier__code__istartswith=q) | Q(dossier__applicant__citizen__full_name__icontains=q)
+                    | Q(dossier__applicant__first_name__icontains=q) | Q(dossier__applicant__last_name__icontains=q))
+    base = _base(user).filter(filters)
+    counts = base.aggregate(**{name: Count("id", filter=cond) for name, cond in tabs.items()})
+    column = SORTS.get(sort.lstrip("-"), "due_date")
+    order = F(column).desc(nulls_last=True) if sort.startswith("-") else F(column).asc(nulls_last=True)
+    items = (base.filter(tabs[tab]).order_by(order, "id")
+             .select_related("dossier__procedure", "dossier__applicant__citizen", "agency", "claimed_by"))
+    return items, counts
+
+
+def desk(user, kind):
+    """The desk's active reception or return items, oldest deadline first."""
+    return (_base(user).filter(ACTIVE, kind=kind)
+            .select_related("dossier__procedure", "dossier__applicant__citizen", "agency", "claimed_by")
+            .order_by(F("due_date").asc(nulls_last=True), "created_at", "id"))
+
+
+def item(pk):
+    return (WorkItem.objects.select_related("dossier__procedure", "dossier__receiving_agency", "dossier__version",
+                                            "dossier__applicant__citizen", "agency", "claimed_by", "completed_by")
+            .filter(pk=pk).first())
+
+
+def applicant_name(dossier):
+    citizen = getattr(dossier.applicant, "citizen", None)
+    return citizen.full_name if citizen else (dossier.applicant.get_full_name() or dossier.applicant.get_username())
+
+
+def form_rows(dossier):
+    """The applicant's form as (label, text) rows, labelled by the procedure's JSON Schema."""
+    return describe(dossier.procedure.form_schema, dossier.form_data or {})
+
+
+def attachments(dossier):
+    """The dossier's files, each with its preview kind (image, pdf) and its document's name."""
+    documents = dossier.procedure.documents or []
+    files = list(dossier.attachments.all())
+    for file in files:
+        file.preview = "image" if file.content_type.startswith("image/") else "pdf"
+        index = file.document_index
+        file.document_name = documents[index]["name"] if index is not None and index < len(documents) else ""
+    return files
+
+
+def checklist(dossier, files):
+    """Procedure.documents, each with the files submitted for it (a desk scan covers the whole dossier)."""
+    rows = []
+    for index, document in enumerate(dossier.procedure.documents or []):
+        given = [f for f in files if f.document_index == index]
+        rows.append({"index": index, "document": document, "files": given})
+    scans = [f for f in files if f.kind == Attachment.Kind.SCAN]
+    return rows, scans
+
+
+def exchanges(dossier):
+    """Documents fetched from other agencies for this dossier, with a short summary of each answer."""
+    rows = list(dossier.exchanges.select_related("peer").order_by("created_at", "id"))
+    for row in rows:
+        result = row.result if isinstance(row.result, dict) else {}
+        parts = [f"{key}: {value}" for key, value in result.items() if isinstance(value, str | int | float | bool)]
+        summary = "; ".join(parts)
+        row.summary = summary if len(summary) <= 240 else summary[:239] + "…"
+    return rows
+
+
+def document_url(name, code):
+    """The URL of a printed form (form 01, 02, 03) when the documents app offers it, else None."""
+    for kwargs in ({"code": code},):
+        try:
+            return reverse(name, kwargs=kwargs)
+        except NoReverseMatch:
+            pass
+    try:
+        return reverse(name, args=[code])
+    except NoReverseMatch:
+        return None
+
+
+ACTION_LABELS = {
+    "submitted": _("Submitted"),
+    "claimed": _("Claimed"),
+    "unclaimed": _("Released to the queue"),
+    "reception_completed": _("Reception decided"),
+    "task_completed": _("Step completed"),
+    "return_completed": _("Result handed over"),
+    "supplemented": _("Supplemented by the applicant"),
+    "withdrawn": _("Withdrawn"),
+    "rated": _("Rated"),
+    "attachment_added": _("File added"),
+    "commented": _("Comment"),
+    "reassigned": _("Reassigned"),
+    "exchange_completed": _("Data received from another agency"),
+    "exchange_entered_manually": _("Data entered by hand"),
+    "incident_raised": _("Incident"),
+    "incident_retried": _("Incident retried"),
+    "migrated": _("Moved to a new version of the procedure"),
+}
+
+
+def timeline(dossier):
+    """The audit trail with a readable name for each action."""
+    from onestop.dossiers.selectors import timeline as events
+
+    rows = list(events(dossier))
+    for row in rows:
+        row.label = ACTION_LABELS.get(row.action, row.action.replace("_", " "))
+    return rows

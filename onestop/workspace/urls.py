@@ -1,0 +1,19 @@
+from django.urls import path
+
+from . import views
+
+app_name = "workspace"
+
+urlpatterns = [
+    path("", views.queue, name="queue"),
+    path("desk/", views.desk, name="desk"),
+    path("desk/intake/", views.intake, name="intake"),
+    path("items/<int:pk>/", views.item, name="item"),
+    path("items/<int:pk>/claim/", views.claim, name="claim"),
+    path("items/<int:pk>/unclaim/", views.unclaim, name="unclaim"),
+    path("items/<int:pk>/complete/", views.complete, name="complete"),
+    path("items/<int:pk>/receive/", views.receive, name="receive"),
+    path("items/<int:pk>/return/", views.hand_over, name="return"),
+    path("items/<int:pk>/comment/", views.comment, name="comment"),
+    path("items/<int:pk>/reassign/", views.reassign, name="reassign"),
+]

@@ -1,0 +1,334 @@
+"""Pages of officials: the one-stop desk, the task queue, and the workspace of one work item.
+
+Views are thin: reads come from ``selectors``, every write is a service call; service errors become form
+errors (400), the 403 page, or a message.
+"""
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from onestop.core.exceptions import Conflict, InvalidInput, NotAllowed, NotFound
+from onestop.dossiers import selectors as dossier_selectors
+from onestop.dossiers import services as dossiers
+from onestop.engine import runtime
+from onestop.organisation.models import Agency, Citizen, Membership, OfficialRole, same_tier
+from onestop.portal.schema_forms import SchemaForm
+from onestop.worklist import selectors as worklist
+from onestop.worklist.models import WorkItem
+from procedures.models import Procedure
+
+from . import forms, selectors, services
+
+
+def official_required(view):
+    """Logged in and an official of some agency; anyone else gets the 403 page."""
+    @login_required
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not selectors.is_official(request.user):
+            raise PermissionDenied(_("These pages are for officials."))
+        return view(request, *args, **kwargs)
+    return wrapped
+
+
+def _item_or_403(request, pk, *, act=False):
+    """The work item, if the user may see it (leaders: their whole agency) or, with ``act``, work on it."""
+    item = selectors.item(pk)
+    if item is None or item.agency_id is None:
+        raise Http404
+    allowed = worklist.can_work_on(request.user, item) if act else worklist.can_see(request.user, item)
+    if not allowed:
+        raise PermissionDenied(_("This step belongs to another agency or role."))
+    return item
+
+
+def _attempt(request, action):
+    """Run a service call: ``(result, None)``, or ``(None, InvalidInput)`` to show next to the fields.
+
+    Refusals become the 403 page; a conflict (already done, held by someone else...) a message.
+    """
+    try:
+        return action(), None
+    except InvalidInput as error:
+        return None, error
+    except NotAllowed as error:
+        raise PermissionDenied(str(error.message)) from None
+    except NotFound:
+        raise Http404 from None
+    except Conflict as error:
+        messages.error(request, str(error.message))
+        return None, None
+
+
+# --- the queue ------------------------------------------------------------------------------------------
+
+@official_required
+def queue(request):
+    procedures = Procedure.objects.filter(is_active=True).only("code", "name")
+    form = forms.QueueFilterForm(procedures, request.GET)
+    params = form.cleaned_data if form.is_valid() else {}
+    tab = params.get("tab") or "open"
+    sort = params.get("sort") or "due"
+    items, counts = selectors.queue(
+        request.user, tab=tab, procedure=params.get("procedure", ""), state=params.get("state", ""),
+        kind=params.get("kind", ""), due_from=params.get("due_from"), due_to=params.get("due_to"),
+        q=params.get("q", ""), sort=sort)
+    page = Paginator(items, selectors.PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "form": form, "page": page, "tab": tab, "sort": sort, "counts": counts,
+        "tabs": [(key, label, counts.get(key, 0)) for key, label in selectors.TABS],
+        "columns": [("code", _("Dossier")), ("procedure", _("Procedure")), ("received", _("Received")),
+                    ("due", _("Due date"))],
+    }
+    partial = request.htmx and not request.htmx.history_restore_request
+    response = render(request, "workspace/_queue_results.html" if partial else "workspace/queue.html", context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@official_required
+def desk(request):
+    if not selectors.is_receiver(request.user):
+        raise PermissionDenied(_("The one-stop desk is for receivers."))
+    receptions = Paginator(selectors.desk(request.user, WorkItem.Kind.RECEPTION), selectors.PAGE_SIZE)
+    returns = Paginator(selectors.desk(request.user, WorkItem.Kind.RETURN), selectors.PAGE_SIZE)
+    return render(request, "workspace/desk.html", {
+        "receptions": receptions.get_page(request.GET.get("page")),
+        "returns": returns.get_page(request.GET.get("rpage")),
+    })
+
+
+# --- one work item --------------------------------------------------------------------------------------
+
+def _item_context(request, item, **extra):
+    dossier = item.dossier
+    files = selectors.attachments(dossier)
+    context = {
+        "item": item, "dossier": dossier, "applicant": selectors.applicant_name(dossier),
+        "citizen": getattr(dossier.applicant, "citizen", None), "form_rows": selectors.form_rows(dossier),
+        "files": files, "timeline": selectors.timeline(dossier), "route": dossier_selectors.route(dossier),
+        "can_act": item.is_active and worklist.can_work_on(request.user, item)
+        and item.claimed_by_id in (None, request.user.pk),
+        "held_by_me": item.claimed_by_id == request.user.pk,
+        "is_leader": worklist.leads(request.user, item.agency_id),
+        "comment_form": extra.pop("comment_form", None) or forms.CommentForm(),
+        "forms_urls": {n: selectors.document_url(f"documents:form0{n}", dossier.code) for n in (1, 2, 3)},
+    }
+    if item.kind == WorkItem.Kind.RECEPTION:
+        context["checklist"], context["scans"] = selectors.checklist(dossier, files)
+        documents = dossier.procedure.documents or []
+        for decision in ("accept", "supplement", "refuse"):
+            context[f"{decision}_form"] = forms.ReceptionForm(documents, initial={"decision": decision})
+    elif item.kind == WorkItem.Kind.RETURN:
+        context["return_form"] = forms.ReturnForm()
+        context["results"] = [f for f in files if f.kind == f.Kind.RESULT]
+    else:
+        context["step_form"] = forms.StepForm(item.form)
+        context["exchanges"] = selectors.exchanges(dossier)
+        where = runtime.positions(dossier.process) if dossier.process_id else {"current": [], "done": []}
+        context["diagram"] = {"xml_url": reverse("dossier-diagram-bpmn", kwargs={"code": dossier.code}),
+                              "current": ",".join(where["current"]), "done": ",".join(where["done"])}
+    if context["is_leader"] and item.is_active:
+        context["reassign_form"] = forms.ReassignForm(worklist.officials_for(item))
+    context.update(extra)
+    return context
+
+
+def _render_item(request, item, status=200, **extra):
+    templates = {WorkItem.Kind.RECEPTION: "workspace/reception.html", WorkItem.Kind.RETURN: "workspace/return.html"}
+    template = templates.get(item.kind, "workspace/item.html")
+    return render(request, template, _item_context(request, item, **extra), status=status)
+
+
+@official_required
+def item(request, pk):
+    return _render_item(request, _item_or_403(request, pk))
+
+
+def _back(item):
+    return redirect("workspace:item", pk=item.pk)
+
+
+@official_required
+@require_POST
+def claim(request, pk):
+    item = _item_or_403(request, pk, act=True)
+    done, _error = _attempt(request, lambda: dossiers.claim_work_item(item, request.user))
+    if done is not None:
+        messages.success(request, _("You hold this step now."))
+    return _back(item)
+
+
+@official_required
+@require_POST
+def unclaim(request, pk):
+    item = _item_or_403(request, pk, act=True)
+    done, _error = _attempt(request, lambda: dossiers.unclaim_work_item(item, request.user))
+    if done is not None:
+        messages.success(request, _("The step is back in the queue for anyone to claim."))
+        return redirect("workspace:queue")
+    return _back(item)
+
+
+@official_required
+@require_POST
+def complete(request, pk):
+    item = _item_or_403(request, pk, act=True)
+    form = forms.StepForm(item.form, request.POST)
+    if form.is_valid():
+        decision, data, comment = form.submission()
+        done, error = _attempt(request, lambda: dossiers.complete_work_item(
+            item, request.user, decision=decision, data=data, comment=comment))
+        if done is not None:
+            messages.success(request, _("Step “%(step)s” of dossier %(code)s is done.")
+                             % {"step": item.name, "code": item.dossier.code})
+            return redirect("workspace:queue")
+        if error is None:  # a conflict: the message says why
+            return _back(item)
+        forms.apply_errors(form, error.errors or {"__all__": [error.message]}, rename=form.error_names())
+    return _render_item(request, item, status=400, step_form=form)
+
+
+@official_required
+@require_POST
+def receive(request, pk):
+    item = _item_or_403(request, pk, act=True)
+    if item.kind != WorkItem.Kind.RECEPTION:
+        raise Http404
+    form = forms.ReceptionForm(item.dossier.procedure.documents or [], request.POST)
+    if form.is_valid():
+        decision = form.cleaned_data["decision"]
+        done, error = _attempt(request, lambda: services.decide_reception(
+            item, request.user, decision=decision, missing_documents=form.missing_documents(),
+            note=form.cleaned_data["note"]))
+        if done is not None:
+            messages.success(request, {
+                "accept": _("Dossier %(code)s is received. Appointment date: %(date)s."),
+                "supplement": _("Dossier %(code)s: the applicant is asked to supplement it."),
+                "refuse": _("Dossier %(code)s is refused."),
+            }[decision] % {"code": done.code,
+                           "date": done.appointment_date.strftime("%d/%m/%Y") if done.appointment_date else ""})
+            return _back(item)
+        if error is None:
+            return _back(item)
+        forms.apply_errors(form, error.errors or {"__all__": [error.message]},
+                           rename={"missing_documents": "missing", "comment": "note"})
+    decision = form.data.get("decision", "")
+    return _render_item(request, item, status=400, **{f"{decision}_form": form, "failed": decision})
+
+
+@official_required
+@require_POST
+def hand_over(request, pk):
+    item = _item_or_403(request, pk, act=True)
+    if item.kind != WorkItem.Kind.RETURN:
+        raise Http404
+    form = forms.ReturnForm(request.POST, request.FILES)
+    if form.is_valid():
+        data = form.cleaned_data
+        done, error = _attempt(request, lambda: dossiers.hand_over_result(
+            item, request.user, collector_name=data["collector_name"],
+            collector_id_number=data["collector_id_number"], result_file=data["result_file"]))
+        if done is not None:
+            messages.success(request, _("The result of dossier %(code)s is handed over.") % {"code": done.code})
+            return _back(item)
+        if error is None:
+            return _back(item)
+        forms.apply_errors(form, error.errors or {"result_file": [error.message]})
+    return _render_item(request, item, status=400, return_form=form)
+
+
+@official_required
+@require_POST
+def comment(request, pk):
+    item = _item_or_403(request, pk)
+    form = forms.CommentForm(request.POST)
+    if form.is_valid():
+        done, error = _attempt(request, lambda: dossiers.comment_on(item, request.user, form.cleaned_data["text"]))
+        if done is not None:
+            messages.success(request, _("Your comment is recorded."))
+            return _back(item)
+        if error is not None:
+            forms.apply_errors(form, error.errors, rename={"comment": "text"})
+    return _render_item(request, item, status=400, comment_form=form)
+
+
+@official_required
+@require_POST
+def reassign(request, pk):
+    item = _item_or_403(request, pk)
+    if not worklist.leads(request.user, item.agency_id):
+        raise PermissionDenied(_("Only a leader of this agency can reassign its work."))
+    form = forms.ReassignForm(worklist.officials_for(item), request.POST)
+    if form.is_valid():
+        official = form.cleaned_data["official"]
+        done, error = _attempt(request, lambda: dossiers.reassign_work_item(item, request.user, official))
+        if done is not None:
+            messages.success(request, _("The step is now with %(name)s.")
+                             % {"name": official.get_full_name() or official.get_username()})
+            return _back(item)
+        if error is not None:
+            forms.apply_errors(form, error.errors)
+        else:
+            return _back(item)
+    return _render_item(request, item, status=400, reassign_form=form)
+
+
+# --- a paper dossier at the desk -----------------------------------------------------------------------------
+
+def _desk_agencies(user, procedure):
+    """The desks this receiver works at that take in ``procedure``."""
+    ids = Membership.objects.filter(user=user, role=OfficialRole.RECEIVER).values("agency_id")
+    return [a for a in Agency.objects.filter(pk__in=ids, is_active=True).order_by("name")
+            if same_tier(a.level, procedure.receiving_level)]
+
+
+@official_required
+def intake(request):
+    if not selectors.is_receiver(request.user):
+        raise PermissionDenied(_("The one-stop desk is for receivers."))
+    procedures = Procedure.objects.filter(is_active=True).order_by("code")
+    find = forms.FindCitizenForm(procedures, request.GET or None)
+    context = {"find": find}
+    if not find.is_valid():
+        return render(request, "workspace/intake.html", context)
+    procedure = procedures.get(code=find.cleaned_data["procedure"])
+    id_number = find.cleaned_data["id_number"]
+    citizen = Citizen.objects.filter(id_number=id_number).first()
+    agencies = _desk_agencies(request.user, procedure)
+    context.update(procedure=procedure, citizen=citizen, id_number=id_number, agencies=agencies)
+    if not agencies:
+        messages.error(request, _("Your desk does not receive this procedure."))
+        return render(request, "workspace/intake.html", context)
+    schema = procedure.form_schema or {}
+    if request.method != "POST":
+        context.update(form=forms.IntakeForm(agencies, citizen), schema_form=SchemaForm(schema, prefix="f"))
+        return render(request, "workspace/intake.html", context)
+    form = forms.IntakeForm(agencies, citizen, request.POST, request.FILES)
+    schema_form = SchemaForm(schema, data=request.POST, prefix="f")
+    context.update(form=form, schema_form=schema_form)
+    if form.is_valid() and schema_form.is_valid():
+        data = form.cleaned_data
+        dossier, error = _attempt(request, lambda: services.take_in_paper_dossier(
+            request.user, id_number=id_number, procedure_code=procedure.code, agency_code=data["agency"],
+            form_data=schema_form.json_data(), scan=data["scan"], full_name=data.get("full_name", ""),
+            phone=data.get("phone", ""), address=data.get("address", "")))
+        if dossier is not None:
+            messages.success(request, _("Dossier %(code)s is received. Appointment date: %(date)s.")
+                             % {"code": dossier.code, "date": dossier.appointment_date.strftime("%d/%m/%Y")})
+            reception = dossier.work_items.filter(kind=WorkItem.Kind.RECEPTION).order_by("-id").first()
+            return redirect("workspace:item", pk=reception.pk)
+        if error is not None:
+            errors = dict(error.errors or {"scan": [error.message]})
+            forms.apply_errors(schema_form, errors.pop("form_data", {}))
+            forms.apply_errors(form, errors)
+    return render(request, "workspace/intake.html", context, status=400)
