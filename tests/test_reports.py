@@ -138,3 +138,137 @@ def test_leader_scope_is_their_agency_and_below(demo):
         "q1", "q1-bennghe", "q1-benthanh"}
     ward = selectors.visible_agencies(User.objects.get(username="bennghe.leader"))
     assert set(Agency.objects.filter(pk__in=ward).values_list("code", flat=True)) == {"q1-bennghe"}
+
+
+# --- pages and exports --------------------------------------------------------------------------------
+
+def login(client, username):
+    client.force_login(User.objects.get(username=username))
+    return client
+
+
+def test_dashboard_shows_the_figures_and_charts(known, client):
+    response = login(client, "q1.leader").get("/reports/", PERIOD)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Bảng điều khiển" in html or "Dashboard" in html
+    assert html.count("<svg") == 2 and 'class="bar late"' in html and 'class="rate' in html
+    assert "Ủy ban nhân dân Phường Bến Nghé" in html and "Võ Thị Sáu" not in html.split("<table")[1]
+    assert response.context["report"]["totals"]["received"] == 11
+
+
+def test_dashboard_is_for_leaders_and_admins(known, client):
+    assert login(client, "citizen1").get("/reports/").status_code == 403
+    assert login(client, "bennghe.receiver").get("/reports/").status_code == 403
+    assert login(client, "bennghe.specialist").get("/reports/export.xlsx").status_code == 403
+    assert login(client, "admin").get("/reports/", PERIOD).status_code == 200
+    client.logout()
+    assert client.get("/reports/").status_code == 302  # to the login page
+
+
+def test_a_leader_cannot_pick_an_agency_above_theirs(known, client):
+    response = login(client, "bennghe.leader").get("/reports/", {**PERIOD, "agency": "q3-vothisau"})
+    assert response.status_code == 200
+    assert "agency" in response.context["form"].errors
+    assert "report" not in response.context
+
+
+def test_a_period_that_ends_before_it_starts_is_explained(known, client):
+    response = login(client, "q1.leader").get("/reports/", {"date_from": "31/03/2026", "date_to": "01/01/2026"})
+    assert response.context["form"].errors["date_to"]
+
+
+def test_xlsx_export_has_the_same_numbers(known, client):
+    response = login(client, "q1.leader").get("/reports/export.xlsx", PERIOD)
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith('attachment; filename="bao-cao-20260101-20260331.xlsx')
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    header = rows[2]
+    table = {r[0]: dict(zip(header, r, strict=True)) for r in rows[3:]}
+    received, rate, overdue = header[1], header[6], header[9]
+    assert table["Ủy ban nhân dân Phường Bến Nghé"][received] == 10
+    assert table["Ủy ban nhân dân Phường Bến Thành"][received] == 1
+    total = table[rows[-1][0]]
+    assert (total[received], total[rate], total[overdue]) == (11, 50.0, 2)
+
+
+def test_csv_export_by_month(known, client):
+    response = login(client, "q1.leader").get("/reports/export.csv", {**PERIOD, "group": "month"})
+    text = response.content.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert [r[:2] for r in rows[1:4]] == [["01/2026", "4"], ["02/2026", "2"], ["03/2026", "5"]]
+    assert rows[-1][1] == "11" and rows[-1][7] == "5"  # total received; pending as of 31/03
+
+
+def test_register_form_07(known, client):
+    response = login(client, "bennghe.receiver").get(
+        "/reports/register/", {"agency": "q1-bennghe", **PERIOD})
+    assert response.status_code == 200
+    codes = [r[1] for r in response.context["rows"]]
+    assert len(codes) == 10 and "T-0009" not in codes and "T-0012" not in codes
+    assert codes[0] == "T-0014"  # 01/01 00:30 local, the first received
+    # Another ward's register is not the receiver's.
+    response = client.get("/reports/register/", {"agency": "q1-benthanh", **PERIOD})
+    assert "agency" in response.context["form"].errors
+    book = client.get("/reports/register/", {"agency": "q1-bennghe", **PERIOD, "format": "xlsx"})
+    rows = list(load_workbook(io.BytesIO(book.content)).active.iter_rows(values_only=True))
+    assert [r[1] for r in rows[3:]] == codes
+    assert rows[3][5] == datetime(2026, 1, 1, 0, 30)  # local time in the file
+    assert login(client, "citizen1").get("/reports/register/").status_code == 403
+
+
+def test_control_sheet_form_06(known, client):
+    dossier = Dossier.objects.get(code="T-0001")
+    bennghe, q1 = Agency.objects.get(code="q1-bennghe"), Agency.objects.get(code="q1")
+    receiver = User.objects.get(username="bennghe.receiver")
+    Handover.objects.create(dossier=dossier, to_agency=bennghe, result="Nộp trực tuyến")
+    Handover.objects.create(dossier=dossier, from_agency=bennghe, to_agency=q1, given_by=receiver,
+                            received_by=User.objects.get(username="q1.specialist"), result="accept")
+    response = login(client, "q1.leader").get("/reports/dossiers/T-0001/control-sheet/")
+    assert response.status_code == 200
+    rows = response.context["rows"]
+    assert [(r[2], r[4], r[5]) for r in rows] == [
+        ("Ủy ban nhân dân Phường Bến Nghé", "", ""), ("Ủy ban nhân dân Quận 1", "Cán bộ một cửa Phường Bến Nghé",
+                                                      "Chuyên viên Quận 1")]
+    book = client.get("/reports/dossiers/T-0001/control-sheet/", {"format": "xlsx"})
+    sheet_rows = list(load_workbook(io.BytesIO(book.content)).active.iter_rows(values_only=True))
+    assert sheet_rows[1][1] == "T-0001"
+    assert [r[2] for r in sheet_rows[-2:]] == ["Ủy ban nhân dân Phường Bến Nghé", "Ủy ban nhân dân Quận 1"]
+    # Someone who may not see the dossier gets the 404 page.
+    assert login(client, "citizen2").get("/reports/dossiers/T-0001/control-sheet/").status_code == 404
+    assert login(client, "vothisau.leader").get("/reports/dossiers/T-0001/control-sheet/").status_code == 404
+
+
+# --- API ------------------------------------------------------------------------------------------------
+
+def api(username):
+    client = APIClient()
+    client.force_authenticate(User.objects.get(username=username))
+    return client
+
+
+def test_api_summary_gives_the_dashboard_figures(known):
+    response = api("q1.leader").get("/api/v1/reports/summary/",
+                                    {"date_from": "2026-01-01", "date_to": "2026-03-31", "group_by": "agency,channel"})
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["totals"]["received"] == 11 and body["totals"]["on_time_rate"] == 50.0
+    assert body["as_of"] == "2026-03-31"
+    row = next(r for r in body["rows"] if r["agency"]["code"] == "q1-bennghe" and r["channel"]["code"] == "desk")
+    assert (row["received"], row["on_time"], row["pending_overdue"]) == (2, 1, 1)
+
+
+def test_api_refuses_citizens_and_bad_filters(known):
+    assert api("citizen1").get("/api/v1/reports/summary/").status_code == 403
+    response = api("q1.leader").get("/api/v1/reports/summary/", {"group_by": "colour"})
+    assert response.status_code == 400 and "group_by" in response.json()["errors"]
+    response = api("bennghe.leader").get("/api/v1/reports/summary/", {"agency": "q1"})
+    assert response.status_code == 400 and "agency" in response.json()["errors"]
+
+
+def test_api_register_and_control_sheet(known):
+    rows = api("bennghe.receiver").get("/api/v1/reports/register/", {"agency": "q1-bennghe", **PERIOD}).json()
+    assert len(rows) == 10 and rows[0]["code"] == "T-0014"
+    assert api("q1.leader").get("/api/v1/reports/control-sheet/T-0001/").json() == []
+    assert api("citizen2").get("/api/v1/reports/control-sheet/T-0001/").status_code == 404

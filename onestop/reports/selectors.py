@@ -46,6 +46,21 @@ def visible_agencies(user):
     return subtree(led)
 
 
+def register_agencies(user):
+    """Whose dossier register (form 07) ``user`` may read: a leader's (as above), and the desk's own
+    register for its receivers. ``None`` means all (admins)."""
+    if not user.is_authenticated:
+        raise NotAllowed("Log in to see reports.")
+    if user.is_superuser or user.is_staff:
+        return None
+    roles = Membership.objects.filter(user=user, role__in=[OfficialRole.LEADER, OfficialRole.RECEIVER])
+    led = {m.agency_id for m in roles if m.role == OfficialRole.LEADER}
+    desks = {m.agency_id for m in roles if m.role == OfficialRole.RECEIVER}
+    if not led and not desks:
+        raise NotAllowed("Only the one-stop desk, leaders and administrators see the dossier register.")
+    return subtree(led) | desks
+
+
 def subtree(agency_ids):
     """``agency_ids`` and every agency below them (the agency table is small: read it once)."""
     children = {}
@@ -310,3 +325,58 @@ def steps(filters):
         r["agency"] = {"code": agencies[pk].code, "name": agencies[pk].name}
         result.append(r)
     return sorted(result, key=lambda r: r["agency"]["name"])
+
+
+# --- form 07 (the dossier register) and form 06 (the processing control sheet) -------------------------
+
+def register(agency, date_from, date_to):
+    """Form 07: the dossiers ``agency``'s desk received in the period, oldest first, with the first
+    hand-over to processing (the first leg given by an agency) and the dates of result and return."""
+    from django.db.models import OuterRef, Subquery
+
+    from onestop.dossiers.models import Handover
+
+    first_handover = Handover.objects.filter(dossier=OuterRef("pk"), from_agency__isnull=False).order_by(
+        "handed_at", "id").values("handed_at")[:1]
+    return (Dossier.objects.filter(receiving_agency=agency, received_at__gte=_moment(date_from),
+                                   received_at__lt=_moment(date_to + timedelta(days=1)))
+            .select_related("procedure", "applicant", "applicant__citizen")
+            .annotate(handed_over_at=Subquery(first_handover))
+            .order_by("received_at", "id"))
+
+
+def applicant_name(dossier):
+    citizen = getattr(dossier.applicant, "citizen", None)
+    if citizen is not None:
+        return citizen.full_name
+    return dossier.applicant.get_full_name() or dossier.applicant.get_username()
+
+
+def applicant_contact(dossier):
+    citizen = getattr(dossier.applicant, "citizen", None)
+    if citizen is None:
+        return ""
+    return ", ".join(part for part in (citizen.address, citizen.phone) if part)
+
+
+def returned_at(dossier):
+    return dossier.closed_at if dossier.status == Status.RETURNED else None
+
+
+def overseen_dossier(user, code):
+    """The dossier ``code`` when ``user`` leads its receiving agency or an agency above it, else None."""
+    try:
+        scope = visible_agencies(user)
+    except NotAllowed:
+        return None
+    qs = Dossier.objects.select_related("procedure", "receiving_agency", "applicant")
+    if scope is not None:
+        qs = qs.filter(receiving_agency_id__in=scope)
+    return qs.filter(code=code).first()
+
+
+def control_sheet(dossier):
+    """Form 06: every leg of the dossier's route (hand-over time, giver, receiver, result)."""
+    from onestop.dossiers.selectors import route
+
+    return list(route(dossier))

@@ -1,0 +1,170 @@
+"""The reporting API: the dashboard's figures, the steps per agency, form 07 and form 06 as JSON.
+
+The filters are the dashboard's (``ReportForm``): the same checks and the same messages.
+"""
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from onestop.core.exceptions import InvalidInput, NotFound
+from onestop.dossiers.selectors import dossier_for
+
+from . import exports, selectors
+from .forms import RegisterForm, ReportForm
+
+
+class RefSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class FiguresSerializer(serializers.Serializer):
+    received = serializers.IntegerField(help_text="Received (accepted at the desk) in the period")
+    resolved = serializers.IntegerField(help_text="Result ready, or refused after reception, in the period")
+    early = serializers.IntegerField()
+    on_time = serializers.IntegerField()
+    late = serializers.IntegerField()
+    on_time_rate = serializers.FloatField(allow_null=True, help_text="(early + on time) / resolved, in %")
+    pending = serializers.IntegerField(help_text="Received and not resolved at the end of `as_of`")
+    pending_within = serializers.IntegerField()
+    pending_overdue = serializers.IntegerField(help_text="Pending with an appointment date before `as_of`")
+    avg_days = serializers.FloatField(allow_null=True, help_text="Calendar days from reception to result")
+    rating_avg = serializers.FloatField(allow_null=True, help_text="Citizens' average rating (1-5)")
+    rating_count = serializers.IntegerField()
+
+
+class RowSerializer(FiguresSerializer):
+    agency = RefSerializer(required=False)
+    procedure = RefSerializer(required=False)
+    channel = RefSerializer(required=False)
+    month = serializers.DateField(required=False, help_text="The first day of the month")
+
+
+class SummarySerializer(serializers.Serializer):
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+    as_of = serializers.DateField()
+    group_by = serializers.ListField(child=serializers.CharField())
+    totals = FiguresSerializer()
+    rows = RowSerializer(many=True)
+
+
+class StepsRowSerializer(serializers.Serializer):
+    agency = RefSerializer()
+    completed = serializers.IntegerField()
+    early = serializers.IntegerField()
+    on_time = serializers.IntegerField()
+    late = serializers.IntegerField()
+    on_time_rate = serializers.FloatField(allow_null=True)
+    open = serializers.IntegerField()
+    open_overdue = serializers.IntegerField()
+
+
+class RegisterRowSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    procedure = serializers.CharField()
+    applicant = serializers.CharField()
+    contact = serializers.CharField()
+    received_at = serializers.DateTimeField()
+    appointment_date = serializers.DateField(allow_null=True)
+    handed_over_at = serializers.DateTimeField(allow_null=True)
+    result_at = serializers.DateTimeField(allow_null=True)
+    returned_at = serializers.DateTimeField(allow_null=True)
+    status = serializers.CharField()
+    timeliness = serializers.CharField()
+
+
+class LegSerializer(serializers.Serializer):
+    from_agency = RefSerializer(allow_null=True)
+    to_agency = RefSerializer()
+    handed_at = serializers.DateTimeField()
+    given_by = serializers.CharField()
+    received_by = serializers.CharField()
+    received_at = serializers.DateTimeField(allow_null=True)
+    result = serializers.CharField()
+
+
+FILTERS = [
+    OpenApiParameter("date_from", OpenApiTypes.DATE, description="First day (default: 1 January this year)"),
+    OpenApiParameter("date_to", OpenApiTypes.DATE, description="Last day, inclusive (default: today)"),
+    OpenApiParameter("agency", str, description="Agency code: it and the agencies below it"),
+    OpenApiParameter("procedure", str, description="Procedure code"),
+    OpenApiParameter("channel", str, enum=["online", "desk", "post"]),
+    OpenApiParameter("as_of", OpenApiTypes.DATE, description="Count pending dossiers at the end of this day"),
+]
+
+
+def _ref(obj):
+    return {"code": obj.code, "name": obj.name} if obj else None
+
+
+class ReportViewSet(viewsets.ViewSet):
+    """Figures for leaders (their agencies and those below) and administrators (all)."""
+
+    def _form(self, request, group_by=None):
+        form = ReportForm(request.query_params, scope=selectors.visible_agencies(request.user))
+        if not form.is_valid():
+            raise InvalidInput("Invalid filters.", errors=form.errors)
+        return form.filters(group_by=group_by)
+
+    @extend_schema(parameters=FILTERS + [OpenApiParameter(
+        "group_by", str, description="Comma-separated: agency, procedure, channel, month (default: agency)")],
+        responses=SummarySerializer)
+    @action(detail=False)
+    def summary(self, request):
+        """Received, resolved early / on time / late, pending, on-time rate, days and rating, grouped."""
+        group_by = tuple(g for g in request.query_params.get("group_by", "agency").split(",") if g)
+        unknown = set(group_by) - set(selectors.DIMENSIONS)
+        if unknown:
+            raise InvalidInput("Invalid filters.", errors={"group_by": [f"Unknown: {', '.join(sorted(unknown))}"]})
+        filters = self._form(request, group_by)
+        report = selectors.summary(filters)
+        return Response(SummarySerializer({
+            "date_from": filters.date_from, "date_to": filters.date_to, "as_of": report["as_of"],
+            "group_by": list(report["group_by"]), "totals": report["totals"], "rows": report["rows"],
+        }).data)
+
+    @extend_schema(parameters=FILTERS, responses=StepsRowSerializer(many=True))
+    @action(detail=False)
+    def steps(self, request):
+        """Per processing agency: steps completed in the period by timeliness, and steps open at its end."""
+        return Response(StepsRowSerializer(selectors.steps(self._form(request)), many=True).data)
+
+    @extend_schema(parameters=[
+        OpenApiParameter("agency", str, required=True, description="The receiving agency's code"),
+        OpenApiParameter("date_from", OpenApiTypes.DATE), OpenApiParameter("date_to", OpenApiTypes.DATE),
+    ], responses=RegisterRowSerializer(many=True))
+    @action(detail=False)
+    def register(self, request):
+        """Form 07: the dossiers the agency's desk received in the period (the desk, its leaders, admins)."""
+        form = RegisterForm(request.query_params, scope=selectors.register_agencies(request.user))
+        if not form.is_valid():
+            raise InvalidInput("Invalid filters.", errors=form.errors)
+        data = form.cleaned_data
+        dossiers = selectors.register(form.agencies[data["agency"]], data["date_from"], data["date_to"])
+        rows = [{
+            "code": d.code, "procedure": d.procedure.code, "applicant": selectors.applicant_name(d),
+            "contact": selectors.applicant_contact(d), "received_at": d.received_at,
+            "appointment_date": d.appointment_date, "handed_over_at": d.handed_over_at, "result_at": d.result_at,
+            "returned_at": selectors.returned_at(d), "status": d.status, "timeliness": d.timeliness,
+        } for d in dossiers]
+        return Response(RegisterRowSerializer(rows, many=True).data)
+
+    @extend_schema(responses=LegSerializer(many=True))
+    @action(detail=False, url_path=r"control-sheet/(?P<code>[^/]+)")
+    def control_sheet(self, request, code=None):
+        """Form 06: each leg of the dossier's route: hand-over time, giver, receiver, result."""
+        try:
+            dossier = dossier_for(request.user, code)
+        except NotFound:
+            dossier = selectors.overseen_dossier(request.user, code)
+            if dossier is None:
+                raise
+        legs = [{
+            "from_agency": _ref(leg.from_agency), "to_agency": _ref(leg.to_agency), "handed_at": leg.handed_at,
+            "given_by": exports.person(leg.given_by), "received_by": exports.person(leg.received_by),
+            "received_at": leg.received_at, "result": leg.result,
+        } for leg in selectors.control_sheet(dossier)]
+        return Response(LegSerializer(legs, many=True).data)

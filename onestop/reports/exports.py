@@ -1,0 +1,184 @@
+"""CSV and XLSX files of the figures, of the dossier register (form 07) and of the control sheet (form 06).
+
+The columns are declared once (``COLUMNS``) for the page, the files and the API. Dates are written as
+real dates in local time (Asia/Ho_Chi_Minh, shown dd/mm/yyyy), so a spreadsheet can sort and filter them.
+"""
+import csv
+import io
+from datetime import datetime
+
+from django.http import HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+
+from . import selectors
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DATE, MOMENT = "DD/MM/YYYY", "DD/MM/YYYY HH:MM"
+
+DIMENSION_LABELS = {"agency": gettext_lazy("Agency"), "procedure": gettext_lazy("Procedure"),
+                    "channel": gettext_lazy("Channel"), "month": gettext_lazy("Month")}
+COLUMNS = [
+    ("received", gettext_lazy("Received")),
+    ("resolved", gettext_lazy("Resolved")),
+    ("early", gettext_lazy("Early")),
+    ("on_time", gettext_lazy("On time")),
+    ("late", gettext_lazy("Late")),
+    ("on_time_rate", gettext_lazy("On-time rate (%)")),
+    ("pending", gettext_lazy("Pending")),
+    ("pending_within", gettext_lazy("Pending, within time")),
+    ("pending_overdue", gettext_lazy("Pending, overdue")),
+    ("avg_days", gettext_lazy("Average processing days")),
+    ("rating_avg", gettext_lazy("Average rating (1-5)")),
+    ("rating_count", gettext_lazy("Ratings")),
+]
+
+
+def dimension_value(row, dimension):
+    value = row.get(dimension)
+    if dimension == "month":
+        return value.strftime("%m/%Y") if value else ""
+    if isinstance(value, dict):
+        return value["name"] if dimension != "procedure" else f"{value['code']} – {value['name']}"
+    return value or ""
+
+
+def summary_table(report):
+    """Header and rows (the last one the totals) as plain values: what every format writes."""
+    by = report["group_by"]
+    header = [str(DIMENSION_LABELS[d]) for d in by] + [str(label) for _key, label in COLUMNS]
+    rows = [[dimension_value(r, d) for d in by] + [r[key] for key, _label in COLUMNS] for r in report["rows"]]
+    totals = [str(_("Total"))] + [""] * (len(by) - 1) + [report["totals"][key] for key, _label in COLUMNS]
+    return header, rows + [totals]
+
+
+def _filename(stem, filters, ext):
+    return f"{stem}-{filters.date_from:%Y%m%d}-{filters.date_to:%Y%m%d}.{ext}"
+
+
+def _download(content, content_type, filename):
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def summary_csv(report, filters):
+    header, rows = summary_table(report)
+    out = io.StringIO()
+    out.write("\ufeff")  # so that spreadsheet programs read the Vietnamese as UTF-8
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows([["" if v is None else v for v in row] for row in rows])
+    return _download(out.getvalue().encode("utf-8"), "text/csv; charset=utf-8",
+                     _filename("bao-cao", filters, "csv"))
+
+
+def summary_xlsx(report, filters):
+    header, rows = summary_table(report)
+    title = _("On-time resolution of dossiers, %(start)s – %(end)s") % {
+        "start": f"{filters.date_from:%d/%m/%Y}", "end": f"{filters.date_to:%d/%m/%Y}"}
+    book, sheet = _book(_("Figures"))
+    sheet.append([_bold(sheet, title)])
+    sheet.append([_("Pending as of %(date)s") % {"date": f"{report['as_of']:%d/%m/%Y}"}])
+    sheet.append([_bold(sheet, h) for h in header])
+    for row in rows[:-1]:
+        sheet.append(row)
+    sheet.append([_bold(sheet, v) for v in rows[-1]])
+    return _download(_save(book), XLSX, _filename("bao-cao", filters, "xlsx"))
+
+
+def register_rows(dossiers):
+    """Form 07's columns for each dossier."""
+    for n, d in enumerate(dossiers, 1):
+        note = d.get_status_display()
+        if d.timeliness:
+            note = f"{note} ({d.get_timeliness_display()})"
+        yield [n, d.code, d.procedure.name, selectors.applicant_name(d), selectors.applicant_contact(d),
+               d.received_at, d.appointment_date, d.handed_over_at, d.result_at, selectors.returned_at(d), note]
+
+
+REGISTER_HEADER = [
+    gettext_lazy("No."), gettext_lazy("Dossier code"), gettext_lazy("Procedure"), gettext_lazy("Applicant"),
+    gettext_lazy("Address, phone"), gettext_lazy("Received"), gettext_lazy("Appointment"),
+    gettext_lazy("Handed over for processing"), gettext_lazy("Result"), gettext_lazy("Returned to the applicant"),
+    gettext_lazy("Note"),
+]
+
+
+def register_xlsx(agency, date_from, date_to, dossiers):
+    book, sheet = _book(_("Form 07"))
+    sheet.append([_bold(sheet, _("DOSSIER REGISTER (form 07)"))])
+    sheet.append([f"{agency.name} · {date_from:%d/%m/%Y} – {date_to:%d/%m/%Y}"])
+    sheet.append([_bold(sheet, str(h)) for h in REGISTER_HEADER])
+    for row in register_rows(dossiers.iterator(chunk_size=2000)):
+        sheet.append([_cell(sheet, v) for v in row])
+    return _download(_save(book), XLSX, f"so-theo-doi-{agency.code}-{date_from:%Y%m%d}-{date_to:%Y%m%d}.xlsx")
+
+
+CONTROL_HEADER = [
+    gettext_lazy("No."), gettext_lazy("From"), gettext_lazy("To agency"), gettext_lazy("Handed over at"),
+    gettext_lazy("Given by"), gettext_lazy("Received by"), gettext_lazy("Received at"), gettext_lazy("Result"),
+]
+
+
+def person(user):
+    return (user.get_full_name() or user.get_username()) if user else ""
+
+
+def control_rows(legs):
+    for n, leg in enumerate(legs, 1):
+        yield [n, leg.from_agency.name if leg.from_agency else _("The applicant"), leg.to_agency.name,
+               leg.handed_at, person(leg.given_by), person(leg.received_by), leg.received_at, leg.result]
+
+
+def control_xlsx(dossier, legs):
+    book, sheet = _book(_("Form 06"))
+    sheet.append([_bold(sheet, _("PROCESSING CONTROL SHEET (form 06)"))])
+    sheet.append([_("Dossier code"), dossier.code])
+    sheet.append([_("Procedure"), dossier.procedure.name])
+    sheet.append([_("Applicant"), selectors.applicant_name(dossier)])
+    sheet.append([_("Received"), _cell(sheet, dossier.received_at)])
+    sheet.append([_("Appointment"), _cell(sheet, dossier.appointment_date)])
+    sheet.append([])
+    sheet.append([_bold(sheet, str(h)) for h in CONTROL_HEADER])
+    for row in control_rows(legs):
+        sheet.append([_cell(sheet, v) for v in row])
+    return _download(_save(book), XLSX, f"phieu-kiem-soat-{dossier.code}.xlsx")
+
+
+# --- openpyxl ----------------------------------------------------------------------------------------
+
+def _book(title):
+    # Write-only: rows stream to the file, so a register of many thousand rows stays small in memory.
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title[:31])
+    return book, sheet
+
+
+def _save(book):
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _bold(sheet, value):
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.font = Font(bold=True)
+    return cell
+
+
+def _cell(sheet, value):
+    if isinstance(value, datetime):
+        cell = WriteOnlyCell(sheet, value=timezone.localtime(value).replace(tzinfo=None))
+        cell.number_format = MOMENT
+        return cell
+    if hasattr(value, "isoformat") and not isinstance(value, str):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = DATE
+        return cell
+    return value

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "reports"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("export.csv", views.export, {"fmt": "csv"}, name="export-csv"),
+    path("export.xlsx", views.export, {"fmt": "xlsx"}, name="export-xlsx"),
+    path("register/", views.register, name="register"),
+    path("dossiers/<str:code>/control-sheet/", views.control_sheet, name="control-sheet"),
+]

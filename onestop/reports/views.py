@@ -1,0 +1,102 @@
+"""The leader's dashboard, its exports, the dossier register (form 07) and the control sheet (form 06)."""
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from onestop.core.exceptions import NotAllowed, NotFound
+from onestop.dossiers.selectors import dossier_for
+
+from . import charts, exports, selectors
+from .forms import RegisterForm, ReportForm
+
+
+def _scope(request, which=selectors.visible_agencies):
+    try:
+        return which(request.user)
+    except NotAllowed:
+        raise PermissionDenied from None
+
+
+def _report_form(request, scope):
+    return ReportForm(request.GET or {}, scope=scope)
+
+
+@login_required
+def dashboard(request):
+    scope = _scope(request)
+    form = _report_form(request, scope)
+    context = {"form": form, "title": _("Dashboard")}
+    if form.is_valid():
+        filters = form.filters()
+        report = selectors.summary(filters)
+        by_month = selectors.summary(form.filters(group_by=("month",)))
+        by_agency = report if filters.group_by == ("agency",) else selectors.summary(
+            form.filters(group_by=("agency",)))
+        header, rows = exports.summary_table(report)
+        context.update({
+            "filters": filters, "report": report, "header": header, "rows": rows[:-1], "total_row": rows[-1],
+            "dimensions": len(report["group_by"]), "query": request.GET.urlencode(),
+            "month_chart": charts.monthly_bars(by_month["rows"], _("Dossiers resolved per month")),
+            "rate_chart": charts.rate_bars(by_agency["rows"], _("On-time rate per agency")),
+            "steps": selectors.steps(filters),
+        })
+    return render(request, "reports/dashboard.html", context)
+
+
+@login_required
+def export(request, fmt):
+    form = _report_form(request, _scope(request))
+    if not form.is_valid():
+        return render(request, "reports/dashboard.html", {"form": form, "title": _("Dashboard")}, status=400)
+    filters = form.filters()
+    report = selectors.summary(filters)
+    return exports.summary_xlsx(report, filters) if fmt == "xlsx" else exports.summary_csv(report, filters)
+
+
+@login_required
+def register(request):
+    """Form 07, one agency's register: the page (50 rows a page) or, with ``?format=xlsx``, the whole file."""
+    scope = _scope(request, selectors.register_agencies)
+    form = RegisterForm(request.GET or None, scope=scope)
+    context = {"form": form, "title": _("Dossier register (form 07)")}
+    if not request.GET and form.fields["agency"].choices:
+        form = RegisterForm({"agency": form.fields["agency"].choices[0][0]}, scope=scope)
+        context["form"] = form
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        agency = form.agencies[data["agency"]]
+        dossiers = selectors.register(agency, data["date_from"], data["date_to"])
+        if request.GET.get("format") == "xlsx":
+            return exports.register_xlsx(agency, data["date_from"], data["date_to"], dossiers)
+        page = Paginator(dossiers, 50).get_page(request.GET.get("page"))
+        query = request.GET.copy()
+        query.pop("page", None)
+        context.update({
+            "agency": agency, "data": data, "page": page, "query": query.urlencode(),
+            "header": exports.REGISTER_HEADER,
+            "rows": list(exports.register_rows(page.object_list)),
+            "first": page.start_index(),
+        })
+    return render(request, "reports/register.html", context)
+
+
+@login_required
+def control_sheet(request, code):
+    """Form 06 of one dossier, for whoever may see the dossier and for the leaders above its receiving
+    agency (404 for anyone else)."""
+    try:
+        dossier = dossier_for(request.user, code)
+    except NotFound:
+        dossier = selectors.overseen_dossier(request.user, code)
+        if dossier is None:
+            raise Http404 from None
+    legs = selectors.control_sheet(dossier)
+    if request.GET.get("format") == "xlsx":
+        return exports.control_xlsx(dossier, legs)
+    return render(request, "reports/control_sheet.html", {
+        "dossier": dossier, "applicant": selectors.applicant_name(dossier), "header": exports.CONTROL_HEADER,
+        "rows": list(exports.control_rows(legs)), "title": _("Processing control sheet (form 06)"),
+    })
