@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "onestop.worklist",
     "onestop.interop",
     "onestop.deadlines",
+    "onestop.reports",
     "onestop.documents",
     "onestop.reports",
     "onestop.notifications",

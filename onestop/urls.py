@@ -7,6 +7,7 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from onestop.dossiers.api import DataTrackerViewSet, DossierViewSet, IncidentViewSet
 from onestop.organisation.api import AgencyViewSet
+from onestop.reports.api import ReportViewSet
 from onestop.worklist.api import WorkItemViewSet
 from procedures import api as procedure_api
 from procedures.api import ProcedureViewSet
@@ -28,11 +29,13 @@ router.register("dossiers", DossierViewSet, basename="dossier")
 router.register("work-items", WorkItemViewSet, basename="work-item")
 router.register("incidents", IncidentViewSet, basename="incident")
 router.register("data-tracker", DataTrackerViewSet, basename="data-tracker")
+router.register("reports", ReportViewSet, basename="report")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("catalogue/", include("procedures.urls")),
     path("dossiers/", include("onestop.dossiers.urls")),
+    path("reports/", include("onestop.reports.urls")),
     path("documents/", include("onestop.documents.urls")),
     path("api/v1/procedures/<str:code>/versions/", procedure_api.VersionListView.as_view(), name="versions"),
     path("api/v1/procedures/<str:code>/versions/<int:number>/", procedure_api.VersionDetailView.as_view(),
