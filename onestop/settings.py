@@ -53,7 +53,6 @@ INSTALLED_APPS = [
     "onestop.worklist",
     "onestop.interop",
     "onestop.deadlines",
-    "onestop.reports",
     "onestop.documents",
     "onestop.reports",
     "onestop.notifications",
