@@ -215,6 +215,15 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_RESULT_BACKEND = None
+# Beat says when to look; what is due lives in the database (deadlines.Timer, deadlines.Alert).
+CELERY_BEAT_SCHEDULE = {
+    "fire-due-timers": {"task": "onestop.deadlines.tasks.fire_due_timers",
+                        "schedule": float(os.environ.get("ONESTOP_TIMER_POLL_SECONDS", "15"))},
+    "check-deadlines": {"task": "onestop.deadlines.tasks.check_deadlines",
+                        "schedule": float(os.environ.get("ONESTOP_DEADLINE_POLL_SECONDS", "300"))},
+}
+# A reminder goes to the holder of a step due within this many working hours.
+ONESTOP_REMINDER_WORKING_HOURS = int(os.environ.get("ONESTOP_REMINDER_WORKING_HOURS", "4"))
 # Queues, so that a slow peer agency or a big export cannot delay the others (deploy/README.md).
 # Routed by the task's module: a new app's tasks land on the right queue without an edit here.
 ONESTOP_CELERY_QUEUES = ["engine", "exchanges", "notifications", "reports"]

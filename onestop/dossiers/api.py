@@ -4,6 +4,8 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from onestop.deadlines import extensions
+
 from . import selectors, services
 from .models import Dossier, Incident, Status
 
@@ -32,6 +34,11 @@ class SupplementSerializer(serializers.Serializer):
 
 class WithdrawSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ExtendSerializer(serializers.Serializer):
+    reason = serializers.CharField(allow_blank=True, help_text="Why the result is late; quoted in the apology letter")
+    new_date = serializers.DateField(help_text="The new appointment date, a working day after the current one")
 
 
 class DossierListSerializer(serializers.ModelSerializer):
@@ -189,6 +196,15 @@ class DossierViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         payload.is_valid(raise_exception=True)
         dossier = services.withdraw(request.user, code, **payload.validated_data)
         return Response(DossierDetailSerializer(dossier).data)
+
+    @extend_schema(request=ExtendSerializer, responses={200: DossierDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def extend(self, request, code=None):
+        """Extend the appointment date once, with an apology letter (form 04), one working day ahead at least."""
+        payload = ExtendSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        extension = extensions.extend(request.user, code, **payload.validated_data)
+        return Response(DossierDetailSerializer(extension.dossier).data)
 
 
 class IncidentSerializer(serializers.ModelSerializer):

@@ -304,6 +304,14 @@ def resume_after_exchange(exchange_id):
     return dossier
 
 
+def fire_timer_step(dossier, task_id):
+    """A due BPMN timer fires (``deadlines.timers``, under the dossier's row lock): advance the process and
+    sync the work items (an interrupting timer cancels its step)."""
+    snapshot = runtime.fire_timer(dossier.process, task_id)
+    _after_advance(dossier, snapshot, None, from_agency=None, result=None)
+    return snapshot
+
+
 @transaction.atomic
 def raise_exchange_incident(exchange_id):
     """The exchange failed for good: the dossier gets an incident that officials and admins see."""

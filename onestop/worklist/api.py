@@ -22,8 +22,8 @@ class WorkItemSerializer(serializers.ModelSerializer):
     class Meta:
         model = WorkItem
         fields = ["id", "dossier", "procedure", "procedure_name", "kind", "name", "agency", "agency_name", "role",
-                  "task_spec_id", "state", "due_date", "claimed_by", "claimed_at", "form", "created_at",
-                  "completed_at", "decision", "comment"]
+                  "task_spec_id", "state", "due_date", "due_at", "timeliness", "claimed_by", "claimed_at", "form",
+                  "created_at", "completed_at", "decision", "comment"]
 
     def get_claimed_by(self, obj) -> str | None:
         user = obj.claimed_by

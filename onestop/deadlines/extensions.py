@@ -1,0 +1,77 @@
+"""Extending a dossier's appointment date once, with an apology letter (form 04 of Circular 03/2025).
+
+Rules (Decree 61/2018 art. 19, as amended): an official of one of the dossier's agencies asks, with a
+reason and the new date, at the latest one working day before the current appointment date, at most
+once per dossier. The letter is kept on the dossier as a PDF attachment the applicant can download.
+"""
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from onestop.core.exceptions import Conflict, InvalidInput, NotAllowed
+from onestop.documents.forms_pdf import form_04
+from onestop.dossiers import audit, selectors
+from onestop.dossiers import services as dossier_services
+from onestop.dossiers.attachments import add_attachment
+from onestop.dossiers.models import Attachment, Status
+from onestop.organisation.models import Membership
+from onestop.worklist.models import WorkItem
+
+from . import working_days
+from .models import Extension
+
+EXTENDABLE = {Status.PROCESSING, Status.SUPPLEMENT_REQUESTED}
+
+
+def _official_agency(dossier, user):
+    """The agency, among those that received or process the dossier, in which ``user`` is an official."""
+    agencies = {dossier.receiving_agency_id, *dossier.work_items.exclude(agency__isnull=True)
+                .values_list("agency_id", flat=True)}
+    membership = (Membership.objects.filter(user=user, agency_id__in=agencies).select_related("agency")
+                  .order_by("agency_id").first())
+    return membership.agency if membership else None
+
+
+@transaction.atomic
+def extend(user, code, *, reason, new_date, today=None):
+    """Move the appointment date of dossier ``code`` to ``new_date``; returns the ``Extension``."""
+    dossier = dossier_services._lock(selectors.dossier_for(user, code).pk)
+    agency = _official_agency(dossier, user)
+    if agency is None:
+        raise NotAllowed(_("Only an official of an agency handling this dossier can extend its appointment date."))
+    if dossier.status not in EXTENDABLE or dossier.appointment_date is None:
+        raise Conflict(_("Only a dossier in processing can have its appointment date extended."))
+    if Extension.objects.filter(dossier=dossier).exists():
+        raise Conflict(_("This dossier's appointment date has already been extended once."))
+    reason = (reason or "").strip()
+    errors = {}
+    if not reason:
+        errors["reason"] = [_("Give the reason for the delay: the apology letter quotes it.")]
+    today = today or timezone.localdate()
+    previous = dossier.appointment_date
+    if working_days.add_working_days(today, 1) > previous:
+        raise Conflict(_("An extension must be asked at least one working day before the appointment date "
+                         "(%(date)s).") % {"date": previous.strftime("%d/%m/%Y")})
+    if new_date <= previous:
+        errors["new_date"] = [_("The new date must come after the current appointment date (%(date)s).")
+                              % {"date": previous.strftime("%d/%m/%Y")}]
+    elif not working_days.is_working_day(new_date):
+        errors["new_date"] = [_("The new date must be a working day.")]
+    if errors:
+        raise InvalidInput(_("The extension cannot be recorded."), errors=errors)
+
+    extension = Extension.objects.create(dossier=dossier, requested_by=user, agency=agency, reason=reason,
+                                         previous_date=previous, new_date=new_date)
+    dossier.appointment_date = new_date
+    dossier.save(update_fields=["appointment_date", "updated_at"])
+    # Steps due by the appointment date keep being due by it; steps with their own budget keep theirs.
+    dossier.work_items.filter(state__in=WorkItem.ACTIVE_STATES, due_date=previous, due_at__isnull=True).update(
+        due_date=new_date)
+    letter = ContentFile(form_04(dossier, reason=reason, new_date=new_date, official=user, previous_date=previous,
+                                 agency=agency), name=f"{dossier.code}-04.pdf")
+    attachment = add_attachment(dossier, letter, user=user, kind=Attachment.Kind.OTHER, agency=agency)
+    audit.record(dossier, "extended", actor=user, agency=agency, from_status=dossier.status, comment=reason,
+                 data={"from": previous.isoformat(), "to": new_date.isoformat(), "extension": extension.pk,
+                       "letter": str(attachment.key)})
+    return extension

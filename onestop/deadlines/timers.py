@@ -1,0 +1,70 @@
+"""Firing the BPMN timers that are due (called by the beat task ``deadlines.tasks.fire_due_timers``).
+
+Each timer fires in its own transaction, which advances the process, syncs the work items and marks the
+timer fired: committed together or not at all. A worker or beat that dies mid-way leaves the timer
+pending for the next run (nothing lost); a second run finds it fired (nothing doubled). Rows are taken
+with SKIP LOCKED, so two runs at once share the work instead of waiting on each other, and a dossier
+an official is changing right now is left for the next run rather than waited for.
+"""
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+
+from onestop.dossiers import audit
+from onestop.dossiers import services as dossier_services
+from onestop.dossiers.models import FINAL_STATUSES, Dossier
+from onestop.engine.runtime import EngineError
+
+from .models import Timer
+
+log = logging.getLogger(__name__)
+BATCH = 100
+
+
+def fire_due_timers(now=None, limit=BATCH):
+    """Fire the pending timers due at ``now`` (the wall clock unless a test gives one); returns how many fired."""
+    now = now or timezone.now()
+    fired, passed = 0, set()
+    while fired + len(passed) < limit:
+        outcome = _fire_next(now, passed)
+        if outcome is None:
+            break
+        if outcome:
+            fired += 1
+    return fired
+
+
+@transaction.atomic
+def _fire_next(now, passed):
+    """Fire one due timer. None: nothing left to do; False: one was skipped (dossier busy, failed)."""
+    timer = (Timer.objects.select_for_update(skip_locked=True)
+             .filter(state=Timer.State.PENDING, due_at__lte=now).exclude(pk__in=passed)
+             .order_by("due_at", "id").first())
+    if timer is None:
+        return None
+    passed.add(timer.pk)
+    dossier = (Dossier.objects.select_for_update(of=("self",), skip_locked=True)
+               .select_related("procedure", "receiving_agency").filter(pk=timer.dossier_id).first())
+    if dossier is None:  # an official is changing it right now: the next run fires the timer
+        return False
+    if dossier.status in FINAL_STATUSES or dossier.process_id is None:
+        timer.state = Timer.State.CANCELLED
+        timer.save(update_fields=["state"])
+        return False
+    try:
+        with transaction.atomic():
+            from_status = dossier.status
+            snapshot = dossier_services.fire_timer_step(dossier, timer.task_id)
+            timer.state, timer.fired_at = Timer.State.FIRED, now
+            timer.save(update_fields=["state", "fired_at"])
+            audit.record(dossier, "timer_fired", from_status=from_status,
+                         data={"timer": timer.pk, "step": timer.name, "element": timer.spec_id,
+                               "interrupting": timer.interrupting, "due_at": timer.due_at.isoformat()})
+    except EngineError as exc:
+        # The engine no longer waits on it (or the process failed): keep the reason, stop retrying.
+        log.warning("timer %s of dossier %s failed: %s", timer.pk, dossier.code, exc)
+        timer.state, timer.error = Timer.State.FAILED, str(exc)[:1000]
+        timer.save(update_fields=["state", "error"])
+        return False
+    return snapshot is not None
