@@ -1,0 +1,21 @@
+"""Small display helpers of the portal's pages."""
+from django import template
+
+register = template.Library()
+
+BADGES = {"returned": "ok", "result_ready": "ok", "supplement_requested": "warn", "refused": "bad"}
+
+
+@register.filter
+def vnd(amount):
+    """100000 -> "100.000 ₫" (Vietnamese thousands separator)."""
+    try:
+        return f"{int(amount):,} ₫".replace(",", ".")
+    except (TypeError, ValueError):
+        return amount
+
+
+@register.filter
+def status_badge(status):
+    """The badge class of a dossier status: ok, warn, bad or none."""
+    return BADGES.get(status, "")
