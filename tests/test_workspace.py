@@ -1,0 +1,356 @@
+"""The officials' pages (onestop.workspace): the desk, paper intake, hand-over, the queue, the item workspace."""
+import datetime
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test import Client, TestCase
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from onestop.dossiers.models import Attachment, Channel, Dossier, DossierEvent, Status
+from onestop.organisation.models import Agency, Citizen, Membership
+from onestop.worklist.models import WorkItem
+from tests.conftest import BIRTH_FORM, submit
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+class Page:
+    """A logged-in browser session of a demo user (Django's test client)."""
+
+    def __init__(self, username):
+        self.user = get_user_model().objects.get(username=username)
+        self.client = Client()
+        self.client.force_login(self.user)
+
+    def get(self, url, **kwargs):
+        return self.client.get(url, **kwargs)
+
+    def post(self, url, data=None, **kwargs):
+        # Run the on-commit work (exchanges) as a real request would after its commit.
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            return self.client.post(url, data or {}, **kwargs)
+
+
+@pytest.fixture
+def page(demo):
+    return Page
+
+
+def text(response):
+    return response.content.decode()
+
+
+def reception_item(code):
+    return WorkItem.objects.get(dossier__code=code, kind=WorkItem.Kind.RECEPTION, state__in=WorkItem.ACTIVE_STATES)
+
+
+def step(code, kind=WorkItem.Kind.TASK):
+    return WorkItem.objects.get(dossier__code=code, kind=kind, state__in=WorkItem.ACTIVE_STATES)
+
+
+def item_url(item, action=""):
+    return reverse(f"workspace:{action or 'item'}", kwargs={"pk": item.pk})
+
+
+# --- the desk ------------------------------------------------------------------------------------------------
+
+def test_desk_lists_a_submitted_dossier_and_accepts_it(as_user, page):
+    code = submit(as_user("citizen1"), "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+    desk = page("bennghe.receiver")
+
+    listing = desk.get(reverse("workspace:desk"))
+    assert listing.status_code == 200
+    assert code in text(listing) and "Nguyễn Văn An" in text(listing)
+    item = reception_item(code)
+    shown = desk.get(item_url(item))
+    assert shown.status_code == 200
+    body = text(shown)
+    # The form read back with the schema's labels and dd/mm/yyyy; the checklist of required documents.
+    assert "Họ, chữ đệm, tên của trẻ" in body and "Nguyễn Minh Khôi" in body and "20/11/2026" in body
+    assert "Giấy chứng sinh" in body and "Tiếp nhận hồ sơ" in body
+
+    response = desk.post(item_url(item, "receive"), {"decision": "accept"})
+    assert response.status_code == 302
+    dossier = Dossier.objects.get(code=code)
+    assert dossier.status == Status.PROCESSING and dossier.appointment_date
+    after = text(desk.get(item_url(item)))
+    assert dossier.appointment_date.strftime("%d/%m/%Y") in after
+    assert reverse("documents:form01", kwargs={"code": code}) in after
+    assert code not in text(desk.get(reverse("workspace:desk")))
+
+
+def test_desk_requests_supplementation_with_the_full_list(as_user, page):
+    code = submit(as_user("citizen1"), "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+    desk, item = page("bennghe.receiver"), reception_item(code)
+
+    refused = desk.post(item_url(item, "receive"), {"decision": "supplement", "note": "Thiếu giấy tờ"})
+    assert refused.status_code == 400
+    assert "Dossier" not in refused.headers.get("Location", "")
+    assert Dossier.objects.get(code=code).status == Status.SUBMITTED
+
+    response = desk.post(item_url(item, "receive"), {
+        "decision": "supplement", "missing": ["1"], "other_missing": "Giấy chứng nhận kết hôn (bản sao)\n",
+        "note": "Bổ sung giấy chứng sinh bản chính"})
+    assert response.status_code == 302
+    dossier = Dossier.objects.get(code=code)
+    assert dossier.status == Status.SUPPLEMENT_REQUESTED
+    assert len(dossier.missing_documents) == 2
+    assert dossier.missing_documents[0].startswith("Giấy chứng sinh")
+    assert dossier.missing_documents[1] == "Giấy chứng nhận kết hôn (bản sao)"
+    assert reverse("documents:form02", kwargs={"code": code}) in text(desk.get(item_url(item)))
+
+
+def test_desk_refusal_needs_a_reason(as_user, page):
+    code = submit(as_user("citizen1"), "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+    desk, item = page("bennghe.receiver"), reception_item(code)
+    response = desk.post(item_url(item, "receive"), {"decision": "refuse", "note": "  "})
+    assert response.status_code == 400
+    assert "Give the reason" in text(response) or "lý do" in text(response)
+    assert desk.post(item_url(item, "receive"), {"decision": "refuse", "note": "Không thuộc thẩm quyền"}).status_code == 302
+    assert Dossier.objects.get(code=code).status == Status.REFUSED
+    assert reverse("documents:form03", kwargs={"code": code}) in text(desk.get(item_url(item)))
+
+
+# --- a paper dossier at the desk ------------------------------------------------------------------------------
+
+def intake_url(id_number):
+    return f"{reverse('workspace:intake')}?id_number={id_number}&procedure=1.001193"
+
+
+def intake_post(form=BIRTH_FORM, **extra):
+    data = {f"f-{key}": value for key, value in form.items()}
+    data.update(agency="q1-bennghe", scan=SimpleUploadedFile("ho-so-giay.pdf", PDF, "application/pdf"), **extra)
+    return data
+
+
+def test_paper_dossier_for_a_new_citizen_is_received_at_once_with_its_scan(page):
+    desk = page("bennghe.receiver")
+    form = desk.get(intake_url("079200000099"))
+    assert form.status_code == 200
+    assert "Họ, chữ đệm, tên của trẻ" in text(form)
+
+    # A field error first: nothing is created.
+    broken = {**BIRTH_FORM, "mother_id_number": "123"}
+    response = desk.post(intake_url("079200000099"), intake_post(broken, full_name="Phạm Thị Dung"))
+    assert response.status_code == 400
+    assert Dossier.objects.count() == 0 and not Citizen.objects.filter(id_number="079200000099").exists()
+
+    response = desk.post(intake_url("079200000099"), intake_post(full_name="Phạm Thị Dung", phone="0909000111"))
+    assert response.status_code == 302, text(response)
+    dossier = Dossier.objects.get()
+    assert (dossier.channel, dossier.status) == (Channel.DESK, Status.PROCESSING)
+    assert dossier.appointment_date and dossier.received_at
+    citizen = Citizen.objects.get(id_number="079200000099")
+    assert dossier.applicant == citizen.user and citizen.full_name == "Phạm Thị Dung"
+    assert not citizen.user.has_usable_password()
+    scan = Attachment.objects.get(dossier=dossier)
+    assert (scan.kind, scan.original_name, scan.content_type) == (Attachment.Kind.SCAN, "ho-so-giay.pdf",
+                                                                  "application/pdf")
+    submitted = dossier.events.get(action="submitted")
+    assert submitted.actor.username == "bennghe.receiver"
+    assert submitted.data["on_behalf_of"] == citizen.user.username
+    assert dossier.events.filter(action="reception_completed", actor__username="bennghe.receiver").exists()
+    assert WorkItem.objects.filter(dossier=dossier, kind=WorkItem.Kind.TASK).exists() or \
+        dossier.exchanges.exists()
+
+
+def test_paper_dossier_for_a_known_citizen_and_a_refused_scan(page):
+    desk = page("bennghe.receiver")
+    assert "Nguyễn Văn An" in text(desk.get(intake_url("079090000001")))
+    exe = SimpleUploadedFile("scan.pdf", b"MZ\x90\x00" + b"\x00" * 200, "application/pdf")
+    response = desk.post(intake_url("079090000001"), {**intake_post(), "scan": exe})
+    assert response.status_code == 400
+    assert "scan.pdf" in text(response)
+    assert Dossier.objects.count() == 0
+    assert desk.post(intake_url("079090000001"), intake_post()).status_code == 302
+    assert Dossier.objects.get().applicant.username == "citizen1"
+
+
+def test_only_receivers_take_in_paper_dossiers(page):
+    assert page("bennghe.specialist").get(intake_url("079090000001")).status_code == 403
+    assert page("citizen1").get(reverse("workspace:desk")).status_code == 403
+
+
+# --- handing over the result ------------------------------------------------------------------------------------
+
+def test_result_handed_over_with_who_collected_it(as_user, page):
+    code = submit(as_user("citizen1"), "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+    as_user("bennghe.receiver").act(code, "accept")
+    as_user("bennghe.specialist").act(code, "approve")
+    as_user("bennghe.leader").act(code, "sign")
+    assert Dossier.objects.get(code=code).status == Status.RESULT_READY
+
+    desk = page("bennghe.receiver")
+    assert code in text(desk.get(reverse("workspace:desk") + "#returns"))
+    item = step(code, WorkItem.Kind.RETURN)
+    missing = desk.post(item_url(item, "return"), {"collector_name": "Nguyễn Văn An", "collector_id_number": "12"})
+    assert missing.status_code == 400
+    response = desk.post(item_url(item, "return"), {
+        "collector_name": "Nguyễn Văn An", "collector_id_number": "079090000001",
+        "result_file": SimpleUploadedFile("giay-khai-sinh.pdf", PDF, "application/pdf")})
+    assert response.status_code == 302
+    dossier = Dossier.objects.get(code=code)
+    assert dossier.status == Status.RETURNED
+    assert dossier.attachments.get(kind=Attachment.Kind.RESULT).original_name == "giay-khai-sinh.pdf"
+    event = dossier.events.get(action="return_completed")
+    assert event.data["collected_by"] == "Nguyễn Văn An (079090000001)"
+    assert event.actor.username == "bennghe.receiver"
+
+
+# --- the queue ----------------------------------------------------------------------------------------------------
+
+def accepted(as_user, n, citizen="citizen1"):
+    codes = []
+    for _ in range(n):
+        code = submit(as_user(citizen), "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+        as_user("bennghe.receiver").act(code, "accept")
+        codes.append(code)
+    return codes
+
+
+def rows(response):
+    """The dossier codes listed, in the page's order."""
+    body = text(response)
+    found = [(body.index(f">{code}</a>"), code) for code in Dossier.objects.values_list("code", flat=True)
+             if f">{code}</a>" in body]
+    return [code for _position, code in sorted(found)]
+
+
+def test_queue_tabs_filters_search_and_sort(as_user, page):
+    first, second = accepted(as_user, 2)
+    (third,) = accepted(as_user, 1, citizen="citizen2")
+    officer = page("bennghe.specialist")
+    officer.post(item_url(step(first), "claim"))
+    WorkItem.objects.filter(dossier__code=second, kind=WorkItem.Kind.TASK).update(
+        due_date=datetime.date(2020, 1, 6))
+    url = reverse("workspace:queue")
+
+    assert sorted(rows(officer.get(url))) == sorted([second, third])  # to claim
+    assert rows(officer.get(url, data={"tab": "mine"})) == [first]
+    assert rows(officer.get(url, data={"tab": "overdue"})) == [second]
+    assert rows(officer.get(url, data={"tab": "all", "q": "Trần Thị Bình"})) == [third]
+    assert rows(officer.get(url, data={"tab": "all", "q": first})) == [first]
+    assert rows(officer.get(url, data={"tab": "all", "procedure": "1.001193", "state": "claimed"})) == [first]
+    assert rows(officer.get(url, data={"tab": "all", "due_to": "2020-12-31"})) == [second]
+    assert rows(officer.get(url, data={"tab": "all", "sort": "-code"})) == sorted([first, second, third],
+                                                                                   reverse=True)
+    assert rows(officer.get(url, data={"tab": "all", "sort": "code"})) == sorted([first, second, third])
+    # Bad values are ignored, not a 500.
+    assert officer.get(url, data={"tab": "nope", "sort": "x; drop", "due_from": "31/31/2020"}).status_code == 200
+
+    # htmx asks for the results only; the page keeps its filters in the URL.
+    partial = officer.get(url, data={"tab": "mine"}, headers={"HX-Request": "true"})
+    assert "<html" not in text(partial) and 'id="queue-results"' in text(partial)
+    assert "HX-Request" in partial.headers["Vary"]
+    assert "<html" in text(officer.get(url, data={"tab": "mine"}))
+
+
+def test_queue_pages_are_paginated(as_user, page):
+    codes = accepted(as_user, 3)
+    officer = page("bennghe.specialist")
+    import onestop.workspace.selectors as selectors
+
+    size, selectors.PAGE_SIZE = selectors.PAGE_SIZE, 2
+    try:
+        one = rows(officer.get(reverse("workspace:queue"), data={"sort": "code"}))
+        two = rows(officer.get(reverse("workspace:queue"), data={"sort": "code", "page": 2}))
+    finally:
+        selectors.PAGE_SIZE = size
+    assert one + two == sorted(codes)
+
+
+def test_queue_query_count_does_not_grow_with_rows(as_user, page):
+    officer = page("bennghe.specialist")
+
+    def count(**params):
+        with CaptureQueriesContext(connection) as queries:
+            assert officer.get(reverse("workspace:queue"), data=params).status_code == 200
+        return len(queries)
+
+    accepted(as_user, 2)
+    few = [count(tab="all"), count(tab="open", sort="-received"), count(q="Nguyễn")]
+    accepted(as_user, 10)
+    many = [count(tab="all"), count(tab="open", sort="-received"), count(q="Nguyễn")]
+    assert many == few
+
+
+# --- one item -----------------------------------------------------------------------------------------------------
+
+def test_official_of_another_agency_gets_403(as_user, page):
+    (code,) = accepted(as_user, 1)
+    item = step(code)
+    response = page("benthanh.specialist").get(item_url(item))
+    assert response.status_code == 403
+    assert "403" not in text(response) or "không" in text(response).lower()
+    assert page("benthanh.specialist").post(item_url(item, "claim")).status_code == 403
+    assert page("citizen1").get(item_url(item)).status_code == 403
+
+
+def test_specialist_claims_and_completes_with_the_steps_form(as_user, page):
+    (code,) = accepted(as_user, 1)
+    officer, item = page("bennghe.specialist"), step(code)
+    shown = text(officer.get(item_url(item)))
+    assert "Kết quả thẩm định" in shown and "Đồng ý / Approve" in shown  # the BPMN's own form
+    assert "data-bpmn-diagram" in shown and f"/dossiers/{code}/diagram.bpmn" in shown
+    assert "civil_status" in shown or "population" in shown  # the exchange of the process
+
+    assert officer.post(item_url(item, "claim")).status_code == 302
+    assert step(code).claimed_by == officer.user
+    # Refusing without a reason: an error next to the comment, nothing done.
+    response = officer.post(item_url(item, "complete"), {"step-decision": "refuse", "step-comment": ""})
+    assert response.status_code == 400
+    assert 'id="id_step-comment_error"' in text(response)
+    assert step(code).pk == item.pk
+    response = officer.post(item_url(item, "complete"), {"step-decision": "approve", "step-review_notes": "Đủ"})
+    assert response.status_code == 302
+    done = WorkItem.objects.get(pk=item.pk)
+    assert (done.state, done.decision) == (WorkItem.State.COMPLETED, "approve")
+    assert step(code).task_spec_id == "sign_certificate"
+
+
+def test_leader_sees_the_agencys_items_and_reassigns(as_user, page):
+    (code,) = accepted(as_user, 1)
+    item = step(code)
+    colleague = get_user_model().objects.create_user("bennghe.specialist2", first_name="Lê Văn Cường")
+    Membership.objects.create(user=colleague, agency=Agency.objects.get(code="q1-bennghe"), role="specialist")
+    leader = page("bennghe.leader")
+    assert code in text(leader.get(reverse("workspace:queue")))  # a specialist's step, seen by the leader
+    assert "Lê Văn Cường" in text(leader.get(item_url(item)))
+
+    response = leader.post(item_url(item, "reassign"), {"official": colleague.pk})
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert (item.state, item.claimed_by) == (WorkItem.State.CLAIMED, colleague)
+    event = DossierEvent.objects.get(dossier__code=code, action="reassigned")
+    assert (event.actor.username, event.data["to"]) == ("bennghe.leader", "bennghe.specialist2")
+    # Only officials of the step's role can be chosen.
+    assert leader.post(item_url(item, "reassign"), {"official": leader.user.pk}).status_code == 400
+
+
+def test_non_leader_cannot_reassign(as_user, page):
+    (code,) = accepted(as_user, 1)
+    item = step(code)
+    officer = page("bennghe.specialist")
+    assert officer.post(item_url(item, "reassign"), {"official": officer.user.pk}).status_code == 403
+    assert not DossierEvent.objects.filter(action="reassigned").exists()
+    assert step(code).claimed_by is None
+
+
+def test_comment_is_recorded_in_the_audit_trail(as_user, page):
+    (code,) = accepted(as_user, 1)
+    officer, item = page("bennghe.specialist"), step(code)
+    assert officer.post(item_url(item, "comment"), {"text": "  "}).status_code == 400
+    assert officer.post(item_url(item, "comment"), {"text": "Đã gọi điện xác minh với mẹ"}).status_code == 302
+    event = DossierEvent.objects.get(dossier__code=code, action="commented")
+    assert (event.actor.username, event.comment, event.work_item_id) == (
+        "bennghe.specialist", "Đã gọi điện xác minh với mẹ", item.pk)
+    assert "Đã gọi điện xác minh với mẹ" in text(officer.get(item_url(item)))
+
+
+def test_pages_are_in_vietnamese_by_default(as_user, page):
+    officer = page("bennghe.specialist")
+    body = text(officer.get(reverse("workspace:queue")))
+    assert "Hàng đợi công việc" in body or "Cần nhận xử lý" in body
