@@ -1,12 +1,21 @@
 """Notifications: who is told what, when it leaves, what happens when sending fails."""
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.db import transaction
 from django.test import TestCase
+from django.urls import reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
+from onestop.deadlines.escalations import escalate_overdue, send_reminders
+from onestop.deadlines.extensions import extend
+from onestop.deadlines.services import due_moment
+from onestop.deadlines.working_days import add_working_days
 from onestop.dossiers import audit
+from onestop.dossiers import services as dossier_services
 from onestop.dossiers.models import Dossier
 from onestop.notifications import backends
 from onestop.notifications.models import Notification
@@ -135,18 +144,24 @@ def test_result_ready_after_the_background_registration(as_user, people, sms):
     assert sms[-1] == (CITIZEN_PHONE, f"Hồ sơ {code}: đã có kết quả, mời nhận tại Ủy ban nhân dân Phường Bến Nghé.")
 
 
-def test_extension_gives_the_new_date(as_user, people, sms):
+def test_extension_gives_the_new_date_and_the_letter(as_user, people, sms):
     code = accepted(as_user)
     mail.outbox.clear()
+    dossier = Dossier.objects.get(code=code)
+    previous = dossier.appointment_date
+    new_date = add_working_days(previous, 5)
     leader = User.objects.get(username="bennghe.leader")
-    record(code, "extended", actor=leader, comment="Cần xác minh thêm",
-           data={"old_date": "2026-12-01", "new_date": "2026-12-08", "reason": "Cần xác minh thêm"})
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        extend(leader, code, reason="Cần xác minh thêm", new_date=new_date, today=previous - timedelta(days=7))
 
     [email] = sent_to(CITIZEN_EMAIL)
-    assert "Ngày hẹn trả kết quả mới là 08/12/2026." in email.body
+    day = new_date.strftime("%d/%m/%Y")
+    assert f"Ngày hẹn trả kết quả mới là {day}." in email.body
     assert "Lý do: Cần xác minh thêm" in email.body
-    assert "xin lỗi" in email.body
-    assert sms[-1] == (CITIZEN_PHONE, f"Hồ sơ {code}: xin lỗi vì chậm trễ, ngày hẹn trả kết quả mới là 08/12/2026.")
+    assert "Ủy ban nhân dân Phường Bến Nghé xin lỗi ông/bà" in email.body
+    letter = dossier.attachments.get()  # form 04, which the citizen may download
+    assert f"/dossiers/files/{letter.key}/" in email.body
+    assert sms[-1] == (CITIZEN_PHONE, f"Hồ sơ {code}: xin lỗi vì chậm trễ, ngày hẹn trả kết quả mới là {day}.")
 
 
 def test_reassignment_tells_the_new_holder(as_user, people, sms):
@@ -154,33 +169,39 @@ def test_reassignment_tells_the_new_holder(as_user, people, sms):
     mail.outbox.clear()
     leader, specialist = User.objects.get(username="bennghe.leader"), User.objects.get(username="bennghe.specialist")
     item = WorkItem.objects.get(dossier__code=code, state="open", kind="task")
-    record(code, "reassigned", actor=leader, agency=item.agency, work_item=item, data={"to": specialist.pk})
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        dossier_services.reassign_work_item(item, leader, specialist)
 
     [email] = mail.outbox
     assert email.to == ["bennghe.specialist@ubnd.example.vn"]
     assert email.subject.startswith(f"Hồ sơ {code} được giao cho ông/bà")
     assert f"Bước “{item.name}” của hồ sơ {code}" in email.body
+    assert f"(người giao: {leader.get_full_name()})" in email.body
     assert f"Hạn xử lý: {item.due_date:%d/%m/%Y}." in email.body
-    assert [text for _, text in sms if "giao" in text] == []  # officials are told by email only
+    assert reverse("workspace:item", args=[item.pk]) in email.body
+    assert len(sms) == 1  # the reception SMS only: officials are told by email
 
 
-def test_reminder_and_escalation_reach_the_listed_officials(as_user, people):
+def test_reminder_and_escalation_reach_the_right_officials(as_user, people):
     code = accepted(as_user)
     mail.outbox.clear()
-    specialist, leader = User.objects.get(username="bennghe.specialist"), User.objects.get(username="bennghe.leader")
-    item = WorkItem.objects.get(dossier__code=code, state="open", kind="task")
+    item = WorkItem.objects.select_related("agency").get(dossier__code=code, state="open", kind="task")
+    due = due_moment(item)
 
-    record(code, "reminder_sent", agency=item.agency, work_item=item,
-           data={"recipients": [specialist.pk], "work_item": item.pk})
-    [reminder] = mail.outbox
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert len(send_reminders(now=due - timedelta(hours=1))) == 1
+    [reminder] = mail.outbox  # unclaimed: the officials of the step's role
     assert reminder.to == ["bennghe.specialist@ubnd.example.vn"]
-    assert "sắp đến hạn" in reminder.subject
+    assert reminder.subject.startswith(f"Hồ sơ {code}: bước xử lý sắp đến hạn")
+    assert f"(hạn xử lý {timezone.localtime(due):%d/%m/%Y %H:%M})" in reminder.body
 
     mail.outbox.clear()
-    record(code, "escalated", agency=item.agency, data={"recipients": [leader.pk], "work_item": item.pk})
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert len(escalate_overdue(now=due + timedelta(hours=1))) == 1
+        assert escalate_overdue(now=due + timedelta(hours=2)) == []  # once
     [escalation] = mail.outbox
     assert escalation.to == ["bennghe.leader@ubnd.example.vn"]
-    assert f"Hồ sơ {code}: có bước xử lý quá hạn" in escalation.subject
+    assert escalation.subject.startswith(f"Hồ sơ {code}: có bước xử lý quá hạn")
     assert "Chưa có cán bộ nào nhận xử lý." in escalation.body
     assert "Nobody has claimed it yet." in escalation.body
 

@@ -9,6 +9,8 @@ import logging
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from onestop.dossiers.models import Status
 from onestop.worklist.models import WorkItem
@@ -36,17 +38,18 @@ def on_dossier_event(sender, instance, created, raw=False, **kwargs):
 
     A fault here must not undo the change of the dossier, so the work runs in a savepoint and is logged.
     """
-    if not created or raw:
-        return
-    messages = messages_for(instance)
-    if not messages:
+    if not created or raw or not _may_notify(instance):
         return
     try:
         with transaction.atomic():
-            for message in messages:
+            for message in messages_for(instance):
                 notify(instance.dossier, message, event=instance)
     except Exception:
         log.exception("Notifications for event %s of dossier %s were not made", instance.pk, instance.dossier_id)
+
+
+def _may_notify(event):
+    return event.action in OFFICIALS_ON_ACTION or event.action == "extended" or event.to_status != event.from_status
 
 
 def messages_for(event):
@@ -58,10 +61,12 @@ def messages_for(event):
         return [_to_officials(event, template, data.get(key))]
     citizen_link = link("portal:dossier", dossier.code)
     if event.action == "extended":
+        # deadlines.extensions records {"from": date, "to": date, "letter": attachment key}.
         new_date = _date(data.get("new_date") or data.get("to")) or dossier.appointment_date
+        letter = link("dossier-attachment", data["letter"]) if data.get("letter") else ""
         return [Message("extended", [dossier.applicant], sms=True, facts={
             "new_date": new_date, "appointment_date": new_date, "reason": data.get("reason") or event.comment,
-            "link": citizen_link,
+            "link": citizen_link, "letter": letter,
         })]
     if event.to_status == event.from_status:
         return []
@@ -76,21 +81,33 @@ def messages_for(event):
     })]
 
 
-def _to_officials(event, template, user_ids):
-    if not isinstance(user_ids, list):
-        user_ids = [user_ids] if user_ids else []
-    users = list(get_user_model().objects.filter(pk__in=[i for i in user_ids if isinstance(i, int)],
-                                                 is_active=True).order_by("pk"))
+def _to_officials(event, template, who):
+    """``who``: the user ids (or usernames) the event names, e.g. data {"recipients": [3, 7]} or {"to": "an"}."""
+    who = who if isinstance(who, list) else [who] if who else []
+    ids = [w for w in who if isinstance(w, int)]
+    names = [w for w in who if isinstance(w, str) and w]
+    users = list(get_user_model().objects.filter(Q(pk__in=ids) | Q(username__in=names), is_active=True)
+                 .select_related("citizen").order_by("pk"))
+    data = event.data or {}
     item = event.work_item
-    item_id = (event.data or {}).get("work_item")
-    if item is None and isinstance(item_id, int):
-        item = WorkItem.objects.select_related("agency", "claimed_by").filter(pk=item_id).first()
-    facts = {"actor": _actor_name(event), "reason": event.comment, "step": "", "due_date": None, "holder": ""}
+    if item is None and isinstance(data.get("work_item"), int):
+        item = WorkItem.objects.select_related("agency", "claimed_by").filter(pk=data["work_item"]).first()
+    facts = {"actor": _actor_name(event), "reason": event.comment, "step": data.get("step", ""), "holder": ""}
     if item is not None:
-        facts.update(step=item.name, due_date=item.due_date, agency=item.agency,
-                     holder=_actor_name(item.claimed_by) if item.claimed_by_id else "",
-                     link=link("workspace:item", item.pk))
+        facts.update(step=item.name, agency=item.agency, link=link("workspace:item", item.pk),
+                     holder=_actor_name(item.claimed_by) if item.claimed_by_id else "")
+    facts["due"] = _due(data.get("due_at"), item.due_date if item is not None else None)
     return Message(template, users, facts=facts)
+
+
+def _due(due_at, due_date):
+    """The due moment as people read it: dd/mm/yyyy, with the time when the step has an hour budget."""
+    if due_at:
+        try:
+            return timezone.localtime(datetime.datetime.fromisoformat(due_at)).strftime("%d/%m/%Y %H:%M")
+        except (TypeError, ValueError):
+            pass
+    return due_date.strftime("%d/%m/%Y") if due_date else ""
 
 
 def _actor_name(event_or_user):
