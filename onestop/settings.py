@@ -221,6 +221,8 @@ CELERY_BEAT_SCHEDULE = {
                         "schedule": float(os.environ.get("ONESTOP_TIMER_POLL_SECONDS", "15"))},
     "check-deadlines": {"task": "onestop.deadlines.tasks.check_deadlines",
                         "schedule": float(os.environ.get("ONESTOP_DEADLINE_POLL_SECONDS", "300"))},
+    # Notifications whose task never reached the broker (docs/notifications.md).
+    "send-queued-notifications": {"task": "onestop.notifications.tasks.send_queued", "schedule": 600.0},
 }
 # A reminder goes to the holder of a step due within this many working hours.
 ONESTOP_REMINDER_WORKING_HOURS = int(os.environ.get("ONESTOP_REMINDER_WORKING_HOURS", "4"))
