@@ -112,9 +112,7 @@ def procedure(request, code):
     if item is None:
         raise Http404
     documents = [{**doc, "conditional": selectors.is_conditional(doc)} for doc in item.documents or []]
-    return render(request, "portal/procedure.html", {
-        "procedure": item, "documents": documents, "agencies": selectors.receiving_agencies(item)[:50],
-    })
+    return render(request, "portal/procedure.html", {"procedure": item, "documents": documents})
 
 
 # --- apply ---------------------------------------------------------------------------------------------
@@ -247,7 +245,7 @@ def _dossier_page(request, dossier, *, supplement_form=None, schema_form=None, r
         "route": route(dossier),
         "attachments": selectors.attachments(dossier),
         "results": selectors.results(dossier),
-        "result_pdf": _url_or_none("documents:result", code=dossier.code),
+        "papers": _desk_papers(dossier),
         "request_info": selectors.supplementation_request(dossier),
         "can_supplement": dossier.status == Status.SUPPLEMENT_REQUESTED,
         "can_withdraw": dossier.status in dossier_services.WITHDRAWABLE,
@@ -257,6 +255,19 @@ def _dossier_page(request, dossier, *, supplement_form=None, schema_form=None, r
         "schema_form": schema_form,
         "rating_form": rating_form or RatingForm(),
     }, status=status)
+
+
+def _desk_papers(dossier):
+    """The one-stop desk's forms given to the applicant (Circular 01/2018 and 03/2025), when they apply:
+    01 the receipt with the appointment date, 02 what to add, 03 why it was refused."""
+    papers = []
+    if dossier.received_at:
+        papers.append((_("Receipt and appointment (form 01)"), _url_or_none("documents:form01", code=dossier.code)))
+    if dossier.missing_documents:
+        papers.append((_("Documents to add (form 02)"), _url_or_none("documents:form02", code=dossier.code)))
+    if dossier.status == Status.REFUSED and not dossier.received_at:
+        papers.append((_("Refusal of the dossier (form 03)"), _url_or_none("documents:form03", code=dossier.code)))
+    return [(label, url) for label, url in papers if url]
 
 
 @login_required

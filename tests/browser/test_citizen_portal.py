@@ -1,0 +1,117 @@
+"""A citizen in a real browser: logs in, finds birth registration, applies (one field error shown and fixed
+first), uploads PDFs, reviews, submits, sees the confirmation and "My dossiers"; refused uploads; another
+citizen gets the 404 page. Screenshots in var/screenshots/."""
+import pytest
+
+from onestop.demo.seed import DEMO_PASSWORD
+from onestop.dossiers.models import Dossier
+from tests.conftest import BIRTH_FORM, load_demo
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+ELF = b"\x7fELF\x02\x01\x01" + b"\0" * 200
+
+
+@pytest.fixture
+def portal(live_server, peers, transactional_db, settings, tmp_path):
+    settings.ATTACHMENTS_ROOT = tmp_path / "attachments"
+    load_demo(peers)
+    return live_server.url
+
+
+def log_in(page, url, username):
+    page.goto(f"{url}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_load_state()
+
+
+def fill_birth_form(page, **changes):
+    form = {**BIRTH_FORM, **changes}
+    page.select_option("#id_agency", "q1-bennghe")
+    for name in ("child_full_name", "child_birth_date", "child_birth_place", "father_full_name", "father_id_number",
+                 "mother_full_name", "mother_id_number"):
+        page.fill(f"#id_{name}", form[name])
+    page.check(f"input[name=child_sex][value='{form['child_sex']}']")
+    page.check(f"input[name=applicant_relationship][value='{form['applicant_relationship']}']")
+
+
+def test_citizen_applies_for_birth_registration(page, portal, browser, tmp_path, screenshot):
+    to_khai, chung_sinh = tmp_path / "to-khai.pdf", tmp_path / "giay-chung-sinh.pdf"
+    to_khai.write_bytes(PDF)
+    chung_sinh.write_bytes(PDF)
+    log_in(page, portal, "citizen1")
+
+    page.goto(f"{portal}/procedures/")
+    page.fill("#id_q", "khai sinh")
+    page.wait_for_selector("#results >> text=Tìm thấy 1 thủ tục")  # htmx updated the results in place
+    screenshot(page, "catalogue")
+    page.click("#results a:has-text('Đăng ký khai sinh')")
+    page.wait_for_selector("#apply")
+    screenshot(page, "procedure")
+    page.click("#apply")
+
+    # First try: the mother's ID number is too short; the error is shown next to the field, answers kept.
+    fill_birth_form(page, mother_id_number="07919")
+    page.set_input_files("#id_doc_0", str(to_khai))
+    page.set_input_files("#id_doc_1", str(chung_sinh))
+    page.click("#to-review")
+    error = page.locator("#id_mother_id_number_error")
+    assert error.is_visible() and "định dạng" in error.inner_text()
+    assert page.input_value("#id_child_full_name") == BIRTH_FORM["child_full_name"]
+    assert "to-khai.pdf" in page.inner_text("#document-0")  # the files are kept too
+    screenshot(page, "apply-with-error", full_page=True)
+
+    page.fill("#id_mother_id_number", BIRTH_FORM["mother_id_number"])
+    page.click("#to-review")
+    page.wait_for_selector("#submit-dossier")
+    review = page.inner_text("#review")
+    assert "Nguyễn Minh Khôi" in review and "20/11/2026" in review
+    screenshot(page, "review", full_page=True)
+    page.click("#submit-dossier")
+
+    code = page.inner_text("#dossier-code")
+    confirmation = page.inner_text("#confirmation")
+    assert "Phường Bến Nghé" in confirmation and "Đã nộp" in confirmation
+    dossier = Dossier.objects.get(code=code)
+    assert dossier.attachments.count() == 2
+    screenshot(page, "confirmation")
+
+    page.click("main a:has-text('Hồ sơ của tôi')")
+    row = page.locator(f"#my-dossiers tr[data-code='{code}']")
+    assert "Đăng ký khai sinh" in row.inner_text()
+    screenshot(page, "my-dossiers")
+
+    # On a phone: the dossier page fits 390 px without sideways scrolling of the page.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{portal}/my/dossiers/{code}/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page, "dossier-phone", full_page=True)
+    assert page.console_errors == []
+
+    # Another citizen opening the dossier's address gets the 404 page.
+    other = browser.new_context(locale="vi-VN").new_page()
+    log_in(other, portal, "citizen2")
+    response = other.goto(f"{portal}/my/dossiers/{code}/")
+    assert response.status == 404 and "Không tìm thấy trang" in other.inner_text("main")
+    screenshot(other, "other-citizen-404")
+    other.context.close()
+
+
+def test_oversize_and_disguised_uploads_are_refused_with_a_message(page, portal, tmp_path, screenshot):
+    big, fake = tmp_path / "giay-chung-sinh.pdf", tmp_path / "to-khai.pdf"
+    with open(big, "wb") as out:  # 50 MB that starts like a PDF
+        out.write(PDF)
+        out.truncate(50 * 1024 * 1024)
+    fake.write_bytes(ELF)  # an executable renamed .pdf
+    log_in(page, portal, "citizen1")
+    page.goto(f"{portal}/procedures/1.001193/apply/")
+    fill_birth_form(page)
+    page.set_input_files("#id_doc_0", str(fake))
+    page.set_input_files("#id_doc_1", str(big))
+    page.click("#to-review")
+    assert "to-khai.pdf" in page.inner_text("#id_doc_0_error")
+    message = page.inner_text("#id_doc_1_error")
+    assert "giay-chung-sinh.pdf" in message and "50 MB" in message
+    screenshot(page, "uploads-refused", full_page=True)
+    assert not Dossier.objects.exists()
