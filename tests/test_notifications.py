@@ -19,6 +19,7 @@ from onestop.dossiers import services as dossier_services
 from onestop.dossiers.models import Dossier
 from onestop.notifications import backends
 from onestop.notifications.models import Notification
+from onestop.notifications.services import send_queued
 from onestop.notifications.tasks import send_notification
 from onestop.organisation.models import Citizen
 from onestop.worklist.models import WorkItem
@@ -306,3 +307,37 @@ def test_api_lists_a_dossiers_messages_to_who_may_see_it(as_user, people):
     assert as_user("citizen1").get("/api/v1/dossiers/NO-SUCH/notifications/").status_code == 404
     assert APIClient().get(url).status_code in (401, 403)
 
+
+
+def test_messages_the_broker_never_got_are_swept_up_later(as_user, people, sms, monkeypatch):
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(send_notification, "delay", broker_down)
+    code = accepted(as_user)  # the desk's action still succeeds
+    assert Dossier.objects.get(code=code).status == "processing"
+    rows = Notification.objects.filter(dossier__code=code)
+    assert {n.state for n in rows} == {"queued"} and mail.outbox == []
+
+    monkeypatch.undo()
+    assert send_queued(older_than=timedelta(minutes=10)) == 0  # too recent: its task may still be on its way
+    assert send_queued(older_than=timedelta(0)) == 2
+    assert {n.state for n in rows.all()} == {"sent"}
+    assert len(sent_to(CITIZEN_EMAIL)) == 1 and len(sms) == 1
+
+
+def test_an_admin_sends_a_failed_message_again_once_the_address_is_known(as_user, demo, sms, client):
+    code = accepted(as_user)
+    row = Notification.objects.get(dossier__code=code)
+    assert row.state == "failed"
+    User.objects.filter(username="citizen1").update(email=CITIZEN_EMAIL)
+
+    client.force_login(User.objects.get(username="admin"))
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client.post("/admin/notifications/notification/",
+                               {"action": "send_again", "_selected_action": [row.pk]})
+    assert response.status_code == 302
+    row.refresh_from_db()
+    assert (row.state, row.address, row.attempts) == ("sent", CITIZEN_EMAIL, 1)
+    [email] = mail.outbox
+    assert email.to == [CITIZEN_EMAIL] and email.subject.startswith(f"Hồ sơ {code} đã được tiếp nhận")
