@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from onestop.deadlines import timers, working_days
+from onestop.deadlines.models import Timer
 from onestop.dossiers import services as dossier_services
 from onestop.dossiers.models import Dossier, DossierEvent
 from onestop.worklist.models import WorkItem
@@ -191,3 +192,17 @@ def test_the_engine_is_told_the_working_time_due(as_user):
 
 
 pytestmark = pytest.mark.django_db
+
+
+def test_a_broken_timer_is_set_aside_and_the_others_still_fire(as_user):
+    dossier = start_timed_dossier(as_user)
+    slow = dossier.timers.get(spec_id="slow")
+    # A timer the process no longer waits on (e.g. rows restored from an old backup), due first.
+    ghost = Timer.objects.create(dossier=dossier, task_id="00000000-0000-0000-0000-000000000000", spec_id="ghost",
+                                 due_at=slow.due_at - timedelta(hours=1))
+    assert timers.fire_due_timers(now=slow.due_at + timedelta(seconds=1)) == 1
+    ghost.refresh_from_db()
+    assert ghost.state == "failed" and ghost.error
+    assert DossierEvent.objects.filter(dossier=dossier, action="timer_failed").count() == 1
+    assert set(active(dossier)) == {"check", "follow_up"}
+    assert timers.fire_due_timers(now=slow.due_at + timedelta(hours=1)) == 0  # not retried forever

@@ -61,10 +61,14 @@ def _fire_next(now, passed):
             audit.record(dossier, "timer_fired", from_status=from_status,
                          data={"timer": timer.pk, "step": timer.name, "element": timer.spec_id,
                                "interrupting": timer.interrupting, "due_at": timer.due_at.isoformat()})
-    except EngineError as exc:
-        # The engine no longer waits on it (or the process failed): keep the reason, stop retrying.
-        log.warning("timer %s of dossier %s failed: %s", timer.pk, dossier.code, exc)
+    except Exception as exc:  # noqa: BLE001 - one broken process must not stop the others' timers
+        # The engine no longer waits on it, or the step it leads to cannot open (a lane that does not
+        # resolve...): keep the reason where officials see it, and stop retrying it.
+        log.warning("timer %s of dossier %s failed: %s", timer.pk, dossier.code, exc,
+                    exc_info=not isinstance(exc, EngineError))
         timer.state, timer.error = Timer.State.FAILED, str(exc)[:1000]
         timer.save(update_fields=["state", "error"])
+        audit.record(dossier, "timer_failed", from_status=dossier.status, comment=timer.error,
+                     data={"timer": timer.pk, "step": timer.name, "element": timer.spec_id})
         return False
     return snapshot is not None
