@@ -54,8 +54,11 @@ class Builder:
 
 @pytest.fixture
 def known(demo):
+    return known_set(Builder())
+
+
+def known_set(b):
     """The known set. Period: Q1 2026; pending counted at the end of 31/03/2026."""
-    b = Builder()
     d = date
     b.make("q1-bennghe", at(d(2026, 1, 5)), d(2026, 1, 8), result=at(d(2026, 1, 7), 10), rating=5)  # early
     b.make("q1-bennghe", at(d(2026, 1, 6)), d(2026, 1, 9), channel="desk", result=at(d(2026, 1, 9), 16),

@@ -2,6 +2,7 @@
 
 The filters are the dashboard's (``ReportForm``): the same checks and the same messages.
 """
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, viewsets
@@ -106,7 +107,7 @@ class ReportViewSet(viewsets.ViewSet):
     def _form(self, request, group_by=None):
         form = ReportForm(request.query_params, scope=selectors.visible_agencies(request.user))
         if not form.is_valid():
-            raise InvalidInput("Invalid filters.", errors=form.errors)
+            raise InvalidInput(_("Check the filters."), errors=form.errors)
         return form.filters(group_by=group_by)
 
     @extend_schema(parameters=FILTERS + [OpenApiParameter(
@@ -118,7 +119,8 @@ class ReportViewSet(viewsets.ViewSet):
         group_by = tuple(g for g in request.query_params.get("group_by", "agency").split(",") if g)
         unknown = set(group_by) - set(selectors.DIMENSIONS)
         if unknown:
-            raise InvalidInput("Invalid filters.", errors={"group_by": [f"Unknown: {', '.join(sorted(unknown))}"]})
+            raise InvalidInput(_("Check the filters."), errors={"group_by": [
+                _("Unknown grouping: %(names)s.") % {"names": ", ".join(sorted(unknown))}]})
         filters = self._form(request, group_by)
         report = selectors.summary(filters)
         return Response(SummarySerializer({
@@ -141,7 +143,7 @@ class ReportViewSet(viewsets.ViewSet):
         """Form 07: the dossiers the agency's desk received in the period (the desk, its leaders, admins)."""
         form = RegisterForm(request.query_params, scope=selectors.register_agencies(request.user))
         if not form.is_valid():
-            raise InvalidInput("Invalid filters.", errors=form.errors)
+            raise InvalidInput(_("Check the filters."), errors=form.errors)
         data = form.cleaned_data
         dossiers = selectors.register(form.agencies[data["agency"]], data["date_from"], data["date_to"])
         rows = [{

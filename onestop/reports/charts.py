@@ -13,13 +13,13 @@ def _svg(width, height, title, body):
     )
 
 
-def _nice_max(value):
-    """A round top for the axis: 1, 2, 5, 10, 20, 50..."""
+def _nice_max(value, ticks=4):
+    """A round top for an axis of ``ticks`` steps, each step 1, 2 or 5 times a power of ten."""
     step = 1
     while True:
         for factor in (1, 2, 5):
-            if value <= step * factor:
-                return step * factor
+            if value <= step * factor * ticks:
+                return step * factor * ticks
         step *= 10
 
 
@@ -50,20 +50,20 @@ def monthly_bars(rows, title):
         body.append(f'<text class="axis" x="{x + bar / 2:.1f}" y="{height - bottom + 16}" text-anchor="middle">'
                     f'{r["month"]:%m/%Y}</text>')
     if not rows:
-        body.append(f'<text class="axis" x="{width / 2}" y="{height / 2}" text-anchor="middle">'
-                    f'{escape(_("No dossier resolved in this period."))}</text>')
+        empty = escape(_("No dossier resolved in this period."))
+        body.append(f'<text class="axis" x="{width / 2}" y="{height / 2}" text-anchor="middle">{empty}</text>')
     x = left
     for key in ("early", "on_time", "late"):  # the legend, above the plot
-        body.append(f'<rect class="bar {key}" x="{x}" y="8" width="14" height="14"/>'
+        body.append(f'<rect class="swatch {key}" x="{x}" y="8" width="14" height="14"/>'
                     f'<text class="legend" x="{x + 20}" y="20">{escape(labels[key])}</text>')
-        x += 30 + 8 * len(labels[key])
+        x += 34 + 9 * len(labels[key])
     return _svg(width, height, title, body)
 
 
 def rate_bars(rows, title):
     """Horizontal bars: the on-time rate (%) of each agency. ``rows``: summary rows grouped by agency."""
     rows = [r for r in rows if r["on_time_rate"] is not None]
-    row_h, left, width, top = 30, 230, 640, 10
+    row_h, left, width, top = 30, 260, 640, 10
     height = top + row_h * max(len(rows), 1) + 30
     plot_w = width - left - 60
     body = []
@@ -74,7 +74,7 @@ def rate_bars(rows, title):
     for n, r in enumerate(rows):
         y = top + row_h * n
         name = r["agency"]["name"] if r.get("agency") else ""
-        short = name if len(name) <= 34 else name[:33] + "…"
+        short = name if len(name) <= 32 else name[:31] + "…"
         rate = r["on_time_rate"]
         level = "ok" if rate >= 90 else "warn" if rate >= 70 else "bad"
         body.append(f'<text class="axis" x="{left - 8}" y="{y + 19}" text-anchor="end">{escape(short)}'
@@ -83,6 +83,6 @@ def rate_bars(rows, title):
                     f'height="{row_h - 12}"><title>{escape(name)}: {rate:g}%</title></rect>')
         body.append(f'<text class="value" x="{left + plot_w * rate / 100 + 6:.1f}" y="{y + 19}">{rate:g}%</text>')
     if not rows:
-        body.append(f'<text class="axis" x="{width / 2}" y="{top + 20}" text-anchor="middle">'
-                    f'{escape(_("No dossier resolved in this period."))}</text>')
+        empty = escape(_("No dossier resolved in this period."))
+        body.append(f'<text class="axis" x="{width / 2}" y="{top + 20}" text-anchor="middle">{empty}</text>')
     return _svg(width, height, title, body)

@@ -10,7 +10,7 @@ from datetime import datetime
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
@@ -29,7 +29,7 @@ COLUMNS = [
     ("on_time", gettext_lazy("On time")),
     ("late", gettext_lazy("Late")),
     ("on_time_rate", gettext_lazy("On-time rate (%)")),
-    ("pending", gettext_lazy("Pending")),
+    ("pending", pgettext_lazy("report column", "Pending")),
     ("pending_within", gettext_lazy("Pending, within time")),
     ("pending_overdue", gettext_lazy("Pending, overdue")),
     ("avg_days", gettext_lazy("Average processing days")),

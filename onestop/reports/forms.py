@@ -15,8 +15,9 @@ MAX_PERIOD = timedelta(days=366 * 5)
 
 
 def _date_field(label, help_text=""):
-    return forms.DateField(label=label, required=False, help_text=help_text,
-                           widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    # A text box in dd/mm/yyyy: a browser's date picker shows the format of the browser's own locale.
+    return forms.DateField(label=label, required=False, help_text=help_text, widget=forms.DateInput(
+        attrs={"placeholder": "dd/mm/yyyy", "inputmode": "numeric", "autocomplete": "off"}, format="%d/%m/%Y"))
 
 
 class ReportForm(forms.Form):

@@ -18,6 +18,7 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Avg, Case, CharField, Count, DateField, DurationField, ExpressionWrapper, F, Q, Value, When
 from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from onestop.core.exceptions import NotAllowed
 from onestop.deadlines.models import Timeliness
@@ -37,12 +38,12 @@ def visible_agencies(user):
     A leader sees the agencies they lead and every agency below them; anyone else is refused.
     """
     if not user.is_authenticated:
-        raise NotAllowed("Log in to see reports.")
+        raise NotAllowed(_("Log in to see reports."))
     if user.is_superuser or user.is_staff:
         return None
     led = set(Membership.objects.filter(user=user, role=OfficialRole.LEADER).values_list("agency_id", flat=True))
     if not led:
-        raise NotAllowed("Only leaders and administrators see reports.")
+        raise NotAllowed(_("Only leaders and administrators see reports."))
     return subtree(led)
 
 
@@ -50,14 +51,14 @@ def register_agencies(user):
     """Whose dossier register (form 07) ``user`` may read: a leader's (as above), and the desk's own
     register for its receivers. ``None`` means all (admins)."""
     if not user.is_authenticated:
-        raise NotAllowed("Log in to see reports.")
+        raise NotAllowed(_("Log in to see reports."))
     if user.is_superuser or user.is_staff:
         return None
     roles = Membership.objects.filter(user=user, role__in=[OfficialRole.LEADER, OfficialRole.RECEIVER])
     led = {m.agency_id for m in roles if m.role == OfficialRole.LEADER}
     desks = {m.agency_id for m in roles if m.role == OfficialRole.RECEIVER}
     if not led and not desks:
-        raise NotAllowed("Only the one-stop desk, leaders and administrators see the dossier register.")
+        raise NotAllowed(_("Only the one-stop desk, leaders and administrators see the dossier register."))
     return subtree(led) | desks
 
 
