@@ -50,6 +50,13 @@ def sms(settings):
 
 
 @pytest.fixture
+def nobody_reachable(demo):
+    """The demo's citizen1 with neither email nor phone."""
+    User.objects.filter(username="citizen1").update(email="")
+    Citizen.objects.filter(user__username="citizen1").update(phone="")
+
+
+@pytest.fixture
 def people(demo, sms):
     """The demo's citizen1 with an email and a phone; officials with emails."""
     citizen = User.objects.get(username="citizen1")
@@ -275,7 +282,7 @@ def test_a_task_delivered_twice_sends_once(as_user, people, sms):
     assert (email.state, email.attempts) == ("sent", 1)
 
 
-def test_a_citizen_without_address_is_recorded_as_not_told(as_user, demo, sms):
+def test_a_citizen_without_address_is_recorded_as_not_told(as_user, nobody_reachable, sms):
     code = accepted(as_user)
     [row] = Notification.objects.filter(dossier__code=code)
     assert (row.state, row.address, row.attempts) == ("failed", "", 0)
@@ -326,7 +333,7 @@ def test_messages_the_broker_never_got_are_swept_up_later(as_user, people, sms, 
     assert len(sent_to(CITIZEN_EMAIL)) == 1 and len(sms) == 1
 
 
-def test_an_admin_sends_a_failed_message_again_once_the_address_is_known(as_user, demo, sms, client):
+def test_an_admin_sends_a_failed_message_again_once_the_address_is_known(as_user, nobody_reachable, sms, client):
     code = accepted(as_user)
     row = Notification.objects.get(dossier__code=code)
     assert row.state == "failed"

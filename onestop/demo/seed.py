@@ -74,7 +74,9 @@ CITIZENS = [
 def _user(username, first, last, **extra):
     User = get_user_model()
     user, created = User.objects.get_or_create(
-        username=username, defaults={"first_name": first, "last_name": last, **extra}
+        # An address, so that the demo's notifications are printed (console backend) rather than failed.
+        username=username, defaults={"first_name": first, "last_name": last, "email": f"{username}@example.com",
+                                     **extra}
     )
     if created:
         user.set_password(DEMO_PASSWORD)
@@ -110,7 +112,8 @@ def seed(load_procedures=True):
         last, first = full_name.split(" ", 1)
         user = _user(username, first, last)
         Citizen.objects.update_or_create(
-            user=user, defaults={"id_number": id_number, "full_name": full_name, "address": address}
+            user=user, defaults={"id_number": id_number, "full_name": full_name, "address": address,
+                                 "phone": f"09{id_number[-8:]}"}
         )
         logins.append((username, "citizen"))
     for code, name, name_en, key_id, secret in PEERS:
