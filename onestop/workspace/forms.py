@@ -11,7 +11,9 @@ from onestop.dossiers.attachments import ACCEPT
 from onestop.worklist.forms import DECISIONS_NEEDING_COMMENT, decision_field
 from onestop.worklist.models import WorkItem
 
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+# dd/mm/yyyy whatever the browser's language (a native date picker follows the browser, not the page).
+DATE_WIDGET = forms.DateInput(format="%d/%m/%Y", attrs={"placeholder": "dd/mm/yyyy", "inputmode": "numeric",
+                                                        "autocomplete": "off", "maxlength": 10})
 
 
 def apply_errors(form, errors, *, rename=None):

@@ -12,6 +12,7 @@ from onestop.deadlines.working_days import add_working_days
 from onestop.dossiers.models import Attachment
 from onestop.organisation.models import Membership, OfficialRole
 from onestop.portal.schema_forms import describe
+from onestop.worklist.forms import decision_field
 from onestop.worklist.models import WorkItem
 from onestop.worklist.selectors import workspace_filter
 
@@ -177,7 +178,18 @@ def timeline(dossier):
     """The audit trail with a readable name for each action."""
     from onestop.dossiers.selectors import timeline as events
 
-    rows = list(events(dossier))
+    rows = list(events(dossier).select_related("actor__citizen"))
     for row in rows:
         row.label = ACTION_LABELS.get(row.action, row.action.replace("_", " "))
+        decision = (row.data or {}).get("decision")
+        row.decision = decision_label(row.work_item.form if row.work_item else [], decision) if decision else ""
     return rows
+
+
+def decision_label(form, decision):
+    """The name the BPMN (or the desk's form) gives a decision option, e.g. "Đồng ý / Approve"."""
+    field = decision_field(form or [])
+    for option in field["options"] if field else []:
+        if option["id"] == decision:
+            return option["name"]
+    return decision

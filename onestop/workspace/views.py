@@ -119,6 +119,7 @@ def _item_context(request, item, **extra):
         "can_act": item.is_active and worklist.can_work_on(request.user, item)
         and item.claimed_by_id in (None, request.user.pk),
         "held_by_me": item.claimed_by_id == request.user.pk,
+        "decision": selectors.decision_label(item.form, item.decision) if item.decision else "",
         "is_leader": worklist.leads(request.user, item.agency_id),
         "comment_form": extra.pop("comment_form", None) or forms.CommentForm(),
         "forms_urls": {n: selectors.document_url(f"documents:form0{n}", dossier.code) for n in (1, 2, 3)},
