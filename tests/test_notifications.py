@@ -5,6 +5,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.db import transaction
+from django.template.loader import render_to_string
 from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +20,7 @@ from onestop.dossiers import services as dossier_services
 from onestop.dossiers.models import Dossier
 from onestop.notifications import backends
 from onestop.notifications.models import Notification
+from onestop.notifications.selectors import notifications_for_dossier
 from onestop.notifications.services import send_queued
 from onestop.notifications.tasks import send_notification
 from onestop.organisation.models import Citizen
@@ -348,3 +350,14 @@ def test_an_admin_sends_a_failed_message_again_once_the_address_is_known(as_user
     assert (row.state, row.address, row.attempts) == ("sent", CITIZEN_EMAIL, 1)
     [email] = mail.outbox
     assert email.to == [CITIZEN_EMAIL] and email.subject.startswith(f"Hồ sơ {code} đã được tiếp nhận")
+
+
+def test_pages_can_show_the_messages_sent_in_vietnamese(as_user, people):
+    code = accepted(as_user)
+    dossier = Dossier.objects.get(code=code)
+    html = render_to_string("notifications/includes/list.html",
+                            {"notifications": notifications_for_dossier(dossier)})
+    assert "Thông báo đã gửi" in html
+    assert CITIZEN_EMAIL in html and CITIZEN_PHONE in html
+    assert html.count("Đã gửi") == 2
+    assert f"Hồ sơ {code} đã được tiếp nhận" in html
