@@ -273,3 +273,28 @@ def test_a_finished_step_is_neither_reminded_nor_escalated(as_user, in_processin
     assert [a.work_item.task_spec_id for a in reminded] == ["sign_certificate"]  # the step open now
     overdue = escalations.escalate_overdue(now=due + timedelta(days=1))
     assert item.pk not in [a.work_item_id for a in overdue]
+
+
+def test_budgets_from_the_sample_and_the_parallel_step_moves_with_the_clock(as_user):
+    """Construction permit: the district appraises (7 working days) while the Department of Construction
+    gives its opinion (7 working days); the applicant supplements for a week and both clocks move."""
+    from tests.test_construction_permit import FORM
+
+    citizen, appraiser, department = as_user("citizen1"), as_user("q1.specialist"), as_user("sxd.specialist")
+    code = submit(citizen, "1.009794", "q1", FORM)["code"]
+    as_user("q1.receiver").act(code, "accept")
+    consult = WorkItem.objects.get(dossier__code=code, task_spec_id="consult")
+    expected = working_days.appointment_date(consult.created_at, 7, consult.agency)
+    assert department.item(code)["due_date"] == consult.due_date.isoformat() == expected.isoformat()
+    assert appraiser.item(code)["due_date"] == expected.isoformat()
+
+    appraiser.act(code, "supplement", comment="Bổ sung bản vẽ mặt bằng móng")
+    asked = timezone.now() - timedelta(days=7)
+    ClockStop.objects.filter(dossier__code=code).update(started_at=asked)
+    waited = working_days.working_days_between(timezone.localdate(asked), timezone.localdate())
+    assert citizen.post(f"/api/v1/dossiers/{code}/supplement/", {"comment": "Đã nộp bản vẽ"}).status_code == 200
+    consult.refresh_from_db()
+    assert consult.due_date == working_days.add_working_days(expected, waited)
+    # The appraisal opened again has a fresh budget of seven working days from now.
+    again = WorkItem.objects.get(dossier__code=code, task_spec_id="appraise", state="open")
+    assert again.due_date == working_days.appointment_date(again.created_at, 7, again.agency)

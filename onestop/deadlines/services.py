@@ -162,14 +162,26 @@ def restart_clock(dossier, user, now=None):
 
 
 def _shift_open_items(dossier, days):
+    """Move the open steps' due dates, and the timers attached to them, by ``days`` working days."""
     items = dossier.work_items.filter(state__in=WorkItem.ACTIVE_STATES, due_date__isnull=False).exclude(
         kind=WorkItem.Kind.APPLICANT)
+    shifts = {}
     for item in items:
         new_date = working_days.add_working_days(item.due_date, days)
+        shift = timedelta(days=(new_date - item.due_date).days)
         if item.due_at is not None:
-            item.due_at += timedelta(days=(new_date - item.due_date).days)
+            item.due_at += shift
         item.due_date = new_date
         item.save(update_fields=["due_date", "due_at"])
+        if item.task_id:
+            shifts[item.task_id] = shift
+    dues = {}
+    for timer in dossier.timers.filter(state=Timer.State.PENDING, attached_to__in=list(shifts)):
+        timer.due_at += shifts[timer.attached_to]
+        timer.save(update_fields=["due_at"])
+        dues[timer.task_id] = timer.due_at
+    if dues:
+        runtime.set_timer_due(dossier.process, dues)
 
 
 def _iso(day):
