@@ -11,15 +11,14 @@ before acceptance...). The forms are legal papers written in Vietnamese whatever
 the embedded DejaVu Sans keeps every diacritic. Every page carries a QR code of the dossier code.
 See docs/forms.md for the wording and what was assumed.
 """
+import itertools
 from datetime import date, datetime
 from io import BytesIO
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 from django.utils import timezone
-from reportlab.graphics import renderPDF
 from reportlab.graphics.barcode.qr import QrCodeWidget
-from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
 from reportlab.lib.pagesizes import A4
@@ -34,6 +33,7 @@ from . import selectors
 FONTS = Path(__file__).resolve().parent / "fonts"
 REGULAR, BOLD = "DejaVuSans", "DejaVuSans-Bold"
 QR_SIZE = 24 * mm
+QR_BORDER = 2  # modules of white around the code (the standard asks 4; the page margin adds the rest)
 MARGINS = {"leftMargin": 25 * mm, "rightMargin": 18 * mm, "topMargin": 15 * mm, "bottomMargin": 36 * mm}
 DESK = "Bộ phận Một cửa"
 WIDTH = A4[0] - MARGINS["leftMargin"] - MARGINS["rightMargin"]
@@ -106,6 +106,27 @@ def _place(agency):
             place = each.name[len("ủy ban nhân dân "):]
             return place[:1].upper() + place[1:]
     return ""
+
+
+def draw_qr(canvas, value, x, y, size):
+    """A QR code of ``value`` (reportlab's encoder, error correction M) as one filled path, ``size`` wide.
+
+    The widget's own drawing makes a shape object per run of dark modules and took half the time of a
+    form; the modules are the widget's, drawn here as runs of rectangles in a single path.
+    """
+    qr = QrCodeWidget(value, barLevel="M").qr
+    qr.make()
+    count = qr.getModuleCount()
+    box = size / (count + 2 * QR_BORDER)
+    path = canvas.beginPath()
+    for r, row in enumerate(qr.modules):
+        c = 0
+        for dark, run in itertools.groupby(bool(m) for m in row):
+            length = len(list(run))
+            if dark:
+                path.rect(x + (c + QR_BORDER) * box, y + size - (r + QR_BORDER + 1) * box, length * box, box)
+            c += length
+    canvas.drawPath(path, stroke=0, fill=1)
 
 
 # --- building blocks --------------------------------------------------------------------------------
@@ -194,17 +215,12 @@ class _Form:
     def _footer(self, canvas, doc):
         """The QR code of the dossier code, bottom left of every page, with the code in words beside it."""
         code = self.dossier.code
-        widget = QrCodeWidget(code, barLevel="M", barBorder=2)
-        x0, y0, x1, y1 = widget.getBounds()
-        drawing = Drawing(QR_SIZE, QR_SIZE, transform=[QR_SIZE / (x1 - x0), 0, 0, QR_SIZE / (y1 - y0), 0, 0])
-        drawing.add(widget)
         canvas.saveState()
-        renderPDF.draw(drawing, canvas, doc.leftMargin - 2 * mm, 10 * mm)
+        draw_qr(canvas, code, doc.leftMargin - 2 * mm, 10 * mm, QR_SIZE)
         canvas.setFont(REGULAR, 8.5)
         text_x = doc.leftMargin + QR_SIZE + 1 * mm
         canvas.drawString(text_x, 10 * mm + QR_SIZE - 8 * mm, f"Mã hồ sơ: {code}")
-        canvas.drawString(text_x, 10 * mm + QR_SIZE - 12.5 * mm,
-                          "Quét mã để tra cứu tình trạng hồ sơ.")
+        canvas.drawString(text_x, 10 * mm + QR_SIZE - 12.5 * mm, "Quét mã để tra cứu tình trạng hồ sơ.")
         canvas.drawRightString(A4[0] - doc.rightMargin, 10 * mm, f"Trang {doc.page}")
         canvas.restoreState()
 
