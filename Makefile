@@ -37,6 +37,7 @@ test: install lint
 bench: install  # PostgreSQL and Redis as for `make test`; figures and JSON in bench/results/
 	$(BIN)/python bench/api_throughput.py
 	$(BIN)/python bench/exchanges.py
+	$(BIN)/python bench/pages.py
 
 schema: install
 	$(BIN)/python manage.py spectacular --lang en --file docs/openapi.yaml --validate
