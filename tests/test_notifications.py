@@ -361,3 +361,43 @@ def test_pages_can_show_the_messages_sent_in_vietnamese(as_user, people):
     assert CITIZEN_EMAIL in html and CITIZEN_PHONE in html
     assert html.count("Đã gửi") == 2
     assert f"Hồ sơ {code} đã được tiếp nhận" in html
+
+
+def test_a_processing_step_asking_for_documents_gives_the_officials_note(as_user, people, sms):
+    code = accepted(as_user)
+    mail.outbox.clear()
+    as_user("bennghe.specialist").act(code, "supplement", comment="Thiếu giấy chứng sinh bản chính")
+    assert Dossier.objects.get(code=code).status == "supplement_requested"
+
+    [email] = sent_to(CITIZEN_EMAIL)
+    assert email.subject.startswith(f"Hồ sơ {code}: đề nghị bổ sung giấy tờ")
+    assert "Ủy ban nhân dân Phường Bến Nghé đề nghị ông/bà bổ sung hồ sơ" in email.body
+    assert "Ghi chú của cán bộ: Thiếu giấy chứng sinh bản chính" in email.body
+    assert "Giấy tờ cần bổ sung:" not in email.body  # no list was given, only the note
+
+
+PERMIT_FORM = {
+    "applicant_full_name": "Nguyễn Văn An", "owner_id_number": "079090000001", "land_use_certificate_no": "CS 01234",
+    "parcel_number": "125", "map_sheet_number": "12", "construction_address": "12 Lê Lợi, Phường Bến Nghé, Quận 1",
+    "floor_area_m2": 240.5, "floors": 4,
+}
+
+
+def test_two_agencies_the_citizen_hears_only_of_what_concerns_them(as_user, people):
+    citizen = as_user("citizen1")
+    code = submit(citizen, "1.009794", "q1", PERMIT_FORM)["code"]
+    as_user("q1.receiver").act(code, "accept")
+    as_user("q1.specialist").act(code, "supplement", comment="Bổ sung bản vẽ mặt bằng móng")
+    citizen.post(f"/api/v1/dossiers/{code}/supplement/", {"comment": "Đã nộp bản vẽ"})
+    as_user("q1.specialist").act(code, "approve")
+    as_user("sxd.specialist").act(code, "disagree", comment="Vượt chiều cao cho phép")
+    as_user("q1.leader").act(code, "refuse", comment="Theo ý kiến của Sở Xây dựng")
+
+    # The department's opinion and the district's approval are internal: three messages, in order.
+    subjects = [m.subject.split(" / ")[0] for m in sent_to(CITIZEN_EMAIL)]
+    assert subjects == [f"Hồ sơ {code} đã được tiếp nhận", f"Hồ sơ {code}: đề nghị bổ sung giấy tờ",
+                        f"Hồ sơ {code} bị từ chối"]
+    refusal = sent_to(CITIZEN_EMAIL)[-1].body
+    assert "đã bị Ủy ban nhân dân Quận 1 từ chối" in refusal
+    assert "Lý do: Theo ý kiến của Sở Xây dựng" in refusal
+    assert len(mail.outbox) == 3  # officials are not mailed about their own steps

@@ -75,10 +75,11 @@ def messages_for(event):
     template = CITIZEN_ON_STATUS.get(event.to_status)
     if template is None:
         return []
-    documents = data.get("missing_documents") or dossier.missing_documents or []
-    return [Message(template, [dossier.applicant], sms=True, facts={
-        "documents": documents, "reason": event.comment, "link": citizen_link,
-    })]
+    facts = {"documents": data.get("missing_documents") or dossier.missing_documents or [],
+             "reason": event.comment, "link": citizen_link}
+    if template != "result_ready" and event.agency_id:
+        facts["agency"] = event.agency  # who asks or refuses; the result is collected at the receiving desk
+    return [Message(template, [dossier.applicant], sms=True, facts=facts)]
 
 
 def _to_officials(event, template, who):
