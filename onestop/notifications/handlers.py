@@ -25,7 +25,7 @@ CITIZEN_ON_STATUS = {
     Status.REFUSED: "refused",
     Status.RESULT_READY: "result_ready",
 }
-# Event -> the officials' message; the recipients are user ids in the event's data.
+# Event -> the officials' message, and the key of the event's data naming them (user ids or usernames).
 OFFICIALS_ON_ACTION = {
     "reassigned": ("assigned", "to"),
     "reminder_sent": ("reminder", "recipients"),
