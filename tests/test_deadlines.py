@@ -167,6 +167,9 @@ def test_extension_moves_the_appointment_once_with_a_letter(as_user, in_processi
                              {"reason": "Chờ xác minh của cơ quan công an", "new_date": new_date.isoformat()})
     assert response.status_code == 200, response.content
     assert response.json()["appointment_date"] == new_date.isoformat()
+    assert response.json()["extension"] == {
+        "previous_date": before.isoformat(), "new_date": new_date.isoformat(),
+        "reason": "Chờ xác minh của cơ quan công an", "created_at": response.json()["extension"]["created_at"]}
     extension = Extension.objects.get(dossier__code=code)
     assert (extension.previous_date, extension.new_date, extension.requested_by) == (before, new_date,
                                                                                      official.user)

@@ -5,6 +5,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from onestop.deadlines import extensions
+from onestop.deadlines.models import Extension
 
 from . import selectors, services
 from .models import Dossier, Incident, Status
@@ -60,6 +61,7 @@ class StepSerializer(serializers.Serializer):
     agency = AgencyRefSerializer(allow_null=True)
     state = serializers.CharField()
     due_date = serializers.DateField(allow_null=True)
+    due_at = serializers.DateTimeField(allow_null=True, help_text="Set for a step with a budget in hours")
 
 
 class HandoverSerializer(serializers.Serializer):
@@ -115,12 +117,21 @@ class DossierDetailSerializer(DossierListSerializer):
     timeline = serializers.SerializerMethodField()
     exchanges = serializers.SerializerMethodField()
     incidents = serializers.SerializerMethodField()
+    extension = serializers.SerializerMethodField()
 
     class Meta(DossierListSerializer.Meta):
         fields = DossierListSerializer.Meta.fields + [
-            "form_data", "missing_documents", "received_at", "result_at", "closed_at",
-            "current_agencies", "open_steps", "route", "timeline", "exchanges", "incidents",
+            "form_data", "missing_documents", "received_at", "result_at", "closed_at", "timeliness",
+            "current_agencies", "open_steps", "route", "timeline", "exchanges", "incidents", "extension",
         ]
+
+    def get_extension(self, obj) -> dict | None:
+        """The one extension of the appointment date (form 04), if any."""
+        extension = Extension.objects.filter(dossier=obj).first()
+        if extension is None:
+            return None
+        return {"previous_date": extension.previous_date, "new_date": extension.new_date,
+                "reason": extension.reason, "created_at": extension.created_at}
 
     def get_current_agencies(self, obj) -> list[dict]:
         return AgencyRefSerializer(selectors.current_agencies(obj), many=True).data
