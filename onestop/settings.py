@@ -30,6 +30,9 @@ if not SECRET_KEY:
         raise ImproperlyConfigured("SECRET_KEY must be set in production.")
     SECRET_KEY = "insecure-development-key-change-me"  # noqa: S105 - demo and tests only
 
+# Rotating SECRET_KEY: the previous keys here (comma-separated) keep sessions and signed links valid meanwhile.
+SECRET_KEY_FALLBACKS = [k for k in os.environ.get("SECRET_KEY_FALLBACKS", "").split(",") if k]
+
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 
 INSTALLED_APPS = [
