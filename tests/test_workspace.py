@@ -354,3 +354,18 @@ def test_pages_are_in_vietnamese_by_default(as_user, page):
     officer = page("bennghe.specialist")
     body = text(officer.get(reverse("workspace:queue")))
     assert "Hàng đợi công việc" in body or "Cần nhận xử lý" in body
+
+
+def test_a_step_claimed_by_a_colleague_meanwhile_gives_a_message_not_an_error_page(as_user, page):
+    (code,) = accepted(as_user, 1)
+    item = step(code)
+    colleague = get_user_model().objects.create_user("bennghe.specialist2", first_name="Lê Văn Cường")
+    Membership.objects.create(user=colleague, agency=Agency.objects.get(code="q1-bennghe"), role="specialist")
+    page("bennghe.specialist2").post(item_url(item, "claim"))
+    officer = page("bennghe.specialist")
+    response = officer.post(item_url(item, "claim"), follow=True)
+    assert response.status_code == 200
+    assert "Lê Văn Cường" in text(response)
+    assert step(code).claimed_by == colleague
+    assert officer.post(item_url(item, "complete"), {"step-decision": "approve"}).status_code == 302
+    assert step(code).pk == item.pk  # still waiting for the colleague

@@ -74,8 +74,8 @@ def queue(user, *, tab="open", procedure="", state="", kind="", due_from=None, d
         filters &= Q(due_date__lte=due_to)
     q = (q or "").strip()
     if q:
-        filters &= (Q(dossier__code__istartswith=q) | Q(dossier__applicant__citizen__full_name__icontains=q)
-                    | Q(dossier__applicant__first_name__icontains=q) | Q(dossier__applicant__last_name__icontains=q))
+        # Applicants are citizens (``submit`` requires a profile): their name is Citizen.full_name.
+        filters &= Q(dossier__code__istartswith=q) | Q(dossier__applicant__citizen__full_name__icontains=q)
     base = _base(user).filter(filters)
     counts = base.aggregate(**{name: Count("id", filter=cond) for name, cond in tabs.items()})
     column = SORTS.get(sort.lstrip("-"), "due_date")

@@ -51,16 +51,20 @@ def _item_or_403(request, pk, *, act=False):
     return item
 
 
-def _attempt(request, action):
+def _attempt(request, action, *, refusal_as_message=False):
     """Run a service call: ``(result, None)``, or ``(None, InvalidInput)`` to show next to the fields.
 
-    Refusals become the 403 page; a conflict (already done, held by someone else...) a message.
+    Refusals become the 403 page (or a message, when the page itself was allowed: a step someone else
+    claimed a moment ago); a conflict (already done...) a message.
     """
     try:
         return action(), None
     except InvalidInput as error:
         return None, error
     except NotAllowed as error:
+        if refusal_as_message:
+            messages.error(request, str(error.message))
+            return None, None
         raise PermissionDenied(str(error.message)) from None
     except NotFound:
         raise Http404 from None
@@ -163,7 +167,7 @@ def _back(item):
 @require_POST
 def claim(request, pk):
     item = _item_or_403(request, pk, act=True)
-    done, _error = _attempt(request, lambda: dossiers.claim_work_item(item, request.user))
+    done, _error = _attempt(request, lambda: dossiers.claim_work_item(item, request.user), refusal_as_message=True)
     if done is not None:
         messages.success(request, _("You hold this step now."))
     return _back(item)
@@ -173,7 +177,8 @@ def claim(request, pk):
 @require_POST
 def unclaim(request, pk):
     item = _item_or_403(request, pk, act=True)
-    done, _error = _attempt(request, lambda: dossiers.unclaim_work_item(item, request.user))
+    done, _error = _attempt(request, lambda: dossiers.unclaim_work_item(item, request.user),
+                            refusal_as_message=True)
     if done is not None:
         messages.success(request, _("The step is back in the queue for anyone to claim."))
         return redirect("workspace:queue")
@@ -184,11 +189,13 @@ def unclaim(request, pk):
 @require_POST
 def complete(request, pk):
     item = _item_or_403(request, pk, act=True)
+    if item.kind != WorkItem.Kind.TASK:  # the desk's steps have their own forms
+        raise Http404
     form = forms.StepForm(item.form, request.POST)
     if form.is_valid():
         decision, data, comment = form.submission()
         done, error = _attempt(request, lambda: dossiers.complete_work_item(
-            item, request.user, decision=decision, data=data, comment=comment))
+            item, request.user, decision=decision, data=data, comment=comment), refusal_as_message=True)
         if done is not None:
             messages.success(request, _("Step “%(step)s” of dossier %(code)s is done.")
                              % {"step": item.name, "code": item.dossier.code})
@@ -210,7 +217,7 @@ def receive(request, pk):
         decision = form.cleaned_data["decision"]
         done, error = _attempt(request, lambda: services.decide_reception(
             item, request.user, decision=decision, missing_documents=form.missing_documents(),
-            note=form.cleaned_data["note"]))
+            note=form.cleaned_data["note"]), refusal_as_message=True)
         if done is not None:
             messages.success(request, {
                 "accept": _("Dossier %(code)s is received. Appointment date: %(date)s."),
@@ -238,7 +245,8 @@ def hand_over(request, pk):
         data = form.cleaned_data
         done, error = _attempt(request, lambda: dossiers.hand_over_result(
             item, request.user, collector_name=data["collector_name"],
-            collector_id_number=data["collector_id_number"], result_file=data["result_file"]))
+            collector_id_number=data["collector_id_number"], result_file=data["result_file"]),
+            refusal_as_message=True)
         if done is not None:
             messages.success(request, _("The result of dossier %(code)s is handed over.") % {"code": done.code})
             return _back(item)

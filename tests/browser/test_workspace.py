@@ -67,7 +67,7 @@ def test_specialist_claims_and_completes_a_step_with_its_form(page, demo_live, s
     page.get_by_role("button", name="Hoàn thành", exact=True).click()
     error = page.locator("#id_step-comment_error")
     assert "lý do" in error.inner_text()
-    screenshot(page, "step-form-error")
+    screenshot(page, "step-form-error", full_page=True)
     page.console_errors.remove("Failed to load resource: the server responded with a status of 400 (Bad Request)")
 
     page.get_by_label("Đồng ý / Approve").check()
@@ -81,3 +81,26 @@ def test_specialist_claims_and_completes_a_step_with_its_form(page, demo_live, s
     page.goto(f"{demo_live.url}/work/?tab=all")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(page, "queue-phone", full_page=True)
+
+
+def test_desk_takes_in_a_paper_dossier(page, demo_live, screenshot, tmp_path):
+    log_in(page, demo_live, "bennghe.receiver", "/work/desk/intake/")
+    page.fill("#id_id_number", "079200000099")
+    page.select_option("#id_procedure", "1.001193")
+    page.get_by_role("button", name="Tiếp tục").click()
+    page.fill("#id_full_name", "Phạm Thị Dung")
+    for key, value in BIRTH_FORM.items():
+        field = page.locator(f"[name='f-{key}']")
+        if field.first.get_attribute("type") == "radio":
+            page.check(f"[name='f-{key}'][value='{value}']")
+        else:
+            field.fill(value)
+    scan = tmp_path / "ho-so-giay.pdf"
+    scan.write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    page.set_input_files("#id_scan", str(scan))
+    screenshot(page, "intake", full_page=True)
+    page.get_by_role("button", name="Tiếp nhận hồ sơ").click()
+    dossier = Dossier.objects.get()
+    assert dossier.code in page.locator(".messages").inner_text()
+    assert page.locator("iframe.ws-preview").count() == 1  # the scan, previewed in the page
+    screenshot(page, "intake-received", full_page=True)
