@@ -74,7 +74,7 @@ class Draft:
         """``{index: {"name", "size"}}`` of the staged files (index as in the procedure's documents)."""
         return {int(k): v for k, v in self.state.get("files", {}).items()}
 
-    def _folder(self):
+    def folder(self):
         token = self.state.get("token", "")
         if not (len(token) == 32 and all(c in "0123456789abcdef" for c in token)):
             token = secrets.token_hex(16)
@@ -94,7 +94,7 @@ class Draft:
         """Check ``upload`` (as ``check_upload`` does) and keep it for document ``index``."""
         content_type = check_upload(upload)
         clean_stale_staging()
-        folder = self._folder()
+        folder = self.folder()
         folder.mkdir(parents=True, exist_ok=True)
         with open(folder / str(index), "wb") as out:
             for chunk in upload.chunks():
@@ -105,12 +105,12 @@ class Draft:
 
     def unstage(self, index):
         if self.state.get("files", {}).pop(str(index), None) is not None:
-            (self._folder() / str(index)).unlink(missing_ok=True)
+            (self.folder() / str(index)).unlink(missing_ok=True)
             self._save()
 
     def open_files(self):
         """``[(index, File)]`` of the staged files; the caller closes them."""
-        folder = self._folder()
+        folder = self.folder()
         opened = []
         for index, meta in sorted(self.files.items()):
             path = folder / str(index)
@@ -120,7 +120,7 @@ class Draft:
 
     def discard(self):
         if self.state.get("token"):
-            shutil.rmtree(self._folder(), ignore_errors=True)
+            shutil.rmtree(self.folder(), ignore_errors=True)
         self.session.pop(self.key, None)
         self.state = {}
 
@@ -151,7 +151,22 @@ def draft_problems(procedure, draft):
 
 
 def submit_application(user, procedure, draft):
-    """Submit the draft: the dossier and its documents in one transaction; then forget the draft."""
+    """Submit the draft: the dossier and its documents in one transaction; then forget the draft.
+
+    One draft never makes two dossiers, even when "Submit" is clicked twice and both requests carry the
+    draft: creating ``<token>.submitting`` is atomic, so only one request goes on at a time, and a
+    submitted draft leaves ``<token>.done`` behind (removed after a day) for any request still holding it.
+    """
+    folder = draft.folder()
+    claimed, done = folder.with_name(folder.name + ".submitting"), folder.with_name(folder.name + ".done")
+    _staging_root().mkdir(parents=True, exist_ok=True)
+    try:
+        claimed.mkdir()
+    except FileExistsError:
+        raise Conflict(_("This application is already being submitted.")) from None
+    if done.exists():
+        claimed.rmdir()
+        raise Conflict(_("This application has already been submitted."))
     opened = draft.open_files()
     try:
         with transaction.atomic():
@@ -160,9 +175,13 @@ def submit_application(user, procedure, draft):
             dossier = dossier_services._lock(dossier.pk)
             for index, upload in opened:
                 add_attachment(dossier, upload, user=user, kind=Attachment.Kind.DOCUMENT, document_index=index)
+    except BaseException:
+        claimed.rmdir()  # nothing was stored: the citizen may correct the draft and submit it again
+        raise
     finally:
         for _index, upload in opened:
             upload.close()
+    claimed.rename(done)
     draft.discard()
     return dossier
 

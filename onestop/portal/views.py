@@ -13,7 +13,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from onestop.core.exceptions import DomainError, InvalidInput
+from onestop.core.exceptions import Conflict, DomainError, InvalidInput
 from onestop.dossiers import services as dossier_services
 from onestop.dossiers.attachments import check_upload
 from onestop.dossiers.models import Status
@@ -198,6 +198,9 @@ def apply_review(request, code):
         except InvalidInput as error:
             messages.error(request, error.message)
             return redirect("portal:apply", code=item.code)
+        except Conflict as error:
+            messages.warning(request, error.message)
+            return redirect("portal:my-dossiers")
         return redirect("portal:submitted", code=dossier.code)
     documents = item.documents or []
     files = draft.files
