@@ -1,6 +1,7 @@
 """Operations: probes, metrics, request ids in logs, queue routing, the worker health check."""
 import json
 import logging
+from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -132,3 +133,23 @@ def test_worker_health_command(celery_worker_process):
     call_command("worker_health", "--node", node, "--timeout", "3")
     with pytest.raises(CommandError, match="did not answer"):
         call_command("worker_health", "--node", "celery@no-such-host", "--timeout", "1")
+
+
+def test_requeue_exchanges_finishes_an_exchange_whose_message_was_lost(as_user):
+    citizen, desk, officer = as_user("citizen1"), as_user("bennghe.receiver"), as_user("bennghe.specialist")
+    code = submit(citizen, "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+    item = desk.item(code)
+    assert desk.post(f"/api/v1/work-items/{item['id']}/claim/").status_code == 200
+    # Accepted, but the job of the population lookup never reaches a worker (a broker that lost it).
+    response = desk.client.post(f"/api/v1/work-items/{item['id']}/complete/", {"decision": "accept"}, format="json")
+    assert response.status_code == 200
+    assert citizen.dossier(code)["exchanges"][0]["state"] == "pending"
+    assert not [i for i in officer.queue() if i["dossier"] == code]
+
+    out = StringIO()
+    call_command("requeue_exchanges", "--older-than", "5", stdout=out)
+    assert out.getvalue().strip() == "0 exchange(s) enqueued again"  # too recent: maybe waiting for a retry
+    call_command("requeue_exchanges", "--older-than", "0", stdout=out)
+    assert "1 exchange(s) enqueued again" in out.getvalue()
+    assert citizen.dossier(code)["exchanges"][0]["state"] == "succeeded"
+    assert officer.item(code)["name"].startswith("Thẩm định")
