@@ -353,7 +353,9 @@ def test_comment_is_recorded_in_the_audit_trail(as_user, page):
 def test_pages_are_in_vietnamese_by_default(as_user, page):
     officer = page("bennghe.specialist")
     body = text(officer.get(reverse("workspace:queue")))
-    assert "Hàng đợi công việc" in body or "Cần nhận xử lý" in body
+    assert "Hàng đợi công việc" in body and "Cần nhận xử lý" in body
+    english = text(officer.get(reverse("workspace:queue"), headers={"Accept-Language": "en"}))
+    assert "Task queue" in english and "To claim" in english
 
 
 def test_a_step_claimed_by_a_colleague_meanwhile_gives_a_message_not_an_error_page(as_user, page):

@@ -1,11 +1,14 @@
 from django.urls import path
+from django.views.generic import RedirectView
 
 from . import views
 
 app_name = "workspace"
 
 urlpatterns = [
-    path("", views.queue, name="queue"),
+    # The queue has its own path so that the menu marks the desk and the queue apart.
+    path("", RedirectView.as_view(pattern_name="workspace:queue"), name="home"),
+    path("queue/", views.queue, name="queue"),
     path("desk/", views.desk, name="desk"),
     path("desk/intake/", views.intake, name="intake"),
     path("items/<int:pk>/", views.item, name="item"),

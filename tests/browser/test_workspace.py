@@ -46,7 +46,7 @@ def test_desk_receives_a_dossier_submitted_through_the_api(page, demo_live, scre
 def test_specialist_claims_and_completes_a_step_with_its_form(page, demo_live, screenshot):
     code = submit(Actor("citizen1"), "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
     Actor("bennghe.receiver").act(code, "accept")
-    log_in(page, demo_live, "bennghe.specialist", "/work/")
+    log_in(page, demo_live, "bennghe.specialist", "/work/queue/")
     assert page.locator("#queue-results").get_by_role("link", name=code).is_visible()
 
     # Filtering updates the table in place and keeps the filter in the address.
@@ -73,12 +73,12 @@ def test_specialist_claims_and_completes_a_step_with_its_form(page, demo_live, s
     page.get_by_label("Đồng ý / Approve").check()
     page.fill("#id_step-review_notes", "Hồ sơ đầy đủ, hợp lệ")
     page.get_by_role("button", name="Hoàn thành", exact=True).click()
-    page.wait_for_url("**/work/")
+    page.wait_for_url("**/work/queue/")
     assert code in page.locator(".messages").inner_text()
     assert page.console_errors == []
 
     page.set_viewport_size({"width": 390, "height": 844})
-    page.goto(f"{demo_live.url}/work/?tab=all")
+    page.goto(f"{demo_live.url}/work/queue/?tab=all")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(page, "queue-phone", full_page=True)
 
