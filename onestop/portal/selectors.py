@@ -69,11 +69,8 @@ def is_conditional(document):
 
 
 def my_dossiers(user):
-    open_applicant_step = WorkItem.objects.filter(dossier=OuterRef("pk"), kind=WorkItem.Kind.APPLICANT,
-                                                  state__in=WorkItem.ACTIVE_STATES)
     return (Dossier.objects.filter(applicant=user).select_related("procedure", "receiving_agency")
-            .annotate(rated=Exists(Rating.objects.filter(dossier=OuterRef("pk"))),
-                      asked_step=Exists(open_applicant_step))
+            .annotate(rated=Exists(Rating.objects.filter(dossier=OuterRef("pk"))))
             .order_by("-submitted_at", "-id"))
 
 

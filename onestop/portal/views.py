@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -17,7 +18,7 @@ from onestop.core.exceptions import Conflict, DomainError, InvalidInput
 from onestop.dossiers import services as dossier_services
 from onestop.dossiers.attachments import check_upload
 from onestop.dossiers.models import Status
-from onestop.dossiers.selectors import current_agencies, open_steps, route
+from onestop.dossiers.selectors import open_steps, route
 from onestop.organisation.models import Agency
 from onestop.web.context import roles_of
 from onestop.worklist.models import WorkItem
@@ -87,7 +88,8 @@ def signup(request):
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, _("Welcome! Your account is ready."))
             next_url = request.GET.get("next", "")
-            if next_url.startswith("/") and not next_url.startswith("//"):
+            if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()},
+                                               require_https=request.is_secure()):
                 return redirect(next_url)
             return redirect("portal:catalogue")
     return render(request, "portal/signup.html", {"form": form})
@@ -238,12 +240,15 @@ def _mine(request, code):
 def _dossier_page(request, dossier, *, supplement_form=None, schema_form=None, rating_form=None, status=200):
     if schema_form is None:
         schema_form = SchemaForm(dossier.procedure.form_schema, initial=dossier.form_data, prefix="form")
-    steps = [s for s in open_steps(dossier) if s.kind != WorkItem.Kind.APPLICANT]
+    agencies = {}
+    for step in open_steps(dossier):
+        if step.kind != WorkItem.Kind.APPLICANT and step.agency_id:
+            agencies.setdefault(step.agency_id, step.agency)
     return render(request, "portal/dossier.html", {
         "dossier": dossier,
         "asked": selectors.asked_of_me(dossier),
         "answers": describe(dossier.procedure.form_schema, dossier.form_data),
-        "agencies": current_agencies(dossier) if steps else [],
+        "agencies": list(agencies.values()),
         "timeline": selectors.citizen_timeline(dossier, _language()),
         "route": route(dossier),
         "attachments": selectors.attachments(dossier),
