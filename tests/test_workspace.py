@@ -371,3 +371,19 @@ def test_a_step_claimed_by_a_colleague_meanwhile_gives_a_message_not_an_error_pa
     assert step(code).claimed_by == colleague
     assert officer.post(item_url(item, "complete"), {"step-decision": "approve"}).status_code == 302
     assert step(code).pk == item.pk  # still waiting for the colleague
+
+
+def test_desk_query_count_does_not_grow_with_rows(as_user, page):
+    desk = page("bennghe.receiver")
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            assert desk.get(reverse("workspace:desk")).status_code == 200
+        return len(queries)
+
+    for _ in range(2):
+        submit(as_user("citizen1"), "1.001193", "q1-bennghe", BIRTH_FORM)
+    few = count()
+    for _ in range(8):
+        submit(as_user("citizen2"), "1.001193", "q1-bennghe", BIRTH_FORM)
+    assert count() == few
