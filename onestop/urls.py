@@ -37,6 +37,7 @@ urlpatterns = [
     path("dossiers/", include("onestop.dossiers.urls")),
     path("reports/", include("onestop.reports.urls")),
     path("documents/", include("onestop.documents.urls")),
+    path("deadlines/", include("onestop.deadlines.urls")),
     path("api/v1/procedures/<str:code>/versions/", procedure_api.VersionListView.as_view(), name="versions"),
     path("api/v1/procedures/<str:code>/versions/<int:number>/", procedure_api.VersionDetailView.as_view(),
          name="version"),

@@ -169,7 +169,8 @@ def test_extension_moves_the_appointment_once_with_a_letter(as_user, in_processi
     assert response.json()["appointment_date"] == new_date.isoformat()
     assert response.json()["extension"] == {
         "previous_date": before.isoformat(), "new_date": new_date.isoformat(),
-        "reason": "Chờ xác minh của cơ quan công an", "created_at": response.json()["extension"]["created_at"]}
+        "reason": "Chờ xác minh của cơ quan công an", "created_at": response.json()["extension"]["created_at"],
+        "letter": response.json()["extension"]["letter"]}
     extension = Extension.objects.get(dossier__code=code)
     assert (extension.previous_date, extension.new_date, extension.requested_by) == (before, new_date,
                                                                                      official.user)
@@ -177,6 +178,7 @@ def test_extension_moves_the_appointment_once_with_a_letter(as_user, in_processi
     assert (event.actor, event.data["from"], event.data["to"]) == (official.user, before.isoformat(),
                                                                    new_date.isoformat())
     letter = Attachment.objects.get(key=event.data["letter"])
+    assert extension.letter == letter and response.json()["extension"]["letter"] == f"/dossiers/files/{letter.key}/"
     assert letter.content_type == "application/pdf" and letter.original_name == f"{code}-04.pdf"
     # The applicant can download the apology letter.
     browser = Client()

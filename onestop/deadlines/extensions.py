@@ -71,6 +71,8 @@ def extend(user, code, *, reason, new_date, today=None):
     letter = ContentFile(form_04(dossier, reason=reason, new_date=new_date, official=user, previous_date=previous,
                                  agency=agency), name=f"{dossier.code}-04.pdf")
     attachment = add_attachment(dossier, letter, user=user, kind=Attachment.Kind.OTHER, agency=agency)
+    extension.letter = attachment
+    extension.save(update_fields=["letter"])
     audit.record(dossier, "extended", actor=user, agency=agency, from_status=dossier.status, comment=reason,
                  data={"from": previous.isoformat(), "to": new_date.isoformat(), "extension": extension.pk,
                        "letter": str(attachment.key)})

@@ -120,6 +120,9 @@ class Extension(models.Model):
     reason = models.TextField(_("reason"))
     previous_date = models.DateField(_("previous appointment date"))
     new_date = models.DateField(_("new appointment date"))
+    # The apology letter (form 04) as issued, kept on the dossier for the applicant to download.
+    letter = models.ForeignKey("dossiers.Attachment", on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,3 +1,4 @@
+from django.urls import reverse
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -127,11 +128,12 @@ class DossierDetailSerializer(DossierListSerializer):
 
     def get_extension(self, obj) -> dict | None:
         """The one extension of the appointment date (form 04), if any."""
-        extension = Extension.objects.filter(dossier=obj).first()
+        extension = Extension.objects.filter(dossier=obj).select_related("letter").first()
         if extension is None:
             return None
+        letter = reverse("dossier-attachment", args=[extension.letter.key]) if extension.letter else None
         return {"previous_date": extension.previous_date, "new_date": extension.new_date,
-                "reason": extension.reason, "created_at": extension.created_at}
+                "reason": extension.reason, "created_at": extension.created_at, "letter": letter}
 
     def get_current_agencies(self, obj) -> list[dict]:
         return AgencyRefSerializer(selectors.current_agencies(obj), many=True).data
