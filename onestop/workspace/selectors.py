@@ -154,8 +154,8 @@ def document_url(name, code):
 
 
 ACTION_LABELS = {
-    "submitted": _("Submitted"),
-    "claimed": _("Claimed"),
+    "submitted": _("Dossier submitted"),
+    "claimed": _("Claimed the step"),
     "unclaimed": _("Released to the queue"),
     "reception_completed": _("Reception decided"),
     "task_completed": _("Step completed"),
