@@ -275,3 +275,37 @@ def test_api_register_and_control_sheet(known):
     assert len(rows) == 10 and rows[0]["code"] == "T-0014"
     assert api("q1.leader").get("/api/v1/reports/control-sheet/T-0001/").json() == []
     assert api("citizen2").get("/api/v1/reports/control-sheet/T-0001/").status_code == 404
+
+
+# --- the monthly cache -------------------------------------------------------------------------------
+
+def live_only(filters):
+    """The figures straight from the dossiers, without the monthly cache."""
+    found = selectors.live_cells(filters)
+    for v in selectors._pending(filters):
+        found[(v["receiving_agency_id"], v["procedure_id"], v["channel"], None)] = {
+            **dict.fromkeys(selectors.SUMMED, 0), "pending": v["pending"], "pending_overdue": v["pending_overdue"]}
+    return found
+
+
+@pytest.mark.parametrize("start,end", [(date(2026, 1, 1), date(2026, 3, 31)), (date(2026, 1, 15), date(2026, 3, 20)),
+                                       (date(2025, 12, 1), date(2026, 2, 10)), (date(2026, 2, 3), date(2026, 2, 27))])
+@pytest.mark.parametrize("group", ["agency", "month", "procedure", "channel"])
+def test_cached_months_give_the_same_figures(known, start, end, group):
+    filters = q1_filters(group_by=(group,))
+    filters = selectors.Filters(start, end, agencies=filters.agencies, group_by=(group,), as_of=date(2026, 3, 31))
+    assert selectors.summary(filters) == selectors.summary(filters, live_only(filters))
+
+
+def test_a_change_in_a_cached_month_shows_at_once(known, django_capture_on_commit_callbacks):
+    filters = q1_filters()
+    assert selectors.summary(filters)["totals"]["rating_count"] == 2  # January and February are now cached
+    dossier = Dossier.objects.get(code="T-0003")  # resolved late in January
+    with django_capture_on_commit_callbacks(execute=True):
+        Rating.objects.create(dossier=dossier, score=2)
+    with django_capture_on_commit_callbacks(execute=True):
+        dossier.timeliness = "on_time"  # say the deadline service corrects it
+        dossier.save()
+    totals = selectors.summary(filters)["totals"]
+    assert (totals["rating_count"], totals["on_time"], totals["late"]) == (3, 2, 2)
+    assert totals == selectors.summary(filters, live_only(filters))["totals"]

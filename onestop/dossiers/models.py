@@ -71,7 +71,15 @@ class Dossier(models.Model):
         verbose_name = _("dossier")
         verbose_name_plural = _("dossiers")
         ordering = ["-submitted_at"]
-        indexes = [models.Index(fields=["status", "submitted_at"])]
+        indexes = [
+            models.Index(fields=["status", "submitted_at"]),
+            # Reports (onestop/reports): received, resolved and pending in a period. The received index
+            # carries the grouping columns so that PostgreSQL counts from the index alone.
+            models.Index(fields=["received_at"], include=["receiving_agency_id", "procedure_id", "channel"],
+                         name="dossier_received_idx"),
+            models.Index(fields=["result_at"], name="dossier_result_idx"),
+            models.Index(fields=["closed_at"], name="dossier_closed_idx"),
+        ]
 
     def __str__(self):
         return self.code

@@ -12,20 +12,22 @@ are in docs/reports.md; in short:
   overdue when its appointment date is before that date;
 - processing days are calendar days (with fractions) from reception to the result.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Avg, Case, CharField, Count, DateField, DurationField, ExpressionWrapper, F, Q, Value, When
-from django.db.models.functions import TruncDate, TruncMonth
+from django.db.models import Case, CharField, Count, DateField, DurationField, ExpressionWrapper, F, Q, Sum, Value, When
+from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from onestop.core.exceptions import NotAllowed
 from onestop.deadlines.models import Timeliness
-from onestop.dossiers.models import Channel, Dossier, Status
+from onestop.dossiers.models import Channel, Dossier, Rating, Status
 from onestop.organisation.models import Agency, Membership, OfficialRole
 from onestop.worklist.models import WorkItem
 from procedures.models import Procedure
+
+from .models import MonthlyFigures
 
 DIMENSIONS = ("agency", "procedure", "channel", "month")
 
@@ -127,11 +129,22 @@ def _scoped(qs, filters, agency_field="receiving_agency_id", prefix=""):
 
 
 # --- the figures --------------------------------------------------------------------------------------
+#
+# Three GROUP BY queries over all four dimensions at once (the "cells": at most agencies × procedures ×
+# channels × months rows), then every grouping the page needs is a sum of cells, in Python. The filters
+# use the plain columns, so that PostgreSQL estimates them well and uses the indexes of
+# dossiers/0007_reports_indexes.
 
-RESOLVED_AT = Case(
-    When(result_at__isnull=False, then=F("result_at")),
-    When(status=Status.REFUSED, received_at__isnull=False, then=F("closed_at")),
-)
+def _resolved_in(start, end):
+    """Resolved in [start, end): the result is ready, or the dossier was refused after reception.
+    (A refused dossier has no result_at; so for the rows this selects, resolved_at = COALESCE(result_at,
+    closed_at).)"""
+    return Q(result_at__gte=start, result_at__lt=end) | Q(
+        result_at__isnull=True, status=Status.REFUSED, received_at__isnull=False, closed_at__gte=start,
+        closed_at__lt=end)
+
+
+RESOLVED_AT = Coalesce("result_at", "closed_at")
 
 
 def _timeliness():
@@ -145,126 +158,155 @@ def _timeliness():
     )
 
 
-def _keys(by, month_field):
-    tz = timezone.get_current_timezone()
-    names = {"agency": "receiving_agency_id", "procedure": "procedure_id", "channel": "channel"}
-    annotations = {}
-    if "month" in by:
-        annotations["month"] = TruncMonth(month_field, tzinfo=tz, output_field=DateField())
-    return [names.get(d, d) for d in by if d in DIMENSIONS], annotations
+KEYS = ("receiving_agency_id", "procedure_id", "channel")
 
 
-def _received(filters, by):
+def _month(field):
+    return TruncMonth(field, tzinfo=timezone.get_current_timezone(), output_field=DateField())
+
+
+def _received(filters):
     qs = _scoped(Dossier.objects.filter(received_at__gte=filters.start, received_at__lt=filters.end), filters)
-    keys, annotations = _keys(by, "received_at")
-    return _grouped(qs.annotate(**annotations), keys, {"received": Count("id")})
+    return qs.annotate(month=_month("received_at")).values(*KEYS, "month").annotate(
+        received=Count("id")).order_by()
 
 
-def _resolved(filters, by):
-    qs = Dossier.objects.annotate(resolved_at=RESOLVED_AT).filter(
-        resolved_at__gte=filters.start, resolved_at__lt=filters.end)
-    qs = _scoped(qs, filters).annotate(
-        resolved_day=TruncDate("resolved_at", tzinfo=timezone.get_current_timezone())).annotate(
-        effective=_timeliness())
-    keys, annotations = _keys(by, "resolved_at")
+def _resolved(filters):
+    qs = _scoped(Dossier.objects.filter(_resolved_in(filters.start, filters.end)), filters).annotate(
+        resolved_at=RESOLVED_AT)
+    qs = qs.annotate(resolved_day=TruncDate("resolved_at", tzinfo=timezone.get_current_timezone())).annotate(
+        effective=_timeliness(), month=_month("resolved_at"))
     duration = ExpressionWrapper(F("resolved_at") - F("received_at"), output_field=DurationField())
-    return _grouped(qs.annotate(**annotations), keys, {
-        "resolved": Count("id"),
-        "early": Count("id", filter=Q(effective=Timeliness.EARLY)),
-        "on_time": Count("id", filter=Q(effective=Timeliness.ON_TIME)),
-        "late": Count("id", filter=Q(effective=Timeliness.LATE)),
-        "duration": Avg(duration),
-        "rating_avg": Avg("rating__score"),
-        "rating_count": Count("rating"),
-    })
+    return qs.values(*KEYS, "month").annotate(
+        resolved=Count("id"),
+        early=Count("id", filter=Q(effective=Timeliness.EARLY)),
+        on_time=Count("id", filter=Q(effective=Timeliness.ON_TIME)),
+        late=Count("id", filter=Q(effective=Timeliness.LATE)),
+        duration=Sum(duration),
+    ).order_by()
 
 
-def _grouped(qs, keys, figures):
-    """One GROUP BY query (or one aggregate when there is nothing to group by)."""
-    if not keys:
-        return [qs.aggregate(**figures)]
-    return qs.values(*keys).annotate(**figures).order_by()
+def _ratings(filters):
+    """Ratings of the dossiers resolved in the period, counted where those dossiers are."""
+    qs = Rating.objects.filter(dossier__in=_scoped(
+        Dossier.objects.filter(_resolved_in(filters.start, filters.end)), filters).values("pk"))
+    month = _month(Coalesce("dossier__result_at", "dossier__closed_at"))
+    return qs.annotate(month=month).values(*(f"dossier__{k}" for k in KEYS), "month").annotate(
+        rating_sum=Sum("score"), rating_count=Count("id")).order_by()
 
 
-def _pending(filters, by):
-    """Pending at the end of ``filters.pending_date``: received by then, not resolved nor withdrawn by then."""
+def _pending(filters):
+    """Pending at the end of ``filters.pending_date``: received by then, not resolved nor closed by then.
+
+    Resolved or closed dossiers all have ``closed_at`` or ``result_at`` (a refused or withdrawn one
+    ``closed_at``; one with a result ``result_at``, then ``closed_at`` when returned)."""
     day = filters.pending_date
     end = _moment(day + timedelta(days=1))
-    qs = Dossier.objects.annotate(resolved_at=RESOLVED_AT).filter(received_at__lt=end).filter(
-        Q(resolved_at__isnull=True) | Q(resolved_at__gte=end)
-    ).exclude(status=Status.WITHDRAWN, closed_at__lt=end)
-    qs = _scoped(qs, filters)
-    keys, _ = _keys([d for d in by if d != "month"], "received_at")
-    figures = {"pending": Count("id"), "pending_overdue": Count("id", filter=Q(appointment_date__lt=day))}
-    return _grouped(qs, keys, figures)
+    qs = _scoped(Dossier.objects.filter(received_at__lt=end).filter(
+        Q(closed_at__isnull=True) | Q(closed_at__gte=end)).filter(
+        Q(result_at__isnull=True) | Q(result_at__gte=end)), filters)
+    return qs.values(*KEYS).annotate(
+        pending=Count("id"), pending_overdue=Count("id", filter=Q(appointment_date__lt=day))).order_by()
 
 
-ZERO = {"received": 0, "resolved": 0, "early": 0, "on_time": 0, "late": 0, "pending": 0, "pending_within": 0,
-        "pending_overdue": 0, "duration": None, "rating_avg": None, "rating_count": 0}
-_FIELD = {"agency": "receiving_agency_id", "procedure": "procedure_id", "channel": "channel", "month": "month"}
+SUMMED = ("received", "resolved", "early", "on_time", "late", "pending", "pending_overdue", "duration",
+          "rating_sum", "rating_count")
+CACHED = ("received", "resolved", "early", "on_time", "late", "duration", "rating_sum", "rating_count")
+_FIELD = {"agency": 0, "procedure": 1, "channel": 2, "month": 3}
 
 
-def summary(filters):
+def cells(filters):
+    """The figures per (agency id, procedure id, channel, month); pending ones under month ``None``.
+
+    Whole months of the period that have ended come from the monthly cache (filled when missing); the
+    partial months at its edges, the current month and the pending dossiers are read from the dossiers.
+    """
+    from .services import ensure_months, month_end
+
+    current = timezone.localdate().replace(day=1)
+    first = filters.date_from if filters.date_from.day == 1 else month_end(filters.date_from) + timedelta(days=1)
+    months = []
+    while month_end(first) <= filters.date_to and first < current:
+        months.append(first)
+        first = month_end(first) + timedelta(days=1)
+    found = {}
+    if months:
+        ensure_months(months)
+        head = (filters.date_from, months[0] - timedelta(days=1))
+        tail = (month_end(months[-1]) + timedelta(days=1), filters.date_to)
+        for start, end in (head, tail):
+            if start <= end:
+                live_cells(replace(filters, date_from=start, date_to=end), found)
+        cached = _scoped(MonthlyFigures.objects.filter(month__in=months), filters, "agency_id")
+        for v in cached.values("agency_id", "procedure_id", "channel", "month", *CACHED):
+            c = found.setdefault((v["agency_id"], v["procedure_id"], v["channel"], v["month"]),
+                                 dict.fromkeys(SUMMED, 0))
+            for name in CACHED:
+                c[name] += v[name]
+    else:
+        live_cells(filters, found)
+    for v in _pending(filters):
+        c = found.setdefault((v["receiving_agency_id"], v["procedure_id"], v["channel"], None),
+                             dict.fromkeys(SUMMED, 0))
+        c["pending"], c["pending_overdue"] = v["pending"], v["pending_overdue"]
+    return found
+
+
+def live_cells(filters, found=None):
+    """Received, resolved and ratings per (agency id, procedure id, channel, month), from the dossiers."""
+    found = {} if found is None else found
+
+    def cell(key):
+        return found.setdefault(key, dict.fromkeys(SUMMED, 0))
+
+    for v in _received(filters):
+        cell((v["receiving_agency_id"], v["procedure_id"], v["channel"], v["month"]))["received"] += v["received"]
+    for v in _resolved(filters):
+        c = cell((v["receiving_agency_id"], v["procedure_id"], v["channel"], v["month"]))
+        for name in ("resolved", "early", "on_time", "late"):
+            c[name] += v[name]
+        c["duration"] += v["duration"].total_seconds() if v["duration"] is not None else 0
+    for v in _ratings(filters):
+        c = cell((v["dossier__receiving_agency_id"], v["dossier__procedure_id"], v["dossier__channel"], v["month"]))
+        c["rating_sum"] += v["rating_sum"]
+        c["rating_count"] += v["rating_count"]
+    return found
+
+
+def summary(filters, found=None):
     """The figures grouped by ``filters.group_by`` (a subset of DIMENSIONS), with their totals.
 
-    Pending dossiers have no month (they are counted as of one date): grouped by month, they appear
-    in the totals only.
+    Pending dossiers have no month (they are counted as of one date): grouped by month, they appear in
+    the totals only. ``found``: the cells, when the caller rolls them up more than once.
     """
     by = tuple(d for d in DIMENSIONS if d in filters.group_by)
-    rows = {}
-
-    def row(values):
-        key = tuple(values.get(_FIELD[d]) for d in by)
-        return rows.setdefault(key, {**ZERO, **dict(zip(by, key, strict=True))})
-
-    for values in _received(filters, by):
-        row(values)["received"] = values["received"]
-    for values in _resolved(filters, by):
-        r = row(values)
-        for name in ("resolved", "early", "on_time", "late", "duration", "rating_avg", "rating_count"):
-            r[name] = values[name]
-    if "month" not in by:
-        for values in _pending(filters, by):
-            r = row(values)
-            r["pending"], r["pending_overdue"] = values["pending"], values["pending_overdue"]
-    totals = _totals(rows.values())
-    if "month" in by:
-        for values in _pending(filters, ()):
-            totals["pending"], totals["pending_overdue"] = values["pending"], values["pending_overdue"]
+    found = cells(filters) if found is None else found
+    rows, totals = {}, dict.fromkeys(SUMMED, 0)
+    for key, c in found.items():
+        for name in SUMMED:
+            totals[name] += c[name]
+        if "month" in by and key[3] is None:
+            continue
+        group = tuple(key[_FIELD[d]] for d in by)
+        row = rows.setdefault(group, {**dict.fromkeys(SUMMED, 0), **dict(zip(by, group, strict=True))})
+        for name in SUMMED:
+            row[name] += c[name]
     result = [_finish(r) for r in rows.values()]
     _label(result, by)
     result.sort(key=lambda r: tuple(_sort_key(r, d) for d in by))
     return {"rows": result, "totals": _finish(totals), "group_by": by, "as_of": filters.pending_date}
 
 
-def _totals(rows):
-    total = dict(ZERO)
-    seconds = 0.0
-    score = 0.0
-    for r in rows:
-        for name in ("received", "resolved", "early", "on_time", "late", "pending", "pending_overdue",
-                     "rating_count"):
-            total[name] += r[name]
-        if r["duration"] is not None:
-            seconds += r["duration"].total_seconds() * r["resolved"]
-        if r["rating_avg"] is not None:
-            score += r["rating_avg"] * r["rating_count"]
-    if total["resolved"]:
-        total["duration"] = timedelta(seconds=seconds / total["resolved"])
-    if total["rating_count"]:
-        total["rating_avg"] = score / total["rating_count"]
-    return total
-
-
 def _finish(r):
-    """Derived figures: pending within time, on-time rate (%), average days, rounded for people."""
+    """Derived figures: pending within time, on-time rate (%), averages, rounded for people."""
     r = dict(r)
     r["pending_within"] = r["pending"] - r["pending_overdue"]
     timed = r["early"] + r["on_time"] + r["late"]
     r["on_time_rate"] = round(100 * (r["early"] + r["on_time"]) / timed, 1) if timed else None
-    duration = r.pop("duration")
-    r["avg_days"] = round(duration.total_seconds() / 86400, 1) if duration is not None else None
-    r["rating_avg"] = round(float(r["rating_avg"]), 2) if r["rating_avg"] is not None else None
+    seconds = r.pop("duration")
+    r["avg_days"] = round(seconds / r["resolved"] / 86400, 1) if r["resolved"] else None
+    score = r.pop("rating_sum")
+    r["rating_avg"] = round(score / r["rating_count"], 2) if r["rating_count"] else None
     return r
 
 
