@@ -1,5 +1,6 @@
 """The portal's own forms. The applicant's form itself is drawn from the procedure (schema_forms.py)."""
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 from django.core.validators import RegexValidator
@@ -33,6 +34,12 @@ class SignUpForm(UserCreationForm):
         return value
 
 
+def file_attrs():
+    """What the browser needs to refuse a file that is too big before uploading it (portal.js)."""
+    return {"accept": ACCEPT, "data-max-bytes": settings.ONESTOP_MAX_UPLOAD_BYTES,
+            "data-too-big": _("“{name}” is {size} MB; a file may be at most {limit} MB.")}
+
+
 class DocumentsForm(forms.Form):
     """One file input per document of the procedure (``doc_<index>``).
 
@@ -49,7 +56,7 @@ class DocumentsForm(forms.Form):
             name = document.get("name", "")
             if language == "en" and document.get("name_en"):
                 name = document["name_en"]
-            field = forms.FileField(label=name, required=False, widget=forms.FileInput(attrs={"accept": ACCEPT}))
+            field = forms.FileField(label=name, required=False, widget=forms.FileInput(attrs=file_attrs()))
             field.document, field.index, field.staged = document, index, staged.get(index)
             field.needed = not conditional(document)
             self.fields[f"doc_{index}"] = field
@@ -64,7 +71,7 @@ class MultipleFileInput(forms.ClearableFileInput):
 
 class MultipleFileField(forms.FileField):
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ACCEPT}))
+        kwargs.setdefault("widget", MultipleFileInput(attrs=file_attrs()))
         super().__init__(*args, **kwargs)
 
     def clean(self, data, initial=None):

@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -105,8 +106,11 @@ def catalogue(request):
     context = {"page": page, "q": q, "field": field, "agency": agency, "fields": selectors.catalogue_fields(),
                "agencies": selectors.desks(), "query": request.GET.copy()}
     context["query"].pop("page", None)
-    template = "portal/_catalogue_results.html" if request.htmx else "portal/catalogue.html"
-    return render(request, template, context)
+    # htmx swaps in the results only; going back in history asks for the whole page again.
+    partial = request.htmx and not request.htmx.history_restore_request
+    response = render(request, "portal/_catalogue_results.html" if partial else "portal/catalogue.html", context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 def procedure(request, code):

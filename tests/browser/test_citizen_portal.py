@@ -99,19 +99,36 @@ def test_citizen_applies_for_birth_registration(page, portal, browser, tmp_path,
 
 
 def test_oversize_and_disguised_uploads_are_refused_with_a_message(page, portal, tmp_path, screenshot):
-    big, fake = tmp_path / "giay-chung-sinh.pdf", tmp_path / "to-khai.pdf"
+    big, fake, good = tmp_path / "giay-chung-sinh.pdf", tmp_path / "to-khai.pdf", tmp_path / "scan.pdf"
     with open(big, "wb") as out:  # 50 MB that starts like a PDF
         out.write(PDF)
         out.truncate(50 * 1024 * 1024)
     fake.write_bytes(ELF)  # an executable renamed .pdf
+    good.write_bytes(PDF)
     log_in(page, portal, "citizen1")
     page.goto(f"{portal}/procedures/1.001193/apply/")
     fill_birth_form(page)
+
+    # The renamed executable is refused by the server, next to its field.
     page.set_input_files("#id_doc_0", str(fake))
-    page.set_input_files("#id_doc_1", str(big))
+    page.set_input_files("#id_doc_1", str(good))
     page.click("#to-review")
     assert "to-khai.pdf" in page.inner_text("#id_doc_0_error")
+    assert "scan.pdf" in page.inner_text("#document-1")  # the good file was kept
+
+    # 50 MB is flagged as soon as it is chosen, and the form is not sent.
+    page.set_input_files("#id_doc_1", str(big))
+    message = page.inner_text("#id_doc_1_client_error")
+    assert "giay-chung-sinh.pdf" in message and "50 MB" in message
+    page.click("#to-review")
+    assert page.evaluate("document.activeElement.id") == "id_doc_1"
+    screenshot(page, "upload-too-big", full_page=True)
+
+    # Without the script's check, the server refuses it as well, saying why.
+    page.evaluate("document.getElementById('id_doc_1').removeAttribute('data-max-bytes')")
+    page.click("#to-review")
     message = page.inner_text("#id_doc_1_error")
     assert "giay-chung-sinh.pdf" in message and "50 MB" in message
     screenshot(page, "uploads-refused", full_page=True)
     assert not Dossier.objects.exists()
+    assert page.console_errors == []
