@@ -26,9 +26,13 @@ def _officials(agency_id, role):
 
 
 def _candidates(now, kind):
-    """Active official steps with a due date, not yet alerted of ``kind``. Coarse by date in SQL: a reminder
-    horizon of N working hours never reaches past the next few calendar days."""
-    horizon = timezone.localdate(now) + timedelta(days=10 if kind == Alert.Kind.REMINDER else 0)
+    """Active official steps with a due date, not yet alerted of ``kind``; coarse by date in SQL (an agency's
+    own office hours may end a little later than the default ones: one day of margin)."""
+    if kind == Alert.Kind.REMINDER:
+        ahead = working_days.add_working_minutes(now, reminder_hours() * 60)
+        horizon = timezone.localdate(ahead) + timedelta(days=1)
+    else:
+        horizon = timezone.localdate(now)
     return (WorkItem.objects.filter(state__in=WorkItem.ACTIVE_STATES, due_date__lte=horizon, agency__isnull=False)
             .exclude(alerts__kind=kind).select_related("dossier", "agency").order_by("due_date", "id"))
 

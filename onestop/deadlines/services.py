@@ -109,10 +109,17 @@ def sync_timers(dossier, snapshot, now=None):
     known = {t.task_id: t for t in dossier.timers.filter(state=Timer.State.PENDING)}
     waiting = {w.id: w for w in snapshot.timers}
     for task_id, timer in known.items():
-        if task_id not in waiting:
-            timer.state = Timer.State.FIRED if task_id in snapshot.fired_timers else Timer.State.CANCELLED
-            timer.fired_at = now if timer.state == Timer.State.FIRED else None
-            timer.save(update_fields=["state", "fired_at"])
+        if task_id in waiting:
+            continue
+        if task_id in snapshot.fired_timers:
+            # The engine fired it on its own during another advance (its moment had passed): record it too.
+            timer.state, timer.fired_at = Timer.State.FIRED, now
+            audit.record(dossier, "timer_fired", from_status=dossier.status,
+                         data={"timer": timer.pk, "step": timer.name, "element": timer.spec_id,
+                               "interrupting": timer.interrupting, "due_at": timer.due_at.isoformat()})
+        else:
+            timer.state = Timer.State.CANCELLED
+        timer.save(update_fields=["state", "fired_at"])
     dues = {}
     for task_id, wait in waiting.items():
         if task_id in known or dossier.timers.filter(task_id=task_id).exists():

@@ -55,9 +55,10 @@ def _fire_next(now, passed):
     try:
         with transaction.atomic():
             from_status = dossier.status
-            snapshot = dossier_services.fire_timer_step(dossier, timer.task_id)
+            # Marked first, so that the sync after the advance does not see it as fired by the engine itself.
             timer.state, timer.fired_at = Timer.State.FIRED, now
             timer.save(update_fields=["state", "fired_at"])
+            snapshot = dossier_services.fire_timer_step(dossier, timer.task_id)
             audit.record(dossier, "timer_fired", from_status=from_status,
                          data={"timer": timer.pk, "step": timer.name, "element": timer.spec_id,
                                "interrupting": timer.interrupting, "due_at": timer.due_at.isoformat()})

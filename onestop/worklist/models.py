@@ -58,6 +58,8 @@ class WorkItem(models.Model):
         indexes = [
             models.Index(fields=["agency", "role", "state"]),
             models.Index(fields=["dossier", "state"]),
+            # Reminders and escalations scan the active steps by due date (deadlines.escalations).
+            models.Index(fields=["state", "due_date"], name="workitem_state_due"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["dossier", "task_id"], condition=~Q(task_id=""), name="uniq_task_item")
