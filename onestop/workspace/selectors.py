@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from onestop.deadlines.working_days import add_working_days
 from onestop.dossiers.models import Attachment
-from onestop.organisation.models import Membership, OfficialRole
+from onestop.organisation.models import Citizen, Membership, OfficialRole
 from onestop.portal.schema_forms import describe
 from onestop.worklist.forms import decision_field
 from onestop.worklist.models import WorkItem
@@ -73,9 +73,11 @@ def queue(user, *, tab="open", procedure="", state="", kind="", due_from=None, d
     if due_to:
         filters &= Q(due_date__lte=due_to)
     q = (q or "").strip()
-    if q:
-        # Applicants are citizens (``submit`` requires a profile): their name is Citizen.full_name.
-        filters &= Q(dossier__code__istartswith=q) | Q(dossier__applicant__citizen__full_name__icontains=q)
+    if q and any(c.isdigit() for c in q):  # names have no digits: a dossier code (or its start)
+        filters &= Q(dossier__code__istartswith=q)
+    elif q:  # applicants are citizens (``submit`` requires a profile): match the few citizens first
+        citizens = Citizen.objects.filter(full_name__icontains=q).values("user_id")
+        filters &= Q(dossier__applicant_id__in=citizens)
     base = _base(user).filter(filters)
     counts = base.aggregate(**{name: Count("id", filter=cond) for name, cond in tabs.items()})
     column = SORTS.get(sort.lstrip("-"), "due_date")

@@ -80,13 +80,15 @@ def queue(request):
     procedures = Procedure.objects.filter(is_active=True).only("code", "name")
     form = forms.QueueFilterForm(procedures, request.GET)
     params = form.cleaned_data if form.is_valid() else {}
-    tab = params.get("tab") or "open"
+    tab = params.get("tab") if params.get("tab") in dict(selectors.TABS) else "open"
     sort = params.get("sort") or "due"
     items, counts = selectors.queue(
         request.user, tab=tab, procedure=params.get("procedure", ""), state=params.get("state", ""),
         kind=params.get("kind", ""), due_from=params.get("due_from"), due_to=params.get("due_to"),
         q=params.get("q", ""), sort=sort)
-    page = Paginator(items, selectors.PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = Paginator(items, selectors.PAGE_SIZE)
+    paginator.count = counts[tab]  # already counted with the tabs: no second count over the queue
+    page = paginator.get_page(request.GET.get("page"))
     context = {
         "form": form, "page": page, "tab": tab, "sort": sort, "counts": counts,
         "tabs": [(key, label, counts.get(key, 0)) for key, label in selectors.TABS],
