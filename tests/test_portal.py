@@ -255,6 +255,25 @@ def test_supplementation_is_answered_on_the_same_code_with_files_and_corrections
     assert as_user("bennghe.receiver").item(dossier.code)["kind"] == "reception"
 
 
+def test_a_processing_step_asks_and_the_citizen_answers_through_the_page(demo, as_user):
+    client = client_for("citizen1")
+    dossier = apply_for_birth(client)
+    as_user("bennghe.receiver").act(dossier.code, "accept")
+    as_user("bennghe.specialist").act(dossier.code, "supplement", comment="Thiếu giấy chứng sinh bản chính")
+    page = client.get(f"/my/dossiers/{dossier.code}/").content.decode()
+    assert "Thiếu giấy chứng sinh bản chính" in page and 'id="send-supplement"' in page
+
+    response = client.post(f"/my/dossiers/{dossier.code}/supplement/", {
+        "files": [pdf("ban-chinh.pdf")], "comment": "Đã bổ sung bản chính",
+        **{f"form-{k}": v for k, v in BIRTH_FORM.items()}})
+    assert response.status_code == 302
+    dossier.refresh_from_db()
+    assert dossier.status == "processing"
+    added = dossier.attachments.get(kind=Attachment.Kind.SUPPLEMENT)
+    assert added.work_item.kind == "applicant" and added.work_item.state == "completed"
+    assert as_user("bennghe.specialist").item(dossier.code)["kind"] == "task"  # back with the officer
+
+
 def test_withdraw_asks_for_confirmation_and_a_reason(demo):
     client = client_for("citizen1")
     dossier = apply_for_birth(client)
