@@ -208,22 +208,30 @@ class Topology:
         self.processes.append(process)
         return process
 
-    def web(self, name, settings_module="onestop.settings"):
+    def web(self, name, settings_module="onestop.settings", wait=True):
         port = free_port()
         argv = [sys.executable, "-m", "gunicorn", "--config", "python:onestop.ops.gunicorn_conf",
                 "--bind", f"127.0.0.1:{port}", "onestop.wsgi:application"]
         multiproc = self.tmp / f"prometheus-{name}"
         process = self.start(name, argv, settings_module, url=f"http://127.0.0.1:{port}", WEB_CONCURRENCY="2",
                              PROMETHEUS_MULTIPROC_DIR=str(multiproc))
-        self.wait(lambda: self.ready(process), f"{name} ready", process)
+        if wait:
+            self.wait_web(process)
         return process
 
-    def worker(self, name, queues, settings_module="onestop.settings"):
+    def wait_web(self, process):
+        self.wait(lambda: self.ready(process), f"{process.name} ready", process)
+
+    def worker(self, name, queues, settings_module="onestop.settings", wait=True):
         argv = [sys.executable, "-m", "celery", "-A", "onestop", "worker", "-Q", queues, "-n", f"{name}@%h",
                 "--pool=prefork", "--concurrency=1", "--loglevel=INFO", "--without-gossip", "--without-mingle"]
         process = self.start(name, argv, settings_module)
-        self.wait(lambda: "ready." in process.log.read_text(errors="replace"), f"{name} ready", process, 90)
+        if wait:
+            self.wait_worker(process)
         return process
+
+    def wait_worker(self, process):
+        self.wait(lambda: "ready." in process.log.read_text(errors="replace"), f"{process.name} ready", process, 90)
 
     def beat(self, name, settings_module="onestop.settings"):
         argv = [sys.executable, "-m", "celery", "-A", "onestop", "beat", "--loglevel=INFO",
@@ -330,8 +338,12 @@ def test_production_topology_survives_kills_and_a_rolling_upgrade(topology, caps
     topology.manage("migrate", "--noinput")
     topology.manage("seed_demo", ONESTOP_PEERS_URL=peers_url)
 
-    web1, web2 = topology.web("web-1"), topology.web("web-2")
-    workers = {name: topology.worker(name, queues) for name, queues in QUEUE_GROUPS.items()}
+    web1, web2 = topology.web("web-1", wait=False), topology.web("web-2", wait=False)
+    workers = {name: topology.worker(name, queues, wait=False) for name, queues in QUEUE_GROUPS.items()}
+    for process in (web1, web2):
+        topology.wait_web(process)
+    for process in workers.values():
+        topology.wait_worker(process)
     beat = topology.beat("beat")
     balancer = Balancer()
     balancer.add(web1.url)
@@ -404,15 +416,15 @@ def test_production_topology_survives_kills_and_a_rolling_upgrade(topology, caps
     def load():
         """Dossiers keep arriving and moving while the release rolls out."""
         try:
-            for n in itertools.count(1):
-                if stop_load.is_set() or n > 12:
+            for n in range(1, 61):
+                if stop_load.is_set():
                     break
                 response = citizen.post("/api/v1/dossiers/", body, request_id=f"topology-load-{n:04d}")
                 assert response.status_code == 201, response.text
                 codes.append(response.json()["code"])
                 for official in (desk, specialist, leader):
                     official.act_on(set(codes))
-                time.sleep(0.5)
+                time.sleep(1)
         except Exception as exc:  # noqa: BLE001 - reported by the main thread
             load_errors.append(repr(exc))
 
