@@ -3,8 +3,12 @@
 kubernetes-validate), and both against the code (queues, probes, one beat)."""
 import copy
 import json
+import os
 import re
+import secrets
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import jsonschema
@@ -119,3 +123,16 @@ def test_proxies_keep_metrics_and_readiness_private():
     ingress = next(d for d in k8s_documents() if d["kind"] == "Ingress")
     assert "location = /metrics { return 404; }" in ingress["metadata"]["annotations"][
         "nginx.ingress.kubernetes.io/server-snippet"]
+
+
+def test_the_cluster_configuration_passes_djangos_deployment_checks(tmp_path):
+    """`manage.py check --deploy` with the ConfigMap's settings and a real-looking secret key: no warning but
+    HSTS for every subdomain and the preload list, which are the decision of whoever owns the whole domain."""
+    [config] = [d for d in k8s_documents() if d["kind"] == "ConfigMap"]
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "DJANGO_SETTINGS_MODULE": "onestop.settings",
+           "ONESTOP_VAR_DIR": str(tmp_path), "SECRET_KEY": secrets.token_urlsafe(50), "ONESTOP_REQUIRE_SECRET_KEY": "1",
+           **config["data"]}
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy"],
+                            cwd=DEPLOY.parent, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert set(re.findall(r"\((\w+\.[EW]\d+)\)", result.stderr + result.stdout)) <= {"security.W005", "security.W021"}
