@@ -309,3 +309,23 @@ def test_a_change_in_a_cached_month_shows_at_once(known, django_capture_on_commi
     totals = selectors.summary(filters)["totals"]
     assert (totals["rating_count"], totals["on_time"], totals["late"]) == (3, 2, 2)
     assert totals == selectors.summary(filters, live_only(filters))["totals"]
+
+
+def test_steps_per_processing_agency(known, client):
+    from onestop.worklist.models import WorkItem
+
+    q1 = Agency.objects.get(code="q1")
+    for code, timeliness in (("T-0001", "early"), ("T-0002", "late")):
+        WorkItem.objects.create(dossier=Dossier.objects.get(code=code), kind="task", agency=q1, name="Thẩm định",
+                                state="completed", completed_at=at(date(2026, 1, 20)), timeliness=timeliness,
+                                due_date=date(2026, 1, 21))
+    WorkItem.objects.create(dossier=Dossier.objects.get(code="T-0007"), kind="task", agency=q1, name="Thẩm định",
+                            due_date=date(2026, 3, 10))
+    response = login(client, "q1.leader").get("/reports/steps/", PERIOD)
+    assert response.status_code == 200
+    [row] = response.context["steps"]
+    assert (row["agency"]["code"], row["completed"], row["early"], row["late"], row["on_time_rate"]) == (
+        "q1", 2, 1, 1, 50.0)
+    # The open step was created today: not yet open at the end of March.
+    assert row["open"] == 0
+    assert login(client, "bennghe.leader").get("/reports/steps/", PERIOD).context["steps"] == []

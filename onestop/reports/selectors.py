@@ -135,13 +135,14 @@ def _scoped(qs, filters, agency_field="receiving_agency_id", prefix=""):
 # use the plain columns, so that PostgreSQL estimates them well and uses the indexes of
 # dossiers/0007_reports_indexes.
 
-def _resolved_in(start, end):
+def _resolved_in(start, end, prefix=""):
     """Resolved in [start, end): the result is ready, or the dossier was refused after reception.
     (A refused dossier has no result_at; so for the rows this selects, resolved_at = COALESCE(result_at,
-    closed_at).)"""
-    return Q(result_at__gte=start, result_at__lt=end) | Q(
-        result_at__isnull=True, status=Status.REFUSED, received_at__isnull=False, closed_at__gte=start,
-        closed_at__lt=end)
+    closed_at).) ``prefix`` reaches the dossier from another model."""
+    p = prefix
+    return Q(**{f"{p}result_at__gte": start, f"{p}result_at__lt": end}) | Q(**{
+        f"{p}result_at__isnull": True, f"{p}status": Status.REFUSED, f"{p}received_at__isnull": False,
+        f"{p}closed_at__gte": start, f"{p}closed_at__lt": end})
 
 
 RESOLVED_AT = Coalesce("result_at", "closed_at")
@@ -188,8 +189,9 @@ def _resolved(filters):
 
 def _ratings(filters):
     """Ratings of the dossiers resolved in the period, counted where those dossiers are."""
-    qs = Rating.objects.filter(dossier__in=_scoped(
-        Dossier.objects.filter(_resolved_in(filters.start, filters.end)), filters).values("pk"))
+    # Filtered on the joined dossier's columns, so that its indexes find the period's dossiers.
+    qs = _scoped(Rating.objects.filter(_resolved_in(filters.start, filters.end, "dossier__")), filters,
+                 "dossier__receiving_agency_id", "dossier__")
     month = _month(Coalesce("dossier__result_at", "dossier__closed_at"))
     return qs.annotate(month=month).values(*(f"dossier__{k}" for k in KEYS), "month").annotate(
         rating_sum=Sum("score"), rating_count=Count("id")).order_by()

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("export.csv", views.export, {"fmt": "csv"}, name="export-csv"),
     path("export.xlsx", views.export, {"fmt": "xlsx"}, name="export-xlsx"),
+    path("steps/", views.steps, name="steps"),
     path("register/", views.register, name="register"),
     path("dossiers/<str:code>/control-sheet/", views.control_sheet, name="control-sheet"),
 ]

@@ -41,9 +41,19 @@ def dashboard(request):
             "dimensions": len(report["group_by"]), "query": request.GET.urlencode(),
             "month_chart": charts.monthly_bars(by_month["rows"], _("Dossiers resolved per month")),
             "rate_chart": charts.rate_bars(by_agency["rows"], _("On-time rate per agency")),
-            "steps": selectors.steps(filters),
         })
     return render(request, "reports/dashboard.html", context)
+
+
+@login_required
+def steps(request):
+    """The processing view: steps per agency that handled them (not only the receiving one)."""
+    form = _report_form(request, _scope(request))
+    context = {"form": form, "title": _("Steps per processing agency")}
+    if form.is_valid():
+        filters = form.filters()
+        context.update({"filters": filters, "steps": selectors.steps(filters)})
+    return render(request, "reports/steps.html", context)
 
 
 @login_required
