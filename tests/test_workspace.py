@@ -169,6 +169,15 @@ def test_paper_dossier_for_a_known_citizen_and_a_refused_scan(page):
     assert Dossier.objects.get().applicant.username == "citizen1"
 
 
+def test_intake_offers_only_the_procedures_the_desk_receives(page):
+    desk = page("bennghe.receiver")
+    body = text(desk.get(reverse("workspace:intake")))
+    assert "1.001193" in body and "1.009794" not in body  # a construction permit is received by the district
+    response = desk.get(f"{reverse('workspace:intake')}?id_number=079090000001&procedure=1.009794")
+    assert 'name="scan"' not in text(response)
+    assert "1.009794" in text(page("q1.receiver").get(reverse("workspace:intake")))
+
+
 def test_only_receivers_take_in_paper_dossiers(page):
     assert page("bennghe.specialist").get(intake_url("079090000001")).status_code == 403
     assert page("citizen1").get(reverse("workspace:desk")).status_code == 403

@@ -296,30 +296,28 @@ def reassign(request, pk):
 
 # --- a paper dossier at the desk -----------------------------------------------------------------------------
 
-def _desk_agencies(user, procedure):
-    """The desks this receiver works at that take in ``procedure``."""
+def _desk_agencies(user):
     ids = Membership.objects.filter(user=user, role=OfficialRole.RECEIVER).values("agency_id")
-    return [a for a in Agency.objects.filter(pk__in=ids, is_active=True).order_by("name")
-            if same_tier(a.level, procedure.receiving_level)]
+    return list(Agency.objects.filter(pk__in=ids, is_active=True).order_by("name"))
 
 
 @official_required
 def intake(request):
     if not selectors.is_receiver(request.user):
         raise PermissionDenied(_("The one-stop desk is for receivers."))
-    procedures = Procedure.objects.filter(is_active=True).order_by("code")
+    desks = _desk_agencies(request.user)
+    # Only the procedures one of the user's desks takes in (by the procedure's receiving level).
+    procedures = [p for p in Procedure.objects.filter(is_active=True).order_by("code")
+                  if any(same_tier(a.level, p.receiving_level) for a in desks)]
     find = forms.FindCitizenForm(procedures, request.GET or None)
     context = {"find": find}
     if not find.is_valid():
         return render(request, "workspace/intake.html", context)
-    procedure = procedures.get(code=find.cleaned_data["procedure"])
+    procedure = next(p for p in procedures if p.code == find.cleaned_data["procedure"])
     id_number = find.cleaned_data["id_number"]
     citizen = Citizen.objects.filter(id_number=id_number).first()
-    agencies = _desk_agencies(request.user, procedure)
+    agencies = [a for a in desks if same_tier(a.level, procedure.receiving_level)]
     context.update(procedure=procedure, citizen=citizen, id_number=id_number, agencies=agencies)
-    if not agencies:
-        messages.error(request, _("Your desk does not receive this procedure."))
-        return render(request, "workspace/intake.html", context)
     schema = procedure.form_schema or {}
     if request.method != "POST":
         context.update(form=forms.IntakeForm(agencies, citizen), schema_form=SchemaForm(schema, prefix="f"))
