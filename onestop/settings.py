@@ -282,6 +282,7 @@ LOGGING = {
 
 # Operations (onestop.ops): /metrics needs this bearer token; without one it is served only in DEBUG.
 ONESTOP_METRICS_TOKEN = os.environ.get("ONESTOP_METRICS_TOKEN", "")
+ONESTOP_METRICS_STATE_SECONDS = float(os.environ.get("ONESTOP_METRICS_STATE_SECONDS", "10"))
 
 # Production behind a reverse proxy that terminates TLS (deploy/README.md).
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]

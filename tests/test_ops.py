@@ -50,6 +50,7 @@ def test_metrics_are_not_public_in_production(settings):
 
 def scrape(settings):
     settings.ONESTOP_METRICS_TOKEN = TOKEN
+    settings.ONESTOP_METRICS_STATE_SECONDS = 0  # each scrape reads the database again
     response = Client().get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/plain")

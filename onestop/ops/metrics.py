@@ -8,7 +8,10 @@ answer and nothing is lost when a process restarts.
 """
 import logging
 import os
+import threading
+import time
 
+from django.conf import settings
 from django.db import DatabaseError
 from django.db.models import Count, Q, Sum
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
@@ -31,9 +34,24 @@ def observe_request(method, view, status, seconds):
 
 
 class StateCollector:
-    """Gauges and histograms computed from the database and the broker on each scrape."""
+    """Gauges and histograms computed from the database and the broker at scrape time.
+
+    Kept for ONESTOP_METRICS_STATE_SECONDS: the queries count whole tables, and several Prometheus
+    servers (or a scrape per pod) must not repeat them every few seconds.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._cached_at, self._cached = None, []
 
     def collect(self):
+        with self._lock:
+            now = time.monotonic()
+            if self._cached_at is None or now - self._cached_at >= settings.ONESTOP_METRICS_STATE_SECONDS:
+                self._cached, self._cached_at = list(self._fresh()), now
+            return list(self._cached)
+
+    def _fresh(self):
         try:
             yield from self._database()
         except DatabaseError:
