@@ -41,6 +41,9 @@ def test_desk_receives_a_dossier_submitted_through_the_api(page, demo_live, scre
     assert page.get_by_role("link", name=re.compile("mẫu 01")).is_visible()
     assert page.console_errors == []
     screenshot(page, "accepted")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page, "accepted-phone", full_page=True)
 
 
 def test_specialist_claims_and_completes_a_step_with_its_form(page, demo_live, screenshot):
