@@ -396,3 +396,24 @@ def test_desk_query_count_does_not_grow_with_rows(as_user, page):
     for _ in range(8):
         submit(as_user("citizen2"), "1.001193", "q1-bennghe", BIRTH_FORM)
     assert count() == few
+
+
+def test_a_failed_exchange_is_shown_and_retried_from_the_page(as_user, page, peers):
+    from onestop.dossiers.models import Incident
+
+    code = submit(as_user("citizen1"), "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+    desk, item = page("bennghe.receiver"), reception_item(code)
+    peers.control(down=True)
+    assert desk.post(item_url(item, "receive"), {"decision": "accept"}).status_code == 302
+    incident = Incident.objects.get(dossier__code=code, resolved_at__isnull=True)
+    shown = text(desk.get(item_url(item)))
+    assert incident.message in shown and "retry-" in shown
+    assert page("benthanh.receiver").post(
+        reverse("workspace:retry-incident", kwargs={"pk": item.pk, "incident": incident.pk})).status_code == 403
+
+    peers.control(down=False)
+    response = desk.post(reverse("workspace:retry-incident", kwargs={"pk": item.pk, "incident": incident.pk}))
+    assert response.status_code == 302
+    incident.refresh_from_db()
+    assert incident.resolved_by == desk.user
+    assert step(code).task_spec_id == "review"  # the lookup answered, the process went on

@@ -131,6 +131,11 @@ def checklist(dossier, files):
     return rows, scans
 
 
+def open_incidents(dossier):
+    """What stopped the dossier's process (a failed exchange or step), not resolved yet."""
+    return list(dossier.incidents.filter(resolved_at__isnull=True).order_by("created_at", "id"))
+
+
 def exchanges(dossier):
     """Documents fetched from other agencies for this dossier, with a short summary of each answer."""
     rows = list(dossier.exchanges.select_related("peer").order_by("created_at", "id"))

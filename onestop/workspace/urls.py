@@ -19,4 +19,5 @@ urlpatterns = [
     path("items/<int:pk>/return/", views.hand_over, name="return"),
     path("items/<int:pk>/comment/", views.comment, name="comment"),
     path("items/<int:pk>/reassign/", views.reassign, name="reassign"),
+    path("items/<int:pk>/incidents/<int:incident>/retry/", views.retry_incident, name="retry-incident"),
 ]

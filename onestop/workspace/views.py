@@ -128,6 +128,7 @@ def _item_context(request, item, **extra):
         "decision": selectors.decision_label(item.form, item.decision) if item.decision else "",
         "is_leader": worklist.leads(request.user, item.agency_id),
         "comment_form": extra.pop("comment_form", None) or forms.CommentForm(),
+        "incidents": selectors.open_incidents(dossier),
         "forms_urls": {n: selectors.document_url(f"documents:form0{n}", dossier.code) for n in (1, 2, 3)},
     }
     if item.kind == WorkItem.Kind.RECEPTION:
@@ -292,6 +293,19 @@ def reassign(request, pk):
         else:
             return _back(item)
     return _render_item(request, item, status=400, reassign_form=form)
+
+
+@official_required
+@require_POST
+def retry_incident(request, pk, incident):
+    """Try a failed exchange or step of this item's dossier again (any official who sees the item)."""
+    item = _item_or_403(request, pk)
+    if not item.dossier.incidents.filter(pk=incident).exists():
+        raise Http404
+    done, _error = _attempt(request, lambda: dossiers.retry_incident(incident, request.user))
+    if done is not None:
+        messages.success(request, _("Tried again: “%(step)s”.") % {"step": done.element_name})
+    return _back(item)
 
 
 # --- a paper dossier at the desk -----------------------------------------------------------------------------
