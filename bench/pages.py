@@ -15,10 +15,10 @@ from it; the database used is always ``onestop_bench_pages``, recreated, dropped
    and citizen2 get 20 each), each with its work items (open ones in the queues), audit events and
    hand-overs; then a few real dossiers through the services (submit, accept): the pages measured
    open those, so that the workflow state, the diagram and the attachments are real;
-3. ANALYZE, then for each page: one request counting its SQL queries, two warm-up requests, then R
-   timed requests (default 50) with Django's test ``Client`` in this process; the time is the whole
-   ``client.get`` (request handling, middleware, view, templates; no network), which slightly
-   overstates the server time;
+3. ANALYZE, then for each page one request counting its SQL queries and two warm-up requests; then R
+   rounds (default 50) of one timed request per page, with Django's test ``Client`` in this process; the
+   time is the whole ``client.get`` (request handling, middleware, view, templates; no network), which
+   slightly overstates the server time;
 4. prints a table (p50, p95, max, p95 / 150 ms, queries) and writes ``bench/results/pages.json``.
 
     python bench/pages.py [--dossiers 10000] [--runs 50] [--keep]
@@ -281,6 +281,8 @@ class _QueryLog:
 
 
 def measure(runs):
+    """Time every page ``runs`` times, in rounds (each page once per round): a burst of other work on the
+    machine then slows all pages a little rather than one page a lot."""
     from django.contrib.auth import get_user_model
     from django.db import connection
     from django.test import Client
@@ -288,7 +290,7 @@ def measure(runs):
 
     real = real_dossiers()
     analyze()
-    rows = []
+    rows, measured = [], []
     for label, username, name, kwargs, *query in pages(real):
         try:
             url = reverse(name, kwargs=kwargs) + "".join(query)
@@ -303,25 +305,28 @@ def measure(runs):
             response = client.get(url)
         if response.status_code != 200:
             raise BenchFailure(f"{label}: GET {url} answered {response.status_code}")
-        for _ in range(2):
+        for _ in range(2):  # warm: templates compiled, caches filled
             client.get(url)
-        times, cpu, db = [], [], []
-        for _ in range(runs):
+        row = {"page": label, "url": url, "user": username or "anonymous", "runs": runs, "queries": len(queries),
+               "bytes": len(response.content)}
+        rows.append(row)
+        measured.append((row, client, {"times": [], "cpu": [], "db": []}))
+    for _ in range(runs):
+        for row, client, samples in measured:
             log = _QueryLog()
             with connection.execute_wrapper(log):
                 start, start_cpu = time.perf_counter(), time.process_time()
-                client.get(url)
-                times.append((time.perf_counter() - start) * 1000)
-                cpu.append((time.process_time() - start_cpu) * 1000)
-            db.append(log.ms)
-        times.sort()
+                client.get(row["url"])
+                samples["times"].append((time.perf_counter() - start) * 1000)
+                samples["cpu"].append((time.process_time() - start_cpu) * 1000)
+            samples["db"].append(log.ms)
+    for row, _client, samples in measured:
+        times = sorted(samples["times"])
         p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
-        rows.append({"page": label, "url": url, "user": username or "anonymous", "runs": runs,
-                     "p50_ms": round(statistics.median(times), 1), "p95_ms": round(p95, 1),
-                     "max_ms": round(times[-1], 1), "cpu_p50_ms": round(statistics.median(cpu), 1),
-                     "db_p50_ms": round(statistics.median(db), 1),
-                     "p95_over_limit": round(p95 / LIMIT_MS, 2),
-                     "queries": len(queries), "bytes": len(response.content)})
+        row.update({"p50_ms": round(statistics.median(times), 1), "p95_ms": round(p95, 1),
+                    "max_ms": round(times[-1], 1), "cpu_p50_ms": round(statistics.median(samples["cpu"]), 1),
+                    "db_p50_ms": round(statistics.median(samples["db"]), 1),
+                    "p95_over_limit": round(p95 / LIMIT_MS, 2)})
     return rows
 
 
