@@ -329,3 +329,14 @@ def test_steps_per_processing_agency(known, client):
     # The open step was created today: not yet open at the end of March.
     assert row["open"] == 0
     assert login(client, "bennghe.leader").get("/reports/steps/", PERIOD).context["steps"] == []
+
+
+def test_pending_as_of_today(known):
+    """Today nothing can be closed later: the quick path (dossiers open now) gives the same dossiers."""
+    today = timezone.localdate()
+    report = selectors.summary(selectors.Filters(date(2026, 1, 1), today, agencies=q1_filters().agencies))
+    # Received in Q1 and still open (T-0006, T-0007, T-0013; T-0014 got its result in April): all overdue by now.
+    assert (report["totals"]["pending"], report["totals"]["pending_overdue"], report["as_of"]) == (3, 3, today)
+    yesterday = selectors.summary(selectors.Filters(date(2026, 1, 1), today, agencies=q1_filters().agencies,
+                                                    as_of=today - timedelta(days=1)))
+    assert yesterday["totals"]["pending"] == 3

@@ -30,7 +30,10 @@ class Channel(models.TextChoices):
 TRANSITIONS = {
     "": {Status.SUBMITTED},
     Status.SUBMITTED: {Status.PROCESSING, Status.SUPPLEMENT_REQUESTED, Status.REFUSED, Status.WITHDRAWN},
-    Status.SUPPLEMENT_REQUESTED: {Status.SUBMITTED, Status.PROCESSING, Status.WITHDRAWN},
+    # A BPMN timer on the applicant's step may end the process without an answer (refused, or a result).
+    Status.SUPPLEMENT_REQUESTED: {
+        Status.SUBMITTED, Status.PROCESSING, Status.WITHDRAWN, Status.REFUSED, Status.RESULT_READY,
+    },
     Status.PROCESSING: {
         Status.PROCESSING, Status.SUPPLEMENT_REQUESTED, Status.RESULT_READY, Status.REFUSED, Status.WITHDRAWN,
     },
@@ -79,6 +82,10 @@ class Dossier(models.Model):
                          name="dossier_received_idx"),
             models.Index(fields=["result_at"], name="dossier_result_idx"),
             models.Index(fields=["closed_at"], name="dossier_closed_idx"),
+            # Dossiers pending now (no result, not closed), with what the report groups and compares.
+            models.Index(fields=["received_at"], condition=models.Q(closed_at__isnull=True, result_at__isnull=True),
+                         include=["receiving_agency_id", "procedure_id", "channel", "appointment_date"],
+                         name="dossier_open_idx"),
         ]
 
     def __str__(self):

@@ -204,9 +204,13 @@ def _pending(filters):
     ``closed_at``; one with a result ``result_at``, then ``closed_at`` when returned)."""
     day = filters.pending_date
     end = _moment(day + timedelta(days=1))
-    qs = _scoped(Dossier.objects.filter(received_at__lt=end).filter(
-        Q(closed_at__isnull=True) | Q(closed_at__gte=end)).filter(
-        Q(result_at__isnull=True) | Q(result_at__gte=end)), filters)
+    if day >= timezone.localdate():
+        # Nothing is closed or resolved in the future: the dossiers open now (a partial index has them).
+        qs = Dossier.objects.filter(received_at__lt=end, closed_at__isnull=True, result_at__isnull=True)
+    else:
+        qs = Dossier.objects.filter(received_at__lt=end).filter(
+            Q(closed_at__isnull=True) | Q(closed_at__gte=end)).filter(Q(result_at__isnull=True) | Q(result_at__gte=end))
+    qs = _scoped(qs, filters)
     return qs.values(*KEYS).annotate(
         pending=Count("id"), pending_overdue=Count("id", filter=Q(appointment_date__lt=day))).order_by()
 

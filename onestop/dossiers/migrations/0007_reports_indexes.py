@@ -28,4 +28,11 @@ class Migration(migrations.Migration):
             model_name='dossier',
             index=models.Index(fields=['closed_at'], name='dossier_closed_idx'),
         ),
+        migrations.AddIndex(
+            model_name='dossier',
+            index=models.Index(condition=models.Q(('closed_at__isnull', True), ('result_at__isnull', True)),
+                               fields=['received_at'],
+                               include=('receiving_agency_id', 'procedure_id', 'channel', 'appointment_date'),
+                               name='dossier_open_idx'),
+        ),
     ]
