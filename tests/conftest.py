@@ -55,8 +55,9 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "onestop", "worker", "--pool=threads", "--concurrency=4",
          "--loglevel=INFO", "-Q", ",".join(django_settings.ONESTOP_CELERY_QUEUES),  # every queue
-         "--without-gossip", "--without-mingle", "--without-heartbeat", f"--logfile={log}"],
+         "--without-gossip", "--without-mingle", "--without-heartbeat"],
         cwd=ROOT, env={**os.environ, "DATABASE_URL": database_url, "CELERY_BROKER_URL": broker},
+        stdout=log.open("ab"), stderr=subprocess.STDOUT,  # logs go through Django's LOGGING, to stderr
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
