@@ -303,3 +303,21 @@ def test_budgets_from_the_sample_and_the_parallel_step_moves_with_the_clock(as_u
     # The appraisal opened again has a fresh budget of seven working days from now.
     again = WorkItem.objects.get(dossier__code=code, task_spec_id="appraise", state="open")
     assert again.due_date == working_days.appointment_date(again.created_at, 7, again.agency)
+
+
+def test_a_saturday_is_too_late_for_a_monday_appointment(as_user, in_processing):
+    from onestop.core.exceptions import Conflict
+
+    official = get_user_model().objects.get(username="bennghe.specialist")
+    Dossier.objects.filter(code=in_processing).update(appointment_date=date(2026, 12, 7))  # a Monday
+    with pytest.raises(Conflict):
+        extend(official, in_processing, reason="Chậm", new_date=date(2026, 12, 10), today=date(2026, 12, 5))
+    extend(official, in_processing, reason="Chậm", new_date=date(2026, 12, 10), today=date(2026, 12, 4))
+    assert Dossier.objects.get(code=in_processing).appointment_date == date(2026, 12, 10)
+
+
+def test_the_applicants_step_is_not_classified(as_user, in_processing):
+    as_user("bennghe.specialist").act(in_processing, "supplement", comment="Thiếu giấy chứng sinh")
+    assert as_user("citizen1").post(f"/api/v1/dossiers/{in_processing}/supplement/", {}).status_code == 200
+    asked = WorkItem.objects.get(dossier__code=in_processing, kind=WorkItem.Kind.APPLICANT)
+    assert (asked.state, asked.timeliness) == ("completed", "")

@@ -206,3 +206,79 @@ def test_a_broken_timer_is_set_aside_and_the_others_still_fire(as_user):
     assert DossierEvent.objects.filter(dossier=dossier, action="timer_failed").count() == 1
     assert set(active(dossier)) == {"check", "follow_up"}
     assert timers.fire_due_timers(now=slow.due_at + timedelta(hours=1)) == 0  # not retried forever
+
+
+# The applicant has five working days to supplement; after that the dossier is refused.
+ANSWER_OR_REFUSE_BPMN = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="x">
+  <bpmn:process id="answer_or_refuse" name="Answer or refuse" isExecutable="true">
+    <bpmn:laneSet id="ls">
+      <bpmn:lane id="l1" name="Ủy ban nhân dân phường [ward]">
+        <bpmn:flowNodeRef>s</bpmn:flowNodeRef><bpmn:flowNodeRef>check</bpmn:flowNodeRef>
+        <bpmn:flowNodeRef>e</bpmn:flowNodeRef><bpmn:flowNodeRef>refused</bpmn:flowNodeRef>
+      </bpmn:lane>
+      <bpmn:lane id="l2" name="Người nộp hồ sơ [applicant]">
+        <bpmn:flowNodeRef>answer</bpmn:flowNodeRef><bpmn:flowNodeRef>no_answer</bpmn:flowNodeRef>
+      </bpmn:lane>
+    </bpmn:laneSet>
+    <bpmn:startEvent id="s"/>
+    <bpmn:userTask id="check" name="Kiểm tra / Check" camunda:candidateGroups="specialist"/>
+    <bpmn:userTask id="answer" name="Bổ sung hồ sơ / Supplement the dossier">
+      <bpmn:extensionElements><camunda:formData>
+        <camunda:formField id="supplement_note" label="Nội dung bổ sung" type="string"/>
+      </camunda:formData></bpmn:extensionElements>
+    </bpmn:userTask>
+    <bpmn:boundaryEvent id="no_answer" name="Quá 5 ngày / Five days" attachedToRef="answer" cancelActivity="true">
+      <bpmn:timerEventDefinition><bpmn:timeDuration>P5D</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:boundaryEvent>
+    <bpmn:endEvent id="e"/>
+    <bpmn:endEvent id="refused">
+      <bpmn:extensionElements><camunda:properties>
+        <camunda:property name="outcome" value="refused"/>
+      </camunda:properties></bpmn:extensionElements>
+    </bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="check"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="check" targetRef="answer"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="answer" targetRef="e"/>
+    <bpmn:sequenceFlow id="f4" sourceRef="no_answer" targetRef="refused"/>
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def test_no_answer_in_time_refuses_the_dossier_and_closes_the_stopped_clock(as_user):
+    from onestop.deadlines.models import ClockStop
+
+    procedure_services.import_bpmn(ANSWER_OR_REFUSE_BPMN.encode(), "1.001193", publish=True)
+    code = submit(as_user("citizen1"), "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+    as_user("bennghe.receiver").act(code, "accept")
+    as_user("bennghe.specialist").act(code, "")
+    dossier = Dossier.objects.get(code=code)
+    assert dossier.status == "supplement_requested"
+    stop = ClockStop.objects.get(dossier=dossier, ended_at__isnull=True)
+    timer = dossier.timers.get(spec_id="no_answer")
+    answer = active(dossier)["answer"]
+    assert timer.attached_to == answer.task_id and answer.kind == WorkItem.Kind.APPLICANT
+
+    assert timers.fire_due_timers(now=timer.due_at + timedelta(seconds=1)) == 1
+    dossier.refresh_from_db()
+    answer.refresh_from_db()
+    assert (dossier.status, answer.state, answer.timeliness) == ("refused", "cancelled", "")
+    assert dossier.timeliness  # refused after reception: classified
+    stop.refresh_from_db()
+    assert stop.ended_at is not None
+    assert DossierEvent.objects.filter(dossier=dossier, action="clock_restarted").exists()
+    # The citizen can no longer answer.
+    response = as_user("citizen1").post(f"/api/v1/dossiers/{code}/supplement/", {"comment": "Muộn"})
+    assert response.status_code == 409
+
+
+def test_repeating_timers_are_refused_at_upload():
+    from onestop.engine.parsing import BpmnError, parse_bpmn
+
+    cycle = TIMERS_BPMN.replace("<bpmn:timeDuration>PT4H</bpmn:timeDuration>",
+                                "<bpmn:timeCycle>R3/PT4H</bpmn:timeCycle>")
+    with pytest.raises(BpmnError) as caught:
+        parse_bpmn(cycle.encode())
+    assert "timeCycle" in str(caught.value)

@@ -50,7 +50,7 @@ def extend(user, code, *, reason, new_date, today=None):
         errors["reason"] = [_("Give the reason for the delay: the apology letter quotes it.")]
     today = today or timezone.localdate()
     previous = dossier.appointment_date
-    if working_days.add_working_days(today, 1) > previous:
+    if today > working_days.previous_working_day(previous):
         raise Conflict(_("An extension must be asked at least one working day before the appointment date "
                          "(%(date)s).") % {"date": previous.strftime("%d/%m/%Y")})
     if new_date <= previous:

@@ -66,7 +66,11 @@ def classify(done_at, due_date, due_at=None):
 
 
 def classify_item(item):
-    item.timeliness = classify(item.completed_at, item.due_date, item.due_at) if item.completed_at else ""
+    """Officials' steps only: a step asked of the applicant stops the clock instead (``stop_clock``)."""
+    if item.kind == WorkItem.Kind.APPLICANT or not item.completed_at:
+        item.timeliness = ""
+    else:
+        item.timeliness = classify(item.completed_at, item.due_date, item.due_at)
 
 
 def classify_dossier(dossier):
@@ -85,6 +89,8 @@ def after_advance(dossier, snapshot, from_status):
     sync_timers(dossier, snapshot)
     if dossier.status == Status.SUPPLEMENT_REQUESTED and from_status != Status.SUPPLEMENT_REQUESTED:
         stop_clock(dossier)
+    elif from_status == Status.SUPPLEMENT_REQUESTED and dossier.status != Status.SUPPLEMENT_REQUESTED:
+        restart_clock(dossier, None)  # the request ended otherwise than by an answer (e.g. a timer)
     if dossier.status in (Status.RESULT_READY, Status.REFUSED):
         classify_dossier(dossier)
         dossier.save(update_fields=["timeliness"])

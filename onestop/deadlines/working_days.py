@@ -119,6 +119,15 @@ def _at(day, clock):
     return timezone.make_aware(datetime.combine(day, clock))
 
 
+def previous_working_day(day: date) -> date:
+    """The last working day before ``day``."""
+    calendar = _calendar(day)
+    day -= timedelta(days=1)
+    while not calendar.is_working_day(day):
+        day -= timedelta(days=1)
+    return day
+
+
 def working_days_between(start: date, end: date) -> int:
     """How many working days lie after ``start`` up to and including ``end`` (0 when ``end <= start``)."""
     if end <= start:

@@ -14,7 +14,11 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent
 from SpiffWorkflow.bpmn.specs.defaults import ServiceTask as BpmnServiceTask
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import DurationTimerEventDefinition, TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    DurationTimerEventDefinition,
+    TimerEventDefinition,
+)
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.event_parsers import CamundaEndEventParser
 from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser, UserTaskParser
@@ -235,9 +239,13 @@ def budget_of(spec):
 
 
 def check_budgets(spec):
-    """Refuse a user task whose declared budget is not a duration the calendar can count."""
+    """Refuse a user task whose declared budget is not a duration the calendar can count, and cycle timers
+    (beat fires a timer once; repeated reminders come from the deadlines app)."""
     errors = []
     for task_spec in spec.task_specs.values():
+        if isinstance(getattr(task_spec, "event_definition", None), CycleTimerEventDefinition):
+            errors.append(_("“%(step)s”: repeating timers (timeCycle) are not supported; use a timeDuration or a "
+                            "timeDate.") % {"step": task_spec.bpmn_name or task_spec.bpmn_id})
         budget = declared_budget(task_spec) if task_spec.manual else ""
         if budget and not is_budget(budget):
             errors.append(_("Step “%(step)s”: the time budget “%(budget)s” is not a duration in working days "
