@@ -149,13 +149,8 @@ def exchanges(dossier):
 
 def document_url(name, code):
     """The URL of a printed form (form 01, 02, 03) when the documents app offers it, else None."""
-    for kwargs in ({"code": code},):
-        try:
-            return reverse(name, kwargs=kwargs)
-        except NoReverseMatch:
-            pass
     try:
-        return reverse(name, args=[code])
+        return reverse(name, kwargs={"code": code})
     except NoReverseMatch:
         return None
 

@@ -138,7 +138,6 @@ def _item_context(request, item, **extra):
             context[f"{decision}_form"] = forms.ReceptionForm(documents, initial={"decision": decision})
     elif item.kind == WorkItem.Kind.RETURN:
         context["return_form"] = forms.ReturnForm()
-        context["results"] = [f for f in files if f.kind == f.Kind.RESULT]
     else:
         context["step_form"] = forms.StepForm(item.form)
         context["exchanges"] = selectors.exchanges(dossier)
