@@ -5,7 +5,7 @@ import pytest
 
 from onestop.demo.seed import DEMO_PASSWORD
 from onestop.dossiers.models import Dossier
-from tests.conftest import BIRTH_FORM, load_demo
+from tests.conftest import BIRTH_FORM, Actor, load_demo, submit
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 ELF = b"\x7fELF\x02\x01\x01" + b"\0" * 200
@@ -132,3 +132,28 @@ def test_oversize_and_disguised_uploads_are_refused_with_a_message(page, portal,
     screenshot(page, "uploads-refused", full_page=True)
     assert not Dossier.objects.exists()
     assert page.console_errors == []
+
+
+def test_portal_pages_pass_an_accessibility_check(page, portal, screenshot):
+    """axe-core's WCAG 2.1 A and AA rules (labels, contrast, landmarks, names of controls) on each page."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+    options = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+
+    def check(path, prepare=None):
+        page.goto(f"{portal}{path}")
+        if prepare:
+            prepare()
+        results = axe.run(page, options=options)
+        assert results.violations_count == 0, f"{path}\n{results.generate_report()}"
+
+    for path in ("/", "/procedures/", "/procedures/1.001193/", "/signup/", "/lookup/"):
+        check(path)
+    log_in(page, portal, "citizen1")
+    check("/procedures/1.001193/apply/", lambda: page.click("#to-review"))  # with errors next to the fields
+    code = submit(Actor("citizen1"), "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+    Actor("bennghe.receiver").act(code, "supplement", {"missing_documents": ["Giấy chứng sinh (bản chính)"]},
+                                  comment="Bản scan bị mờ")
+    for path in ("/my/dossiers/", f"/my/dossiers/{code}/", f"/my/dossiers/{code}/withdraw/"):
+        check(path)
