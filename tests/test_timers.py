@@ -282,3 +282,16 @@ def test_repeating_timers_are_refused_at_upload():
     with pytest.raises(BpmnError) as caught:
         parse_bpmn(cycle.encode())
     assert "timeCycle" in str(caught.value)
+
+
+def test_the_management_command_fires_due_timers(as_user):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    dossier = start_timed_dossier(as_user)
+    Timer.objects.filter(dossier=dossier, spec_id="slow").update(due_at=timezone.now() - timedelta(seconds=1))
+    out = StringIO()
+    call_command("deadlines_tick", stdout=out)
+    assert "timers fired: 1" in out.getvalue()
+    assert set(active(dossier)) == {"check", "follow_up"}
