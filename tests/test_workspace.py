@@ -8,6 +8,7 @@ from django.db import connection
 from django.test import Client, TestCase
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from onestop.dossiers.models import Attachment, Channel, Dossier, DossierEvent, Status
 from onestop.organisation.models import Agency, Citizen, Membership
@@ -240,6 +241,9 @@ def test_queue_tabs_filters_search_and_sort(as_user, page):
     assert sorted(rows(officer.get(url))) == sorted([second, third])  # to claim
     assert rows(officer.get(url, data={"tab": "mine"})) == [first]
     assert rows(officer.get(url, data={"tab": "overdue"})) == [second]
+    WorkItem.objects.filter(dossier__code=third, kind=WorkItem.Kind.TASK).update(due_date=timezone.localdate())
+    WorkItem.objects.filter(dossier__code=first, kind=WorkItem.Kind.TASK).update(due_date=datetime.date(2099, 1, 5))
+    assert rows(officer.get(url, data={"tab": "due_soon"})) == [third]
     assert rows(officer.get(url, data={"tab": "all", "q": "Trần Thị Bình"})) == [third]
     assert rows(officer.get(url, data={"tab": "all", "q": first})) == [first]
     assert rows(officer.get(url, data={"tab": "all", "procedure": "1.001193", "state": "claimed"})) == [first]
