@@ -55,7 +55,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("work/", include("onestop.workspace.urls")),
     path("", include("onestop.web.urls")),
     path("", include("onestop.portal.urls")),
 ]
-    path("work/", include("onestop.workspace.urls")),
