@@ -24,7 +24,7 @@ from .models import Extension
 EXTENDABLE = {Status.PROCESSING, Status.SUPPLEMENT_REQUESTED}
 
 
-def _official_agency(dossier, user):
+def official_agency(dossier, user):
     """The agency, among those that received or process the dossier, in which ``user`` is an official."""
     agencies = {dossier.receiving_agency_id, *dossier.work_items.exclude(agency__isnull=True)
                 .values_list("agency_id", flat=True)}
@@ -37,7 +37,7 @@ def _official_agency(dossier, user):
 def extend(user, code, *, reason, new_date, today=None):
     """Move the appointment date of dossier ``code`` to ``new_date``; returns the ``Extension``."""
     dossier = dossier_services._lock(selectors.dossier_for(user, code).pk)
-    agency = _official_agency(dossier, user)
+    agency = official_agency(dossier, user)
     if agency is None:
         raise NotAllowed(_("Only an official of an agency handling this dossier can extend its appointment date."))
     if dossier.status not in EXTENDABLE or dossier.appointment_date is None:

@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from django.utils import timezone
 
 from onestop.dossiers import audit
+from onestop.dossiers.models import Status
 from onestop.engine import runtime
 from onestop.engine.parsing import BUDGET
 from onestop.worklist.models import WorkItem
@@ -84,8 +85,6 @@ def classify_dossier(dossier):
 
 def after_advance(dossier, snapshot, from_status):
     """Keep timers, the clock and the classification in step with the process (``dossiers.services``)."""
-    from onestop.dossiers.models import Status
-
     sync_timers(dossier, snapshot)
     if dossier.status == Status.SUPPLEMENT_REQUESTED and from_status != Status.SUPPLEMENT_REQUESTED:
         stop_clock(dossier)
@@ -98,7 +97,7 @@ def after_advance(dossier, snapshot, from_status):
 
 def _timer_due(dossier, wait, opened_at):
     """A timer whose duration is a budget counts in working time, like the step it guards: a day budget is
-    due at the office's close on its last day. Other timers (dates, cycles, months) keep the engine's time."""
+    due at the office's close on its last day. Other timers (dates, months) keep the engine's time."""
     agency = None
     if wait.attached_to:
         item = dossier.work_items.filter(task_id=wait.attached_to).select_related("agency").first()
@@ -112,7 +111,8 @@ def _timer_due(dossier, wait, opened_at):
 def sync_timers(dossier, snapshot, now=None):
     """Record the timers the process now waits on, and close those it no longer waits on."""
     now = now or timezone.now()
-    known = {t.task_id: t for t in dossier.timers.filter(state=Timer.State.PENDING)}
+    recorded = {t.task_id: t for t in dossier.timers.all()}
+    known = {task_id: t for task_id, t in recorded.items() if t.state == Timer.State.PENDING}
     waiting = {w.id: w for w in snapshot.timers}
     for task_id, timer in known.items():
         if task_id in waiting:
@@ -128,7 +128,7 @@ def sync_timers(dossier, snapshot, now=None):
         timer.save(update_fields=["state", "fired_at"])
     dues = {}
     for task_id, wait in waiting.items():
-        if task_id in known or dossier.timers.filter(task_id=task_id).exists():
+        if task_id in recorded:  # pending, or fired/failed and still shown by the engine
             continue
         due_at = _timer_due(dossier, wait, now)
         if due_at is None:

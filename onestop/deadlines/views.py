@@ -20,7 +20,7 @@ def extend(request, code):
         dossier = selectors.dossier_for(request.user, code)
     except NotFound:
         raise Http404 from None
-    if extensions._official_agency(dossier, request.user) is None:
+    if extensions.official_agency(dossier, request.user) is None:
         raise PermissionDenied(_("Only an official of an agency handling this dossier can extend its "
                                  "appointment date."))
     form = ExtendForm(request.POST or None)
