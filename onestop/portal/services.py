@@ -12,6 +12,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.core.files import File
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -93,7 +94,8 @@ class Draft:
     def stage(self, index, upload):
         """Check ``upload`` (as ``check_upload`` does) and keep it for document ``index``."""
         content_type = check_upload(upload)
-        clean_stale_staging()
+        if cache.add("portal.staging.swept", True, timeout=3600):  # at most once an hour
+            clean_stale_staging()
         folder = self.folder()
         folder.mkdir(parents=True, exist_ok=True)
         with open(folder / str(index), "wb") as out:
