@@ -16,6 +16,20 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = None  # onestop.ops.middleware logs each request as JSON, with its request id
 errorlog = "-"
 worker_tmp_dir = os.environ.get("GUNICORN_WORKER_TMP_DIR") or None  # /dev/shm in containers
+control_socket_disable = True  # gunicorn 24+ would open one under $HOME: read-only in the image, unused
+
+if os.environ.get("LOG_FORMAT", "json") == "json":
+    # gunicorn's own lines (start, worker boot, timeouts) as JSON too, like the app's.
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"context": {"()": "onestop.ops.logging.ContextFilter"}},
+        "formatters": {"json": {"()": "onestop.ops.logging.JsonLogFormatter"}},
+        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["context"],
+                                 "stream": "ext://sys.stderr"}},
+        "root": {"handlers": ["console"], "level": "INFO"},
+        "loggers": {"gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+    }
 
 
 def on_starting(server):
