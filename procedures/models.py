@@ -40,6 +40,13 @@ class Procedure(models.Model):
     def __str__(self):
         return f"{self.code} {self.name}"
 
+    def save(self, *args, **kwargs):
+        # PostgreSQL's jsonb does not keep key order: remember the form's field order while we still know it.
+        properties = (self.form_schema or {}).get("properties")
+        if isinstance(properties, dict) and "ui:order" not in self.form_schema:
+            self.form_schema["ui:order"] = list(properties)
+        super().save(*args, **kwargs)
+
 
 class ProcedureVersion(models.Model):
     class State(models.TextChoices):

@@ -67,3 +67,17 @@ def test_order_and_read_back():
     rows = dict(describe(SCHEMA, {"name": "An", "born": "2026-11-20", "kind": "b", "urgent": False, "floors": 3}))
     assert rows["Ngày sinh"] == "20/11/2026" and rows["Loại"] == "Tổ chức" and rows["Số tầng"] == "3"
     assert rows["Cần gấp"] in ("No", "Không")
+
+
+def test_the_form_keeps_the_field_order_of_the_catalogue_on_every_database(demo):
+    """PostgreSQL's jsonb reorders keys; the procedure keeps the order it was given in ``ui:order``."""
+    import json
+
+    from procedures.models import Procedure
+    from tests.conftest import ROOT
+
+    catalogue = json.loads((ROOT / "bpmn" / "catalogue.json").read_text())["procedures"]
+    given = next(p for p in catalogue if p["code"] == "1.001193")["form_schema"]["properties"]
+    stored = Procedure.objects.get(code="1.001193").form_schema
+    assert stored["ui:order"] == list(given)
+    assert list(SchemaForm(stored).fields)[:2] == ["child_full_name", "child_birth_date"]

@@ -109,8 +109,8 @@ def seed(load_procedures=True):
             Membership.objects.get_or_create(user=user, agency=agencies[agency_code], role=role)
             logins.append((user.username, f"{role} @ {agency_code}"))
     for username, full_name, id_number, address in CITIZENS:
-        last, first = full_name.split(" ", 1)
-        user = _user(username, first, last)
+        # Vietnamese names read family name first: keep the whole name in one field, as sign-up does.
+        user = _user(username, full_name, "")
         Citizen.objects.update_or_create(
             user=user, defaults={"id_number": id_number, "full_name": full_name, "address": address,
                                  "phone": f"09{id_number[-8:]}"}
