@@ -7,9 +7,11 @@ import os
 import re
 import secrets
 import shlex
+import socket
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import jsonschema
 import kubernetes_validate
@@ -136,3 +138,17 @@ def test_the_cluster_configuration_passes_djangos_deployment_checks(tmp_path):
                             cwd=DEPLOY.parent, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr + result.stdout
     assert set(re.findall(r"\((\w+\.[EW]\d+)\)", result.stderr + result.stdout)) <= {"security.W005", "security.W021"}
+
+
+def test_the_images_healthcheck_command_asks_healthz(live_server):
+    """The HEALTHCHECK of the Dockerfile, run as Docker would: 0 while the app answers, 1 when it does not."""
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    [command] = re.findall(r"^HEALTHCHECK .*\\\n\s+CMD (\[.*\])$", dockerfile, re.M)
+    argv = [sys.executable if word == "python" else word for word in json.loads(command)]
+    port = urlsplit(live_server.url).port
+    assert subprocess.run(argv, env={**os.environ, "PORT": str(port)}, timeout=30).returncode == 0
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        free = closed.getsockname()[1]
+    result = subprocess.run(argv, env={**os.environ, "PORT": str(free)}, capture_output=True, timeout=30)
+    assert result.returncode != 0
