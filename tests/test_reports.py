@@ -289,10 +289,12 @@ def live_only(filters):
 
 
 @pytest.mark.parametrize("start,end", [(date(2026, 1, 1), date(2026, 3, 31)), (date(2026, 1, 15), date(2026, 3, 20)),
-                                       (date(2025, 12, 1), date(2026, 2, 10)), (date(2026, 2, 3), date(2026, 2, 27))])
+                                       (date(2025, 12, 1), date(2026, 2, 10)), (date(2026, 2, 3), date(2026, 2, 27)),
+                                       (date(2026, 1, 1), None)])
 @pytest.mark.parametrize("group", ["agency", "month", "procedure", "channel"])
 def test_cached_months_give_the_same_figures(known, start, end, group):
     filters = q1_filters(group_by=(group,))
+    end = end or timezone.localdate()  # up to today: this month up to yesterday cached, today live
     filters = selectors.Filters(start, end, agencies=filters.agencies, group_by=(group,), as_of=date(2026, 3, 31))
     assert selectors.summary(filters) == selectors.summary(filters, live_only(filters))
 
@@ -303,9 +305,15 @@ def test_a_change_in_a_cached_month_shows_at_once(known, django_capture_on_commi
     dossier = Dossier.objects.get(code="T-0003")  # resolved late in January
     with django_capture_on_commit_callbacks(execute=True):
         Rating.objects.create(dossier=dossier, score=2)
+    from onestop.reports.models import CachedMonth
+
+    january = CachedMonth.objects.get(month=date(2026, 1, 1))
+    assert january.is_fresh  # a rating is added to the cached month in place
+    assert selectors.summary(filters)["totals"]["rating_count"] == 3
     with django_capture_on_commit_callbacks(execute=True):
         dossier.timeliness = "on_time"  # say the deadline service corrects it
         dossier.save()
+    assert not CachedMonth.objects.get(month=date(2026, 1, 1)).is_fresh  # computed again when next read
     totals = selectors.summary(filters)["totals"]
     assert (totals["rating_count"], totals["on_time"], totals["late"]) == (3, 2, 2)
     assert totals == selectors.summary(filters, live_only(filters))["totals"]
@@ -340,3 +348,25 @@ def test_pending_as_of_today(known):
     yesterday = selectors.summary(selectors.Filters(date(2026, 1, 1), today, agencies=q1_filters().agencies,
                                                     as_of=today - timedelta(days=1)))
     assert yesterday["totals"]["pending"] == 3
+
+
+def test_refresh_fills_the_ended_months_once(known):
+    from onestop.reports import services, tasks
+
+    # the 12 ended months, and this month up to yesterday
+    assert tasks.refresh_monthly_figures.delay(months=12).get() == 13
+    assert services.refresh_recent(12) == 0  # all fresh now
+    from onestop.reports.models import MonthlyFigures
+
+    january = MonthlyFigures.objects.filter(month=date(2026, 1, 1))
+    assert sum(january.values_list("received", flat=True)) == 5  # T-0001..3, T-0011, T-0014
+
+
+def test_the_plan_reads_only_today_and_partial_months_live():
+    today = date(2026, 11, 25)
+    cached, live = selectors.plan(selectors.Filters(date(2026, 1, 15), today), today)
+    assert set(cached) == {date(2026, m, 1) for m in range(2, 12)}
+    assert cached[date(2026, 2, 1)] == date(2026, 2, 28) and cached[date(2026, 11, 1)] == date(2026, 11, 24)
+    assert live == [(date(2026, 1, 15), date(2026, 1, 31)), (today, today)]
+    assert selectors.plan(selectors.Filters(date(2026, 11, 1), date(2026, 11, 20)), today) == (
+        {}, [(date(2026, 11, 1), date(2026, 11, 20))])

@@ -15,4 +15,4 @@ class ReportsConfig(AppConfig):
         post_init.connect(signals.remember, sender=Dossier, dispatch_uid="reports-remember")
         post_save.connect(signals.dossier_saved, sender=Dossier, dispatch_uid="reports-dossier")
         post_save.connect(signals.rating_saved, sender=Rating, dispatch_uid="reports-rating")
-        post_delete.connect(signals.rating_saved, sender=Rating, dispatch_uid="reports-rating-delete")
+        post_delete.connect(signals.rating_deleted, sender=Rating, dispatch_uid="reports-rating-delete")

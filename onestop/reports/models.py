@@ -3,9 +3,10 @@ aggregating hundreds of thousands of dossiers (bench/README.md, "Reports").
 
 ``MonthlyFigures`` holds, per month, agency, procedure and channel, what ``selectors.cells`` computes from
 the dossiers: received in that month, resolved in it (by timeliness), their processing time and ratings.
-Only ended months are cached; the current month, partial months at the edges of a period and pending
-dossiers are always read live. A month is filled the first time a report needs it, and emptied again
-(``services.invalidate``) when a change to a dossier or a rating touches it.
+Ended months are cached whole, the current month up to yesterday; today, partial months at the edges of
+a period and pending dossiers are always read live. A month is filled the first time a report needs it
+(or by the ``refresh_monthly_figures`` task), and marked stale (``services.invalidate``) when a change to
+a dossier touches a day it counts; a new rating is added to its cell in place (``services.add_rating``).
 """
 from django.db import models
 
@@ -14,6 +15,7 @@ class CachedMonth(models.Model):
     """A month's figures are usable when computed after the last change that touched the month."""
 
     month = models.DateField(unique=True)  # the first day
+    through = models.DateField(null=True)  # the last day counted: the month's end, or yesterday
     computed_at = models.DateTimeField(null=True)  # when the computation that is stored began
     invalidated_at = models.DateTimeField(null=True)  # after the commit of the last change to the month
 

@@ -221,36 +221,53 @@ CACHED = ("received", "resolved", "early", "on_time", "late", "duration", "ratin
 _FIELD = {"agency": 0, "procedure": 1, "channel": 2, "month": 3}
 
 
+def plan(filters, today=None):
+    """Split the period into what the monthly cache answers and what is read live.
+
+    Returns ``(cached, live)``: ``cached`` maps a month's first day to the last day its cached figures
+    must cover (the month's end; for the current month, yesterday); ``live`` lists the (start, end)
+    ranges left: partial months at the edges of the period, and today.
+    """
+    from .services import month_end
+
+    today = today or timezone.localdate()
+    cached, live = {}, []
+    month = filters.date_from.replace(day=1)
+    while month <= filters.date_to:
+        start, end = max(month, filters.date_from), min(month_end(month), filters.date_to)
+        if start == month and end == month_end(month) and end < today:
+            cached[month] = end  # an ended month, whole
+        elif start == month and end >= today - timedelta(days=1) and today.replace(day=1) == month and today > month:
+            cached[month] = today - timedelta(days=1)  # this month up to yesterday, then today live
+            if end >= today:
+                live.append((today, end))
+        else:
+            live.append((start, end))
+        month = month_end(month) + timedelta(days=1)
+    return cached, live
+
+
 def cells(filters):
     """The figures per (agency id, procedure id, channel, month); pending ones under month ``None``.
 
-    Whole months of the period that have ended come from the monthly cache (filled when missing); the
-    partial months at its edges, the current month and the pending dossiers are read from the dossiers.
+    Whole ended months, and the current month up to yesterday, come from the monthly cache (filled when
+    missing or stale); partial months at the edges of the period, today and the pending dossiers are read
+    from the dossiers.
     """
-    from .services import ensure_months, month_end
+    from .services import ensure_months
 
-    current = timezone.localdate().replace(day=1)
-    first = filters.date_from if filters.date_from.day == 1 else month_end(filters.date_from) + timedelta(days=1)
-    months = []
-    while month_end(first) <= filters.date_to and first < current:
-        months.append(first)
-        first = month_end(first) + timedelta(days=1)
+    cached, live = plan(filters)
     found = {}
-    if months:
-        ensure_months(months)
-        head = (filters.date_from, months[0] - timedelta(days=1))
-        tail = (month_end(months[-1]) + timedelta(days=1), filters.date_to)
-        for start, end in (head, tail):
-            if start <= end:
-                live_cells(replace(filters, date_from=start, date_to=end), found)
-        cached = _scoped(MonthlyFigures.objects.filter(month__in=months), filters, "agency_id")
-        for v in cached.values("agency_id", "procedure_id", "channel", "month", *CACHED):
+    for start, end in live:
+        live_cells(replace(filters, date_from=start, date_to=end), found)
+    if cached:
+        ensure_months(cached)
+        rows = _scoped(MonthlyFigures.objects.filter(month__in=list(cached)), filters, "agency_id")
+        for v in rows.values("agency_id", "procedure_id", "channel", "month", *CACHED):
             c = found.setdefault((v["agency_id"], v["procedure_id"], v["channel"], v["month"]),
                                  dict.fromkeys(SUMMED, 0))
             for name in CACHED:
                 c[name] += v[name]
-    else:
-        live_cells(filters, found)
     for v in _pending(filters):
         c = found.setdefault((v["receiving_agency_id"], v["procedure_id"], v["channel"], None),
                              dict.fromkeys(SUMMED, 0))

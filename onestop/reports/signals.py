@@ -6,7 +6,7 @@ cache right without touching them. Bulk updates (``QuerySet.update``) bypass thi
 """
 from onestop.dossiers.models import Status
 
-from .services import invalidate, month_of
+from .services import add_rating, invalidate, local_day
 
 
 def _resolved_at(dossier):
@@ -41,12 +41,16 @@ def dossier_saved(sender, instance, created, raw=False, **kwargs):
     instance._report_signature = after
     if raw or before == after:
         return
-    months = {month_of(after[0]), month_of(after[1])}
+    days = {local_day(after[0]), local_day(after[1])}
     if before not in (None, "unknown"):
-        months |= {month_of(before[0]), month_of(before[1])}
-    invalidate(months)
+        days |= {local_day(before[0]), local_day(before[1])}
+    invalidate(days)
 
 
-def rating_saved(sender, instance, raw=False, **kwargs):
-    if not raw:
-        invalidate({month_of(_resolved_at(instance.dossier))})
+def rating_saved(sender, instance, created=False, raw=False, **kwargs):
+    if not raw and created:
+        add_rating(instance.dossier, instance.score)
+
+
+def rating_deleted(sender, instance, **kwargs):
+    add_rating(instance.dossier, instance.score, sign=-1)
