@@ -1,6 +1,7 @@
 """Operations: probes, metrics, request ids in logs, queue routing, the worker health check."""
 import json
 import logging
+import os
 from io import StringIO
 
 import pytest
@@ -154,3 +155,22 @@ def test_requeue_exchanges_finishes_an_exchange_whose_message_was_lost(as_user):
     assert "1 exchange(s) enqueued again" in out.getvalue()
     assert citizen.dossier(code)["exchanges"][0]["state"] == "succeeded"
     assert officer.item(code)["name"].startswith("Thẩm định")
+
+
+@pytest.mark.worker  # a real broker (tasks not eager), no worker needed
+@pytest.mark.django_db
+def test_metrics_show_celery_queue_lengths(settings):
+    if not os.environ.get("CELERY_BROKER_URL"):
+        pytest.skip("needs CELERY_BROKER_URL (run `make test`)")
+    queue = "onestop-ops-test"  # consumed by no worker
+    settings.ONESTOP_CELERY_QUEUES = [queue]
+    with celery_app.connection_for_write() as conn:
+        conn.default_channel.queue_declare(queue=queue, durable=True, auto_delete=False)
+        conn.default_channel.queue_purge(queue)
+    try:
+        for _ in range(3):
+            celery_app.send_task("onestop.reports.tasks.nothing", queue=queue)
+        assert f'onestop_celery_queue_length{{queue="{queue}"}} 3.0' in scrape(settings)
+    finally:
+        with celery_app.connection_for_write() as conn:
+            conn.default_channel.queue_delete(queue)
