@@ -2,9 +2,12 @@
 import json
 import logging
 import os
+import re
 from io import StringIO
+from pathlib import Path
 
 import pytest
+import yaml
 from django.core.management import CommandError, call_command
 from django.test import Client
 
@@ -174,3 +177,14 @@ def test_metrics_show_celery_queue_lengths(settings):
     finally:
         with celery_app.connection_for_write() as conn:
             conn.default_channel.queue_delete(queue)
+
+
+def test_alert_rules_use_metrics_that_exist(as_user, settings):
+    """deploy/prometheus/alerts.yml names only metrics that /metrics serves (after some activity)."""
+    citizen, desk = as_user("citizen1"), as_user("bennghe.receiver")
+    desk.act(submit(citizen, "1.001193", "q1-bennghe", BIRTH_FORM)["code"], "accept")
+    served = set(re.findall(r"^(onestop_\w+)", scrape(settings), re.M))
+    rules = yaml.safe_load((Path(__file__).parent.parent / "deploy" / "prometheus" / "alerts.yml").read_text())
+    used = {name for group in rules["groups"] for rule in group["rules"]
+            for name in re.findall(r"\b(onestop_\w+)", rule["expr"])}
+    assert used and used - {"onestop_celery_queue_length"} <= served  # queue lengths: with a broker only
