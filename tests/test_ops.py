@@ -188,3 +188,11 @@ def test_alert_rules_use_metrics_that_exist(as_user, settings):
     used = {name for group in rules["groups"] for rule in group["rules"]
             for name in re.findall(r"\b(onestop_\w+)", rule["expr"])}
     assert used and used - {"onestop_celery_queue_length"} <= served  # queue lengths: with a broker only
+
+
+@pytest.mark.django_db
+def test_request_metrics_labels_are_bounded(settings):
+    Client().generic("BREW", "/no/such/page/12345")
+    text = scrape(settings)
+    assert 'method="other",status="404",view="unmatched"' in text
+    assert "BREW" not in text and "12345" not in text

@@ -28,7 +28,11 @@ LATENCY = Histogram("onestop_http_request_duration_seconds", "Time to answer an 
 EXCHANGE_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
 
 
+METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+
+
 def observe_request(method, view, status, seconds):
+    method = method if method in METHODS else "other"  # a client must not be able to mint label values
     REQUESTS.labels(method, view, str(status)).inc()
     LATENCY.labels(method, view).observe(seconds)
 
