@@ -259,8 +259,8 @@ def measure(runs):
             median, times = p50(fn, runs)
             results[f"{username}: {label}"] = {"p50_s": round(median, 4), "runs_s": [round(t, 4) for t in times],
                                                "ratio_to_1s": round(median / LIMIT, 3)}
-            print(f"  {username:10} {label:15} p50 {median * 1000:8.1f} ms   {median / LIMIT:6.2f} × the 1 s limit",
-                  flush=True)
+            print(f"  {username:10} {label:15} p50 {median * 1000:8.1f} ms   {median / LIMIT:6.2f} × the 1 s limit"
+                  f"   (fastest {min(times) * 1000:.0f} ms; load average {os.getloadavg()[0]:.1f})", flush=True)
     return dossiers, results
 
 
@@ -278,11 +278,12 @@ def main(argv=None):
     dossiers, results = measure(args.runs)
     RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
     previous = json.loads(RESULTS_FILE.read_text()) if RESULTS_FILE.exists() else {}
-    key = "without_indexes" if args.without_indexes else "with_indexes"
+    key = "without_indexes" if args.without_indexes else "current"  # "history": earlier versions, kept
     previous[key] = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"), "dossiers": dossiers, "runs": args.runs,
         "load_seconds": round(load_seconds, 1) if load_seconds else None, "limit_s": LIMIT,
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count()}, "results": results,
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
+                    "load_average_after": round(os.getloadavg()[0], 1)}, "results": results,
     }
     RESULTS_FILE.write_text(json.dumps(previous, indent=2, ensure_ascii=False) + "\n")
     print(f"written to {RESULTS_FILE.relative_to(ROOT)}")
