@@ -370,3 +370,10 @@ def test_the_plan_reads_only_today_and_partial_months_live():
     assert live == [(date(2026, 1, 15), date(2026, 1, 31)), (today, today)]
     assert selectors.plan(selectors.Filters(date(2026, 11, 1), date(2026, 11, 20)), today) == (
         {}, [(date(2026, 11, 1), date(2026, 11, 20))])
+
+
+def test_rows_by_month_leave_pending_blank(known):
+    rows = selectors.summary(q1_filters(group_by=("month",)))["rows"]
+    assert {r["pending"] for r in rows} == {None}
+    body = api("q1.leader").get("/api/v1/reports/summary/", {**PERIOD, "group_by": "month"}).json()
+    assert body["rows"][0]["pending"] is None and body["totals"]["pending"] == 5

@@ -37,6 +37,9 @@ class FiguresSerializer(serializers.Serializer):
 
 
 class RowSerializer(FiguresSerializer):
+    pending = serializers.IntegerField(allow_null=True, help_text="Null in rows grouped by month")
+    pending_within = serializers.IntegerField(allow_null=True)
+    pending_overdue = serializers.IntegerField(allow_null=True)
     agency = RefSerializer(required=False)
     procedure = RefSerializer(required=False)
     channel = RefSerializer(required=False)

@@ -315,6 +315,9 @@ def summary(filters, found=None):
         for name in SUMMED:
             row[name] += c[name]
     result = [_finish(r) for r in rows.values()]
+    if "month" in by:
+        for r in result:  # counted at one date, not per month: "–" rather than a misleading 0
+            r["pending"] = r["pending_within"] = r["pending_overdue"] = None
     _label(result, by)
     result.sort(key=lambda r: tuple(_sort_key(r, d) for d in by))
     return {"rows": result, "totals": _finish(totals), "group_by": by, "as_of": filters.pending_date}
