@@ -47,3 +47,23 @@ def test_dashboard_renders_with_its_charts(leader_page, live_server, screenshot)
     page.goto(f"{live_server.url}/reports/?date_from=2026-01-01&date_to=2026-03-31")
     assert page.evaluate("document.documentElement.scrollWidth") <= 392
     screenshot(page, "phone", full_page=True)
+
+
+def test_register_and_control_sheet(leader_page, live_server, screenshot):
+    page = leader_page
+    page.click("text=Sổ theo dõi hồ sơ (Mẫu 07)")
+    page.wait_for_url("**/reports/register/")
+    page.select_option("#id_agency", "q1-bennghe")
+    page.fill("#id_date_from", "01/01/2026")
+    page.fill("#id_date_to", "31/03/2026")
+    page.click(".report-filters button[type=submit]")
+    page.wait_for_url("**agency=q1-bennghe**")
+    rows = page.locator("table.register tbody tr")
+    assert rows.count() == 10
+    assert rows.first.locator("td").nth(4).inner_text() == "01/01/2026 00:30"  # received, local time
+    screenshot(page, "form-07")
+    rows.first.locator("th a").click()
+    page.wait_for_url("**/control-sheet/")
+    assert "Phiếu kiểm soát quá trình giải quyết hồ sơ" in page.inner_text("h1")
+    assert "T-0014" in page.inner_text("dl.facts")
+    assert not page.console_errors
