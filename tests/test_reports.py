@@ -271,8 +271,9 @@ def test_api_refuses_citizens_and_bad_filters(known):
 
 
 def test_api_register_and_control_sheet(known):
-    rows = api("bennghe.receiver").get("/api/v1/reports/register/", {"agency": "q1-bennghe", **PERIOD}).json()
-    assert len(rows) == 10 and rows[0]["code"] == "T-0014"
+    page = api("bennghe.receiver").get("/api/v1/reports/register/",
+                                       {"agency": "q1-bennghe", **PERIOD, "page_size": 4}).json()
+    assert page["count"] == 10 and len(page["results"]) == 4 and page["results"][0]["code"] == "T-0014"
     assert api("q1.leader").get("/api/v1/reports/control-sheet/T-0001/").json() == []
     assert api("citizen2").get("/api/v1/reports/control-sheet/T-0001/").status_code == 404
 

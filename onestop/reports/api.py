@@ -9,6 +9,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from onestop.core.api import Pagination
 from onestop.core.exceptions import InvalidInput, NotFound
 from onestop.dossiers.selectors import dossier_for
 
@@ -80,6 +81,13 @@ class RegisterRowSerializer(serializers.Serializer):
     timeliness = serializers.CharField()
 
 
+class RegisterPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = RegisterRowSerializer(many=True)
+
+
 class LegSerializer(serializers.Serializer):
     from_agency = RefSerializer(allow_null=True)
     to_agency = RefSerializer()
@@ -140,7 +148,8 @@ class ReportViewSet(viewsets.ViewSet):
     @extend_schema(parameters=[
         OpenApiParameter("agency", str, required=True, description="The receiving agency's code"),
         OpenApiParameter("date_from", OpenApiTypes.DATE), OpenApiParameter("date_to", OpenApiTypes.DATE),
-    ], responses=RegisterRowSerializer(many=True))
+        OpenApiParameter("page", int), OpenApiParameter("page_size", int, description="At most 200"),
+    ], responses=RegisterPageSerializer)
     @action(detail=False)
     def register(self, request):
         """Form 07: the dossiers the agency's desk received in the period (the desk, its leaders, admins)."""
@@ -149,13 +158,15 @@ class ReportViewSet(viewsets.ViewSet):
             raise InvalidInput(_("Check the filters."), errors=form.errors)
         data = form.cleaned_data
         dossiers = selectors.register(form.agencies[data["agency"]], data["date_from"], data["date_to"])
+        paginator = Pagination()
+        dossiers = paginator.paginate_queryset(dossiers, request, view=self)
         rows = [{
             "code": d.code, "procedure": d.procedure.code, "applicant": selectors.applicant_name(d),
             "contact": selectors.applicant_contact(d), "received_at": d.received_at,
             "appointment_date": d.appointment_date, "handed_over_at": d.handed_over_at, "result_at": d.result_at,
             "returned_at": selectors.returned_at(d), "status": d.status, "timeliness": d.timeliness,
         } for d in dossiers]
-        return Response(RegisterRowSerializer(rows, many=True).data)
+        return paginator.get_paginated_response(RegisterRowSerializer(rows, many=True).data)
 
     @extend_schema(responses=LegSerializer(many=True))
     @action(detail=False, url_path=r"control-sheet/(?P<code>[^/]+)")

@@ -15,14 +15,29 @@ are in docs/reports.md; in short:
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Case, CharField, Count, DateField, DurationField, ExpressionWrapper, F, Q, Sum, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DateField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from onestop.core.exceptions import NotAllowed
 from onestop.deadlines.models import Timeliness
-from onestop.dossiers.models import Channel, Dossier, Rating, Status
+from onestop.dossiers.models import Channel, Dossier, Handover, Rating, Status
+from onestop.dossiers.selectors import route
 from onestop.organisation.models import Agency, Membership, OfficialRole
 from onestop.worklist.models import WorkItem
 from procedures.models import Procedure
@@ -401,10 +416,6 @@ def steps(filters):
 def register(agency, date_from, date_to):
     """Form 07: the dossiers ``agency``'s desk received in the period, oldest first, with the first
     hand-over to processing (the first leg given by an agency) and the dates of result and return."""
-    from django.db.models import OuterRef, Subquery
-
-    from onestop.dossiers.models import Handover
-
     first_handover = Handover.objects.filter(dossier=OuterRef("pk"), from_agency__isnull=False).order_by(
         "handed_at", "id").values("handed_at")[:1]
     return (Dossier.objects.filter(receiving_agency=agency, received_at__gte=_moment(date_from),
@@ -446,6 +457,4 @@ def overseen_dossier(user, code):
 
 def control_sheet(dossier):
     """Form 06: every leg of the dossier's route (hand-over time, giver, receiver, result)."""
-    from onestop.dossiers.selectors import route
-
     return list(route(dossier))
