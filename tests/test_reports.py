@@ -378,3 +378,18 @@ def test_rows_by_month_leave_pending_blank(known):
     assert {r["pending"] for r in rows} == {None}
     body = api("q1.leader").get("/api/v1/reports/summary/", {**PERIOD, "group_by": "month"}).json()
     assert body["rows"][0]["pending"] is None and body["totals"]["pending"] == 5
+
+
+def test_exports_never_turn_a_name_into_a_formula(known, client):
+    from onestop.organisation.models import Citizen
+
+    Citizen.objects.filter(user__username="citizen1").update(full_name='=HYPERLINK("http://x.example","bấm")')
+    Agency.objects.filter(code="q1-benthanh").update(name="=1+2")
+    book = login(client, "q1.leader").get("/reports/register/", {"agency": "q1-bennghe", **PERIOD, "format": "xlsx"})
+    sheet = load_workbook(io.BytesIO(book.content)).active
+    cell = sheet.cell(row=4, column=4)
+    assert cell.value.startswith("=HYPERLINK") and cell.data_type == "s"
+    summary = load_workbook(io.BytesIO(client.get("/reports/export.xlsx", PERIOD).content)).active
+    assert [c for c in summary["A"] if c.value == "=1+2"][0].data_type == "s"
+    text = client.get("/reports/export.csv", PERIOD).content.decode("utf-8-sig")
+    assert "\n'=1+2," in text

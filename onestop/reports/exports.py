@@ -73,9 +73,17 @@ def summary_csv(report, filters):
     out.write("\ufeff")  # so that spreadsheet programs read the Vietnamese as UTF-8
     writer = csv.writer(out)
     writer.writerow(header)
-    writer.writerows([["" if v is None else v for v in row] for row in rows])
+    writer.writerows([[_csv(v) for v in row] for row in rows])
     return _download(out.getvalue().encode("utf-8"), "text/csv; charset=utf-8",
                      _filename("bao-cao", filters, "csv"))
+
+
+def _csv(value):
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value  # shown as text by spreadsheet programs (formula injection)
+    return value
 
 
 def summary_xlsx(report, filters):
@@ -87,7 +95,7 @@ def summary_xlsx(report, filters):
     sheet.append([_("Pending as of %(date)s") % {"date": f"{report['as_of']:%d/%m/%Y}"}])
     sheet.append([_bold(sheet, h) for h in header])
     for row in rows[:-1]:
-        sheet.append(row)
+        sheet.append([_cell(sheet, v) for v in row])
     sheet.append([_bold(sheet, v) for v in rows[-1]])
     return _download(_save(book), XLSX, _filename("bao-cao", filters, "xlsx"))
 
@@ -140,8 +148,8 @@ def control_xlsx(dossier, legs):
     book, sheet = _book(_("Form 06"))
     sheet.append([_bold(sheet, _("PROCESSING CONTROL SHEET (form 06)"))])
     sheet.append([_("Dossier code"), dossier.code])
-    sheet.append([_("Procedure"), dossier.procedure.name])
-    sheet.append([_("Applicant"), selectors.applicant_name(dossier)])
+    sheet.append([_("Procedure"), _cell(sheet, dossier.procedure.name)])
+    sheet.append([_("Applicant"), _cell(sheet, selectors.applicant_name(dossier))])
     sheet.append([_("Received"), _cell(sheet, dossier.received_at)])
     sheet.append([_("Appointment"), _cell(sheet, dossier.appointment_date)])
     sheet.append([])
@@ -172,7 +180,15 @@ def _bold(sheet, value):
     return cell
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(sheet, value):
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        # Text typed by people (a name, a comment) is never a formula in the file (formula injection).
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"
+        return cell
     if isinstance(value, datetime):
         cell = WriteOnlyCell(sheet, value=timezone.localtime(value).replace(tzinfo=None))
         cell.number_format = MOMENT
