@@ -393,3 +393,31 @@ def test_exports_never_turn_a_name_into_a_formula(known, client):
     assert [c for c in summary["A"] if c.value == "=1+2"][0].data_type == "s"
     text = client.get("/reports/export.csv", PERIOD).content.decode("utf-8-sig")
     assert "\n'=1+2," in text
+
+
+# --- through the real lifecycle ---------------------------------------------------------------------------
+
+def test_a_dossier_processed_by_the_services_is_counted(as_user, client):
+    """Submitted, accepted at the ward, verified there, registered by the district, returned: the
+    ward's figures count it received and resolved, and form 06 follows it to the district and back."""
+    from tests.conftest import submit
+    from tests.test_business_household import FORM
+
+    code = submit(as_user("citizen2"), "2.000720", "q1-benthanh", FORM)["code"]
+    as_user("benthanh.receiver").act(code, "accept")
+    as_user("benthanh.specialist").act(code, "forward", {"verify_notes": "Đúng thực tế"})
+    as_user("q1.specialist").act(code, "approve")
+    as_user("q1.leader").act(code, "sign")
+    as_user("benthanh.receiver").act(code, "returned")
+
+    today = timezone.localdate().strftime("%d/%m/%Y")
+    body = as_user("q1.leader").get("/api/v1/reports/summary/", date_from=today, date_to=today).json()
+    totals = body["totals"]
+    assert (totals["received"], totals["resolved"], totals["early"], totals["pending"]) == (1, 1, 1, 0)
+    [row] = body["rows"]
+    assert row["agency"]["code"] == "q1-benthanh"
+    legs = as_user("benthanh.leader").get(f"/api/v1/reports/control-sheet/{code}/").json()
+    assert [leg["to_agency"]["code"] for leg in legs] == ["q1-benthanh", "q1", "q1-benthanh"]
+    assert legs[1]["from_agency"]["code"] == "q1-benthanh" and legs[1]["received_by"]
+    steps = as_user("q1.leader").get("/api/v1/reports/steps/", date_from=today, date_to=today).json()
+    assert {s["agency"]["code"]: s["completed"] for s in steps} == {"q1-benthanh": 3, "q1": 2}
