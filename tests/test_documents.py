@@ -181,3 +181,27 @@ def test_form_04_page_prints_the_extension_once_granted(accepted):
     assert "Chờ ý kiến của Công an phường" in text and "ngày 08/01/2027" in text
     assert f"ngày {accepted.appointment_date:%d/%m/%Y}" in text
     assert _get("citizen2", "form04", code).status_code == 404
+
+
+def test_what_officials_type_prints_as_typed(as_user):
+    """A reason with markup characters prints literally and does not break the PDF."""
+    code = submit(as_user("citizen1"), "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+    reason = "Thiếu <bản sao> giấy chứng sinh & giấy tờ \"chứng thực\""
+    as_user("bennghe.receiver").act(code, "refuse", comment=reason)
+    text = _flat(_text(_get("citizen1", "form03", code).content))
+    assert reason in text
+
+
+def test_form_01_counts_the_files_received_for_each_document(accepted):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from onestop.dossiers.attachments import add_attachment
+
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    for name in ("giay-chung-sinh-1.pdf", "giay-chung-sinh-2.pdf"):
+        add_attachment(accepted, SimpleUploadedFile(name, pdf, content_type="application/pdf"),
+                       user=accepted.applicant, document_index=1)
+    text = _flat(_text(_get("citizen1", "form01", accepted.code).content))
+    # Only the document that came with files is listed (with its 2 files), not the whole checklist.
+    assert "giấy cam đoan về việc sinh 1 0 2" in text
+    assert "Tờ khai đăng ký khai sinh" not in text
