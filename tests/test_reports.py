@@ -419,5 +419,7 @@ def test_a_dossier_processed_by_the_services_is_counted(as_user, client):
     legs = as_user("benthanh.leader").get(f"/api/v1/reports/control-sheet/{code}/").json()
     assert [leg["to_agency"]["code"] for leg in legs] == ["q1-benthanh", "q1", "q1-benthanh"]
     assert legs[1]["from_agency"]["code"] == "q1-benthanh" and legs[1]["received_by"]
+    # Each agency's steps on its leg ended well before their due date (the appointment).
+    assert [leg["timeliness"] for leg in legs] == ["early", "early", "early"]
     steps = as_user("q1.leader").get("/api/v1/reports/steps/", date_from=today, date_to=today).json()
     assert {s["agency"]["code"]: s["completed"] for s in steps} == {"q1-benthanh": 3, "q1": 2}

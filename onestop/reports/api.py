@@ -96,6 +96,8 @@ class LegSerializer(serializers.Serializer):
     received_by = serializers.CharField()
     received_at = serializers.DateTimeField(allow_null=True)
     result = serializers.CharField()
+    timeliness = serializers.CharField(help_text="early, on_time or late: the worst of this agency's steps on this "
+                                                 "leg; blank while none has ended")
 
 
 FILTERS = [
@@ -181,6 +183,6 @@ class ReportViewSet(viewsets.ViewSet):
         legs = [{
             "from_agency": _ref(leg.from_agency), "to_agency": _ref(leg.to_agency), "handed_at": leg.handed_at,
             "given_by": exports.person(leg.given_by), "received_by": exports.person(leg.received_by),
-            "received_at": leg.received_at, "result": leg.result,
+            "received_at": leg.received_at, "result": leg.result, "timeliness": leg.timeliness,
         } for leg in selectors.control_sheet(dossier)]
         return Response(LegSerializer(legs, many=True).data)

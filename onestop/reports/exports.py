@@ -15,6 +15,8 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
+from onestop.deadlines.models import Timeliness
+
 from . import selectors
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -131,7 +133,11 @@ def register_xlsx(agency, date_from, date_to, dossiers):
 CONTROL_HEADER = [
     gettext_lazy("No."), gettext_lazy("From"), gettext_lazy("To agency"), gettext_lazy("Handed over at"),
     gettext_lazy("Given by"), gettext_lazy("Received by"), gettext_lazy("Received at"), gettext_lazy("Result"),
+    gettext_lazy("Early / on time / late"),
 ]
+
+
+TIMELINESS = dict(Timeliness.choices)
 
 
 def person(user):
@@ -141,7 +147,8 @@ def person(user):
 def control_rows(legs):
     for n, leg in enumerate(legs, 1):
         yield [n, leg.from_agency.name if leg.from_agency else _("The applicant"), leg.to_agency.name,
-               leg.handed_at, person(leg.given_by), person(leg.received_by), leg.received_at, leg.result]
+               leg.handed_at, person(leg.given_by), person(leg.received_by), leg.received_at, leg.result,
+               str(TIMELINESS.get(leg.timeliness, ""))]
 
 
 def control_xlsx(dossier, legs):

@@ -455,6 +455,34 @@ def overseen_dossier(user, code):
     return qs.filter(code=code).first()
 
 
+SEVERITY = {Timeliness.EARLY: 0, Timeliness.ON_TIME: 1, Timeliness.LATE: 2}
+
+
 def control_sheet(dossier):
-    """Form 06: every leg of the dossier's route (hand-over time, giver, receiver, result)."""
-    return list(route(dossier))
+    """Form 06: every leg of the dossier's route (hand-over time, giver, receiver, result), each with
+    ``timeliness``: how the receiving agency's steps during that leg ended against their due dates (the
+    worst of them; blank while none has ended)."""
+    legs = list(route(dossier))
+    done = list(dossier.work_items.filter(state=WorkItem.State.COMPLETED, completed_at__isnull=False)
+                .order_by("completed_at").values("agency_id", "completed_at", "due_date", "timeliness"))
+    for n, leg in enumerate(legs):
+        until = legs[n + 1].handed_at if n + 1 < len(legs) else None
+        worst = ""
+        for item in done:
+            if item["agency_id"] != leg.to_agency_id or item["completed_at"] < leg.handed_at:
+                continue
+            if until is not None and item["completed_at"] >= until:
+                continue
+            found = item["timeliness"] or _step_timeliness(item)
+            if found and (not worst or SEVERITY[found] > SEVERITY[worst]):
+                worst = found
+        leg.timeliness = worst
+    return legs
+
+
+def _step_timeliness(item):
+    if item["due_date"] is None:
+        return ""
+    day = timezone.localtime(item["completed_at"]).date()
+    return Timeliness.EARLY if day < item["due_date"] else Timeliness.ON_TIME if day == item["due_date"] else \
+        Timeliness.LATE
