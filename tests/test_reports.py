@@ -421,5 +421,6 @@ def test_a_dossier_processed_by_the_services_is_counted(as_user, client):
     assert legs[1]["from_agency"]["code"] == "q1-benthanh" and legs[1]["received_by"]
     # Each agency's steps on its leg ended well before their due date (the appointment).
     assert [leg["timeliness"] for leg in legs] == ["early", "early", "early"]
+    assert legs[1]["result"] == "forward" and legs[1]["result_label"] != "forward"  # the form's wording
     steps = as_user("q1.leader").get("/api/v1/reports/steps/", date_from=today, date_to=today).json()
     assert {s["agency"]["code"]: s["completed"] for s in steps} == {"q1-benthanh": 3, "q1": 2}

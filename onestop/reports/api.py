@@ -95,7 +95,8 @@ class LegSerializer(serializers.Serializer):
     given_by = serializers.CharField()
     received_by = serializers.CharField()
     received_at = serializers.DateTimeField(allow_null=True)
-    result = serializers.CharField()
+    result = serializers.CharField(help_text="The decision that sent the dossier on (its code)")
+    result_label = serializers.CharField(help_text="The same, as the step's form names it")
     timeliness = serializers.CharField(help_text="early, on_time or late: the worst of this agency's steps on this "
                                                  "leg; blank while none has ended")
 
@@ -183,6 +184,7 @@ class ReportViewSet(viewsets.ViewSet):
         legs = [{
             "from_agency": _ref(leg.from_agency), "to_agency": _ref(leg.to_agency), "handed_at": leg.handed_at,
             "given_by": exports.person(leg.given_by), "received_by": exports.person(leg.received_by),
-            "received_at": leg.received_at, "result": leg.result, "timeliness": leg.timeliness,
+            "received_at": leg.received_at, "result": leg.result, "result_label": leg.result_label,
+            "timeliness": leg.timeliness,
         } for leg in selectors.control_sheet(dossier)]
         return Response(LegSerializer(legs, many=True).data)

@@ -147,7 +147,7 @@ def person(user):
 def control_rows(legs):
     for n, leg in enumerate(legs, 1):
         yield [n, leg.from_agency.name if leg.from_agency else _("The applicant"), leg.to_agency.name,
-               leg.handed_at, person(leg.given_by), person(leg.received_by), leg.received_at, leg.result,
+               leg.handed_at, person(leg.given_by), person(leg.received_by), leg.received_at, leg.result_label,
                str(TIMELINESS.get(leg.timeliness, ""))]
 
 

@@ -460,12 +460,17 @@ SEVERITY = {Timeliness.EARLY: 0, Timeliness.ON_TIME: 1, Timeliness.LATE: 2}
 
 def control_sheet(dossier):
     """Form 06: every leg of the dossier's route (hand-over time, giver, receiver, result), each with
-    ``timeliness``: how the receiving agency's steps during that leg ended against their due dates (the
-    worst of them; blank while none has ended)."""
+    ``result_label`` and ``timeliness``: how the receiving agency's steps during that leg ended against
+    their due dates (the worst of them; blank while none has ended)."""
     legs = list(route(dossier))
     done = list(dossier.work_items.filter(state=WorkItem.State.COMPLETED, completed_at__isnull=False)
-                .order_by("completed_at").values("agency_id", "completed_at", "due_date", "timeliness"))
+                .order_by("completed_at").values("agency_id", "completed_at", "due_date", "timeliness", "form"))
+    # A leg's result is the decision that sent the dossier on: shown by its label in the step's form.
+    labels = {option["id"]: option["name"] for item in done for f in item["form"] or []
+              if isinstance(f, dict) and f.get("type") == "enum" for option in f.get("options") or []
+              if isinstance(option, dict) and "id" in option and "name" in option}
     for n, leg in enumerate(legs):
+        leg.result_label = labels.get(leg.result, leg.result)
         until = legs[n + 1].handed_at if n + 1 < len(legs) else None
         worst = ""
         for item in done:
