@@ -424,3 +424,15 @@ def test_a_dossier_processed_by_the_services_is_counted(as_user, client):
     assert legs[1]["result"] == "forward" and legs[1]["result_label"] != "forward"  # the form's wording
     steps = as_user("q1.leader").get("/api/v1/reports/steps/", date_from=today, date_to=today).json()
     assert {s["agency"]["code"]: s["completed"] for s in steps} == {"q1-benthanh": 3, "q1": 2}
+
+
+def test_charts_escape_names_and_show_the_lowest_rates_first():
+    from onestop.reports import charts
+
+    rows = [{"agency": {"code": f"a{i}", "name": f"Phường {i} <b>"}, "on_time_rate": float(100 - i)}
+            for i in range(20)]
+    svg = str(charts.rate_bars(rows, "Tỷ lệ"))
+    assert "<b>" not in svg and "&lt;b&gt;" in svg
+    assert svg.count('<rect class="rate') == charts.RATE_BARS
+    assert svg.index("Phường 19 ") < svg.index("Phường 18 ")  # 81 % before 82 %
+    assert "Phường 0 " not in svg  # 100 %: not among the lowest fifteen

@@ -37,6 +37,7 @@ def monthly_bars(rows, title):
         body.append(f'<text class="axis" x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{value:g}</text>')
     slot = plot_w / max(len(rows), 1)
     bar = min(48, slot * 0.7)
+    every = -(-len(rows) // 12)  # at most 12 month labels
     for n, r in enumerate(rows):
         x = left + slot * n + (slot - bar) / 2
         y = top + plot_h
@@ -47,8 +48,9 @@ def monthly_bars(rows, title):
                 tip = f"{r['month']:%m/%Y} · {labels[key]}: {r[key]}"
                 body.append(f'<rect class="bar {key}" x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}">'
                             f'<title>{escape(tip)}</title></rect>')
-        body.append(f'<text class="axis" x="{x + bar / 2:.1f}" y="{height - bottom + 16}" text-anchor="middle">'
-                    f'{r["month"]:%m/%Y}</text>')
+        if n % every == 0:
+            body.append(f'<text class="axis" x="{x + bar / 2:.1f}" y="{height - bottom + 16}" '
+                        f'text-anchor="middle">{r["month"]:%m/%Y}</text>')
     if not rows:
         empty = escape(_("No dossier resolved in this period."))
         body.append(f'<text class="axis" x="{width / 2}" y="{height / 2}" text-anchor="middle">{empty}</text>')
@@ -60,9 +62,14 @@ def monthly_bars(rows, title):
     return _svg(width, height, title, body)
 
 
+RATE_BARS = 15
+
+
 def rate_bars(rows, title):
-    """Horizontal bars: the on-time rate (%) of each agency. ``rows``: summary rows grouped by agency."""
-    rows = [r for r in rows if r["on_time_rate"] is not None]
+    """Horizontal bars: the on-time rate (%) per agency, lowest first (where dossiers are late), at most
+    RATE_BARS of them (the table lists every agency). ``rows``: summary rows grouped by agency."""
+    rows = sorted((r for r in rows if r["on_time_rate"] is not None),
+                  key=lambda r: (r["on_time_rate"], r["agency"]["name"] if r.get("agency") else ""))[:RATE_BARS]
     row_h, left, width, top = 30, 260, 640, 10
     height = top + row_h * max(len(rows), 1) + 30
     plot_w = width - left - 60

@@ -41,6 +41,7 @@ def dashboard(request):
             "dimensions": len(report["group_by"]), "query": request.GET.urlencode(),
             "month_chart": charts.monthly_bars(by_month["rows"], _("Dossiers resolved per month")),
             "rate_chart": charts.rate_bars(by_agency["rows"], _("On-time rate per agency")),
+            "rate_chart_cut": len(by_agency["rows"]) > charts.RATE_BARS,
         })
     return render(request, "reports/dashboard.html", context)
 
