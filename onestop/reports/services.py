@@ -84,6 +84,7 @@ def invalidate(days):
     transaction.on_commit(mark)
 
 
+@transaction.atomic
 def add_rating(dossier, score, sign=1):
     """Count a new (or, with ``sign=-1``, a deleted) rating in the cached month of its dossier's
     resolution, in place, under the month's lock (see ``fill_month``)."""
