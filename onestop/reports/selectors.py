@@ -1,8 +1,9 @@
 """The reporting figures: received, resolved (early / on time / late), pending (within time / overdue),
 on-time rate, average processing days and citizen rating, per agency, procedure, channel and month.
 
-Every figure is an SQL aggregate (GROUP BY); Python only merges the few grouped rows. The definitions
-are in docs/reports.md; in short:
+Every figure is an SQL aggregate (GROUP BY) or, for ended months, read from the monthly cache that the
+same aggregates fill (models.py); Python only sums grouped rows. The definitions are in docs/reports.md;
+in short:
 
 - a dossier belongs to its *receiving* agency; it counts as *received* on ``received_at`` (the desk
   accepted it), *resolved* when its result is ready (``result_at``) or when it was refused after
@@ -12,7 +13,7 @@ are in docs/reports.md; in short:
   overdue when its appointment date is before that date;
 - processing days are calendar days (with fractions) from reception to the result.
 """
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
 from django.db.models import (
@@ -106,7 +107,6 @@ class Filters:
     channel: str = ""
     as_of: date | None = None  # pending is counted at the end of this day (default: date_to, or today)
     group_by: tuple = ("agency",)
-    extra: dict = field(default_factory=dict)
 
     @property
     def start(self):
