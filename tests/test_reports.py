@@ -436,3 +436,24 @@ def test_charts_escape_names_and_show_the_lowest_rates_first():
     assert svg.count('<rect class="rate') == charts.RATE_BARS
     assert svg.index("Phường 19 ") < svg.index("Phường 18 ")  # 81 % before 82 %
     assert "Phường 0 " not in svg  # 100 %: not among the lowest fifteen
+
+
+def test_a_result_today_leaves_the_cached_month_fresh(demo, django_capture_on_commit_callbacks):
+    """The common case during office hours: it must not make every dashboard compute the month again."""
+    from onestop.reports.models import CachedMonth
+    from onestop.reports.services import refresh_recent
+
+    today = timezone.localdate()
+    if today.day == 1:
+        pytest.skip("on the 1st, this month has no day before today")
+    b = Builder()
+    dossier = b.make("q1-bennghe", at(today.replace(day=1)), today + timedelta(days=5))
+    refresh_recent(1)
+    with django_capture_on_commit_callbacks(execute=True):
+        dossier.result_at, dossier.status, dossier.timeliness = timezone.now(), Status.RESULT_READY, "early"
+        dossier.save()
+    assert CachedMonth.objects.get(month=today.replace(day=1)).is_fresh
+    with django_capture_on_commit_callbacks(execute=True):
+        dossier.received_at = at(today.replace(day=1), 10)  # a correction of a counted day
+        dossier.save()
+    assert not CachedMonth.objects.get(month=today.replace(day=1)).is_fresh

@@ -18,9 +18,12 @@ def _resolved_at(dossier):
 
 
 def signature(dossier):
-    """What the cached figures read of a dossier."""
-    return (dossier.received_at, _resolved_at(dossier), dossier.timeliness, dossier.appointment_date,
-            dossier.receiving_agency_id, dossier.procedure_id, dossier.channel)
+    """What the cached figures read of a dossier: for the day it was received, and for the day it was
+    resolved (with its timeliness and processing time)."""
+    where = (dossier.receiving_agency_id, dossier.procedure_id, dossier.channel)
+    resolved = _resolved_at(dossier)
+    return ((dossier.received_at, *where),
+            (resolved, dossier.received_at, dossier.timeliness, dossier.appointment_date, *where))
 
 
 FIELDS = {"received_at", "result_at", "status", "closed_at", "timeliness", "appointment_date", "receiving_agency_id",
@@ -37,13 +40,18 @@ def remember(sender, instance, **kwargs):
 
 
 def dossier_saved(sender, instance, created, raw=False, **kwargs):
+    """A result today for a dossier received last week changes only today's figures (read live): no
+    cached month is touched. Only a change to a day already counted marks its month stale."""
     before, after = getattr(instance, "_report_signature", None), signature(instance)
     instance._report_signature = after
     if raw or before == after:
         return
-    days = {local_day(after[0]), local_day(after[1])}
-    if before not in (None, "unknown"):
-        days |= {local_day(before[0]), local_day(before[1])}
+    days = set()
+    for side in (0, 1):  # received, resolved
+        if before is None or before == "unknown" or before[side] != after[side]:
+            days.add(local_day(after[side][0]))
+            if before not in (None, "unknown"):
+                days.add(local_day(before[side][0]))
     invalidate(days)
 
 
