@@ -457,3 +457,25 @@ def test_a_result_today_leaves_the_cached_month_fresh(demo, django_capture_on_co
         dossier.received_at = at(today.replace(day=1), 10)  # a correction of a counted day
         dossier.save()
     assert not CachedMonth.objects.get(month=today.replace(day=1)).is_fresh
+
+
+def test_the_dashboard_costs_the_same_queries_for_more_dossiers(known, client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    login(client, "admin")
+    client.get("/reports/", PERIOD)  # fills the cache
+    with CaptureQueriesContext(connection) as few:
+        assert client.get("/reports/", PERIOD).status_code == 200
+    b = Builder()
+    b.n = 100
+    for code in ("q3-vothisau", "tn-anbinh", "q1-benthanh"):
+        for month in (1, 2, 3):
+            b.make(code, at(date(2026, month, 3)), date(2026, month, 9), result=at(date(2026, month, 6)), rating=4)
+    from onestop.reports.models import CachedMonth
+
+    CachedMonth.objects.all().delete()  # counted again, with the new dossiers
+    assert client.get("/reports/", PERIOD).context["report"]["totals"]["received"] == 12 + 9
+    with CaptureQueriesContext(connection) as more:
+        assert client.get("/reports/", PERIOD).status_code == 200
+    assert len(more) == len(few)
