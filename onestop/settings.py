@@ -226,6 +226,8 @@ CELERY_BEAT_SCHEDULE = {
                         "schedule": float(os.environ.get("ONESTOP_DEADLINE_POLL_SECONDS", "300"))},
     # Notifications whose task never reached the broker (docs/notifications.md).
     "send-queued-notifications": {"task": "onestop.notifications.tasks.send_queued", "schedule": 600.0},
+    # The reports' monthly figures computed ahead, so that no leader waits for them (docs/reports.md).
+    "refresh-report-figures": {"task": "onestop.reports.tasks.refresh_monthly_figures", "schedule": 600.0},
 }
 # A reminder goes to the holder of a step due within this many working hours.
 ONESTOP_REMINDER_WORKING_HOURS = int(os.environ.get("ONESTOP_REMINDER_WORKING_HOURS", "4"))
