@@ -1,6 +1,6 @@
 """Keep the monthly figures cache warm, so that no leader waits for a month to be computed.
 
-Schedule it with Celery beat (``CELERY_BEAT_SCHEDULE``), e.g. every 10 minutes; without it the cache is
+Scheduled every 10 minutes by Celery beat (``CELERY_BEAT_SCHEDULE`` in settings); without beat the cache is
 filled by the first report that needs a month, which is only slower, never wrong.
 """
 from celery import shared_task
