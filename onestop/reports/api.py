@@ -38,9 +38,11 @@ class FiguresSerializer(serializers.Serializer):
 
 
 class RowSerializer(FiguresSerializer):
-    pending = serializers.IntegerField(allow_null=True, help_text="Null in rows grouped by month")
+    pending = serializers.IntegerField(
+        allow_null=True, help_text="Received and not resolved at the end of `as_of`; null in rows grouped by month")
     pending_within = serializers.IntegerField(allow_null=True)
-    pending_overdue = serializers.IntegerField(allow_null=True)
+    pending_overdue = serializers.IntegerField(
+        allow_null=True, help_text="Pending with an appointment date before `as_of`; null in rows grouped by month")
     agency = RefSerializer(required=False)
     procedure = RefSerializer(required=False)
     channel = RefSerializer(required=False)
