@@ -479,3 +479,53 @@ def test_the_dashboard_costs_the_same_queries_for_more_dossiers(known, client):
     with CaptureQueriesContext(connection) as more:
         assert client.get("/reports/", PERIOD).status_code == 200
     assert len(more) == len(few)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rating_given_while_its_month_is_computed_is_counted_once(peers, monkeypatch):
+    """The month's row lock orders a new rating after a computation that could not see it."""
+    import threading
+
+    from django.db import connection, connections, transaction
+
+    from onestop.reports import services
+    from onestop.reports.models import MonthlyFigures
+    from tests.conftest import load_demo
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL")
+    load_demo(peers)
+    dossier = Builder().make("q1-bennghe", at(date(2026, 1, 5)), date(2026, 1, 8), result=at(date(2026, 1, 7)))
+    computed, release = threading.Event(), threading.Event()
+    real = selectors.live_cells
+
+    def slow(filters, found=None):
+        out = real(filters, found)
+        computed.set()
+        release.wait(10)
+        return out
+
+    def in_thread(work):
+        def run():
+            try:
+                work()
+            finally:
+                connections.close_all()
+        thread = threading.Thread(target=run)
+        thread.start()
+        return thread
+
+    def rate():
+        with transaction.atomic():
+            Rating.objects.create(dossier=Dossier.objects.get(pk=dossier.pk), score=4)
+
+    monkeypatch.setattr(selectors, "live_cells", slow)
+    fill = in_thread(lambda: services.fill_month(date(2026, 1, 1)))
+    assert computed.wait(10)  # figures computed without the rating, not yet stored
+    rating = in_thread(rate)
+    rating.join(0.5)
+    assert rating.is_alive()  # waiting for the month's lock
+    release.set()
+    fill.join(10)
+    rating.join(10)
+    assert sum(MonthlyFigures.objects.filter(month=date(2026, 1, 1)).values_list("rating_count", flat=True)) == 1

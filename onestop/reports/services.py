@@ -23,7 +23,6 @@ def ensure_months(wanted):
             fill_month(month, through)
 
 
-@transaction.atomic
 def fill_month(month, through=None):
     """Compute a month's figures (its first day to ``through``) from the dossiers and store them.
 
@@ -35,7 +34,13 @@ def fill_month(month, through=None):
     from . import selectors
 
     through = through or month_end(month)
+    # Committed before the lock is taken: a rating added meanwhile must find the row to wait on its lock.
     CachedMonth.objects.get_or_create(month=month)
+    with transaction.atomic():
+        _fill_locked(month, through, selectors)
+
+
+def _fill_locked(month, through, selectors):
     cached = CachedMonth.objects.select_for_update().get(month=month)
     if cached.is_fresh and cached.through == through:
         return  # another request filled it while this one waited
