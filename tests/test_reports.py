@@ -529,3 +529,12 @@ def test_a_rating_given_while_its_month_is_computed_is_counted_once(peers, monke
     fill.join(10)
     rating.join(10)
     assert sum(MonthlyFigures.objects.filter(month=date(2026, 1, 1)).values_list("rating_count", flat=True)) == 1
+
+
+def test_a_deleted_rating_leaves_the_cached_month(known, django_capture_on_commit_callbacks):
+    filters = q1_filters()
+    assert selectors.summary(filters)["totals"]["rating_count"] == 2
+    Rating.objects.get(dossier__code="T-0001").delete()  # e.g. an admin removes an abusive one
+    totals = selectors.summary(filters)["totals"]
+    assert (totals["rating_count"], totals["rating_avg"]) == (1, 3.0)
+    assert totals == selectors.summary(filters, live_only(filters))["totals"]

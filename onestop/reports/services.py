@@ -103,8 +103,13 @@ def add_rating(dossier, score, sign=1):
            "channel": dossier.channel}
     updated = MonthlyFigures.objects.filter(**key).update(
         rating_sum=F("rating_sum") + sign * score, rating_count=F("rating_count") + sign)
-    if not updated:
+    if updated:
+        return
+    if sign > 0:
         MonthlyFigures.objects.create(**key, rating_sum=score, rating_count=1)
+    else:  # a rating the cache never counted: count the month again
+        cached.invalidated_at = timezone.now()
+        cached.save(update_fields=["invalidated_at"])
 
 
 def local_day(moment):
