@@ -70,7 +70,7 @@ def rate_bars(rows, title):
     RATE_BARS of them (the table lists every agency). ``rows``: summary rows grouped by agency."""
     rows = sorted((r for r in rows if r["on_time_rate"] is not None),
                   key=lambda r: (r["on_time_rate"], r["agency"]["name"] if r.get("agency") else ""))[:RATE_BARS]
-    row_h, left, width, top = 30, 260, 640, 10
+    row_h, left, width, top = 30, 290, 640, 10
     height = top + row_h * max(len(rows), 1) + 30
     plot_w = width - left - 60
     body = []
