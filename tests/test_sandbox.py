@@ -159,7 +159,8 @@ def _timed(call):
 
 @pytest.mark.parametrize(("source", "mode", "expected"), [
     ("while True:\n    pass", "exec", "longer than"),
-    ("2 ** 10 ** 10", "eval", "longer than"),
+    # a huge power grows in time and memory at once: whichever limit it meets first (machine load decides)
+    ("2 ** 10 ** 10", "eval", "longer than|memory"),
     ('"x" * 10 ** 10', "eval", "memory"),
     ("[0] * 10 ** 9", "eval", "memory"),
     ("chunks = []\nwhile True:\n    chunks.append('y' * 10 ** 6)", "exec", "memory"),
@@ -172,7 +173,7 @@ def test_limits_end_as_clean_errors(source, mode, expected):
     parent_memory_limit = resource.getrlimit(resource.RLIMIT_AS)
     run = sandbox.evaluate if mode == "eval" else sandbox.execute
     message, elapsed = _timed(lambda: run(source, {"form": {}}))
-    assert expected in message
+    assert any(part in message for part in expected.split("|")), message
     assert elapsed < sandbox.TIME_LIMIT + 1.5
     # The caller is unharmed and the sandbox still works (a new process if the old one was killed).
     assert resource.getrlimit(resource.RLIMIT_AS) == parent_memory_limit

@@ -25,7 +25,7 @@ Entry codes (stable; "w" marks warnings):
 - routing: unknown_role, task_outside_lane (w), unknown_official_role, task_without_form (w);
 - decisions and code: flow_without_condition, decision_variable_undefined (w), decision_option_unknown (w),
   {condition,script,parameter,timer,expression}_invalid (syntax), {...}_refused (script sandbox),
-  timer_unquoted;
+  timer_unquoted, timer_cycle;
 - loops: unbounded_loop, loop_through_parallel_join (w);
 - engine_refused: what only SpiffWorkflow's own parse noticed; validator_failed: a bug here.
 """
@@ -1211,6 +1211,14 @@ class _Validation:
             return
         source = _text(holders[0])
         what = (f"The timer expression of {_lc(en)}", f"Biểu thức hẹn giờ của {_lc(vi)}")
+        if _local(holders[0]) == "timeCycle":
+            # A timer fires once (onestop.deadlines); repeated reminders are the deadlines app's job.
+            self.add(ERROR, "timer_cycle", event,
+                     f"{what[0]} repeats ({source}): repeating timers are not supported. Use a duration "
+                     "(e.g. P2D) or a date; reminders before a deadline are sent by the system.",
+                     f"{what[1]} lặp lại ({source}): không hỗ trợ bộ hẹn giờ lặp lại. Hãy dùng khoảng thời gian "
+                     "(ví dụ P2D) hoặc ngày; hệ thống tự gửi nhắc việc trước hạn.", line=holders[0].sourceline)
+            return
         if not source:
             self.add(ERROR, "timer_invalid", event, f"{what[0]} is empty.", f"{what[1]} đang để trống.",
                      line=holders[0].sourceline)
@@ -1437,6 +1445,7 @@ class _Validation:
                 self.engine_error(exc)
 
     _COVERED = (
+        ("repeating timers", {"timer_cycle"}),
         ("Data Store", {"data_store"}),
         ("Association", {"data_association", "data_store"}),
         ("multiinstance", {"multi_instance_without_cardinality"}),
