@@ -11,8 +11,8 @@ from it; the database used is always ``onestop_bench_pages``, recreated, dropped
    procedures), with the stand-in agency systems running so that real dossiers can go through their
    service tasks;
 2. seeds N dossiers (default 10,000) with ``bulk_create``: spread over the three procedures, their
-   receiving agencies, seven statuses and a year of submission dates, over 2,000 applicants (citizen1
-   and citizen2 get 20 each), each with its work items (open ones in the queues), audit events and
+   receiving agencies, seven statuses and a year of submission dates, over N / 5 applicants (at least
+   2,000; citizen1 and citizen2 get 20 each), each with its work items (open ones in the queues), audit events and
    hand-overs; then a few real dossiers through the services (submit, accept): the pages measured
    open those, so that the workflow state, the diagram and the attachments are real;
 3. ANALYZE, then for each page one request counting its SQL queries and two warm-up requests; then R
@@ -50,7 +50,7 @@ from api_throughput import (  # noqa: E402  (the same database helpers as the fi
 BENCH_DB = "onestop_bench_pages"
 RESULTS_FILE = BENCH_DIR / "results" / "pages.json"
 LIMIT_MS = 150.0
-CITIZENS = 2000
+DOSSIERS_PER_CITIZEN = 5  # on average; at least 2,000 applicants
 
 # status -> share of the dossiers (a year of a city's dossiers: most returned)
 STATUS_SHARES = {
@@ -109,9 +109,10 @@ def seed_volume(n, rng):
     from procedures.selectors import published_version
 
     User = get_user_model()
+    citizens = max(2000, n // DOSSIERS_PER_CITIZEN)
     unusable = make_password(None)
     users = User.objects.bulk_create([User(username=f"bench{i:05d}", first_name="Dân", last_name=f"Công {i}",
-                                           password=unusable) for i in range(CITIZENS)], batch_size=1000)
+                                           password=unusable) for i in range(citizens)], batch_size=1000)
     Citizen.objects.bulk_create([Citizen(user=u, id_number=f"0791{i:08d}", full_name=_full_name(rng),
                                          address=f"{i} Lê Lợi, Quận 1") for i, u in enumerate(users)],
                                 batch_size=1000)
@@ -141,7 +142,7 @@ def seed_volume(n, rng):
         day = timezone.localdate(submitted)
         key = (agency.pk, day)
         sequence[key] = sequence.get(key, 0) + 1
-        applicant = applicants[i % 2] if i < 40 else users[i % CITIZENS]
+        applicant = applicants[i % 2] if i < 40 else users[i % citizens]
         received = submitted + timedelta(hours=rng.uniform(1, 20)) if status not in {
             "submitted", "supplement_requested", "withdrawn"} else None
         closed = received + timedelta(days=rng.uniform(1, 10)) if received and status in {
@@ -202,7 +203,7 @@ def seed_volume(n, rng):
     DossierEvent.objects.bulk_create(events, batch_size=2000)
     Handover.objects.bulk_create(legs, batch_size=2000)
     return {"dossiers": len(dossiers), "work_items": len(items), "events": len(events), "handovers": len(legs),
-            "citizens": CITIZENS}
+            "citizens": citizens}
 
 
 def real_dossiers():
