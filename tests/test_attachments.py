@@ -3,6 +3,7 @@ and the applicant's rating of the service."""
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import translation
 
 from onestop.core.exceptions import Conflict, InvalidInput
 from onestop.dossiers import services
@@ -18,6 +19,18 @@ ELF = b"\x7fELF\x02\x01\x01" + b"\0" * 200
 @pytest.fixture(autouse=True)
 def _attachments_root(settings, tmp_path):
     settings.ATTACHMENTS_ROOT = tmp_path / "attachments"
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    with translation.override("en"):
+        yield
+
+
+def test_upload_errors_speak_vietnamese_by_default():
+    with translation.override("vi"), pytest.raises(InvalidInput) as error:
+        check_upload(SimpleUploadedFile("virus.pdf", ELF))
+    assert "không phải tệp PDF, JPEG hoặc PNG" in str(error.value)
 
 
 def test_uploads_are_judged_by_their_content():
