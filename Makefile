@@ -42,8 +42,13 @@ bench: install  # PostgreSQL and Redis as for `make test`; figures and JSON in b
 schema: install
 	$(BIN)/python manage.py spectacular --lang en --file docs/openapi.yaml --validate
 
+# Apps with a locale/ folder of their own keep their catalogue; the rest share locale/ at the top.
+APP_CATALOGUES := $(patsubst %/locale,%,$(wildcard onestop/*/locale))
+
 messages: install
-	$(BIN)/python manage.py makemessages -l vi --ignore=.venv --ignore=tests --ignore=bench
+	$(BIN)/python manage.py makemessages -l vi --ignore=.venv --ignore=tests --ignore=bench --ignore=frontend \
+		$(foreach app,$(APP_CATALOGUES),--ignore="$(app)/*")
+	for app in $(APP_CATALOGUES); do (cd $$app && $(CURDIR)/$(BIN)/python $(CURDIR)/manage.py makemessages -l vi); done
 	$(BIN)/python manage.py compilemessages -l vi --ignore=.venv
 
 assets:  # rebuild the committed bpmn-js files (needs npm)
