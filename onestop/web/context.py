@@ -34,6 +34,7 @@ MENU = [
     ("workspace:desk", _("One-stop desk"), {"receiver"}),
     ("workspace:queue", _("Task queue"), {"receiver", "specialist", "leader"}),
     ("reports:dashboard", _("Dashboard"), {"leader", "admin"}),
+    ("reports:register", _("Dossier register"), {"receiver", "leader", "admin"}),
     ("admin:index", _("Administration"), {"admin"}),
 ]
 
