@@ -104,6 +104,8 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "0")),
+        # A kept connection is checked before each request or task, so a database restart costs no 500.
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
@@ -212,6 +214,9 @@ if not CELERY_BROKER_URL:
     CELERY_BROKER_URL = "memory://"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
+# Redis as broker: a task taken by a worker that died unacknowledged is delivered again after this many
+# seconds; longer than the longest task (docs/faults.md). RabbitMQ gives it back at once and ignores it.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))}
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
@@ -226,6 +231,9 @@ CELERY_BEAT_SCHEDULE = {
                         "schedule": float(os.environ.get("ONESTOP_DEADLINE_POLL_SECONDS", "300"))},
     # Notifications whose task never reached the broker (docs/notifications.md).
     "send-queued-notifications": {"task": "onestop.notifications.tasks.send_queued", "schedule": 600.0},
+    # Exchanges whose task was lost (broker restarted empty, worker died, database gone mid-task).
+    "requeue-stale-exchanges": {"task": "onestop.interop.tasks.requeue_stale_exchanges",
+                                "schedule": float(os.environ.get("ONESTOP_EXCHANGE_SWEEP_SECONDS", "60"))},
     # The reports' monthly figures computed ahead, so that no leader waits for them (docs/reports.md).
     "refresh-report-figures": {"task": "onestop.reports.tasks.refresh_monthly_figures", "schedule": 600.0},
 }
@@ -261,6 +269,9 @@ ONESTOP_NOTIFICATION_MAX_ATTEMPTS = int(os.environ.get("ONESTOP_NOTIFICATION_MAX
 ONESTOP_NOTIFICATION_RETRY_BACKOFF = int(os.environ.get("ONESTOP_NOTIFICATION_RETRY_BACKOFF", "30"))  # seconds
 # The address of the site in links inside messages.
 ONESTOP_SITE_URL = os.environ.get("ONESTOP_SITE_URL", "http://127.0.0.1:8000")
+
+# A pending exchange not attempted for this long is enqueued again by the sweeper above (minutes).
+ONESTOP_EXCHANGE_STALE_MINUTES = float(os.environ.get("ONESTOP_EXCHANGE_STALE_MINUTES", "10"))
 
 # Who we are in signed exchanges with other agencies' systems (X-Onestop-Client).
 ONESTOP_CLIENT_ID = os.environ.get("ONESTOP_CLIENT_ID", "onestop")

@@ -234,7 +234,7 @@ def test_bad_control_input_is_refused(peer):
         control(peer, "/_control", {"fail": [200]})
     assert caught.value.code == 400
     caught.value.close()
-    assert control(peer, "/_control", {"delay": 0.1}) == {"delay": 0.1, "fail": [], "down": False}
+    assert control(peer, "/_control", {"delay": 0.1}) == {"delay": 0.1, "fail": [], "down": False, "garbage": False}
 
 
 def test_log_lists_the_requests(peer):

@@ -1,8 +1,10 @@
 """Exchanges: recorded with the process step that needs them, enqueued only after commit, attempted
 with backoff, and never left waiting silently: the last failure raises an incident on the dossier."""
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from . import connectors
@@ -98,6 +100,33 @@ def _max_attempts(exchange):
 def _backoff(exchange):
     base = exchange.peer.backoff_seconds if exchange.peer_id else 1.0
     return base * 2 ** (exchange.attempts - 1)
+
+
+def stale_pending(older_than):
+    """Pending exchanges nobody has worked on for ``older_than`` (a timedelta) past their due retry: their
+    task was lost (a broker restarted empty, a worker or the database died mid-task). Oldest first."""
+    now = timezone.now()
+    before = now - older_than
+    candidates = (Exchange.objects.filter(state=Exchange.State.PENDING)
+                  .filter(Q(last_attempt_at__lte=before) | Q(last_attempt_at__isnull=True, created_at__lte=before))
+                  .select_related("peer").order_by("created_at"))
+    stale = []
+    for exchange in candidates.iterator():
+        # A failed attempt waits its backoff first: only past that is the retry overdue.
+        wait = timedelta(seconds=_backoff(exchange)) if exchange.attempts and exchange.result is None else timedelta()
+        if exchange.last_attempt_at is None or exchange.last_attempt_at + wait <= before:
+            stale.append(exchange.pk)
+    return stale
+
+
+def requeue_stale(older_than):
+    """Enqueue again the stale pending exchanges; safe, since a delivery does nothing twice. Returns how many."""
+    from .tasks import run_exchange
+
+    stale = stale_pending(older_than)
+    for pk in stale:
+        run_exchange.delay(pk)
+    return len(stale)
 
 
 def mark_succeeded(exchange):

@@ -1,7 +1,9 @@
 """Celery tasks: thin, they only call services."""
 import time
+from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
 
 from onestop.dossiers import services as dossier_services
 
@@ -28,3 +30,9 @@ def run_exchange(self, exchange_id):
         dossier_services.resume_after_exchange(exchange_id)
     elif exchange.state == Exchange.State.FAILED:
         dossier_services.raise_exchange_incident(exchange_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def requeue_stale_exchanges():
+    """Beat's sweeper: exchanges whose task never arrived or died with its worker are picked up again."""
+    return services.requeue_stale(timedelta(minutes=settings.ONESTOP_EXCHANGE_STALE_MINUTES))

@@ -117,17 +117,18 @@ class PeerState:
             self.delay = 0.0
             self.fail = deque()
             self.down = False
+            self.garbage = False
             self.log = deque(maxlen=LOG_LIMIT)
             self.seen = {}
 
     def control(self):
-        return {"delay": self.delay, "fail": list(self.fail), "down": self.down}
+        return {"delay": self.delay, "fail": list(self.fail), "down": self.down, "garbage": self.garbage}
 
     def update(self, changes):
         """Merge validated control fields into the state; raise ValueError on bad input."""
         if not isinstance(changes, dict):
             raise ValueError("expected a JSON object")
-        unknown = set(changes) - {"delay", "fail", "down"}
+        unknown = set(changes) - {"delay", "fail", "down", "garbage"}
         if unknown:
             raise ValueError(f"unknown fields: {', '.join(sorted(unknown))}")
         if "delay" in changes:
@@ -142,6 +143,8 @@ class PeerState:
                 raise ValueError("fail must be a list of HTTP error statuses (400-599)")
         if "down" in changes and not isinstance(changes["down"], bool):
             raise ValueError("down must be true or false")
+        if "garbage" in changes and not isinstance(changes["garbage"], bool):
+            raise ValueError("garbage must be true or false")
         with self.lock:
             if "delay" in changes:
                 self.delay = float(changes["delay"])
@@ -149,6 +152,8 @@ class PeerState:
                 self.fail = deque(changes["fail"])
             if "down" in changes:
                 self.down = changes["down"]
+            if "garbage" in changes:
+                self.garbage = changes["garbage"]
             return self.control()
 
     def first_time(self, key_id, request_id):
@@ -305,6 +310,15 @@ class PeerHandler(BaseHTTPRequestHandler):
             self.log_message("down: connection closed without an answer")
             self.close_connection = True
             return 0
+        if state.garbage:  # a broken proxy or a half-deployed system: 200, unsigned, not JSON
+            body = b"<html><body>Service Unavailable\x00\xff</body></html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self._log_entry(200)
+            self.end_headers()
+            self.wfile.write(body)
+            return 200
         try:
             key_id = signing.verify_request(self.command, self.path, self.headers, body, state.secrets)
         except signing.SignatureError as exc:
