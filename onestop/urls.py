@@ -14,6 +14,7 @@ from procedures.api import ProcedureViewSet
 
 admin.site.site_header = "onestop — Một cửa / One-stop shop"
 admin.site.site_title = "onestop"
+handler404 = "onestop.core.api.not_found"  # JSON under /api/
 
 class LoginView(ObtainAuthToken):
     """Token login, rate-limited per client address against password guessing."""

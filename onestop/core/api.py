@@ -1,4 +1,7 @@
 """Shared API pieces: pagination and the mapping of service errors to HTTP answers."""
+from django.http import JsonResponse
+from django.utils.translation import gettext as _
+from django.views import defaults
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -18,3 +21,14 @@ def exception_handler(exc, context):
             body["errors"] = exc.errors
         return Response(body, status=exc.status)
     return drf_exception_handler(exc, context)
+
+
+def not_found(request, exception=None):
+    """The 404 answer (``handler404``): JSON under /api/, where clients parse the body; the page elsewhere.
+
+    A path that matches no route (``/api/v1/work-items/0.5/claim/``) never reaches DRF, whose own 404s
+    are JSON already.
+    """
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": _("Not found.")}, status=404)
+    return defaults.page_not_found(request, exception)
