@@ -6,6 +6,7 @@ eagerly in the web process, so a newcomer needs no server. Production and the te
 """
 import os
 import warnings
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -64,6 +65,7 @@ INSTALLED_APPS = [
     "onestop.portal",
     "onestop.workspace",
     "onestop.ops",
+    "axes",  # login lockout (security section below)
 ]
 
 MIDDLEWARE = [
@@ -79,6 +81,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into its 429 answer
 ]
 
 ROOT_URLCONF = "onestop.urls"
@@ -177,6 +180,8 @@ REST_FRAMEWORK = {
         "anon": os.environ.get("ONESTOP_ANON_RATE", "300/min"),
         "login": os.environ.get("ONESTOP_LOGIN_RATE", "10/min"),
     },
+    # The client's address behind reverse proxies, as onestop.web.security.client_address reads it.
+    "NUM_PROXIES": int(os.environ.get("ONESTOP_PROXY_COUNT", "0")),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "onestop API",
@@ -203,7 +208,7 @@ CONTENT_SECURITY_POLICY = {
         "connect-src": ["'self'"],
         "frame-src": ["'self'"],
         "object-src": ["'self'"],
-        "frame-ancestors": ["'self'"],
+        "frame-ancestors": ["'none'"],  # as X_FRAME_OPTIONS; the attachment preview sets its own
         "form-action": ["'self'"],
         "base-uri": ["'self'"],
     },
@@ -306,11 +311,32 @@ if env_bool("BEHIND_TLS_PROXY", False):
     USE_X_FORWARDED_HOST = env_bool("USE_X_FORWARDED_HOST", False)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)  # sent only with HSTS on
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
-if not DEBUG:
-    SESSION_COOKIE_HTTPONLY = True
-    CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
-    SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# No page may be framed (clickjacking); the attachment view alone allows our own pages to frame a preview.
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
+# `check --deploy` wants the HSTS "preload" flag; browsers' preload list takes whole registrable domains
+# (gov.vn is not ours), so that one warning is silenced unless SECURE_HSTS_PRELOAD is set (docs/security.md).
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+
+# --- Security: logins, rate limits, client addresses (docs/security.md) ---------------------------------
+# Reverse proxies in front that append to X-Forwarded-For (nginx or an ingress: 1). 0 trusts only REMOTE_ADDR.
+ONESTOP_PROXY_COUNT = int(os.environ.get("ONESTOP_PROXY_COUNT", "0"))
+# django-axes: a username is locked for one address after this many wrong passwords, for the cool-off.
+AUTHENTICATION_BACKENDS = ["onestop.web.security.LockoutBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = int(os.environ.get("ONESTOP_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("ONESTOP_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "onestop.web.security.client_address"
+AXES_LOCKOUT_CALLABLE = "onestop.web.security.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+# Dossiers one account may submit (API and portal together; onestop.dossiers.throttles).
+ONESTOP_SUBMIT_RATE = os.environ.get("ONESTOP_SUBMIT_RATE", "20/hour")

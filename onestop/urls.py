@@ -17,10 +17,19 @@ admin.site.site_title = "onestop"
 handler404 = "onestop.core.api.not_found"  # JSON under /api/
 
 class LoginView(ObtainAuthToken):
-    """Token login, rate-limited per client address against password guessing."""
+    """Token login, rate-limited per client address against password guessing, and locked per username and
+    address after failures like the login page (django-axes, docs/security.md)."""
 
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "login"
+
+    def post(self, request, *args, **kwargs):
+        try:
+            return super().post(request, *args, **kwargs)
+        finally:
+            # django-axes flags a locked-out login on DRF's request; its middleware reads Django's (a 429).
+            if getattr(request, "axes_locked_out", False):
+                request._request.axes_locked_out = True
 
 
 router = DefaultRouter()

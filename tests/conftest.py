@@ -32,6 +32,15 @@ def _fast_passwords(settings):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate limits (submissions per user, lookups and logins per address) count in Django's cache: each test
+    starts with none spent, whatever the tests before it did."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _eager_celery(request):
     """Outside ``worker`` tests, run tasks in-process so each test stays in its transaction."""
     eager = request.node.get_closest_marker("worker") is None

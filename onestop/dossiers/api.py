@@ -1,12 +1,16 @@
+import math
+
 from django.urls import reverse
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import Throttled
 from rest_framework.response import Response
 
 from onestop.deadlines import extensions
 from onestop.deadlines.models import Extension
+from onestop.web.security import SubmissionThrottle, submission_refused
 
 from . import selectors, services
 from .models import Dossier, Incident, Status
@@ -181,6 +185,20 @@ class DossierViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     def get_object(self):
         return selectors.dossier_for(self.request.user, self.kwargs["code"])
+
+    def get_throttles(self):
+        throttles = super().get_throttles()
+        if self.action == "create":
+            throttles.append(SubmissionThrottle())
+        return throttles
+
+    def throttled(self, request, wait):
+        if self.action == "create":
+            # The message says when, in minutes; DRF would add it again in seconds.
+            refused = Throttled(detail=submission_refused(wait))
+            refused.wait = math.ceil(wait) if wait else None  # Retry-After
+            raise refused
+        super().throttled(request, wait)
 
     @extend_schema(request=DossierCreateSerializer, responses={201: DossierDetailSerializer})
     def create(self, request):

@@ -22,6 +22,7 @@ from onestop.dossiers.models import Status
 from onestop.dossiers.selectors import open_steps, route
 from onestop.organisation.models import Agency
 from onestop.web.context import roles_of
+from onestop.web.security import check_submission, client_address
 from onestop.worklist.models import WorkItem
 
 from . import selectors, services
@@ -199,6 +200,10 @@ def apply_review(request, code):
     if not draft.exists or agency is None or services.draft_problems(item, draft):
         return redirect("portal:apply", code=item.code)
     if request.method == "POST":
+        refused = check_submission(request)
+        if refused:  # the draft stays in the session: nothing typed or attached is lost
+            messages.error(request, refused)
+            return redirect("portal:apply-review", code=item.code)
         try:
             dossier = services.submit_application(request.user, item, draft)
         except InvalidInput as error:
@@ -355,7 +360,7 @@ def rate(request, code):
 # --- public lookup -------------------------------------------------------------------------------------
 
 def _client_address(request):
-    return request.META.get("REMOTE_ADDR", "unknown")
+    return client_address(request)  # behind the proxies of ONESTOP_PROXY_COUNT, the citizen's own address
 
 
 def _over_limit(request):

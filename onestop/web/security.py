@@ -1,0 +1,119 @@
+"""Who is asking (the client's address behind our proxies), what a locked-out login sees, and how many
+dossiers one account may submit.
+
+Login lockout is django-axes (settings: AXES_*; docs/security.md): after AXES_FAILURE_LIMIT wrong
+passwords for one username from one address, that pair waits AXES_COOLOFF_TIME. Admins unlock in the
+admin (Axes → access attempts: delete the row) or with ``manage.py axes_reset_username <name>``.
+"""
+import math
+
+from axes.backends import AxesStandaloneBackend
+from axes.helpers import get_cool_off
+from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.forms.utils import ErrorDict
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from rest_framework.throttling import UserRateThrottle
+
+
+def client_address(request):
+    """The client's IP address: REMOTE_ADDR, or, behind ``ONESTOP_PROXY_COUNT`` reverse proxies that each
+    append to X-Forwarded-For, the address the outermost one saw (entries further left can be forged).
+
+    Used by the login lockout, the API throttles (REST_FRAMEWORK NUM_PROXIES, same rule) and the portal's
+    lookup limit, so that behind nginx every citizen does not share one allowance.
+    """
+    remote = request.META.get("REMOTE_ADDR", "") or "unknown"
+    count = getattr(settings, "ONESTOP_PROXY_COUNT", 0)
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if count <= 0 or not forwarded:
+        return remote
+    addresses = [a.strip() for a in forwarded.split(",") if a.strip()]
+    return addresses[-min(count, len(addresses))] if addresses else remote
+
+
+class LockoutBackend(AxesStandaloneBackend):
+    """Axes' check, skipped when ``authenticate()`` is called without a request (the test client's
+    ``login``, management commands): there is no client address to lock out, and the password is still
+    checked by ModelBackend. Every login a person makes (pages, admin, API token) passes the request."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if request is None:
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+def _minutes(request):
+    cool_off = get_cool_off(request)
+    return max(1, math.ceil(cool_off.total_seconds() / 60)) if cool_off else None
+
+
+def lockout_message(request):
+    minutes = _minutes(request)
+    if minutes is None:
+        return _("Too many failed logins for this account from your network. Ask an administrator to unlock it.")
+    return ngettext(
+        "Too many failed logins for this account from your network. Try again in %(minutes)d minute, "
+        "or ask an administrator to unlock it.",
+        "Too many failed logins for this account from your network. Try again in %(minutes)d minutes, "
+        "or ask an administrator to unlock it.",
+        minutes,
+    ) % {"minutes": minutes}
+
+
+def lockout_response(request, original_response=None, credentials=None):
+    """429 with the reason and the wait: JSON for the API, else the login page with the message on top."""
+    message = lockout_message(request)
+    minutes = _minutes(request)
+    if request.path.startswith("/api/"):
+        response = JsonResponse({"detail": message}, status=429)
+    else:
+        form = AuthenticationForm(request, initial={"username": (credentials or {}).get("username", "")})
+        form._errors = ErrorDict({NON_FIELD_ERRORS: form.error_class([message], error_class="nonfield")})
+        response = render(request, "registration/login.html",
+                          {"form": form, "next": request.POST.get("next", "")}, status=429)
+    if minutes:
+        response["Retry-After"] = str(minutes * 60)
+    return response
+
+
+# --- submissions ---------------------------------------------------------------------------------------------
+# ONESTOP_SUBMIT_RATE (default 20 an hour), API and portal together. A citizen rarely files more than a few
+# dossiers a day; a script filing hundreds floods every desk's queue. The count is DRF's (its cache, one bucket
+# per user): the API's create and the portal's final "Submit" both ask ``SubmissionThrottle``.
+
+
+class SubmissionThrottle(UserRateThrottle):
+    scope = "submit"
+
+    def get_rate(self):
+        return getattr(settings, "ONESTOP_SUBMIT_RATE", "20/hour")
+
+    def allow_request(self, request, view):
+        # The rate is parsed here rather than once per class, so that a changed setting applies at once.
+        self.rate = self.get_rate()
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super().allow_request(request, view)
+
+
+def submission_refused(wait_seconds):
+    """The message a citizen sees: how many dossiers, and when they can submit again."""
+    minutes = max(1, math.ceil((wait_seconds or 60) / 60))
+    return ngettext(
+        "You have submitted many dossiers in a short time. You can submit again in %(minutes)d minute.",
+        "You have submitted many dossiers in a short time. You can submit again in %(minutes)d minutes.",
+        minutes,
+    ) % {"minutes": minutes}
+
+
+def check_submission(request):
+    """For views outside DRF: ``None`` when this submission may go ahead, else the message to show."""
+    throttle = SubmissionThrottle()
+    if throttle.allow_request(request, None):
+        return None
+    return submission_refused(throttle.wait())
+

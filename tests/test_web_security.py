@@ -1,0 +1,152 @@
+"""Web security (issue 8, part 4) and data protection (part 5): logins, rate limits, CSRF, headers, CSP,
+`check --deploy`, personal data in logs, attachments out of the web root, the audit trail. docs/security.md.
+"""
+
+from axes.models import AccessAttempt
+from django.conf import settings as django_settings
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from rest_framework.test import APIClient
+
+from tests.conftest import BIRTH_FORM, submit
+
+PASSWORD = "onestop-demo"
+
+
+def login_page(client, username, password, address="10.0.0.1"):
+    return client.post("/login/", {"username": username, "password": password}, REMOTE_ADDR=address)
+
+
+def token(client, username, password, address="10.0.0.1"):
+    return client.post("/api/v1/auth/token/", {"username": username, "password": password}, REMOTE_ADDR=address)
+
+
+# --- login lockout ---------------------------------------------------------------------------------------------------
+
+def test_login_page_locks_a_username_for_one_address_after_five_failures(demo):
+    for name in ("citizen1", "citizen2"):
+        user = get_user_model().objects.get(username=name)
+        user.set_password(PASSWORD)
+        user.save()
+    client = Client()
+    for _ in range(django_settings.AXES_FAILURE_LIMIT - 1):
+        response = login_page(client, "citizen1", "guess")
+        assert response.status_code == 200 and "_auth_user_id" not in client.session
+    response = login_page(client, "citizen1", "guess")  # the fifth: locked from now on
+    assert response.status_code == 429
+    response = login_page(client, "citizen1", PASSWORD)  # even the right password waits
+    assert response.status_code == 429 and "_auth_user_id" not in client.session
+    page = response.content.decode()
+    assert "Đăng nhập sai quá nhiều lần" in page and "15 phút" in page  # Vietnamese by default, with the wait
+    assert 'name="username"' in page and 'value="citizen1"' in page  # the login page itself, filled in
+    assert response["Retry-After"] == "900"
+
+    # Another address, or another username from this address, is not affected.
+    assert login_page(Client(), "citizen1", PASSWORD, address="10.0.0.2").status_code == 302
+    assert login_page(Client(), "citizen2", PASSWORD).status_code == 302
+
+
+def test_an_admin_unlocks_in_the_admin(demo):
+    user = get_user_model().objects.get(username="citizen1")
+    user.set_password(PASSWORD)
+    user.save()
+    client = Client()
+    for _ in range(django_settings.AXES_FAILURE_LIMIT):
+        login_page(client, "citizen1", "guess")
+    assert login_page(client, "citizen1", PASSWORD).status_code == 429
+    attempt = AccessAttempt.objects.get(username="citizen1")
+    assert attempt.failures_since_start > django_settings.AXES_FAILURE_LIMIT  # a try while locked counts too
+
+    admin = Client()
+    admin.force_login(get_user_model().objects.get(username="admin"))
+    changelist = admin.get("/admin/axes/accessattempt/")
+    assert changelist.status_code == 200 and "citizen1" in changelist.content.decode()
+    response = admin.post("/admin/axes/accessattempt/", {"action": "delete_selected", "_selected_action": [attempt.pk],
+                                                         "post": "yes"})
+    assert response.status_code == 302 and not AccessAttempt.objects.exists()
+    assert login_page(client, "citizen1", PASSWORD).status_code == 302
+
+
+def test_a_success_clears_the_count(demo):
+    user = get_user_model().objects.get(username="citizen1")
+    user.set_password(PASSWORD)
+    user.save()
+    for _ in range(3):
+        for _ in range(django_settings.AXES_FAILURE_LIMIT - 1):
+            login_page(Client(), "citizen1", "guess")
+        assert login_page(Client(), "citizen1", PASSWORD).status_code == 302
+
+
+def test_api_token_locks_with_a_429_and_a_reason(demo):
+    user = get_user_model().objects.get(username="citizen2")
+    user.set_password(PASSWORD)
+    user.save()
+    client = APIClient()
+    statuses = [token(client, "citizen2", "guess").status_code for _ in range(django_settings.AXES_FAILURE_LIMIT)]
+    assert statuses[:-1] == [400] * (django_settings.AXES_FAILURE_LIMIT - 1)
+    response = token(client, "citizen2", PASSWORD)
+    assert response.status_code == 429 and "token" not in response.json()
+    assert "Đăng nhập sai quá nhiều lần" in response.json()["detail"] and response["Retry-After"] == "900"
+    assert token(client, "citizen2", PASSWORD, address="10.9.9.9").status_code == 200
+
+
+def test_test_client_logins_still_work(demo):
+    """The test client's login() calls authenticate() without a request; the lockout backend steps aside."""
+    user = get_user_model().objects.get(username="citizen1")
+    user.set_password(PASSWORD)
+    user.save()
+    assert Client().login(username="citizen1", password=PASSWORD)
+    assert not Client().login(username="citizen1", password="guess")
+
+
+def test_behind_a_proxy_each_citizen_has_their_own_address(demo, settings):
+    from onestop.web.security import client_address
+
+    settings.ONESTOP_PROXY_COUNT = 1
+    request = type("R", (), {"META": {"REMOTE_ADDR": "172.18.0.5", "HTTP_X_FORWARDED_FOR": "1.2.3.4, 203.0.113.9"}})
+    assert client_address(request) == "203.0.113.9"  # what nginx saw; the forged left entry is ignored
+    settings.ONESTOP_PROXY_COUNT = 0
+    assert client_address(request) == "172.18.0.5"
+
+
+# --- rate limits -----------------------------------------------------------------------------------------------------
+
+def test_submissions_are_limited_per_account_through_the_api(as_user, settings):
+    settings.ONESTOP_SUBMIT_RATE = "3/hour"
+    citizen = as_user("citizen1")
+    for _ in range(3):
+        submit(citizen, "1.001193", "q1-bennghe", BIRTH_FORM)
+    response = citizen.post("/api/v1/dossiers/", {"procedure": "1.001193", "agency": "q1-bennghe",
+                                                  "form_data": BIRTH_FORM})
+    assert response.status_code == 429
+    assert "Bạn đã nộp nhiều hồ sơ" in response.json()["detail"] and "60 phút" in response.json()["detail"]
+    assert int(response["Retry-After"]) > 3500
+    assert citizen.get("/api/v1/dossiers/").json()["count"] == 3  # reading is not limited
+    submit(as_user("citizen2"), "1.001193", "q1-bennghe", BIRTH_FORM)  # another account is not affected
+
+
+def test_the_portal_and_the_api_share_the_allowance(as_user, settings, tmp_path):
+    settings.ONESTOP_SUBMIT_RATE = "1/hour"
+    settings.ATTACHMENTS_ROOT = tmp_path
+    submit(as_user("citizen1"), "1.001193", "q1-bennghe", BIRTH_FORM)
+    client = Client()
+    client.force_login(as_user("citizen1").user)
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    response = client.post("/procedures/1.001193/apply/", {
+        "agency": "q1-bennghe", **BIRTH_FORM, "doc_0": SimpleUploadedFile("to-khai.pdf", pdf),
+        "doc_1": SimpleUploadedFile("giay-chung-sinh.pdf", pdf)})
+    assert response.status_code == 302
+    response = client.post("/procedures/1.001193/apply/review/", follow=True)
+    assert response.redirect_chain[-1][0] == "/procedures/1.001193/apply/review/"
+    assert "Bạn đã nộp nhiều hồ sơ" in response.content.decode()
+    assert as_user("citizen1").get("/api/v1/dossiers/").json()["count"] == 1
+    assert "giay-chung-sinh.pdf" in response.content.decode()  # the draft and its files are kept for later
+
+
+def test_public_lookup_is_limited_per_address(demo):
+    client = Client()
+    limit = getattr(django_settings, "ONESTOP_LOOKUPS_PER_MINUTE", 10)
+    statuses = [client.post("/lookup/", {"code": "X", "id_digits": "0000"}).status_code for _ in range(limit + 1)]
+    assert statuses[:-1] == [200] * (len(statuses) - 1) and statuses[-1] == 429
+    assert Client().post("/lookup/", {"code": "X", "id_digits": "0000"}, REMOTE_ADDR="10.1.1.1").status_code == 200
