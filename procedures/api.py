@@ -1,3 +1,4 @@
+from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -47,6 +48,9 @@ class ProcedureViewSet(viewsets.ReadOnlyModelViewSet):
 
 # --- BPMN versions (admins) ---------------------------------------------------------------------------
 
+FINISHED = ["returned", "refused", "withdrawn"]
+
+
 class VersionSerializer(serializers.Serializer):
     procedure = serializers.CharField(source="procedure.code")
     number = serializers.IntegerField()
@@ -62,7 +66,10 @@ class VersionSerializer(serializers.Serializer):
     running_dossiers = serializers.SerializerMethodField()
 
     def get_running_dossiers(self, obj) -> int:
-        return obj.dossiers.exclude(status__in=["returned", "refused", "withdrawn"]).count()
+        annotated = getattr(obj, "running_dossiers", None)  # the list counts them all in its one query
+        if annotated is not None:
+            return annotated
+        return obj.dossiers.exclude(status__in=FINISHED).count()
 
 
 class UploadSerializer(serializers.Serializer):
@@ -87,7 +94,8 @@ class VersionListView(APIView):
 
     @extend_schema(responses=VersionSerializer(many=True))
     def get(self, request, code):
-        versions = ProcedureVersion.objects.filter(procedure__code=code).select_related("procedure", "uploaded_by")
+        versions = (ProcedureVersion.objects.filter(procedure__code=code).select_related("procedure", "uploaded_by")
+                    .annotate(running_dossiers=Count("dossiers", filter=~Q(dossiers__status__in=FINISHED))))
         return Response(VersionSerializer(versions, many=True).data)
 
     @extend_schema(request={"multipart/form-data": UploadSerializer}, responses={201: VersionSerializer})
