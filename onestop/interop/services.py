@@ -1,14 +1,18 @@
 """Exchanges: recorded with the process step that needs them, enqueued only after commit, attempted
 with backoff, and never left waiting silently: the last failure raises an incident on the dossier."""
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from . import connectors
 from .models import Exchange, Peer
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -18,9 +22,18 @@ class Attempt:
 
 
 def _enqueue(exchange_id, countdown=None):
+    transaction.on_commit(lambda: _publish(exchange_id, countdown))
+
+
+def _publish(exchange_id, countdown):
+    """After commit the change is made: a broker that is down must not turn it into an error for the user.
+    The exchange stays pending and beat's sweeper (``requeue_stale_exchanges``) enqueues it later."""
     from .tasks import run_exchange
 
-    transaction.on_commit(lambda: run_exchange.apply_async((exchange_id,), countdown=countdown))
+    try:
+        run_exchange.apply_async((exchange_id,), countdown=countdown)
+    except OperationalError as exc:
+        log.warning("exchange %s not enqueued, the sweeper will: %s", exchange_id, exc)
 
 
 def open_exchanges(dossier, snapshot, actor=None):
