@@ -32,7 +32,9 @@ class LoginView(ObtainAuthToken):
                 request._request.axes_locked_out = True
 
 
+# No ``.json`` suffix routes: the API speaks JSON only; undocumented, and most suffixed actions answered 500.
 router = DefaultRouter()
+router.include_format_suffixes = False
 router.register("procedures", ProcedureViewSet, basename="procedure")
 router.register("agencies", AgencyViewSet, basename="agency")
 router.register("dossiers", DossierViewSet, basename="dossier")

@@ -44,5 +44,8 @@ class CatalogueEventAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        return False  # append-only: saving one raised TypeError (a 500)
+
     def has_delete_permission(self, request, obj=None):
         return False

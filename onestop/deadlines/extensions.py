@@ -33,13 +33,20 @@ def official_agency(dossier, user):
     return membership.agency if membership else None
 
 
+def check_extender(user, code):
+    """The dossier ``code`` if ``user`` may extend it: ``NotFound`` when they may not see it, ``NotAllowed``
+    when they are not an official of one of its agencies (checked before the request's body is)."""
+    dossier = selectors.dossier_for(user, code)
+    if official_agency(dossier, user) is None:
+        raise NotAllowed(_("Only an official of an agency handling this dossier can extend its appointment date."))
+    return dossier
+
+
 @transaction.atomic
 def extend(user, code, *, reason, new_date, today=None):
     """Move the appointment date of dossier ``code`` to ``new_date``; returns the ``Extension``."""
-    dossier = dossier_services._lock(selectors.dossier_for(user, code).pk)
+    dossier = dossier_services._lock(check_extender(user, code).pk)
     agency = official_agency(dossier, user)
-    if agency is None:
-        raise NotAllowed(_("Only an official of an agency handling this dossier can extend its appointment date."))
     if dossier.status not in EXTENDABLE or dossier.appointment_date is None:
         raise Conflict(_("Only a dossier in processing can have its appointment date extended."))
     if Extension.objects.filter(dossier=dossier).exists():

@@ -232,6 +232,7 @@ class DossierViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @action(detail=True, methods=["post"])
     def extend(self, request, code=None):
         """Extend the appointment date once, with an apology letter (form 04), one working day ahead at least."""
+        extensions.check_extender(request.user, code)  # 404 or 403 before the body is looked at
         payload = ExtendSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         extension = extensions.extend(request.user, code, **payload.validated_data)
@@ -286,9 +287,10 @@ class IncidentViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=ManualEntrySerializer, responses=IncidentSerializer)
     @action(detail=True, methods=["post"], url_path="enter-manually")
     def enter_manually(self, request, pk=None):
+        incident = self.get_object()  # someone else's incident is not found, whatever the body says
         payload = ManualEntrySerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        incident = services.enter_exchange_manually(self.get_object().pk, request.user, **payload.validated_data)
+        incident = services.enter_exchange_manually(incident.pk, request.user, **payload.validated_data)
         return Response(IncidentSerializer(incident).data)
 
 

@@ -22,5 +22,8 @@ class ExchangeAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # the exchange log says who read whose data (the citizen's data tracker): kept
+
 
 admin.site.register(RegisterBook)

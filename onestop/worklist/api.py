@@ -92,9 +92,9 @@ class WorkItemViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=CompleteSerializer, responses=WorkItemSerializer)
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
+        item = self.get_object()  # another queue's item is not found, whatever the body says
         payload = CompleteSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        item = self.get_object()
         dossier_services.complete_work_item(item, request.user, **payload.validated_data)
         item.refresh_from_db()
         return Response(WorkItemSerializer(item).data)
