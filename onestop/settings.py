@@ -289,12 +289,15 @@ LOG_FORMAT = os.environ.get("LOG_FORMAT", "text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"context": {"()": "onestop.ops.logging.ContextFilter"}},
+    # personal_data masks ID numbers, phones, emails and personal fields in every line (docs/security.md).
+    "filters": {"context": {"()": "onestop.ops.logging.ContextFilter"},
+                "personal_data": {"()": "onestop.ops.logging.PersonalDataFilter"}},
     "formatters": {
         "json": {"()": "onestop.ops.logging.JsonLogFormatter"},
         "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s %(dossier)s] %(message)s"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["context"], "formatter": LOG_FORMAT}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["context", "personal_data"],
+                             "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # SpiffWorkflow logs every task state change at INFO.
     "loggers": {"spiff": {"level": "WARNING"}},

@@ -45,7 +45,7 @@ def test_every_page_forbids_inline_scripts_and_framing_by_others(db):
     policy = response["Content-Security-Policy"]
     script = next(part for part in policy.split(";") if part.strip().startswith("script-src"))
     assert "'self'" in script and "unsafe-inline" not in script and "unsafe-eval" not in script
-    assert "frame-ancestors 'self'" in policy
+    assert "frame-ancestors 'none'" in policy
     assert response["X-Frame-Options"] == "DENY"
     assert "<script>" not in response.content.decode()
 

@@ -1,14 +1,20 @@
 """Web security (issue 8, part 4) and data protection (part 5): logins, rate limits, CSRF, headers, CSP,
 `check --deploy`, personal data in logs, attachments out of the web root, the audit trail. docs/security.md.
 """
+import io
+import json
+import logging
 
+import pytest
 from axes.models import AccessAttempt
 from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
 from rest_framework.test import APIClient
 
+from onestop.ops.logging import PersonalDataFilter, mask
 from tests.conftest import BIRTH_FORM, submit
 
 PASSWORD = "onestop-demo"
@@ -150,3 +156,56 @@ def test_public_lookup_is_limited_per_address(demo):
     statuses = [client.post("/lookup/", {"code": "X", "id_digits": "0000"}).status_code for _ in range(limit + 1)]
     assert statuses[:-1] == [200] * (len(statuses) - 1) and statuses[-1] == 429
     assert Client().post("/lookup/", {"code": "X", "id_digits": "0000"}, REMOTE_ADDR="10.1.1.1").status_code == 200
+
+
+# --- personal data never in logs -------------------------------------------------------------------------------------
+
+@pytest.fixture
+def log_output(settings):
+    """Everything the configured console handler writes, at DEBUG, SQL with its parameters included."""
+    settings.DEBUG = False
+    root = logging.getLogger()
+    [handler] = [h for h in root.handlers if any(isinstance(f, PersonalDataFilter) for f in h.filters)]
+    stream = io.StringIO()
+    previous_stream, previous_level = handler.setStream(stream), root.level
+    loggers = {name: logging.getLogger(name).level for name in ("django.db.backends", "urllib3", "celery", "axes")}
+    root.setLevel(logging.DEBUG)
+    for name in loggers:
+        logging.getLogger(name).setLevel(logging.DEBUG)
+    connection.force_debug_cursor = True  # every SQL statement logged with its parameters
+    yield stream
+    connection.force_debug_cursor = False
+    handler.setStream(previous_stream)
+    root.setLevel(previous_level)
+    for name, level in loggers.items():
+        logging.getLogger(name).setLevel(level)
+
+
+def test_no_id_number_phone_or_name_in_the_logs_of_a_whole_dossier(as_user, log_output):
+    citizen = as_user("citizen1")
+    profile = citizen.user.citizen
+    form = {**BIRTH_FORM, "mother_id_number": "079190000003"}
+    code = submit(citizen, "1.001193", "q1-bennghe", form)["code"]
+    as_user("bennghe.receiver").act(code, "accept")  # the population lookup: an exchange with a peer
+    assert as_user("citizen1").dossier(code)["exchanges"][0]["state"] == "succeeded"
+    token(APIClient(), profile.id_number, "guess")  # someone logs in with an ID number as the username
+    try:
+        raise ValueError(f"cannot read {form}")  # an error whose text quotes the form
+    except ValueError:
+        logging.getLogger("onestop.test").exception("submission of %s failed, call %s", code, profile.phone)
+
+    output = log_output.getvalue()
+    assert "POST /api/v1/dossiers/ 201" in output and "INSERT INTO" in output and "Traceback" in output
+    assert code in output and "***" in output  # dossier codes stay: they are how a dossier's logs are found
+    for secret in (profile.id_number, form["mother_id_number"], profile.phone, form["mother_full_name"],
+                   form["child_full_name"], profile.full_name, profile.address):
+        assert secret not in output, secret
+        assert json.dumps(secret)[1:-1] not in output, secret  # nor \u-escaped in JSON
+
+
+def test_masking_keeps_what_operators_need():
+    line = mask("GET /api/v1/dossiers/H29.01.01-261125-0001/ 200 in 12.5 ms, exchange 4711, request 9f3c2a")
+    assert line == "GET /api/v1/dossiers/H29.01.01-261125-0001/ 200 in 12.5 ms, exchange 4711, request 9f3c2a"
+    assert mask("call 0901 234 567 or +84901234567, mail an@example.vn") == "call *** or ***, mail ***"
+    assert mask("""{'full_name': 'Lê Thị Hoa', "address": "12 Lê Lợi", 'status': 'submitted'}""") == (
+        """{'full_name': '***', "address": "***", 'status': 'submitted'}""")
