@@ -58,8 +58,10 @@ class Calendar:
         return day
 
 
-def _calendar(start):
-    return Calendar(start.year - 1, start.year + 2)
+def _calendar(start, days=0):
+    """The calendar from the year before ``start`` to past the ``days``-th working day after it (there are
+    about 250 working days a year, so ``days // 200`` more years always reach it)."""
+    return Calendar(start.year - 1, start.year + 2 + days // 200)
 
 
 def is_working_day(day: date) -> bool:
@@ -71,7 +73,7 @@ def add_working_days(start: date, days: int) -> date:
 
     With ``days == 0`` it is ``start`` itself, or the next working day when ``start`` is not one.
     """
-    calendar = _calendar(start)
+    calendar = _calendar(start, days)
     if days == 0:
         return start if calendar.is_working_day(start) else calendar.next_working_day(start)
     return _add(calendar, start, days)
@@ -107,7 +109,7 @@ def appointment_date(moment: datetime, days: int, agency=None) -> date:
     A same-day procedure (``days == 0``) received after the afternoon cut-off is due the next working day.
     """
     local = timezone.localtime(moment)
-    hours, calendar = hours_of(agency), _calendar(local.date())
+    hours, calendar = hours_of(agency), _calendar(local.date(), days)
     received = _received_at(local, hours, calendar)
     day = received.date()
     if days == 0:
@@ -159,7 +161,7 @@ def add_working_minutes(moment: datetime, minutes: int, agency=None) -> datetime
     do not count (``PT4H`` from Friday 15:00 ends on Monday at 9:00 with the default hours)."""
     hours = hours_of(agency)
     local = timezone.localtime(moment)
-    calendar = _calendar(local.date())
+    calendar = _calendar(local.date(), int(minutes) // 60)  # at least an hour of office time a day
     current = _received_at(local, hours, calendar)
     left = minutes
     while True:

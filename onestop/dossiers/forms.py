@@ -1,6 +1,52 @@
 """Validation of the applicant's form against the procedure's JSON Schema, with per-field messages."""
+import re
+from functools import lru_cache
+
 from django.utils.translation import gettext as _
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import Draft202012Validator, FormatChecker, validators
+from jsonschema.exceptions import ValidationError
+
+
+@lru_cache(maxsize=256)
+def _ecma_pattern(pattern):
+    """``pattern`` with ECMA-262's meaning of ``$`` (the end of the text) in Python's syntax (``\\Z``).
+
+    Python's ``$`` also matches before a final newline, so ``^[0-9]{12}$`` let "079190000003\\n" through
+    (hypothesis found it); an unescaped ``$`` outside a character class becomes ``\\Z``.
+    """
+    out, escaped, in_class = [], False, False
+    for char in pattern:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == "[" and not in_class:
+            in_class = True
+        elif char == "]" and in_class:
+            in_class = False
+        elif char == "$" and not in_class:
+            char = r"\Z"
+        out.append(char)
+    return re.compile("".join(out))
+
+
+def _pattern(validator, pattern, instance, schema):
+    if validator.is_type(instance, "string") and not _ecma_pattern(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+Validator = validators.extend(Draft202012Validator, {"pattern": _pattern})
+
+
+def has_nul(value):
+    """Whether a NUL character hides anywhere in ``value`` (PostgreSQL cannot store one in text or jsonb)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(has_nul(v) for v in value)
+    return False
 
 
 def _message(error):
@@ -29,7 +75,11 @@ def form_errors(schema, data):
     if not isinstance(data, dict):
         return {"__all__": [_("The form data must be an object.")]}
     errors = {}
-    validator = Draft202012Validator(schema or {"type": "object"}, format_checker=FormatChecker())
+    # PostgreSQL cannot store a NUL character (a 500 instead of a message): such fields are refused here.
+    for name in [name for name, value in data.items() if has_nul(name) or has_nul(value)]:
+        errors[name.replace("\x00", "")] = [_("Not in the expected format.")]
+        data = {k: v for k, v in data.items() if k != name}
+    validator = Validator(schema or {"type": "object"}, format_checker=FormatChecker())
     for error in validator.iter_errors(data):
         if error.validator == "required" and not error.absolute_path:
             # jsonschema reports each missing property separately, each with the whole list.

@@ -20,7 +20,7 @@ def decision_field(form):
 def _check_value(field, value):
     kind = field["type"]
     if kind == "string":
-        return isinstance(value, str)
+        return isinstance(value, str) and "\x00" not in value  # PostgreSQL cannot store a NUL
     if kind == "long":
         return isinstance(value, int) and not isinstance(value, bool)
     if kind == "boolean":
@@ -34,7 +34,7 @@ def _check_value(field, value):
     if kind == "enum":
         return value in {o["id"] for o in field["options"]}
     if kind == "list":
-        return isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value)
+        return isinstance(value, list) and all(isinstance(v, str) and v.strip() and "\x00" not in v for v in value)
     return True
 
 
