@@ -4,18 +4,25 @@
 import io
 import json
 import logging
+import os
+import secrets
+import subprocess
+import sys
+from html.parser import HTMLParser
+from urllib.parse import urljoin
 
 import pytest
 from axes.models import AccessAttempt
 from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
-from django.test import Client
+from django.test import Client, override_settings
 from rest_framework.test import APIClient
 
 from onestop.ops.logging import PersonalDataFilter, mask
-from tests.conftest import BIRTH_FORM, submit
+from tests.conftest import BIRTH_FORM, ROOT, submit
 
 PASSWORD = "onestop-demo"
 
@@ -209,3 +216,154 @@ def test_masking_keeps_what_operators_need():
     assert mask("call 0901 234 567 or +84901234567, mail an@example.vn") == "call *** or ***, mail ***"
     assert mask("""{'full_name': 'Lê Thị Hoa', "address": "12 Lê Lợi", 'status': 'submitted'}""") == (
         """{'full_name': '***', "address": "***", 'status': 'submitted'}""")
+
+
+# --- every page: CSRF on each form, no inline script, no framing ---------------------------------------------------
+
+class PageParser(HTMLParser):
+    """Links, POST forms, inline scripts and inline event handlers of one page."""
+
+    def __init__(self):
+        super().__init__()
+        self.links, self.forms, self.problems = set(), set(), []
+        self._in_inline_script = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        for name, value in attrs.items():
+            if name.startswith("on"):
+                self.problems.append(f"inline handler {name}= on <{tag}>")
+            if name == "style":
+                self.problems.append(f"style attribute on <{tag}>")
+            if name in {"href", "src", "action"} and (value or "").strip().lower().startswith("javascript:"):
+                self.problems.append(f"javascript: URL on <{tag}>")
+        if tag == "script" and not attrs.get("src") and attrs.get("type") not in {"application/json"}:
+            self._in_inline_script = True
+        if tag == "a" and attrs.get("href"):
+            self.links.add(attrs["href"])
+        if tag == "form" and (attrs.get("method") or "get").lower() == "post":
+            self.forms.add(attrs.get("action") or "")
+
+    def handle_data(self, data):
+        if self._in_inline_script and data.strip():
+            self.problems.append(f"inline script: {data.strip()[:60]}")
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self._in_inline_script = False
+
+
+SKIP = ("/logout/", "/i18n/", "/static/", "/api/", "/admin/", "/metrics", "/readyz", "/healthz")
+
+
+def crawl(client, start, limit=60):
+    """Follow the site's own links from ``start`` (GET only): ``{url: parser}`` of every HTML page reached."""
+    seen, queue, pages = set(start), list(start), {}
+    while queue and len(pages) < limit:
+        url = queue.pop(0)
+        response = client.get(url)
+        if response.status_code != 200 or "text/html" not in response.get("Content-Type", ""):
+            continue
+        parser = PageParser()
+        parser.feed(response.content.decode())
+        pages[url] = (parser, response)
+        for link in parser.links:
+            target = urljoin(url, link.split("#")[0])
+            if (target.startswith("/") and not target.startswith(SKIP) and "download" not in target
+                    and ".pdf" not in target and "export" not in target and target not in seen):
+                seen.add(target)
+                queue.append(target)
+    return pages
+
+
+@pytest.fixture
+def story(as_user, settings, tmp_path):
+    """A few dossiers at different stages, so that the pages show their forms."""
+    settings.ATTACHMENTS_ROOT = tmp_path
+    citizen, desk = as_user("citizen1"), as_user("bennghe.receiver")
+    waiting = submit(citizen, "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+    accepted = submit(citizen, "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+    desk.act(accepted, "accept")
+    supplement = submit(citizen, "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+    desk.act(supplement, "supplement", {"missing_documents": ["Giấy chứng sinh bản chính"]}, comment="Thiếu giấy")
+    return {"waiting": waiting, "accepted": accepted, "supplement": supplement}
+
+
+PEOPLE = {
+    None: ["/", "/login/", "/signup/", "/lookup/", "/procedures/"],
+    "citizen1": ["/", "/procedures/1.001193/apply/", "/my/dossiers/"],
+    "bennghe.receiver": ["/work/desk/", "/work/desk/intake/", "/work/queue/"],
+    "bennghe.specialist": ["/work/queue/"],
+    "bennghe.leader": ["/work/queue/", "/reports/"],
+    "admin": ["/catalogue/upload/"],
+}
+
+
+def test_every_page_has_csrf_on_its_forms_and_no_inline_script(story):
+    checked_forms, checked_pages, problems = set(), 0, []
+    for username, start in PEOPLE.items():
+        client = Client()
+        if username:
+            client.force_login(get_user_model().objects.get(username=username))
+        start = [*start, *(f"/my/dossiers/{code}/" for code in story.values() if username == "citizen1")]
+        for url, (parser, response) in crawl(client, start).items():
+            checked_pages += 1
+            problems += [f"{url}: {p}" for p in parser.problems]
+            policy = response["Content-Security-Policy"]
+            assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy, url
+            assert response["X-Frame-Options"] == "DENY", url
+            for action in parser.forms:
+                target = urljoin(url, action or url)
+                if (username, target) in checked_forms:
+                    continue
+                checked_forms.add((username, target))
+                # The same session and the same form, without the token: refused before the view runs.
+                no_token = Client(enforce_csrf_checks=True)
+                no_token.cookies = client.cookies
+                answer = no_token.post(target, {"username": "x", "password": "y"})
+                assert answer.status_code == 403, f"{target} (on {url}) accepted a POST without a CSRF token"
+                assert answer.context is None or "reason" in answer.context, target  # Django's CSRF refusal
+    assert not problems, "\n".join(problems)
+    assert checked_pages >= 25 and len(checked_forms) >= 12, (checked_pages, sorted(checked_forms, key=str))
+
+
+# --- production settings ---------------------------------------------------------------------------------------------
+
+def production_environment():
+    """The Kubernetes ConfigMap and Secret of deploy/k8s, as a pod gets them (a real secret key in place)."""
+    import yaml
+
+    config = next(d for d in yaml.safe_load_all((ROOT / "deploy/k8s/config.yaml").read_text())
+                  if d["kind"] == "ConfigMap")["data"]
+    secret = yaml.safe_load((ROOT / "deploy/k8s/secret.example.yaml").read_text())["stringData"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST", "DATABASE_URL", "CELERY"))}
+    return {**env, **config, **secret, "SECRET_KEY": secrets.token_urlsafe(50), "ONESTOP_REQUIRE_SECRET_KEY": "1",
+            "DATABASE_URL": "sqlite:///:memory:", "CELERY_BROKER_URL": "memory://", "LOG_LEVEL": "WARNING",
+            "DEBUG": "0"}
+
+
+def test_check_deploy_prints_no_warning_with_production_settings():
+    done = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=ROOT,
+                          env=production_environment(), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "WARNING" not in done.stderr + done.stdout, done.stderr + done.stdout
+    assert "no issues" in done.stdout
+
+
+def test_production_cookies_and_headers(settings):
+    """What the production environment turns on, seen on a response."""
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = True
+    settings.SECURE_HSTS_SECONDS = 31536000
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    response = Client().get("/login/", HTTP_X_FORWARDED_PROTO="https")
+    assert response["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+    cookie = response.cookies["csrftoken"]
+    assert cookie["secure"] and cookie["samesite"] == "Lax"
+    assert response["X-Content-Type-Options"] == "nosniff" and response["Referrer-Policy"] == "same-origin"
+
+
+def test_passwords_are_hashed_with_argon2():
+    from onestop import settings as project  # the tests themselves use a fast hasher
+
+    assert project.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    with override_settings(PASSWORD_HASHERS=project.PASSWORD_HASHERS):
+        assert make_password("onestop-demo").startswith("argon2$")
