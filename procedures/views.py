@@ -27,7 +27,8 @@ def upload(request):
                 messages.info(request, _("This file is already version %(n)s.") % {"n": result.version.number})
             return redirect("catalogue-version", code=result.version.procedure.code, number=result.version.number)
         report = result.report
-    return render(request, "procedures/upload.html", {"form": form, "report": report, "title": _("Upload BPMN")})
+    return render(request, "procedures/upload.html", {"form": form, "report": report, "title": _("Upload BPMN")},
+                  status=400 if request.method == "POST" else 200)  # a refused file is a 4xx, as in the API
 
 
 def _version(code, number):

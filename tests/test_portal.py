@@ -129,7 +129,7 @@ def test_apply_shows_errors_next_to_fields_keeps_values_and_files_then_submits(d
 
     response = client.post(f"/procedures/{BIRTH}/apply/", {
         **birth_post(mother_id_number="07919", child_birth_place=""), "doc_0": pdf("to-khai.pdf")})
-    assert response.status_code == 200
+    assert response.status_code == 400
     page = response.content.decode()
     assert 'id="id_mother_id_number_error"' in page and "Không đúng định dạng" in page
     assert 'id="id_child_birth_place_error"' in page
@@ -189,7 +189,7 @@ def test_apply_refuses_a_renamed_executable_and_an_oversize_file_next_to_the_fie
     big = SimpleUploadedFile("giay-chung-sinh.pdf", PDF + b"\0" * (2 * 1024 * 1024))
     response = client.post(f"/procedures/{BIRTH}/apply/", {
         **birth_post(), "doc_0": SimpleUploadedFile("to-khai.pdf", ELF), "doc_1": big})
-    assert response.status_code == 200
+    assert response.status_code == 400
     page = response.content.decode()
     # Each refusal is said next to its own field, naming the file.
     doc_0 = page[page.index('id="document-0"'):page.index('id="document-1"')]

@@ -6,6 +6,7 @@ agree with the file's extension, so an executable renamed ``.pdf`` is refused. F
 """
 import hashlib
 import os
+import unicodedata
 
 import filetype
 from django.conf import settings
@@ -30,8 +31,13 @@ def _megabytes(size):
 
 
 def clean_name(name):
-    """The file's own name without any folder part, for display only (it is never a path on disk)."""
-    name = os.path.basename((name or "").replace("\\", "/")).strip().replace("\x00", "")
+    """The file's own name without any folder part, for display only (it is never a path on disk).
+
+    Control and format characters go too: a right-to-left override would show "fdp.exe" as "exe.pdf",
+    and a terminal escape would colour the logs (Django's multipart parser removes them as well).
+    """
+    name = os.path.basename((name or "").replace("\\", "/"))
+    name = "".join(c for c in name if unicodedata.category(c) not in ("Cc", "Cf")).strip()
     return name[:200] or "file"
 
 

@@ -169,7 +169,7 @@ def apply(request, code):
     return render(request, "portal/apply.html", {
         "procedure": item, "agencies": agencies, "agency_code": agency_code, "agency_error": agency_error,
         "form": schema_form, "documents_form": documents_form, "max_mb": settings.ONESTOP_MAX_UPLOAD_BYTES // 2**20,
-    })
+    }, status=400 if request.method == "POST" else 200)  # a refused form or file is a 4xx, as on the desk's pages
 
 
 def _stage_files(request, draft, item):
@@ -360,7 +360,7 @@ def rate(request, code):
 # --- public lookup -------------------------------------------------------------------------------------
 
 def _client_address(request):
-    return client_address(request)  # behind the proxies of ONESTOP_PROXY_COUNT, the citizen's own address
+    return client_address(request) or "unknown"  # behind ONESTOP_PROXY_COUNT proxies, the citizen's own address
 
 
 def _over_limit(request):
