@@ -181,7 +181,8 @@ def call_peer(operator, params, exchange):
         return outcome
     outcome.http_status = response.status_code
     outcome.response_digest = signing.digest(response.content)
-    outcome.response_body = response.content[:20000].decode("utf-8", errors="replace")
+    # Kept for officials to read; PostgreSQL text cannot hold NUL, which a broken peer may well send.
+    outcome.response_body = response.content[:20000].decode("utf-8", errors="replace").replace("\x00", "\ufffd")
     if response.status_code >= 500:
         outcome.retry, outcome.error = True, f"{peer.name} answered {response.status_code}"
         return outcome
