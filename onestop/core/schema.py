@@ -20,6 +20,8 @@ ERRORS = {
     "404": ("NotFound", "No such object, or not one this user may see.", None),
     "409": ("Conflict", "The object is not in a state that allows this (already done, claimed by someone else...).",
             {"post", "put", "patch", "delete"}),
+    "415": ("UnsupportedMediaType", "The body is not in a format this operation reads (JSON, or the form the "
+            "schema names), or it cannot be parsed.", {"post", "put", "patch"}),
     "429": ("Throttled", "Too many requests: wait a minute.", None),
 }
 
