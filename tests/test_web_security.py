@@ -9,6 +9,7 @@ import secrets
 import subprocess
 import sys
 from html.parser import HTMLParser
+from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
@@ -17,8 +18,9 @@ from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 from django.test import Client, override_settings
+from django.urls import get_resolver
 from rest_framework.test import APIClient
 
 from onestop.ops.logging import PersonalDataFilter, mask
@@ -119,8 +121,12 @@ def test_behind_a_proxy_each_citizen_has_their_own_address(demo, settings):
     settings.ONESTOP_PROXY_COUNT = 1
     request = type("R", (), {"META": {"REMOTE_ADDR": "172.18.0.5", "HTTP_X_FORWARDED_FOR": "1.2.3.4, 203.0.113.9"}})
     assert client_address(request) == "203.0.113.9"  # what nginx saw; the forged left entry is ignored
+    request.META["HTTP_X_FORWARDED_FOR"] = "<script>"
+    assert client_address(request) == "172.18.0.5"  # garbage is not an address
     settings.ONESTOP_PROXY_COUNT = 0
-    assert client_address(request) == "172.18.0.5"
+    request.META["HTTP_X_FORWARDED_FOR"] = "203.0.113.9"
+    assert client_address(request) == "172.18.0.5"  # no proxy trusted: the header is ignored
+    assert client_address(type("R", (), {"META": {}})) is None  # force_login's request has no address
 
 
 # --- rate limits -----------------------------------------------------------------------------------------------------
@@ -367,3 +373,84 @@ def test_passwords_are_hashed_with_argon2():
     assert project.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
     with override_settings(PASSWORD_HASHERS=project.PASSWORD_HASHERS):
         assert make_password("onestop-demo").startswith("argon2$")
+
+
+# --- attachments outside the web root; an audit trail nobody edits --------------------------------------------------
+
+def test_attachments_are_reachable_only_through_the_checked_view(as_user, settings, tmp_path):
+    settings.ATTACHMENTS_ROOT = tmp_path / "attachments"
+    from onestop.dossiers import services
+    from onestop.dossiers.attachments import add_attachment
+    from onestop.dossiers.models import Dossier
+
+    code = submit(as_user("citizen1"), "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    with transaction.atomic():
+        dossier = services._lock(Dossier.objects.get(code=code).pk)
+        item = add_attachment(dossier, SimpleUploadedFile("giay-chung-sinh.pdf", pdf), user=as_user("citizen1").user)
+    stored = Path(item.file.path)
+    assert stored.read_bytes() == pdf and stored.is_relative_to(settings.ATTACHMENTS_ROOT)
+    for web_root in [django_settings.STATIC_ROOT, *django_settings.STATICFILES_DIRS]:
+        assert not stored.is_relative_to(web_root)
+    assert not getattr(django_settings, "MEDIA_ROOT", "")  # nothing is served as "media"
+
+    owner, other = Client(), Client()
+    owner.force_login(as_user("citizen1").user)
+    other.force_login(as_user("citizen2").user)
+    name = item.file.name
+    for url in [f"/static/{name}", f"/media/{name}", f"/attachments/{name}", f"/static/../var/attachments/{name}",
+                f"/static/%2e%2e/%2e%2e/{name}", f"/{name}"]:
+        assert owner.get(url).status_code == 404, url
+    view = f"/dossiers/files/{item.key}/"
+    assert owner.get(view).status_code == 200 and b"".join(owner.get(view).streaming_content) == pdf
+    assert other.get(view).status_code == 404  # another citizen: as if it did not exist
+    assert Client().get(view).status_code == 302  # anonymous: to the login page
+
+
+def test_the_audit_trail_cannot_be_edited_in_the_admin_or_the_api(as_user):
+    from onestop.dossiers.models import Dossier, DossierEvent
+
+    code = submit(as_user("citizen1"), "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+    as_user("bennghe.receiver").act(code, "accept")
+    dossier = Dossier.objects.get(code=code)
+    events = list(DossierEvent.objects.filter(dossier=dossier).values())
+    admin = Client()
+    admin.force_login(get_user_model().objects.get(username="admin"))
+
+    assert admin.get("/admin/dossiers/dossierevent/").status_code == 404  # no page of its own
+    page = admin.get(f"/admin/dossiers/dossier/{dossier.pk}/change/").content.decode()
+    assert "events-0-comment" not in page and "events-0-DELETE" not in page  # shown, not editable
+    admin.post(f"/admin/dossiers/dossier/{dossier.pk}/delete/", {"post": "yes"})
+    admin.post("/admin/dossiers/dossier/", {"action": "delete_selected", "_selected_action": [dossier.pk],
+                                            "post": "yes"})
+    assert list(DossierEvent.objects.filter(dossier=dossier).values()) == events
+    assert Dossier.objects.filter(pk=dossier.pk).exists()
+
+    api = as_user("admin").client
+    for method in ("put", "patch", "delete"):
+        assert getattr(api, method)(f"/api/v1/dossiers/{code}/", {}, format="json").status_code == 405
+    paths = list(routes(get_resolver().url_patterns))
+    assert not [r for r in paths if "dossierevent" in r or r.startswith("api/") and "event" in r]
+
+
+def routes(patterns, prefix=""):
+    for pattern in patterns:
+        if hasattr(pattern, "url_patterns"):
+            yield from routes(pattern.url_patterns, prefix + str(pattern.pattern))
+        else:
+            yield prefix + str(pattern.pattern)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the append-only trigger is PostgreSQL's")
+def test_the_database_refuses_to_change_or_delete_an_audit_event(as_user):
+    from onestop.dossiers.models import DossierEvent
+
+    code = submit(as_user("citizen1"), "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+    event = DossierEvent.objects.filter(dossier__code=code).first()
+    # The models refuse too (TypeError); here the SQL goes around them, as a script or a console would.
+    for sql, params in [("UPDATE dossiers_dossierevent SET comment = %s WHERE id = %s", ["sửa", event.pk]),
+                        ("DELETE FROM dossiers_dossierevent WHERE id = %s", [event.pk]),
+                        ("DELETE FROM dossiers_dossierevent", [])]:
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, params)
+    assert DossierEvent.objects.get(pk=event.pk).comment == event.comment

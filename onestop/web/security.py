@@ -5,6 +5,7 @@ Login lockout is django-axes (settings: AXES_*; docs/security.md): after AXES_FA
 passwords for one username from one address, that pair waits AXES_COOLOFF_TIME. Admins unlock in the
 admin (Axes → access attempts: delete the row) or with ``manage.py axes_reset_username <name>``.
 """
+import ipaddress
 import math
 
 from axes.backends import AxesStandaloneBackend
@@ -21,19 +22,27 @@ from rest_framework.throttling import UserRateThrottle
 
 
 def client_address(request):
-    """The client's IP address: REMOTE_ADDR, or, behind ``ONESTOP_PROXY_COUNT`` reverse proxies that each
+    """The client's IP address (or None): REMOTE_ADDR, or, behind ``ONESTOP_PROXY_COUNT`` reverse proxies that each
     append to X-Forwarded-For, the address the outermost one saw (entries further left can be forged).
 
     Used by the login lockout, the API throttles (REST_FRAMEWORK NUM_PROXIES, same rule) and the portal's
     lookup limit, so that behind nginx every citizen does not share one allowance.
     """
-    remote = request.META.get("REMOTE_ADDR", "") or "unknown"
+    remote = _valid(request.META.get("REMOTE_ADDR"))
     count = getattr(settings, "ONESTOP_PROXY_COUNT", 0)
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
     if count <= 0 or not forwarded:
         return remote
     addresses = [a.strip() for a in forwarded.split(",") if a.strip()]
-    return addresses[-min(count, len(addresses))] if addresses else remote
+    return (_valid(addresses[-min(count, len(addresses))]) if addresses else None) or remote
+
+
+def _valid(address):
+    """An IP address, or None (no address, as in the test client's force_login, or garbage in a header)."""
+    try:
+        return str(ipaddress.ip_address((address or "").strip()))
+    except ValueError:
+        return None
 
 
 class LockoutBackend(AxesStandaloneBackend):
