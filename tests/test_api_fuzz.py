@@ -122,3 +122,20 @@ def test_every_operation_documents_its_error_answers():
     for path, operations in schema.raw_schema["paths"].items():
         for method, operation in operations.items():
             assert {"400", "401", "403", "404"} <= set(operation["responses"]), (method, path)
+
+
+def test_a_nul_character_in_form_or_step_data_is_a_400_not_a_500(as_user):
+    """Found by the property tests: PostgreSQL cannot store NUL in jsonb, so it passed the checks and failed
+    in the INSERT (a 500 on PostgreSQL). Refused with the field named, on every database."""
+    citizen = as_user("citizen1")
+    response = citizen.post("/api/v1/dossiers/", {"procedure": "1.001193", "agency": "q1-bennghe",
+                                                  "form_data": {**BIRTH_FORM, "child_birth_place": "Từ Dũ\x00"}})
+    assert response.status_code == 400
+    assert list(response.json()["errors"]["form_data"]) == ["child_birth_place"]
+    code = submit(citizen, "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+    desk = as_user("bennghe.receiver")
+    item = desk.item(code)
+    assert desk.post(f"/api/v1/work-items/{item['id']}/claim/").status_code == 200
+    response = desk.post(f"/api/v1/work-items/{item['id']}/complete/", {
+        "decision": "supplement", "comment": "Thiếu giấy tờ", "data": {"missing_documents": ["Giấy\x00 chứng sinh"]}})
+    assert response.status_code == 400 and "missing_documents" in response.json()["errors"]
