@@ -56,7 +56,13 @@ class WorkItem(models.Model):
         verbose_name_plural = _("work items")
         ordering = ["due_date", "created_at", "id"]
         indexes = [
-            models.Index(fields=["agency", "role", "state"]),
+            # The queues (bench/README.md, "queue page"): the tabs of active steps in due order, and the tabs'
+            # counts from the index alone (kind and claimer included), whatever the agency's history.
+            models.Index(fields=["agency", "role", "state", "due_date", "id"], include=["kind", "claimed_by"],
+                         name="workitem_queue"),
+            # The "all" tab, sorted by due date or by reception, a page at a time.
+            models.Index(fields=["agency", "role", "due_date", "id"], name="workitem_queue_due"),
+            models.Index(fields=["agency", "role", "created_at", "id"], name="workitem_queue_created"),
             models.Index(fields=["dossier", "state"]),
             # Reminders and escalations scan the active steps by due date (deadlines.escalations).
             models.Index(fields=["state", "due_date"], name="workitem_state_due"),
