@@ -4,7 +4,7 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from onestop.core.exceptions import DomainError
 
@@ -15,6 +15,7 @@ from .selectors import published_version
 
 
 @staff_member_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def upload(request):
     form = UploadForm(request.POST or None, request.FILES or None, initial={"code": request.GET.get("code", "")})
     report = None
@@ -37,6 +38,7 @@ def _version(code, number):
 
 
 @staff_member_required
+@require_safe
 def version_detail(request, code, number):
     version = _version(code, number)
     published = published_version(version.procedure)

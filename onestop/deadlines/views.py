@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
 
 from onestop.core.exceptions import Conflict, InvalidInput, NotAllowed, NotFound
 from onestop.dossiers import selectors
@@ -15,6 +16,7 @@ from .models import Extension
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def extend(request, code):
     try:
         dossier = selectors.dossier_for(request.user, code)

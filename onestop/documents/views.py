@@ -1,6 +1,7 @@
 """The forms as PDFs, to whoever may see the dossier (404 otherwise, and when the form does not apply)."""
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
+from django.views.decorators.http import require_safe
 
 from onestop.core.exceptions import NotFound
 from onestop.dossiers import selectors
@@ -24,16 +25,19 @@ def _pdf(request, code, number, build):
 
 
 @login_required
+@require_safe
 def form01(request, code):
     return _pdf(request, code, "01", form_01)
 
 
 @login_required
+@require_safe
 def form02(request, code):
     return _pdf(request, code, "02", form_02)
 
 
 @login_required
+@require_safe
 def form03(request, code):
     return _pdf(request, code, "03", form_03)
 
@@ -47,5 +51,6 @@ def _apology(dossier):
 
 
 @login_required
+@require_safe
 def form04(request, code):
     return _pdf(request, code, "04", _apology)

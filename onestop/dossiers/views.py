@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.views.decorators.http import require_safe
 
 from onestop.core.exceptions import NotFound
 from onestop.engine import runtime
@@ -19,6 +20,7 @@ def _dossier(request, code):
 
 
 @login_required
+@require_safe
 def diagram(request, code):
     """The dossier's process diagram: where it waits now, and the path it took."""
     dossier = _dossier(request, code)
@@ -31,12 +33,14 @@ def diagram(request, code):
 
 
 @login_required
+@require_safe
 def diagram_bpmn(request, code):
     dossier = _dossier(request, code)
     return HttpResponse(dossier.version.bpmn_xml, content_type="application/xml; charset=utf-8")
 
 
 @login_required
+@require_safe
 def attachment(request, key):
     """A dossier's file, to whoever may see the dossier (404 for anyone else and for unknown keys).
 

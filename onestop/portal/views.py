@@ -13,7 +13,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from onestop.core.exceptions import Conflict, DomainError, InvalidInput
 from onestop.dossiers import services as dossier_services
@@ -62,6 +62,7 @@ def _errors_to_form(form, error):
 
 # --- home, sign-up --------------------------------------------------------------------------------------
 
+@require_safe
 def home(request):
     roles = roles_of(request.user)
     if roles & {"receiver", "specialist", "leader"}:
@@ -74,6 +75,7 @@ def home(request):
     })
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 def signup(request):
     if request.user.is_authenticated:
         return redirect("portal:home")
@@ -99,6 +101,7 @@ def signup(request):
 
 # --- catalogue -----------------------------------------------------------------------------------------
 
+@require_safe
 def catalogue(request):
     q = request.GET.get("q", "").strip()[:100]
     field = request.GET.get("field", "").strip()[:200]
@@ -114,6 +117,7 @@ def catalogue(request):
     return response
 
 
+@require_safe
 def procedure(request, code):
     item = selectors.procedure(code)
     if item is None:
@@ -140,6 +144,7 @@ def _apply_forms(request, item, draft):
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def apply(request, code):
     """Step 1: the desk, the form and the documents. Valid files are kept even when the form has errors."""
     _citizen_required(request)
@@ -189,6 +194,7 @@ def _stage_files(request, draft, item):
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def apply_review(request, code):
     """Step 2: what will be sent; submitting stores the dossier and its files together."""
     _citizen_required(request)
@@ -222,6 +228,7 @@ def apply_review(request, code):
 
 
 @login_required
+@require_safe
 def submitted(request, code):
     dossier = selectors.my_dossier(request.user, code)
     if dossier is None:
@@ -233,6 +240,7 @@ def submitted(request, code):
 # --- the applicant's dossiers --------------------------------------------------------------------------
 
 @login_required
+@require_safe
 def my_dossiers(request):
     page = Paginator(selectors.my_dossiers(request.user), DOSSIERS_PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [{"dossier": d, "asked": selectors.asked_of_me(d)} for d in page]
@@ -288,6 +296,7 @@ def _desk_papers(dossier):
 
 
 @login_required
+@require_safe
 def dossier(request, code):
     return _dossier_page(request, _mine(request, code))
 
@@ -322,6 +331,7 @@ def supplement(request, code):
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def withdraw(request, code):
     """A confirmation page first: withdrawing cannot be undone."""
     dossier = _mine(request, code)
@@ -376,6 +386,7 @@ def _over_limit(request):
         return False
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 def lookup(request):
     """Status only, for a code and the last 4 digits of the applicant's ID number; same answer for any miss."""
     form = LookupForm(request.POST or None)

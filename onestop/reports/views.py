@@ -5,6 +5,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
 
 from onestop.core.exceptions import NotAllowed, NotFound
 from onestop.dossiers.selectors import dossier_for
@@ -25,6 +26,7 @@ def _report_form(request, scope):
 
 
 @login_required
+@require_safe
 def dashboard(request):
     scope = _scope(request)
     form = _report_form(request, scope)
@@ -47,6 +49,7 @@ def dashboard(request):
 
 
 @login_required
+@require_safe
 def steps(request):
     """The processing view: steps per agency that handled them (not only the receiving one)."""
     form = _report_form(request, _scope(request))
@@ -58,6 +61,7 @@ def steps(request):
 
 
 @login_required
+@require_safe
 def export(request, fmt):
     form = _report_form(request, _scope(request))
     if not form.is_valid():
@@ -68,6 +72,7 @@ def export(request, fmt):
 
 
 @login_required
+@require_safe
 def register(request):
     """Form 07, one agency's register: the page (50 rows a page) or, with ``?format=xlsx``, the whole file."""
     scope = _scope(request, selectors.register_agencies)
@@ -95,6 +100,7 @@ def register(request):
 
 
 @login_required
+@require_safe
 def control_sheet(request, code):
     """Form 06 of one dossier, for whoever may see the dossier and for the leaders above its receiving
     agency (404 for anyone else)."""

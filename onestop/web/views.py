@@ -5,3 +5,4 @@ from django.contrib.auth import views as auth_views
 class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
     redirect_authenticated_user = True
+    http_method_names = ["get", "head", "post"]  # Django's form views take PUT like POST

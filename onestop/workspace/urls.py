@@ -7,7 +7,7 @@ app_name = "workspace"
 
 urlpatterns = [
     # The queue has its own path so that the menu marks the desk and the queue apart.
-    path("", RedirectView.as_view(pattern_name="workspace:queue"), name="home"),
+    path("", RedirectView.as_view(pattern_name="workspace:queue", http_method_names=["get", "head"]), name="home"),
     path("queue/", views.queue, name="queue"),
     path("desk/", views.desk, name="desk"),
     path("desk/intake/", views.intake, name="intake"),

@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from onestop.core.exceptions import Conflict, InvalidInput, NotAllowed, NotFound
 from onestop.dossiers import selectors as dossier_selectors
@@ -76,6 +76,7 @@ def _attempt(request, action, *, refusal_as_message=False):
 # --- the queue ------------------------------------------------------------------------------------------
 
 @official_required
+@require_safe
 def queue(request):
     procedures = Procedure.objects.filter(is_active=True).only("code", "name")
     form = forms.QueueFilterForm(procedures, request.GET)
@@ -102,6 +103,7 @@ def queue(request):
 
 
 @official_required
+@require_safe
 def desk(request):
     if not selectors.is_receiver(request.user):
         raise PermissionDenied(_("The one-stop desk is for receivers."))
@@ -157,6 +159,7 @@ def _render_item(request, item, status=200, **extra):
 
 
 @official_required
+@require_safe
 def item(request, pk):
     return _render_item(request, _item_or_403(request, pk))
 
@@ -315,6 +318,7 @@ def _desk_agencies(user):
 
 
 @official_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def intake(request):
     if not selectors.is_receiver(request.user):
         raise PermissionDenied(_("The one-stop desk is for receivers."))
