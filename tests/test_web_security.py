@@ -83,6 +83,14 @@ def test_an_admin_unlocks_in_the_admin(demo):
     assert login_page(client, "citizen1", PASSWORD).status_code == 302
 
 
+def test_the_admin_login_is_locked_too(demo):
+    client = Client()
+    for _ in range(django_settings.AXES_FAILURE_LIMIT):
+        client.post("/admin/login/", {"username": "admin", "password": "guess"}, REMOTE_ADDR="10.0.0.7")
+    response = client.post("/admin/login/", {"username": "admin", "password": PASSWORD}, REMOTE_ADDR="10.0.0.7")
+    assert response.status_code == 429 and "_auth_user_id" not in client.session
+
+
 def test_a_success_clears_the_count(demo):
     user = get_user_model().objects.get(username="citizen1")
     user.set_password(PASSWORD)
