@@ -263,3 +263,37 @@ def test_guessing_an_id_gets_404(world, db):
     assert asker.ask("specialist", "GET", "/api/v1/work-items/999999/").status_code == 404
     assert asker.ask("specialist", "GET", "/work/items/999999/").status_code == 404
     assert asker.ask("specialist", "GET", "/api/v1/incidents/999999/").status_code == 404
+
+
+def _codes(asker, role, url):
+    response = asker.ask(role, "GET", url)
+    assert response.status_code == 200, (role, url, response.status_code)
+    return {row.get("dossier", row.get("code")) for row in response.json()["results"]}
+
+
+def test_lists_show_each_role_only_what_it_may_see(world, db):
+    """The object checks hold in the lists too: dossiers, queues, incidents, the data tracker, messages."""
+    asker = Asker()
+    a_codes = {world[k] for k in ("new", "dossier", "supplement", "refused", "ready", "returned", "incident_dossier")}
+    assert _codes(asker, "citizen_a", "/api/v1/dossiers/?page_size=200") == a_codes
+    assert _codes(asker, "desk", "/api/v1/dossiers/?page_size=200") == a_codes  # all received by its desk
+    for role in ("citizen_b", "official_y"):
+        assert not _codes(asker, role, "/api/v1/dossiers/?page_size=200") & a_codes, role
+        assert not _codes(asker, role, "/api/v1/work-items/?page_size=200&state=open&state=claimed&state=completed")
+        assert not _codes(asker, role, "/api/v1/incidents/"), role
+        assert not _codes(asker, role, "/api/v1/data-tracker/") & a_codes, role
+        page = asker.ask(role, "GET", "/my/dossiers/").content.decode()
+        assert not [code for code in a_codes if code in page], role
+    # A queue holds its own (agency, role) pairs: the specialist's step is not on the desk's list.
+    assert world["dossier"] not in _codes(asker, "desk", "/api/v1/work-items/?page_size=200")
+    assert world["dossier"] in _codes(asker, "specialist", "/api/v1/work-items/?page_size=200")
+    queue = asker.ask("official_y", "GET", "/work/queue/?tab=all").content.decode()
+    assert not [code for code in a_codes if code in queue]
+    assert world["dossier"] in asker.ask("leader", "GET", "/work/queue/?tab=all").content.decode()
+    # Incidents are for officials and admins; the applicant sees their dossier's lookups in the data tracker.
+    assert _codes(asker, "desk", "/api/v1/incidents/") == {world["incident_dossier"]}
+    assert not _codes(asker, "citizen_a", "/api/v1/incidents/")
+    assert world["dossier"] in _codes(asker, "citizen_a", "/api/v1/data-tracker/")
+    # The applicant reads the messages sent to them, not reminders between officials.
+    for row in asker.ask("citizen_a", "GET", f"/api/v1/dossiers/{world['dossier']}/notifications/").json()["results"]:
+        assert row["recipient"] in ("Nguyễn Văn An", "citizen1"), row
