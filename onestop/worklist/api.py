@@ -37,7 +37,9 @@ class CompleteSerializer(serializers.Serializer):
 
 
 class WorkItemFilter(filters.FilterSet):
-    state = filters.MultipleChoiceFilter(choices=WorkItem.State.choices)
+    # No DISTINCT (django-filter adds it by default): no join here repeats a row, and DISTINCT made PostgreSQL
+    # sort every column of the whole history on disk before taking a page (bench/README.md, queue page).
+    state = filters.MultipleChoiceFilter(choices=WorkItem.State.choices, distinct=False)
     kind = filters.ChoiceFilter(choices=WorkItem.Kind.choices)
     procedure = filters.CharFilter(field_name="dossier__procedure__code")
     agency = filters.CharFilter(field_name="agency__code")
