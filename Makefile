@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/onestop
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install run test lint bench schema messages assets clean
+.PHONY: install run test lint bench faults schema messages assets clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,9 @@ bench: install  # PostgreSQL and Redis as for `make test`; figures and JSON in b
 	$(BIN)/python bench/api_throughput.py
 	$(BIN)/python bench/exchanges.py
 	$(BIN)/python bench/pages.py
+
+faults: install  # a private PostgreSQL and Redis of their own; figures in bench/results/faults-*.json
+	$(BIN)/python bench/faults/run_all.py
 
 schema: install
 	$(BIN)/python manage.py spectacular --lang en --file docs/openapi.yaml --validate

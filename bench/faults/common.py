@@ -72,12 +72,13 @@ def parse_args(name, doc, full, short):
     parser = argparse.ArgumentParser(prog=f"bench/faults/{name}.py", description=doc.split("\n\n")[0])
     parser.add_argument("--short", action="store_true", help="the short version run by the test suite")
     parser.add_argument("--fault-seconds", type=float, help=f"how long the fault lasts (default {full}, short {short})")
-    parser.add_argument("--rate", type=float, default=4.0, help="submissions per second (default 4)")
+    parser.add_argument("--rate", type=float, help="submissions per second (default 4, short 2)")
     parser.add_argument("--drain-timeout", type=float, default=240, help="seconds allowed to recover (default 240)")
     parser.add_argument("--keep", action="store_true", help="keep the private cluster's folder afterwards")
     args = parser.parse_args()
     args.fault_seconds = args.fault_seconds or (short if args.short else full)
-    args.warmup = 8 if args.short else 20
+    args.rate = args.rate or (2.0 if args.short else 4.0)
+    args.warmup = 5 if args.short else 20
     return args
 
 
@@ -147,11 +148,16 @@ class Postgres:
         prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
         return subprocess.run([*prefix, *command], capture_output=True, text=True, check=check)
 
-    def init(self):
+    def init(self, template=None):
+        """A new cluster, or a copy of ``template`` (a stopped cluster's folder, migrated and seeded)."""
         if port_open(self.port):
             raise FaultFailure(f"port {self.port} is taken: set FAULTS_PG_PORT to a free one")
         if os.geteuid() == 0:
             shutil.chown(self.folder, "postgres")
+        if template is not None:
+            self._run("cp", "-a", str(template), str(self.data))
+            self.start()
+            return
         self._run(str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
                   "--no-sync")
         self.start()
@@ -233,7 +239,9 @@ class Stack:
 
     def _start(self):
         log(f"private PostgreSQL on port {PG_PORT}, Redis on {REDIS_PORT}, files in {self.folder}")
-        self.pg.init()
+        # run_all.py migrates and seeds one cluster, kept stopped in FAULTS_TEMPLATE; each script copies it.
+        template = Path(os.environ["FAULTS_TEMPLATE"]) / "pgdata" if os.environ.get("FAULTS_TEMPLATE") else None
+        self.pg.init(template if template is not None and template.exists() else None)
         self.redis.start()
         self.peers = Proc("peers", [sys.executable, "-m", "onestop.peers.server", "--host", "127.0.0.1",
                                     "--port", "0"], dict(os.environ), self.logdir).start(stdout=subprocess.PIPE)
@@ -244,7 +252,7 @@ class Stack:
         self.peers_url = found.group(0)
         self.web_port = free_port()
         self.env = self._env()
-        for command in (["migrate", "--noinput"], ["seed_demo"]):
+        for command in (["migrate", "--noinput"], ["seed_demo"]) if template is None or not template.exists() else ():
             done = subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=self.env,
                                   capture_output=True, text=True)
             if done.returncode:
@@ -254,12 +262,25 @@ class Stack:
 
         django.setup()
         self.tokens = make_users()
+        from onestop.interop.models import Peer
+
+        Peer.objects.update(base_url=self.peers_url)  # the stand-in's port is new in every run
+        if template is not None and not template.exists():
+            self._save_template(template)
         self.web = Proc("gunicorn", [sys.executable, "-m", "gunicorn", "onestop.wsgi:application", "--bind",
                                      f"127.0.0.1:{self.web_port}", "--workers", "2", "--timeout", "60",
                                      "--log-level", "warning"], self.env, self.logdir).start()
         wait_until(lambda: port_open(self.web_port), 60, "gunicorn")
         self.start_worker()
         self.start_beat()
+
+    def _save_template(self, template):
+        from django.db import connections
+
+        connections.close_all()
+        self.pg.stop("fast")
+        self.pg._run("cp", "-a", str(self.pg.data), str(template))
+        self.pg.start()
 
     def _env(self):
         env = dict(os.environ)

@@ -7,6 +7,8 @@ and a probe must cost nothing but the check itself.
 import logging
 import time
 
+from django.db import DatabaseError
+
 from . import context, metrics, views
 
 logger = logging.getLogger("onestop.requests")
@@ -41,7 +43,21 @@ class OpsMiddleware:
         finally:
             context.reset(tokens)
 
+    def process_exception(self, request, exception):
+        # Only a lost connection: other database errors are bugs and stay 500s with their traceback.
+        if isinstance(exception, DatabaseError) and _connection_lost(exception):
+            logger.warning("database unavailable: %s", exception)
+            return views.database_unavailable(request)
+        return None
+
     def process_view(self, request, view_func, view_args, view_kwargs):
         code = view_kwargs.get("code")
         if isinstance(code, str):
             context.dossier.set(code)
+
+
+def _connection_lost(exception):
+    from django.db import InterfaceError, OperationalError
+
+    return isinstance(exception, InterfaceError) or (
+        isinstance(exception, OperationalError) and not getattr(exception.__cause__, "pgcode", None))

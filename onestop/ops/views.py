@@ -4,6 +4,8 @@ import logging
 
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseNotFound, JsonResponse
+from django.template import loader
+from django.utils.translation import gettext as _
 
 from . import health
 from .metrics import exposition
@@ -45,3 +47,16 @@ def metrics(request):
             return response
     body, content_type = exposition()
     return HttpResponse(body, content_type=content_type)
+
+
+def database_unavailable(request):
+    """The database cannot be reached (a restart, a failover): 503 with Retry-After instead of a bare 500, so
+    that a person and a client know to try again. Renders nothing that needs the database."""
+    if request.path.startswith("/api/"):
+        response = JsonResponse({"detail": _(
+            "The service is briefly unavailable. Please try again in a minute. If you were submitting a dossier, "
+            "look at your dossiers first: it may have been received.")}, status=503)
+    else:
+        response = HttpResponse(loader.get_template("503.html").render(), status=503)
+    response["Retry-After"] = "30"
+    return response
