@@ -34,9 +34,11 @@ test: install lint
 	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(TEST_BROKER_URL)} \
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-bench: install  # PostgreSQL and Redis as for `make test`; figures and JSON in bench/results/
-	$(BIN)/python bench/api_throughput.py
-	$(BIN)/python bench/exchanges.py
+# The performance suite of issue 7 (targets table, pgbench ratios): `make bench`, or `make bench BENCH_ARGS=--quick`.
+# PostgreSQL and Redis as for `make test`; figures and JSON in bench/results/. Then the other benchmarks.
+bench: install
+	$(BIN)/python bench/suite.py $(BENCH_ARGS)
+	$(BIN)/python bench/exchanges.py $(filter --quick,$(BENCH_ARGS))
 	$(BIN)/python bench/pages.py
 
 faults: install  # a private PostgreSQL and Redis of their own; figures in bench/results/faults-*.json

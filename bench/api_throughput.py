@@ -32,10 +32,6 @@ import json
 import os
 import platform
 import random
-import re
-import select
-import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -43,10 +39,25 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit
 
 import psycopg2
 from psycopg2 import sql
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import (  # noqa: E402  (the set-up every bench script shares)
+    PGBENCH_SCALE,
+    BenchFailure,
+    PeerStandIns,
+    Server,
+    connect,
+    database_url,
+    drop_database,
+    git_state,
+    percentile,
+    recreate_database,
+    run_pgbench,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "bench" / "results"
@@ -89,17 +100,10 @@ BIRTH_FORM = {  # tests/conftest.py BIRTH_FORM
     "mother_id_number": "079190000003",
     "applicant_relationship": "cha",
 }
-PGBENCH_SCALE, PGBENCH_CLIENTS, PGBENCH_THREADS = 10, 8, 2
 VERIFY_SAMPLE = 20
 STATS_SETTLE_SECONDS = 11
 STAGE_ANALYZE = ("worklist_workitem", "dossiers_handover")  # analyzed before each stage of phase B
 
-
-class BenchFailure(Exception):
-    """The run did not do what it should; the message says what."""
-
-
-# --- options -----------------------------------------------------------------------------------------
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -120,40 +124,6 @@ def parse_args(argv=None):
 
 
 # --- PostgreSQL ----------------------------------------------------------------------------------------
-
-def database_url(name):
-    """``DATABASE_URL`` (or the default) pointed at database ``name``."""
-    url = urlsplit(os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
-    if url.scheme not in {"postgres", "postgresql", "pgsql"}:
-        raise BenchFailure(f"DATABASE_URL must point at PostgreSQL, not {url.scheme!r}")
-    return urlunsplit((url.scheme, url.netloc, f"/{name}", url.query, ""))
-
-
-def connect(name):
-    """An autocommit connection to database ``name`` (psycopg2 reads postgres:// URLs itself)."""
-    url = database_url(name)
-    conn = psycopg2.connect(url.replace("pgsql://", "postgres://", 1))
-    conn.autocommit = True
-    return conn
-
-
-def _admin(statement, name):
-    conn = connect("postgres")
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql.SQL(statement).format(sql.Identifier(name)))
-    finally:
-        conn.close()
-
-
-def recreate_database(name):
-    drop_database(name)
-    _admin("CREATE DATABASE {}", name)
-
-
-def drop_database(name):
-    _admin("DROP DATABASE IF EXISTS {} WITH (FORCE)", name)
-
 
 def analyze_bench_db(tables=()):
     """Give the planner statistics for ``tables`` (all by default) as they are now.
@@ -367,104 +337,6 @@ def manage(env, *command):
         raise BenchFailure(f"manage.py {' '.join(command)} failed:\n{done.stdout}{done.stderr}")
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """gunicorn serving onestop.wsgi on a free local port; a context manager that always stops it."""
-
-    def __init__(self, env, workers, threads):
-        self.env, self.workers, self.threads, self.port, self.proc = env, workers, threads, free_port(), None
-        self.worker_class = "gthread" if threads > 1 else "sync"
-
-    def __enter__(self):
-        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-        self.log = SERVER_LOG.open("w")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "onestop.wsgi:application",
-             "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers),
-             "--worker-class", self.worker_class, "--threads", str(self.threads),
-             "--timeout", "120", "--log-level", "warning"],
-            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
-        )
-        try:
-            self._wait_until_up()
-        except BaseException:
-            self.__exit__()
-            raise
-        return self
-
-    def __exit__(self, *exc):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()  # SIGTERM: graceful stop of master and workers
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
-
-    def _wait_until_up(self, timeout=60):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise BenchFailure(f"gunicorn exited with {self.proc.returncode}; see {SERVER_LOG}")
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-                conn.request("GET", "/api/v1/")
-                conn.getresponse().read()
-                conn.close()
-                return
-            except OSError:
-                time.sleep(0.2)
-        raise BenchFailure(f"gunicorn did not answer within {timeout} s; see {SERVER_LOG}")
-
-
-class PeerStandIns:
-    """The project's stand-ins for other agencies' systems (``python -m onestop.peers.server``), on a
-    free port, when the project has them and its procedures call them; otherwise nothing (url None)."""
-
-    MODULE = ROOT / "onestop" / "peers" / "server.py"
-
-    def __init__(self):
-        self.url = self.proc = self.pid = None
-
-    def __enter__(self):
-        if not self.MODULE.exists():
-            return self
-        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-        self.log = PEERS_LOG.open("w")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "onestop.peers.server", "--host", "127.0.0.1", "--port", "0"],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=self.log, text=True,
-        )
-        self.pid = self.proc.pid
-        ready, _w, _x = select.select([self.proc.stdout], [], [], 30)
-        line = self.proc.stdout.readline() if ready else ""
-        found = re.search(r"https?://\S+", line)
-        if not found:
-            self.__exit__()
-            raise BenchFailure(f"onestop.peers.server did not say where it listens; see {PEERS_LOG}")
-        self.url = found.group(0)
-        return self
-
-    def __exit__(self, *exc):
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc.stdout.close()
-        self.log.close()
-
-
 # --- HTTP client ------------------------------------------------------------------------------------------
 
 class ApiError(Exception):
@@ -645,39 +517,7 @@ def verify(api, tokens, dossiers):
 
 # --- pgbench ----------------------------------------------------------------------------------------------
 
-def run_pgbench(seconds):
-    """TPC-B on a fresh ``onestop_pgbench``: tps without connection time, average latency in ms."""
-    pgbench = shutil.which("pgbench") or "/usr/bin/pgbench"
-    url = urlsplit(database_url(PGBENCH_DB))
-    env = dict(os.environ)
-    if url.password:
-        env["PGPASSWORD"] = url.password
-    base = [pgbench, "-h", url.hostname or "127.0.0.1", "-p", str(url.port or 5432),
-            "-U", url.username or "postgres"]
-    recreate_database(PGBENCH_DB)
-    subprocess.run(base + ["-i", "-q", "-s", str(PGBENCH_SCALE), PGBENCH_DB],
-                   env=env, check=True, capture_output=True, text=True)
-    out = subprocess.run(base + ["-c", str(PGBENCH_CLIENTS), "-j", str(PGBENCH_THREADS), "-T", str(seconds),
-                                 PGBENCH_DB], env=env, check=True, capture_output=True, text=True).stdout
-    tps = re.search(r"tps = ([\d.]+) \((?:without initial connection time|excluding connections)", out)
-    latency = re.search(r"latency average = ([\d.]+) ms", out)
-    if not tps:
-        raise BenchFailure(f"cannot read pgbench's tps from:\n{out}")
-    return {"scale": PGBENCH_SCALE, "clients": PGBENCH_CLIENTS, "threads": PGBENCH_THREADS, "seconds": seconds,
-            "tps": float(tps.group(1)), "latency_avg_ms": float(latency.group(1)) if latency else None}
-
-
 # --- figures ----------------------------------------------------------------------------------------------
-
-def percentile(values, p):
-    """Linear interpolation between closest ranks, of a sorted list."""
-    if len(values) == 1:
-        return values[0]
-    k = (len(values) - 1) * p / 100
-    low = int(k)
-    high = min(low + 1, len(values) - 1)
-    return values[low] + (values[high] - values[low]) * (k - low)
-
 
 def latency_table(latencies):
     table = {}
@@ -766,16 +606,6 @@ def measure_phase(trees, stats_conn, body):
                      "cpu": cpu.usage()}
 
 
-def git_state():
-    """The commit measured, and whether the work tree had changes."""
-    def git(*args):
-        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
-        return done.stdout.strip() if done.returncode == 0 else None
-
-    return {"commit": git("rev-parse", "--short", "HEAD"), "dirty": bool(git("status", "--porcelain", "--", ".",
-                                                                            ":!bench"))}
-
-
 def tokens_for(api):
     usernames = ["citizen1"] + [f"{prefix}.{role}" for prefix in WARDS.values()
                                 for role in ("receiver", "specialist", "leader")]
@@ -830,7 +660,7 @@ def run(args):
     finally:
         stats_conn.close()
     print(f"pgbench: -i -s {PGBENCH_SCALE}, then TPC-B for {args.pgbench_seconds} s...", flush=True)
-    results["pgbench"] = run_pgbench(args.pgbench_seconds)
+    results["pgbench"] = run_pgbench(args.pgbench_seconds, PGBENCH_DB)
     tps = results["pgbench"]["tps"]
     results["ratio_completions_to_pgbench_tps"] = round(results["phase_b"]["per_second"] / tps, 5) if tps else None
     results["setup"] = {

@@ -89,7 +89,7 @@ def project_env(db_name, peers_url=None, **extra):
         "DATABASE_URL": database_url(db_name), "DEBUG": "0", "DB_CONN_MAX_AGE": "60",
         "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver", "LOG_LEVEL": "WARNING",
         "DJANGO_SETTINGS_MODULE": "onestop.settings",
-        "ONESTOP_LOGIN_RATE": "10000/min", "ONESTOP_ANON_RATE": "100000/min",
+        "ONESTOP_LOGIN_RATE": "10000/min", "ONESTOP_ANON_RATE": "100000/min", "ONESTOP_SUBMIT_RATE": "1000000/hour",
         # Messages are composed and recorded as in production, but kept in memory instead of printed.
         "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
         "ONESTOP_SMS_BACKEND": "onestop.notifications.backends.LocmemSmsBackend", **extra,
