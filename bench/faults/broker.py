@@ -4,7 +4,7 @@ The private Redis keeps nothing on disk, so every message it held is gone: queue
 waiting for their countdown, and the tasks workers had taken but not acknowledged. Meanwhile requests
 that would enqueue a task cannot reach the broker. What must hold: requests still commit (the task is
 published after commit, and a failed publish only logs), and beat's sweeper enqueues again every pending
-exchange nobody touched for 30 s (``requeue_stale_exchanges``), so every dossier moves on without a
+exchange nobody touched for 30 s (15 s short) (``requeue_stale_exchanges``), so every dossier moves on without a
 person. (RabbitMQ with durable queues would keep its messages; this is the harder case.)
 
     python bench/faults/broker.py [--short] [--fault-seconds 60] [--rate 4]
@@ -24,7 +24,8 @@ def fault(stack, load, args):
     time.sleep(args.fault_seconds)
     stack.redis.start()
     common.log("redis-server started again, empty")
-    return {"broker": "redis (no persistence)", "stale_after_s": 30, "sweep_every_s": 5}
+    stale = float(stack.env["ONESTOP_EXCHANGE_STALE_MINUTES"]) * 60
+    return {"broker": "redis (no persistence)", "stale_after_s": stale, "sweep_every_s": 5}
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@ a lost node would) in the middle of exchanges with the population database and e
 times, a new worker started two seconds after each kill.
 
 What must hold: tasks are acknowledged late (``acks_late``), so Redis gives a dead worker's tasks to the
-next one after the visibility timeout (20 s here); an exchange interrupted mid-call is called again with
+next one after the visibility timeout (20 s here, 10 s short); an exchange interrupted mid-call is called again with
 the same idempotency key and resumes its dossier once.
 
     python bench/faults/worker_kill.py [--short] [--fault-seconds 60] [--rate 4]
@@ -48,8 +48,9 @@ def fault(stack, load, args):
         stack.start_worker()
         time.sleep(max(0.0, min(every, end - time.monotonic())))
     stack.peer_control(delay=0)
-    return {"kills": kills, "kills_mid_exchange": mid_call, "visibility_timeout_s": 20}
+    return {"kills": kills, "kills_mid_exchange": mid_call,
+            "visibility_timeout_s": int(stack.env["CELERY_VISIBILITY_TIMEOUT"])}
 
 
 if __name__ == "__main__":
-    sys.exit(common.main("worker_kill", __doc__, 60, 20, fault, "Celery worker killed with SIGKILL"))
+    sys.exit(common.main("worker_kill", __doc__, 60, 12, fault, "Celery worker killed with SIGKILL"))
