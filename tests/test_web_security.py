@@ -24,7 +24,7 @@ from django.urls import get_resolver
 from rest_framework.test import APIClient
 
 from onestop.ops.logging import PersonalDataFilter, mask
-from tests.conftest import BIRTH_FORM, ROOT, submit
+from tests.conftest import BIRTH_FORM, ROOT, Actor, load_demo, submit, wait_for
 
 PASSWORD = "onestop-demo"
 
@@ -462,3 +462,23 @@ def test_the_database_refuses_to_change_or_delete_an_audit_event(as_user):
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql, params)
     assert DossierEvent.objects.get(pk=event.pk).comment == event.comment
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_the_celery_workers_log_holds_no_personal_data(celery_worker_process, peers):
+    """The real worker process (its own LOGGING, JSON lines): a dossier's exchanges leave no ID number or phone."""
+    from onestop.interop.models import Exchange
+
+    log = Path(os.readlink(f"/proc/{celery_worker_process.pid}/fd/1"))
+    start = log.stat().st_size
+    load_demo(peers)
+    citizen = Actor("citizen1")
+    code = submit(citizen, "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+    Actor("bennghe.receiver").act(code, "accept")
+    wait_for(lambda: Exchange.objects.filter(dossier__code=code, state=Exchange.State.SUCCEEDED).exists())
+    wait_for(lambda: code in log.read_bytes()[start:].decode())  # the task's line names the dossier
+    output = log.read_bytes()[start:].decode()
+    profile = citizen.user.citizen
+    for secret in (profile.id_number, BIRTH_FORM["mother_id_number"], profile.phone, profile.full_name):
+        assert secret not in output, secret
