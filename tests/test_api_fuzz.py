@@ -148,3 +148,9 @@ def test_a_nul_character_in_form_or_step_data_is_a_400_not_a_500(as_user):
     response = desk.post(f"/api/v1/work-items/{item['id']}/complete/", {
         "decision": "supplement", "comment": "Thiếu giấy tờ", "data": {"missing_documents": ["Giấy\x00 chứng sinh"]}})
     assert response.status_code == 400 and "missing_documents" in response.json()["errors"]
+
+
+def test_a_token_login_with_a_300_character_username_is_a_400(demo):
+    """Found on PostgreSQL: django-axes recorded the failed login in its 255-character username column (a 500)."""
+    response = APIClient().post("/api/v1/auth/token/", {"username": "u" * 300, "password": "x"}, format="json")
+    assert response.status_code == 400 and "username" in response.json()
