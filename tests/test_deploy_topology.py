@@ -192,7 +192,7 @@ class Topology:
             "ONESTOP_COLLECTED_STATIC": "1", "STATIC_ROOT": str(self.static),
             "ONESTOP_VAR_DIR": str(self.tmp / "var"), "ONESTOP_ATTACHMENTS_ROOT": str(self.tmp / "attachments"),
             "ONESTOP_METRICS_TOKEN": METRICS_TOKEN, "LOG_FORMAT": "json", "ONESTOP_LOGIN_RATE": "1000/min",
-            "ONESTOP_ANON_RATE": "10000/min", "PYTHONUNBUFFERED": "1",
+            "ONESTOP_ANON_RATE": "10000/min", "ONESTOP_SUBMIT_RATE": "1000/hour", "PYTHONUNBUFFERED": "1",
         })
         env.update(extra)
         return env
