@@ -234,7 +234,6 @@ def test_every_url_answers_each_role_as_the_matrix_says(world, db):
             for role, wanted in expected.items():
                 response = asker.ask(role, method, url, row.data)
                 got = answer(response, method)
-                response.close()
                 if got != wanted:
                     wrong.append(f"{key} {method} {url} as {role}: expected {wanted}, got {got} "
                                  f"({response.status_code} {response.get('Location', '')})")
