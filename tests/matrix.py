@@ -22,7 +22,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import transaction
 from django.test import Client
-from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 ROLES = ("anonymous", "citizen_a", "citizen_b", "desk", "specialist", "leader", "official_y", "admin")
 # Agency X is Bến Nghé ward (it receives and processes citizen A's dossiers); agency Y is Bến Thành ward.
@@ -80,7 +80,7 @@ def _walk(patterns, prefix="", namespace=None, groups=()):
 
 
 def routes():
-    """Every URL pattern the project routes (DRF's ``.json`` suffix variants included, under their name)."""
+    """Every URL pattern the project routes."""
     return list(_walk(get_resolver().url_patterns))
 
 
@@ -99,13 +99,8 @@ def admin_model_keys():
 
 def url_for(route, params, world):
     values = {name: world.get(params.get(name, name), params.get(name, name)) for name in route.groups}
-    if "format" in values:
-        values["format"] = "json" if route.route.endswith("(?P<format>[a-z0-9]+)/?$") else ".json"
     if route.key != route.route:
-        try:
-            return reverse(route.key, kwargs=values or None)
-        except NoReverseMatch:  # DRF's suffix on the API root does not reverse: its route is plain enough
-            pass
+        return reverse(route.key, kwargs=values or None)
     if route.route.endswith("(?P<url>.*)$"):  # the admin's catch-all
         return "/admin/no-such-page/"
     return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), route.route)
