@@ -117,14 +117,16 @@ class Asker:
     """One browser per role (a session, as the pages and the API both take); every request is rolled back,
     so that a write allowed to one role does not change what the next role sees."""
 
-    def __init__(self):
+    def __init__(self, people=None):
+        """``people`` maps more names to demo usernames (by default the matrix's columns)."""
         self.clients = {}
         self.cookies = {}
-        users = get_user_model().objects.in_bulk(list(USERS.values()), field_name="username")
-        for role in ROLES:
+        people = {**USERS, **(people or {})}
+        users = get_user_model().objects.in_bulk(list(people.values()), field_name="username")
+        for role in ("anonymous", *people):
             client = Client(raise_request_exception=False)
             if role != "anonymous":
-                client.force_login(users[USERS[role]])
+                client.force_login(users[people[role]])
             self.clients[role] = client
             self.cookies[role] = {k: v.value for k, v in client.cookies.items()}
         self.count = 0

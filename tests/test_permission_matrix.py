@@ -296,3 +296,21 @@ def test_lists_show_each_role_only_what_it_may_see(world, db):
     # The applicant reads the messages sent to them, not reminders between officials.
     for row in asker.ask("citizen_a", "GET", f"/api/v1/dossiers/{world['dossier']}/notifications/").json()["results"]:
         assert row["recipient"] in ("Nguyễn Văn An", "citizen1"), row
+
+
+def test_officials_of_other_agencies_get_403_on_item_pages_and_404_in_the_api(world, db):
+    """Whatever their role: another ward's desk and specialist, and the district's leader (who oversees X's
+    figures, not its steps)."""
+    others = {"y_desk": "benthanh.receiver", "y_specialist": "benthanh.specialist", "district_leader": "q1.leader"}
+    asker = Asker(others)
+    for person in others:
+        for item in (world["task"], world["reception"], world["return"]):
+            assert asker.ask(person, "GET", f"/work/items/{item}/").status_code == 403, (person, item)
+            assert asker.ask(person, "POST", f"/work/items/{item}/claim/").status_code == 403, (person, item)
+            assert asker.ask(person, "GET", f"/api/v1/work-items/{item}/").status_code == 404, (person, item)
+            assert asker.ask(person, "POST", f"/api/v1/work-items/{item}/complete/").status_code == 404
+        assert asker.ask(person, "GET", f"/api/v1/incidents/{world['incident']}/").status_code == 404
+    # The district's leader oversees the ward: form 06 of its dossiers, not the dossier itself.
+    code = world["dossier"]
+    assert asker.ask("district_leader", "GET", f"/reports/dossiers/{code}/control-sheet/").status_code == 200
+    assert asker.ask("district_leader", "GET", f"/api/v1/dossiers/{code}/").status_code == 404
