@@ -154,3 +154,14 @@ def test_a_token_login_with_a_300_character_username_is_a_400(demo):
     """Found on PostgreSQL: django-axes recorded the failed login in its 255-character username column (a 500)."""
     response = APIClient().post("/api/v1/auth/token/", {"username": "u" * 300, "password": "x"}, format="json")
     assert response.status_code == 400 and "username" in response.json()
+
+
+@pytest.mark.parametrize("url", ["/api/v1/dossiers/a%00b/", "/api/v1/dossiers/?q=%00", "/api/v1/procedures/a%00/",
+                                 "/my/dossiers/a%00b/", "/procedures/?q=x%00"])
+def test_a_nul_character_in_the_url_is_a_400(as_user, url):
+    """Found on PostgreSQL: a NUL reached the database in a lookup by code or a search (a 500)."""
+    client = as_user("citizen1").client
+    response = client.get(url, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    if url.startswith("/api/"):
+        assert response.json() == {"detail": "Not in the expected format."}
