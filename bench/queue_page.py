@@ -87,6 +87,9 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if args.quick:
         args.dossiers, args.runs = min(args.dossiers, 20_000), min(args.runs, 10)
+    if args.dossiers < 1_000_000:  # a small run never replaces the loaded million
+        global BENCH_DB
+        BENCH_DB = f"onestop_bench_queue_{args.dossiers}"
     return args
 
 

@@ -74,14 +74,16 @@ def targets(api, queue, history):
     if api:
         tps = api["pgbench"]["tps"]
         a, b, lat = api["phase_a"], api["phase_b"], api["latency"]
-        load = api.get("setup", {}).get("load_average")
+        # The load average is not kept by api_throughput.py; its CPU split says how much other work took.
+        load_a = f"others: {a['cpu']['other']:.0%} CPU" if a.get("cpu") else None
+        load_b = f"others: {b['cpu']['other']:.0%} CPU" if b.get("cpu") else None
         rows += [
-            row("submissions per second", ">=", 250, a["per_second"], "/s", load),
-            row("  as a ratio of pgbench TPC-B tps", ">=", 0.08, round(a["per_second"] / tps, 4), "", load),
-            row("  submission p95", "<=", 50, lat["submit"]["p95_ms"], " ms", load),
-            row("completions per second", ">=", 400, b["per_second"], "/s", load),
-            row("  as a ratio of pgbench TPC-B tps", ">=", 0.12, round(b["per_second"] / tps, 4), "", load),
-            row("  completion p95", "<=", 50, lat["complete (all)"]["p95_ms"], " ms", load),
+            row("submissions per second", ">=", 250, a["per_second"], "/s", load_a),
+            row("  as a ratio of pgbench TPC-B tps", ">=", 0.08, round(a["per_second"] / tps, 4), "", load_a),
+            row("  submission p95", "<=", 50, lat["submit"]["p95_ms"], " ms", load_a),
+            row("completions per second", ">=", 400, b["per_second"], "/s", load_b),
+            row("  as a ratio of pgbench TPC-B tps", ">=", 0.12, round(b["per_second"] / tps, 4), "", load_b),
+            row("  completion p95", "<=", 50, lat["complete (all)"]["p95_ms"], " ms", load_b),
             ["pgbench TPC-B (the yardstick)", "", f"{tps:g} tps", "", "", api["pgbench"].get("load_average")],
         ]
     if queue:
