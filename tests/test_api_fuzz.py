@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import schemathesis
+from django.contrib.auth import get_user_model
 from django.core import signals
 from django.core.cache import cache
 from django.core.wsgi import get_wsgi_application
@@ -165,3 +166,13 @@ def test_a_nul_character_in_the_url_is_a_400(as_user, url):
     assert response.status_code == 400
     if url.startswith("/api/"):
         assert response.json() == {"detail": "Not in the expected format."}
+
+
+def test_data_entered_by_hand_with_a_nul_is_refused(demo):
+    from onestop.core.exceptions import InvalidInput
+    from onestop.dossiers import services
+
+    admin = get_user_model().objects.get(username="admin")
+    with pytest.raises(InvalidInput) as refused:
+        services.enter_exchange_manually(0, admin, data={"full_name": "Lê\x00"}, reason="Cơ sở dữ liệu lỗi")
+    assert list(refused.value.errors) == ["data"]

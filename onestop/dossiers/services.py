@@ -24,7 +24,7 @@ from procedures.selectors import published_version
 from . import audit
 from .attachments import add_attachment, check_upload
 from .codes import issue_code
-from .forms import form_errors
+from .forms import form_errors, has_nul
 from .models import FINAL_STATUSES, TRANSITIONS, Attachment, Channel, Dossier, Handover, Incident, Rating, Status
 
 RECEPTION_FORM = [
@@ -370,6 +370,8 @@ def enter_exchange_manually(incident_id, user, *, data, reason):
                            errors={"reason": [_("This field is required.")]})
     if not isinstance(data, dict) or not data:
         raise InvalidInput(_("Enter the data the step needs."), errors={"data": [_("Expected an object.")]})
+    if has_nul(data):  # PostgreSQL cannot store it: a message, not a 500
+        raise InvalidInput(_("Enter the data the step needs."), errors={"data": [_("Not in the expected format.")]})
     dossier, incident = _open_incident(incident_id)
     exchange = incident.exchange
     if exchange is None:
