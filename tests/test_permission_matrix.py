@@ -15,8 +15,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.test import RequestFactory
 from django.test.utils import override_settings
+from django.urls import path
 
 from onestop import celery_app
+from onestop import urls as project_urls
 from onestop.dossiers.models import Dossier
 from tests import matrix
 from tests.conftest import load_demo
@@ -208,12 +210,26 @@ def world(django_db_setup, django_db_blocker, peer_service, tmp_path_factory):
             atomic.__exit__(None, None, None)
 
 
-def test_every_url_has_a_row():
-    """A new URL without a row in the matrix fails here; so does a row whose URL is gone."""
+def unmatched():
+    """(URLs without a row, rows without a URL)."""
     routed = {r.key for r in routes()}
     rows = set(MATRIX) | set(admin_model_keys())
-    assert not routed - rows, f"URLs without a row in the permission matrix: {sorted(routed - rows)}"
-    assert not rows - routed, f"rows for URLs that are not routed: {sorted(rows - routed)}"
+    return routed - rows, rows - routed
+
+
+def test_every_url_has_a_row():
+    """A new URL without a row in the matrix fails here; so does a row whose URL is gone."""
+    no_row, no_url = unmatched()
+    assert not no_row, f"URLs without a row in the permission matrix: {sorted(no_row)}"
+    assert not no_url, f"rows for URLs that are not routed: {sorted(no_url)}"
+
+
+def test_a_url_added_without_a_row_is_caught(settings):
+    settings.ROOT_URLCONF = __name__  # the project's URLs and one more (``urlpatterns`` below)
+    assert unmatched() == ({"new-page"}, set())
+
+
+urlpatterns = [*project_urls.urlpatterns, path("new-page/", lambda request: None, name="new-page")]
 
 
 def test_every_url_answers_each_role_as_the_matrix_says(world, db):
@@ -221,7 +237,7 @@ def test_every_url_answers_each_role_as_the_matrix_says(world, db):
     rows = {**MATRIX, **admin_entries()}
     wrong = []
     cases = [(r.key, url_for(r, rows[r.key].params, world), rows[r.key]) for r in routes()]
-    cases += [(path, path, row) for path, row in PROBES.items()]
+    cases += [(probe, probe, row) for probe, row in PROBES.items()]
     for key, url, row in cases:
         url = f"{url}?{row.query}" if row.query else url
         expectations = dict(row.methods)
@@ -250,15 +266,19 @@ def test_guessing_an_id_gets_404(world, db):
     prefix, number = code.rsplit("-", 1)
     guessed = f"{prefix}-{int(number) + 50:04d}"
     for role in ("citizen_b", "official_y"):
-        for path in (f"/api/v1/dossiers/{code}/", f"/api/v1/dossiers/{guessed}/", f"/dossiers/{code}/diagram/",
+        for url in (f"/api/v1/dossiers/{code}/", f"/api/v1/dossiers/{guessed}/", f"/dossiers/{code}/diagram/",
                      f"/dossiers/{guessed}/diagram/", f"/documents/{code}/form-01.pdf",
                      f"/documents/{guessed}/form-01.pdf", f"/dossiers/files/{world['attachment']}/",
                      f"/dossiers/files/{uuid.uuid4()}/"):
-            assert asker.ask(role, "GET", path).status_code == 404, (role, path)
+            assert asker.ask(role, "GET", url).status_code == 404, (role, url)
     for role in ROLES[1:]:
         assert asker.ask(role, "GET", f"/dossiers/files/{uuid.uuid4()}/").status_code == 404
         assert asker.ask(role, "GET", f"/api/v1/dossiers/{guessed}/").status_code == 404
     assert asker.ask("citizen_a", "GET", f"/my/dossiers/{guessed}/").status_code == 404
+    # The apology letter (form 04) is the applicant's to download, and nobody else's outside the dossier.
+    letter = f"/dossiers/files/{world['letter']}/?download=1"
+    assert asker.ask("citizen_a", "GET", letter).status_code == 200
+    assert [asker.ask(role, "GET", letter).status_code for role in ("citizen_b", "official_y")] == [404, 404]
     assert asker.ask("specialist", "GET", "/api/v1/work-items/999999/").status_code == 404
     assert asker.ask("specialist", "GET", "/work/items/999999/").status_code == 404
     assert asker.ask("specialist", "GET", "/api/v1/incidents/999999/").status_code == 404
