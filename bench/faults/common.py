@@ -229,6 +229,8 @@ class Stack:
         self.extra_env = extra_env or {}
         self.web = self.worker = self.beat = self.peers = None
         self.workers_started = 0
+        self.supervisor_restarts = []  # exit codes of workers that died on their own and were restarted
+        self.stopping = threading.Event()
 
     def __enter__(self):
         try:
@@ -274,6 +276,24 @@ class Stack:
         wait_until(lambda: port_open(self.web_port), 60, "gunicorn")
         self.start_worker()
         self.start_beat()
+        threading.Thread(target=self._supervise, daemon=True).start()
+
+    def _supervise(self, grace=3.0):
+        """Restart a worker that exited on its own, as compose (``restart: unless-stopped``) or Kubernetes
+        would. A fault that kills the worker itself starts the next one sooner than ``grace``."""
+        dead_since = None
+        while not self.stopping.wait(1.0):
+            worker = self.worker
+            if worker.alive():
+                dead_since = None
+                continue
+            dead_since = dead_since or time.monotonic()
+            if time.monotonic() - dead_since >= grace and worker is self.worker:
+                code = worker.proc.returncode
+                log(f"worker {worker.pid} exited on its own (code {code}); restarted as a supervisor would")
+                self.supervisor_restarts.append(code)
+                self.start_worker()
+                dead_since = None
 
     def _save_template(self, template):
         from django.db import connections
@@ -333,6 +353,7 @@ class Stack:
         return answer
 
     def __exit__(self, *exc):
+        self.stopping.set()
         if "DJANGO_SETTINGS_MODULE" in os.environ:
             from django.db import connections
 
@@ -676,6 +697,7 @@ def run(name, args, fault, title, extra_env=None, setup=None):
         load.stop()
         result = verify(load)
         result.update(peer_calls(stack))
+        details["worker_restarts_by_supervisor"] = len(stack.supervisor_restarts)
         result.update(details)
         result["fault_details"] = sorted(details)
     after = [t for t in load.accepted_at.values() if t >= fault_ended]
