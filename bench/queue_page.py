@@ -176,9 +176,11 @@ def load(n):
     # return (desk). An open dossier: reception done, appraisal open (a third claimed), and three items of an
     # earlier round cancelled by a supplement request.
     step("work_items", """
-        INSERT INTO worklist_workitem (dossier_id, kind, agency_id, role, task_id, task_spec_id, name, lane, form,
-            due_date, state, claimed_by_id, claimed_at, completed_at, decision, timeliness, comment, created_at)
-        SELECT d.id, s.kind, d.receiving_agency_id, s.role, CASE WHEN s.k IN (1, 5) THEN '' ELSE d.id || '-' || s.k END,
+        INSERT INTO worklist_workitem (dossier_id, dossier_code, procedure_code, kind, agency_id, role, task_id,
+            task_spec_id, name, lane, form, due_date, state, claimed_by_id, claimed_at, completed_at, decision,
+            timeliness, comment, created_at)
+        SELECT d.id, d.code, p.code, s.kind, d.receiving_agency_id, s.role,
+               CASE WHEN s.k IN (1, 5) THEN '' ELSE d.id || '-' || s.k END,
                s.spec, s.name, '', '[]', (d.received_at + s.k * interval '1 day')::date,
                CASE WHEN d.status = 'returned' OR s.k = 1 THEN 'completed'
                     WHEN s.k = 2 AND d.id %% 3 = 0 THEN 'claimed' WHEN s.k = 2 THEN 'open' ELSE 'cancelled' END,
@@ -190,7 +192,7 @@ def load(n):
                CASE WHEN d.status = 'returned' OR s.k = 1 THEN 'approve' ELSE '' END,
                CASE WHEN d.status = 'returned' OR s.k = 1 THEN 'on_time' ELSE '' END,
                '', d.received_at + s.k * interval '1 hour'
-        FROM dossiers_dossier d
+        FROM dossiers_dossier d JOIN procedures_procedure p ON p.id = d.procedure_id
         CROSS JOIN (VALUES (1, 'reception', 'receiver', '', 'Tiếp nhận hồ sơ'),
                            (2, 'task', 'specialist', 'appraise', 'Thẩm định hồ sơ'),
                            (3, 'task', 'leader', 'approve', 'Phê duyệt'),

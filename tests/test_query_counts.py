@@ -122,3 +122,16 @@ def test_dossier_notifications_do_not_grow_with_messages(as_user):
     as_user("bennghe.receiver").act(code, "returned")
     assert messages() > before  # the result's messages were added
     assert queries(citizen, url) == few
+
+
+def test_work_items_carry_their_dossier_code_and_procedure(as_user):
+    """The queue sorts and filters on these copies (indexed); they must match the dossier."""
+    from onestop.worklist.models import WorkItem
+
+    code = make(as_user, 1)[0]
+    items = WorkItem.objects.filter(dossier__code=code)
+    assert items.count() >= 2
+    assert set(items.values_list("dossier_code", "procedure_code")) == {(code, "1.001193")}
+    specialist = as_user("bennghe.specialist")
+    assert specialist.get("/api/v1/work-items/", procedure="1.001193", state="completed").json()["count"] == 1
+    assert specialist.get("/api/v1/work-items/", procedure="2.000001", state="completed").json()["count"] == 0

@@ -41,7 +41,7 @@ class WorkItemFilter(filters.FilterSet):
     # sort every column of the whole history on disk before taking a page (bench/README.md, queue page).
     state = filters.MultipleChoiceFilter(choices=WorkItem.State.choices, distinct=False)
     kind = filters.ChoiceFilter(choices=WorkItem.Kind.choices)
-    procedure = filters.CharFilter(field_name="dossier__procedure__code")
+    procedure = filters.CharFilter(field_name="procedure_code")
     agency = filters.CharFilter(field_name="agency__code")
     due_before = filters.DateFilter(field_name="due_date", lookup_expr="lte")
     due_after = filters.DateFilter(field_name="due_date", lookup_expr="gte")

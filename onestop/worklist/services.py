@@ -18,6 +18,8 @@ DEFAULT_ROLE = OfficialRole.SPECIALIST
 def open_item(dossier, *, kind, agency, role, name, due_date=None, form=(), task=None, due_at=None):
     return WorkItem.objects.create(
         dossier=dossier,
+        dossier_code=dossier.code,
+        procedure_code=dossier.procedure.code,
         kind=kind,
         agency=agency,
         role=role,

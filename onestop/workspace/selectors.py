@@ -25,10 +25,10 @@ TABS = [
 ]
 # sort key in the URL -> column
 SORTS = {
-    "code": "dossier__code",
-    "procedure": "dossier__procedure__code",
-    "due": "due_date",
-    "received": "created_at",
+    "code": ("dossier_code",),
+    "procedure": ("procedure_code", "due_date"),  # within a procedure, by due date
+    "due": ("due_date",),
+    "received": ("created_at",),
 }
 ACTIVE = Q(state__in=WorkItem.ACTIVE_STATES)
 PAGE_SIZE = 20
@@ -63,7 +63,7 @@ def queue(user, *, tab="open", procedure="", state="", kind="", due_from=None, d
     tab = tab if tab in tabs else "open"
     filters = Q()
     if procedure:
-        filters &= Q(dossier__procedure__code=procedure)
+        filters &= Q(procedure_code=procedure)
     if state:
         filters &= Q(state=state)
     if kind:
@@ -81,11 +81,13 @@ def queue(user, *, tab="open", procedure="", state="", kind="", due_from=None, d
     base = _base(user).filter(filters)
     # The counts read only columns of the workitem_queue index: an index-only scan, not the agency's history.
     counts = base.aggregate(**{name: Count("id", filter=cond) for name, cond in tabs.items()})
-    column = SORTS.get(sort.lstrip("-"), "due_date")
+    columns = SORTS.get(sort.lstrip("-"), SORTS["due"])
     # Descending is the exact reverse of ascending (steps without a due date last, then first), so one
-    # index read forwards or backwards serves both.
-    order = ((F(column).desc(nulls_first=True), "-id") if sort.startswith("-")
-             else (F(column).asc(nulls_last=True), "id"))
+    # index (workitem_queue_*) read forwards or backwards serves both.
+    if sort.startswith("-"):
+        order = [F(c).desc(nulls_first=True) for c in columns] + ["-id"]
+    else:
+        order = [F(c).asc(nulls_last=True) for c in columns] + ["id"]
     items = (base.filter(tabs[tab]).order_by(*order)
              .select_related("dossier__procedure", "dossier__applicant__citizen", "agency", "claimed_by"))
     return items, counts
