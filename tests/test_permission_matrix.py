@@ -242,8 +242,9 @@ def test_every_url_answers_each_role_as_the_matrix_says(world, db):
         url = f"{url}?{row.query}" if row.query else url
         expectations = dict(row.methods)
         if not key.startswith(DJANGOS_OWN):
-            # Any other method is refused (405) to whoever gets through on the URL's own methods.
-            through = [role for role in ROLES if any(e[role] == "ok" for e in row.methods.values())]
+            # Any other method is refused (405) to someone who gets through on the URL's own methods (the method
+            # is checked after the person, so one such person is enough).
+            through = [role for role in ROLES if any(e[role] == "ok" for e in row.methods.values())][:1]
             for method in sorted(ALL_METHODS - set(row.methods)):
                 expectations[method] = {role: "405" for role in through}
         for method, expected in expectations.items():
