@@ -342,5 +342,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "onestop.web.security.client_address"
 AXES_LOCKOUT_CALLABLE = "onestop.web.security.lockout_response"
 AXES_HTTP_RESPONSE_CODE = 429
+# Failed logins and lockouts are logged (WARNING); successful ones are not worth a line each.
+AXES_VERBOSE = False
 # Dossiers one account may submit (API and portal together; onestop.dossiers.throttles).
 ONESTOP_SUBMIT_RATE = os.environ.get("ONESTOP_SUBMIT_RATE", "20/hour")

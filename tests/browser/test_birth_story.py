@@ -8,6 +8,7 @@ from django.urls import NoReverseMatch, reverse
 
 from onestop.demo.seed import DEMO_PASSWORD
 from onestop.dossiers.models import Dossier, Rating
+from tests.browser.conftest import watch_console
 from tests.browser.test_citizen_portal import PDF, fill_birth_form
 from tests.conftest import BIRTH_FORM, load_demo
 
@@ -40,8 +41,7 @@ def person(browser, site):
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(15_000)
-        page.console_errors = []
-        page.on("console", lambda message: message.type == "error" and page.console_errors.append(message.text))
+        watch_console(page)
         page.goto(f"{site}/login/?next={next_url}")
         page.fill("#id_username", username)
         page.fill("#id_password", DEMO_PASSWORD)

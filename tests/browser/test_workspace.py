@@ -71,7 +71,6 @@ def test_specialist_claims_and_completes_a_step_with_its_form(page, demo_live, s
     error = page.locator("#id_step-comment_error")
     assert "lý do" in error.inner_text()
     screenshot(page, "step-form-error", full_page=True)
-    page.console_errors.remove("Failed to load resource: the server responded with a status of 400 (Bad Request)")
 
     page.get_by_label("Đồng ý / Approve").check()
     page.fill("#id_step-review_notes", "Hồ sơ đầy đủ, hợp lệ")
