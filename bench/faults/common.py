@@ -57,7 +57,7 @@ BIRTH_FORM = {  # tests/conftest.py BIRTH_FORM; the child's name carries the sub
     "mother_id_number": "079190000003",
     "applicant_relationship": "cha",
 }
-CITIZENS = 20
+CITIZENS = 60  # spread so that the per-citizen submission limit is not what a long run measures
 
 
 class FaultFailure(Exception):
@@ -356,6 +356,7 @@ class Stack:
 
     def __exit__(self, *exc):
         self.stopping.set()
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not leave servers running
         if "DJANGO_SETTINGS_MODULE" in os.environ:
             from django.db import connections
 
