@@ -321,3 +321,18 @@ def test_the_applicants_step_is_not_classified(as_user, in_processing):
     assert as_user("citizen1").post(f"/api/v1/dossiers/{in_processing}/supplement/", {}).status_code == 200
     asked = WorkItem.objects.get(dossier__code=in_processing, kind=WorkItem.Kind.APPLICANT)
     assert (asked.state, asked.timeliness) == ("completed", "")
+
+
+def test_the_applicant_finds_the_apology_letter_on_the_dossier_page(as_user, in_processing):
+    from django.test import Client
+
+    official = get_user_model().objects.get(username="bennghe.specialist")
+    appointment = Dossier.objects.get(code=in_processing).appointment_date
+    today = working_days.previous_working_day(appointment)
+    extend(official, in_processing, reason="Chờ xác minh", new_date=later_working_day(appointment), today=today)
+    client = Client()
+    client.force_login(as_user("citizen1").user)
+    page = client.get(f"/my/dossiers/{in_processing}/").content.decode()
+    link = f"/documents/{in_processing}/form-04.pdf"
+    assert link in page and "mẫu 04" in page
+    assert client.get(link)["Content-Type"] == "application/pdf"

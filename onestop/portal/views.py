@@ -284,7 +284,8 @@ def _dossier_page(request, dossier, *, supplement_form=None, schema_form=None, r
 
 def _desk_papers(dossier):
     """The one-stop desk's forms given to the applicant (Circular 01/2018 and 03/2025), when they apply:
-    01 the receipt with the appointment date, 02 what to add, 03 why it was refused."""
+    01 the receipt with the appointment date, 02 what to add, 03 why it was refused, 04 the apology for an
+    extension with the new date."""
     papers = []
     if dossier.received_at:
         papers.append((_("Receipt and appointment (form 01)"), _url_or_none("documents:form01", code=dossier.code)))
@@ -292,6 +293,9 @@ def _desk_papers(dossier):
         papers.append((_("Documents to add (form 02)"), _url_or_none("documents:form02", code=dossier.code)))
     if dossier.status == Status.REFUSED and not dossier.received_at:
         papers.append((_("Refusal of the dossier (form 03)"), _url_or_none("documents:form03", code=dossier.code)))
+    if hasattr(dossier, "extension"):  # the agency's apology and the new date
+        papers.append((_("Apology and new appointment date (form 04)"),
+                       _url_or_none("documents:form04", code=dossier.code)))
     return [(label, url) for label, url in papers if url]
 
 
