@@ -22,11 +22,14 @@ class WorkItem(models.Model):
 
     ACTIVE_STATES = (State.OPEN, State.CLAIMED)
 
-    dossier = models.ForeignKey("dossiers.Dossier", on_delete=models.CASCADE, related_name="work_items")
+    # No index of their own for these two keys: (dossier, state) and workitem_queue start with them.
+    dossier = models.ForeignKey("dossiers.Dossier", on_delete=models.CASCADE, related_name="work_items",
+                                db_index=False)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     # Null only for steps asked of the applicant.
     agency = models.ForeignKey(
-        "organisation.Agency", on_delete=models.PROTECT, null=True, blank=True, related_name="work_items"
+        "organisation.Agency", on_delete=models.PROTECT, null=True, blank=True, related_name="work_items",
+        db_index=False,
     )
     role = models.CharField(_("official role"), max_length=20, blank=True)
     task_id = models.CharField(_("BPMN task instance"), max_length=36, blank=True)
