@@ -122,3 +122,17 @@ def test_supplementation_loop_in_processing(as_user):
     assert seen["open_steps"] == []
     assert [e["action"] for e in seen["timeline"]][-3:] == ["supplemented", "claimed", "task_completed"]
     assert len(seen["exchanges"]) == 1  # the mother is looked up once, not again after supplementation
+
+
+def test_a_submission_answers_with_its_summary_and_where_the_detail_is(as_user, django_assert_max_num_queries):
+    citizen = as_user("citizen1")
+    with django_assert_max_num_queries(25):
+        response = citizen.post("/api/v1/dossiers/", {"procedure": "1.001193", "agency": "q1-bennghe",
+                                                      "form_data": BIRTH_FORM})
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert response["Location"] == f"/api/v1/dossiers/{body['code']}/"
+    assert (body["status"], body["procedure"], body["receiving_agency"]["code"]) == ("submitted", "1.001193",
+                                                                                   "q1-bennghe")
+    detail = citizen.get(response["Location"]).json()
+    assert detail["code"] == body["code"] and [s["kind"] for s in detail["open_steps"]] == ["reception"]

@@ -200,7 +200,9 @@ class DossierViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             raise refused
         super().throttled(request, wait)
 
-    @extend_schema(request=DossierCreateSerializer, responses={201: DossierDetailSerializer})
+    @extend_schema(request=DossierCreateSerializer, responses={201: DossierListSerializer},
+                   description="Submit a dossier. The answer is the dossier's summary (code, status, desk); its "
+                               "detail is at the Location given, /api/v1/dossiers/{code}/.")
     def create(self, request):
         payload = DossierCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -210,7 +212,10 @@ class DossierViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             agency_code=payload.validated_data["agency"],
             form_data=payload.validated_data["form_data"],
         )
-        return Response(DossierDetailSerializer(dossier).data, status=status.HTTP_201_CREATED)
+        # The summary only: the detail's timeline, route and steps cost a query each and the submitter has
+        # just sent all of it (bench/README.md: building the detail was 65 % of a submission's time).
+        return Response(DossierListSerializer(dossier).data, status=status.HTTP_201_CREATED,
+                        headers={"Location": reverse("dossier-detail", kwargs={"code": dossier.code})})
 
     @extend_schema(request=SupplementSerializer, responses={200: DossierDetailSerializer})
     @action(detail=True, methods=["post"])
