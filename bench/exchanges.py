@@ -48,21 +48,19 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
-
-import psycopg2
-from psycopg2 import sql
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import BenchFailure, connect, database_url, drop_database, manage, recreate_database  # noqa: E402
 
 RESULTS_DIR = ROOT / "bench" / "results"
 RESULTS_FILE = RESULTS_DIR / "exchanges.json"
 WORKER_LOG = RESULTS_DIR / "exchanges-workers.log"
 PEERS_LOG = RESULTS_DIR / "exchanges-peers.log"
 
-DEFAULT_SERVER_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 DEFAULT_BROKER = "redis://127.0.0.1:6379/13"
 # The bench's own queue and worker name: a test suite may share the broker (make test uses db 15), and
 # neither side must take the other's tasks or answer the other's ping.
@@ -111,10 +109,6 @@ LOOKUP = """<?xml version="1.0" encoding="UTF-8"?>
 </bpmn:definitions>""".encode()
 
 
-class BenchFailure(Exception):
-    """The run did not do what it should; the message says what."""
-
-
 # --- options ---------------------------------------------------------------------------------------------
 
 def parse_args(argv=None):
@@ -136,38 +130,6 @@ def parse_args(argv=None):
 
 
 # --- PostgreSQL and Redis ----------------------------------------------------------------------------------
-
-def database_url(name):
-    """The server and credentials of ``DATABASE_URL`` (or the default), with database ``name``."""
-    url = urlsplit(os.environ.get("DATABASE_URL") or DEFAULT_SERVER_URL)
-    if url.scheme not in {"postgres", "postgresql"}:
-        raise BenchFailure(f"DATABASE_URL must point at PostgreSQL, not {url.scheme!r}")
-    return urlunsplit((url.scheme, url.netloc, f"/{name}", url.query, ""))
-
-
-def connect(name):
-    conn = psycopg2.connect(database_url(name))
-    conn.autocommit = True
-    return conn
-
-
-def _admin(statement):
-    conn = connect("postgres")
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql.SQL(statement).format(sql.Identifier(BENCH_DB)))
-    finally:
-        conn.close()
-
-
-def recreate_database():
-    drop_database()
-    _admin("CREATE DATABASE {}")
-
-
-def drop_database():
-    _admin("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-
 
 def purge_queue():
     """Drop whatever an earlier run left in the bench's queue (and only there)."""
@@ -386,12 +348,6 @@ def project_env(broker, peers_url):
         "DATABASE_URL": database_url(BENCH_DB), "CELERY_BROKER_URL": broker,
         "DJANGO_SETTINGS_MODULE": "onestop.settings", "ONESTOP_PEERS_URL": peers_url,
     }
-
-
-def manage(env, *command):
-    done = subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise BenchFailure(f"manage.py {' '.join(command)} failed:\n{done.stdout}{done.stderr}")
 
 
 def setup_django(env):
@@ -803,7 +759,7 @@ def main(argv=None):
     started = time.monotonic()
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     WORKER_LOG.write_text("")
-    recreate_database()
+    recreate_database(BENCH_DB)
     results, failure = {"overhead": None, "throughput": []}, None
     try:
         measure(args, results)
@@ -812,7 +768,7 @@ def main(argv=None):
     finally:
         close_django_connections()
         if not args.keep:
-            drop_database()
+            drop_database(BENCH_DB)
     results["setup"] = setup_info(args, started)
     results["failure"] = failure
     RESULTS_FILE.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
