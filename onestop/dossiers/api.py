@@ -139,11 +139,17 @@ class DossierDetailSerializer(DossierListSerializer):
         return {"previous_date": extension.previous_date, "new_date": extension.new_date,
                 "reason": extension.reason, "created_at": extension.created_at, "letter": letter}
 
+    def _open_steps(self, obj):
+        # One query for both fields that read the open steps.
+        if not hasattr(obj, "_open_steps"):
+            obj._open_steps = list(selectors.open_steps(obj))
+        return obj._open_steps
+
     def get_current_agencies(self, obj) -> list[dict]:
-        return AgencyRefSerializer(selectors.current_agencies(obj), many=True).data
+        return AgencyRefSerializer(selectors.current_agencies(self._open_steps(obj)), many=True).data
 
     def get_open_steps(self, obj) -> list[dict]:
-        return StepSerializer(selectors.open_steps(obj), many=True).data
+        return StepSerializer(self._open_steps(obj), many=True).data
 
     def get_route(self, obj) -> list[dict]:
         return HandoverSerializer(selectors.route(obj), many=True).data

@@ -29,10 +29,10 @@ def open_steps(dossier):
     return dossier.work_items.filter(state__in=WorkItem.ACTIVE_STATES).select_related("agency", "claimed_by")
 
 
-def current_agencies(dossier):
-    """The agencies whose queues hold the dossier now."""
+def current_agencies(steps):
+    """The agencies whose queues hold the dossier now, from its ``open_steps``."""
     seen, agencies = set(), []
-    for item in open_steps(dossier):
+    for item in steps:
         if item.agency_id and item.agency_id not in seen:
             seen.add(item.agency_id)
             agencies.append(item.agency)
