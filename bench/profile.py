@@ -2,10 +2,11 @@
 
 On its own database (``onestop_bench_profile``, with the peer stand-ins for the birth registration's
 population lookup), N birth registrations are submitted through ``POST /api/v1/dossiers/`` and their steps
-completed through ``POST /api/v1/work-items/{id}/complete/`` (Django's test client: middleware, DRF,
-services, SQL; no network, no WSGI server). For each kind of request: the SQL queries and transactions it
-makes, the wall time per request, and pyinstrument's call tree, written to
-``bench/results/profile-<kind>.txt`` and ``.html``.
+claimed and completed through ``POST /api/v1/work-items/{id}/claim/`` and ``.../complete/`` (Django's test
+client: middleware, DRF, services, SQL; no network, no WSGI server; Celery eager, so the exchanges a step
+reaches run inside its request). For each kind of request: the SQL queries and transactions it makes, the
+wall time per request, and pyinstrument's call tree, written to ``bench/results/profile-<kind>.txt`` and
+``.html``, and the SQL of one request in ``.sql``.
 
     python bench/profile.py [--dossiers 40]
 """
@@ -58,6 +59,7 @@ class Counter:
     def __init__(self):
         self.queries = self.transactions = 0
         self.in_atomic = False
+        self.statements = []  # of the last request: "[T] sql" (T: inside atomic)
 
     def __call__(self, execute, sql, params, many, context):
         self.queries += 1
@@ -65,6 +67,7 @@ class Counter:
         if not atomic or not self.in_atomic:
             self.transactions += 1
         self.in_atomic = atomic
+        self.statements.append(f"{'T' if atomic else ' '} {sql[:300]}")
         return execute(sql, params, many, context)
 
 
@@ -84,6 +87,7 @@ def run(args):
         with connection.execute_wrapper(counter):
             profiler.start()
             for call in calls:
+                counter.statements = []
                 started = time.perf_counter()
                 call()
                 times.append(time.perf_counter() - started)
@@ -97,6 +101,8 @@ def run(args):
         (RESULTS_DIR / f"profile-{kind}.txt").write_text(profiler.output_text(unicode=True, show_all=False),
                                                          encoding="utf-8")
         (RESULTS_DIR / f"profile-{kind}.html").write_text(profiler.output_html(), encoding="utf-8")
+        # The statements of the last request, in order (T: inside the service's transaction).
+        (RESULTS_DIR / f"profile-{kind}.sql").write_text("\n".join(counter.statements) + "\n", encoding="utf-8")
 
     def submit():
         response = citizen.post("/api/v1/dossiers/", json.dumps(
@@ -112,6 +118,12 @@ def run(args):
     for decision, who, kind in STEPS:
         ids = [WorkItem.objects.get(dossier__code=code, kind=kind, state__in=WorkItem.ACTIVE_STATES).pk
                for code in codes]
+
+        def claim(pk, who=who):
+            response = officials[who].post(f"/api/v1/work-items/{pk}/claim/")
+            assert response.status_code == 200, response.content[:300]
+
+        measure(f"claim-{decision}", [lambda pk=pk: claim(pk) for pk in ids])
 
         def complete(pk, decision=decision, who=who):
             response = officials[who].post(f"/api/v1/work-items/{pk}/complete/", json.dumps(

@@ -6,4 +6,6 @@ def published_procedures():
 
 
 def published_version(procedure):
-    return procedure.versions.filter(state=ProcedureVersion.State.PUBLISHED).first()
+    """The version new dossiers start on. Its BPMN text and validation report are read only when used (every
+    submission asks for the version; the engine keeps the parsed spec by checksum)."""
+    return procedure.versions.filter(state=ProcedureVersion.State.PUBLISHED).defer("bpmn_xml", "report").first()

@@ -11,6 +11,7 @@ from onestop.core.exceptions import Conflict, InvalidInput, NotAllowed, NotFound
 from onestop.deadlines import services as deadlines
 from onestop.deadlines.working_days import add_working_days, appointment_date
 from onestop.engine import runtime
+from onestop.engine.models import ProcessInstance
 from onestop.interop import services as interop
 from onestop.interop.models import Exchange
 from onestop.organisation import routing
@@ -18,7 +19,7 @@ from onestop.organisation.models import Agency, Membership, OfficialRole, same_t
 from onestop.worklist import services as worklist
 from onestop.worklist.forms import clean_submission
 from onestop.worklist.models import WorkItem
-from procedures.models import Procedure
+from procedures.models import Procedure, ProcedureVersion
 from procedures.selectors import published_version
 
 from . import audit
@@ -49,9 +50,25 @@ RETURN_NAME = "Trả kết quả / Return the result"
 WITHDRAWABLE = {Status.SUBMITTED, Status.SUPPLEMENT_REQUESTED, Status.PROCESSING}
 
 
-def _lock(dossier_id):
+def _lock(dossier_id, *, with_process=False):
+    """The dossier, row-locked, with what every change reads: its procedure and its receiving agency up to
+    the city (routing walks that line: ``Agency.lineage``); neither changes while dossiers run.
+
+    ``with_process`` then reads its workflow state and version, in a query of its own *after* the lock:
+    PostgreSQL re-reads only the locked row when a lock wait ends, so a joined process would be the one
+    from before the wait (two exchanges resuming one dossier would lose one). The BPMN text is read only
+    if the engine has not parsed that version yet.
+    """
     locked = Dossier.objects.select_for_update(of=("self",))
-    return locked.select_related("procedure", "receiving_agency").get(pk=dossier_id)
+    dossier = locked.select_related("procedure", "receiving_agency__parent__parent").get(pk=dossier_id)
+    if with_process:
+        versions = ProcedureVersion.objects.defer("bpmn_xml", "report")
+        if dossier.process_id:
+            dossier.process = (ProcessInstance.objects.select_related("version")
+                               .defer("version__bpmn_xml", "version__report").get(pk=dossier.process_id))
+        else:
+            dossier.version = versions.get(pk=dossier.version_id)
+    return dossier
 
 
 def _move(dossier, status):
@@ -129,10 +146,12 @@ def _note_received(dossier, item, user):
         leg.save(update_fields=["received_by", "received_at"])
 
 
-def _locked_item(item):
-    dossier = _lock(item.dossier_id)
+def _locked_item(item, *, with_process=False):
+    dossier = _lock(item.dossier_id, with_process=with_process)
     locked = WorkItem.objects.select_for_update(of=("self",))
-    return dossier, locked.select_related("claimed_by", "agency").get(pk=item.pk)
+    item = locked.select_related("claimed_by", "agency").get(pk=item.pk)
+    item.dossier = dossier  # the answer names the dossier and its procedure: no query to find them again
+    return dossier, item
 
 
 @transaction.atomic
@@ -156,7 +175,7 @@ def unclaim_work_item(item, user):
 @transaction.atomic
 def complete_work_item(item, user, *, decision, data=None, comment=""):
     """An official completes a step: the desk's reception or return, or a step of the process."""
-    dossier, item = _locked_item(item)
+    dossier, item = _locked_item(item, with_process=item.kind in (WorkItem.Kind.TASK, WorkItem.Kind.RECEPTION))
     worklist.check_can_act(item, user)
     clean = clean_submission(item.form, decision, data or {}, comment)
     from_status = dossier.status
@@ -224,7 +243,7 @@ def _after_advance(dossier, snapshot, user, *, from_agency, result):
                 dossier, kind=WorkItem.Kind.RETURN, agency=dossier.receiving_agency, role=OfficialRole.RECEIVER,
                 name=RETURN_NAME, due_date=dossier.appointment_date, form=RETURN_FORM,
             ))
-    elif dossier.work_items.filter(kind=WorkItem.Kind.APPLICANT, state__in=WorkItem.ACTIVE_STATES).exists():
+    elif worklist.asks_applicant(snapshot):
         _move(dossier, Status.SUPPLEMENT_REQUESTED)
     else:
         _move(dossier, Status.PROCESSING)
@@ -293,7 +312,7 @@ def resume_after_exchange(exchange_id):
 
     A second delivery of the same exchange finds it no longer pending and changes nothing.
     """
-    dossier = _lock(Exchange.objects.values_list("dossier_id", flat=True).get(pk=exchange_id))
+    dossier = _lock(Exchange.objects.values_list("dossier_id", flat=True).get(pk=exchange_id), with_process=True)
     exchange = Exchange.objects.select_for_update().get(pk=exchange_id)
     if exchange.state != Exchange.State.PENDING:
         return dossier

@@ -42,6 +42,8 @@ def open_exchanges(dossier, snapshot, actor=None):
     Enqueueing after commit means a request that rolls back never starts an exchange, and the
     worker always finds the row it is given.
     """
+    if not snapshot.waiting:
+        return []
     known = set(dossier.exchanges.values_list("task_id", flat=True))
     created = []
     for call in snapshot.waiting:

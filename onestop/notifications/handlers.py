@@ -49,7 +49,14 @@ def on_dossier_event(sender, instance, created, raw=False, **kwargs):
 
 
 def _may_notify(event):
-    return event.action in OFFICIALS_ON_ACTION or event.action == "extended" or event.to_status != event.from_status
+    """``messages_for`` would make a message: decided from the event alone, so that the many events that tell
+    nobody (submitted, claimed, a step done within processing) cost no savepoint and no query."""
+    if event.action in OFFICIALS_ON_ACTION or event.action == "extended":
+        return True
+    if event.to_status == event.from_status:
+        return False
+    return event.to_status in CITIZEN_ON_STATUS or (
+        event.action == "reception_completed" and event.to_status == Status.PROCESSING)
 
 
 def messages_for(event):

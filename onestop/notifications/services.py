@@ -119,17 +119,19 @@ def _addresses(user, sms):
 
 
 def notify(dossier, message, *, event=None):
-    """Make the rows of ``message`` and send them once the current transaction commits."""
+    """Make the rows of ``message`` and send them once the current transaction commits.
+
+    ``event`` was created in this transaction (post_save), so none of its rows exist yet: a plain insert
+    (the unique constraint still refuses a second row for the same event, recipient, channel and template).
+    """
     made = []
     for user in message.recipients:
         for channel, address in _addresses(user, message.sms):
             subject, body = compose(message, dossier, user, channel)
-            notification, created = Notification.objects.get_or_create(
+            notification = Notification.objects.create(
                 event=event, recipient=user, channel=channel, template=message.template,
-                defaults={"dossier": dossier, "address": address, "subject": subject, "body": body},
+                dossier=dossier, address=address, subject=subject, body=body,
             )
-            if not created:
-                continue
             if not address:
                 _fail(notification, _("The recipient has no email address or phone number."))
             else:

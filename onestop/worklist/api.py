@@ -98,5 +98,6 @@ class WorkItemViewSet(viewsets.ReadOnlyModelViewSet):
         payload = CompleteSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         dossier_services.complete_work_item(item, request.user, **payload.validated_data)
-        item.refresh_from_db()
+        item.refresh_from_db(from_queryset=WorkItem.objects.select_related("dossier__procedure", "agency",
+                                                                            "claimed_by"))
         return Response(WorkItemSerializer(item).data)

@@ -76,6 +76,12 @@ def sync_with_process(dossier, snapshot, *, due_date):
     return created
 
 
+def asks_applicant(snapshot):
+    """Whether the process now waits for the applicant: ``sync_with_process`` keeps exactly one active
+    item per READY task, so the snapshot says it without reading the items again."""
+    return any(routing.role_code_of_lane(task.lane) == routing.APPLICANT for task in snapshot.ready)
+
+
 def check_can_act(item, user):
     """Refuse acting on an item someone else holds (403) or that is already closed (409)."""
     if not item.is_active:
