@@ -10,13 +10,15 @@ taken from it; the databases used are always ``onestop_bench`` and ``onestop_pgb
 
 1. recreates ``onestop_bench``, runs ``migrate`` and ``seed_demo`` against it (after starting the
    project's stand-ins for other agencies' systems, ``onestop.peers.server``, if it has them);
-2. starts gunicorn (``onestop.wsgi``) on a free local port, without a Celery broker, so service
-   tasks run eagerly in the request that reaches them;
+2. starts gunicorn (``onestop.wsgi``) on a free local port and a Celery worker (every queue) on a Redis
+   database of its own (``--broker``), as in production: the exchanges a step reaches and the messages it
+   sends run in the worker, on the same machine (``--eager``: no broker, they run inside the request);
 3. phase A: citizen1 submits N birth registrations (procedure 1.001193) from C client threads,
    spread over three wards;
 4. phase B: the wards' officials drive every dossier through accept -> approve -> sign -> returned
-   (claim + complete per step) from C client threads, one stage after the other; each stage runs
-   ANALYZE and lists the queues once, so finding a step's id costs no request per completion;
+   (claim + complete per step) from C client threads, one stage after the other; each stage waits until
+   the worker has opened every step of the stage (the exchanges before approval and before the return),
+   runs ANALYZE and lists the queues once, so finding a step's id costs no request per completion;
 5. checks through the API that every dossier ended "returned" and no queue holds anything;
 6. runs pgbench TPC-B on ``onestop_pgbench`` as the machine's database yardstick;
 7. prints a table and writes ``bench/results/api_throughput.json``.
@@ -24,7 +26,7 @@ taken from it; the databases used are always ``onestop_bench`` and ``onestop_pgb
 The HTTP client is the standard library only (one connection per request) and runs on the same
 machine, so client, server and PostgreSQL share the CPUs; the CPU split is reported.
 
-    python bench/api_throughput.py [--dossiers 300] [--concurrency 8] [--workers 3] [--quick] [--keep]
+    python bench/api_throughput.py [--dossiers 300] [--concurrency 8] [--workers 3] [--celery 2] [--quick] [--keep]
 """
 import argparse
 import http.client
@@ -37,6 +39,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
@@ -101,6 +104,10 @@ BIRTH_FORM = {  # tests/conftest.py BIRTH_FORM
     "applicant_relationship": "cha",
 }
 VERIFY_SAMPLE = 20
+DEFAULT_BROKER = "redis://127.0.0.1:6379/12"  # make test uses 15, exchanges.py 13
+WORKER_LOG = RESULTS_DIR / "celery.log"
+STAGE_WAIT_SECONDS = 120  # for the worker to open a stage's steps
+QUEUES = "engine,exchanges,notifications,reports"  # settings.ONESTOP_CELERY_QUEUES: the worker takes them all
 STATS_SETTLE_SECONDS = 11
 STAGE_ANALYZE = ("worklist_workitem", "dossiers_handover")  # analyzed before each stage of phase B
 
@@ -113,6 +120,11 @@ def parse_args(argv=None):
     parser.add_argument("--threads", type=int, default=1,
                         help="threads per gunicorn worker; above 1 uses the gthread worker (default 1: sync)")
     parser.add_argument("--pgbench-seconds", type=int, help="duration of the pgbench run (default 15, quick 5)")
+    parser.add_argument("--celery", type=int, default=2, help="Celery worker processes (default 2)")
+    parser.add_argument("--broker", default=DEFAULT_BROKER,
+                        help=f"Redis database of the bench's own (emptied at the start; default {DEFAULT_BROKER})")
+    parser.add_argument("--eager", action="store_true",
+                        help="no broker: exchanges and messages run inside the request that makes them")
     parser.add_argument("--quick", action="store_true", help="smoke run: 40 dossiers, pgbench -T 5")
     parser.add_argument("--keep", action="store_true", help="keep the bench databases afterwards")
     args = parser.parse_args(argv)
@@ -310,9 +322,11 @@ def cpu_usage(before, after):
 
 # --- the project: migrate, seed, serve ------------------------------------------------------------------
 
-def project_env(peers_url=None):
+def project_env(peers_url=None, broker=None):
     env = dict(os.environ)
     env.pop("CELERY_BROKER_URL", None)  # no broker: the (few) tasks run eagerly in the web process
+    if broker:
+        env["CELERY_BROKER_URL"] = broker
     env.update({
         "DATABASE_URL": database_url(BENCH_DB),
         "DEBUG": "0",
@@ -324,6 +338,9 @@ def project_env(peers_url=None):
         "ONESTOP_LOGIN_RATE": "10000/min",
         "ONESTOP_ANON_RATE": "100000/min",
         "ONESTOP_SUBMIT_RATE": "1000000/hour",  # one citizen submits every dossier of the run
+        # Messages are composed, recorded and sent as in production, but kept in memory instead of printed.
+        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        "ONESTOP_SMS_BACKEND": "onestop.notifications.backends.LocmemSmsBackend",
     })
     if peers_url:
         env["ONESTOP_PEERS_URL"] = peers_url  # seed_demo points the demo's peers at it
@@ -335,6 +352,46 @@ def manage(env, *command):
                           capture_output=True, text=True)
     if done.returncode != 0:
         raise BenchFailure(f"manage.py {' '.join(command)} failed:\n{done.stdout}{done.stderr}")
+
+
+class CeleryWorker:
+    """``celery -A onestop worker`` on every queue of the project, as a deployment runs it; a context manager
+    that always stops it. The broker's database is emptied first (it is the bench's own)."""
+
+    def __init__(self, env, processes):
+        self.env, self.processes, self.proc, self.pid = env, processes, None, None
+
+    def __enter__(self):
+        import redis
+
+        redis.Redis.from_url(self.env["CELERY_BROKER_URL"]).flushdb()
+        self.log = WORKER_LOG.open("w")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "onestop", "worker", "--pool=prefork",
+             f"--concurrency={self.processes}", "-Q", QUEUES, "--loglevel=INFO",
+             "--without-gossip", "--without-mingle", "--without-heartbeat"],
+            cwd=ROOT, env={**self.env, "LOG_LEVEL": "INFO"}, stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        self.pid = self.proc.pid
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise BenchFailure(f"the Celery worker exited with {self.proc.returncode}; see {WORKER_LOG}")
+            if " ready." in WORKER_LOG.read_text(errors="replace"):
+                return self
+            time.sleep(0.2)
+        self.__exit__()
+        raise BenchFailure(f"the Celery worker was not ready within 60 s; see {WORKER_LOG}")
+
+    def __exit__(self, *exc):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
 
 
 # --- HTTP client ------------------------------------------------------------------------------------------
@@ -457,10 +514,33 @@ def complete_step(api, token, item_id, decision):
     api.call("POST", f"/api/v1/work-items/{item_id}/complete/", f"complete {decision}", token=token, body=body)
 
 
+def wait_for_steps(kind, count):
+    """Until ``count`` steps of ``kind`` are open: the worker opens some stages' steps after an exchange.
+    Read in the database (not through the API), so that waiting costs the server nothing."""
+    conn = connect(BENCH_DB)
+    conn.autocommit = True
+    deadline = time.monotonic() + STAGE_WAIT_SECONDS
+    try:
+        with conn.cursor() as cur:
+            while True:
+                cur.execute("SELECT count(*) FROM worklist_workitem WHERE kind = %s AND state IN ('open', 'claimed')",
+                            [kind])
+                if cur.fetchone()[0] >= count:
+                    return
+                if time.monotonic() > deadline:
+                    raise BenchFailure(f"the worker did not open {count} {kind} steps within {STAGE_WAIT_SECONDS} s;"
+                                       f" see {WORKER_LOG.relative_to(ROOT)}")
+                time.sleep(0.05)
+    finally:
+        conn.close()
+
+
 def run_stage(api, tokens, dossiers, stage, concurrency):
-    """ANALYZE, list each ward's queue once, then claim + complete every dossier's step of this stage."""
+    """Wait for the stage's steps, ANALYZE, list each ward's queue once, then claim + complete every
+    dossier's step of this stage."""
     decision, role, kind = stage
     prep_started = time.perf_counter()
+    wait_for_steps(kind, len(dossiers))
     analyze_bench_db(STAGE_ANALYZE)
     officials = {ward: f"{prefix}.{role}" for ward, prefix in WARDS.items()}
     queues = {ward: list_queue(api, tokens[official], kind) for ward, official in officials.items()}
@@ -485,6 +565,23 @@ def process_dossiers(api, tokens, dossiers, concurrency):
         stop_on_errors(f"phase B, stage {stage[0]}", errors)
         stages.append(result)
     return stages, time.perf_counter() - started
+
+
+def wait_for_sent(dossiers):
+    """Until the worker has sent every message the run made (it sends them after each step's commit)."""
+    conn = connect(BENCH_DB)
+    conn.autocommit = True
+    deadline = time.monotonic() + STAGE_WAIT_SECONDS
+    try:
+        with conn.cursor() as cur:
+            while time.monotonic() < deadline:
+                cur.execute("SELECT count(*) FROM notifications_notification WHERE state = 'queued'")
+                if cur.fetchone()[0] == 0:
+                    return
+                time.sleep(0.1)
+        raise BenchFailure(f"messages of {dossiers} dossiers still queued after {STAGE_WAIT_SECONDS} s")
+    finally:
+        conn.close()
 
 
 # --- verification ----------------------------------------------------------------------------------------
@@ -576,7 +673,8 @@ def print_report(r):
               f"mean {locks['mean_active_backends']} active backends")
         if cpu:
             peers = f", peer stand-ins {cpu['peers']:.0%}" if "peers" in cpu else ""
-            print(f"   CPU: machine {cpu['busy']:.0%} busy — gunicorn {cpu['server']:.0%}, "
+            worker = f", Celery worker {cpu['worker']:.0%}" if "worker" in cpu else ""
+            print(f"   CPU: machine {cpu['busy']:.0%} busy — gunicorn {cpu['server']:.0%}{worker}, "
                   f"PostgreSQL {cpu['postgres']:.0%}, bench client {cpu['client']:.0%}{peers}, "
                   f"other {cpu['other']:.0%}")
             if cpu["other"] > 0.15:
@@ -612,8 +710,9 @@ def tokens_for(api):
     return {username: api.token(username) for username in usernames}
 
 
-def run_api_phases(args, server, peers, stats_conn):
-    trees = {"server": server.proc.pid, **({"peers": peers.pid} if peers.pid else {})}
+def run_api_phases(args, server, worker, peers, stats_conn):
+    trees = {"server": server.proc.pid, **({"worker": worker.pid} if worker else {}),
+             **({"peers": peers.pid} if peers.pid else {})}
     latencies = Latencies()
     api = Api(server.port, latencies)
     tokens = tokens_for(api)
@@ -625,6 +724,8 @@ def run_api_phases(args, server, peers, stats_conn):
     print(f"phase B: processing them ({len(STAGES)} steps each)...", flush=True)
     (stages, b_seconds), b_meas = measure_phase(
         trees, stats_conn, lambda: process_dossiers(api, tokens, dossiers, args.concurrency))
+    if worker:  # the last messages (result handed over) are the worker's: wait, so that nothing is cut off
+        wait_for_sent(len(dossiers))
     verified = verify(api, tokens, dossiers)
     completions = sum(s["completions"] for s in stages)
     prep = sum(s["prep_seconds"] for s in stages)
@@ -648,15 +749,17 @@ def run(args):
     stats_conn = connect("postgres")
     try:
         with PeerStandIns() as peers:
-            env = project_env(peers.url)
+            env = project_env(peers.url, None if args.eager else args.broker)
             manage(env, "migrate", "--noinput")
             manage(env, "seed_demo")
             if peers.url:
                 print(f"peer stand-ins (onestop.peers.server) on {peers.url}", flush=True)
-            with Server(env, args.workers, args.threads) as server:
-                print(f"gunicorn on 127.0.0.1:{server.port} ({args.workers} {server.worker_class} workers)",
-                      flush=True)
-                results = run_api_phases(args, server, peers, stats_conn)
+            with Server(env, args.workers, args.threads) as server, \
+                    (nullcontext() if args.eager else CeleryWorker(env, args.celery)) as worker:
+                print(f"gunicorn on 127.0.0.1:{server.port} ({args.workers} {server.worker_class} workers)"
+                      + (", no broker: background work inside the requests" if args.eager else
+                         f", Celery worker ({args.celery} processes) on {args.broker}"), flush=True)
+                results = run_api_phases(args, server, worker, peers, stats_conn)
     finally:
         stats_conn.close()
     print(f"pgbench: -i -s {PGBENCH_SCALE}, then TPC-B for {args.pgbench_seconds} s...", flush=True)
@@ -666,6 +769,7 @@ def run(args):
     results["setup"] = {
         "dossiers": args.dossiers, "concurrency": args.concurrency, "workers": args.workers,
         "threads": args.threads, "worker_class": "gthread" if args.threads > 1 else "sync",
+        "celery": None if args.eager else {"broker": args.broker, "processes": args.celery},
         "cpus": os.cpu_count(), "python": platform.python_version(), "machine": platform.node(),
         "postgres_server": urlsplit(database_url(BENCH_DB)).hostname, "quick": args.quick, **git_state(),
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
