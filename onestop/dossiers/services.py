@@ -60,7 +60,9 @@ def _lock(dossier_id, *, with_process=False):
     if the engine has not parsed that version yet.
     """
     locked = Dossier.objects.select_for_update(of=("self",))
-    dossier = locked.select_related("procedure", "receiving_agency__parent__parent").get(pk=dossier_id)
+    locked = locked.select_related("procedure", "receiving_agency__parent__parent")
+    # The procedure's documents and form schema (JSON, often kilobytes) are read only where used.
+    dossier = locked.defer("procedure__documents", "procedure__form_schema").get(pk=dossier_id)
     if with_process:
         versions = ProcedureVersion.objects.defer("bpmn_xml", "report")
         if dossier.process_id:

@@ -73,8 +73,11 @@ class WorkItemViewSet(viewsets.ReadOnlyModelViewSet):
     def get_object(self):
         """By id first, then the queue check: filtering by the user's (agency, role) pairs and the id
         together lets PostgreSQL read a whole queue when its statistics are stale."""
-        item = WorkItem.objects.select_related("dossier__procedure", "agency", "claimed_by").filter(
-            pk=self.kwargs["pk"]).first() if str(self.kwargs["pk"]).isdigit() else None
+        # The actions (claim, complete...) lock and read the item again in their service: only the queue check
+        # needs it here. Showing it needs its dossier, procedure, agency and holder.
+        items = WorkItem.objects.all() if self.action != "retrieve" else WorkItem.objects.select_related(
+            "dossier__procedure", "agency", "claimed_by")
+        item = items.filter(pk=self.kwargs["pk"]).first() if str(self.kwargs["pk"]).isdigit() else None
         if item is None or not selectors.can_work_on(self.request.user, item):
             raise Http404
         return item
