@@ -1,5 +1,6 @@
 """The officials' pages (onestop.workspace): the desk, paper intake, hand-over, the queue, the item workspace."""
 import datetime
+import re
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -273,6 +274,68 @@ def test_queue_pages_are_paginated(as_user, page):
     finally:
         selectors.PAGE_SIZE = size
     assert one + two == sorted(codes)
+
+
+def tabs(response):
+    """The queue's tabs as the user reads them: {label: the text of its count badge}."""
+    return dict(re.findall(r'>\s*([^<>]+?) <span class="badge[^"]*">([^<]+)</span></a>', text(response)))
+
+
+def caption(response):
+    return re.search(r'<caption class="ws-caption">([^<]*)</caption>', text(response)).group(1)
+
+
+def test_queue_search_counts_the_active_tabs_and_pages_the_history(as_user, page, monkeypatch):
+    import onestop.workspace.selectors as selectors
+
+    first, second, third = accepted(as_user, 3)  # citizen1: Nguyễn Văn An
+    accepted(as_user, 1, citizen="citizen2")  # Trần Thị Bình: not found by the search
+    officer = page("bennghe.specialist")
+    officer.post(item_url(step(first), "claim"))
+    WorkItem.objects.filter(dossier__code=second, kind=WorkItem.Kind.TASK).update(
+        due_date=datetime.date(2020, 1, 6))
+    WorkItem.objects.filter(dossier__code=first, kind=WorkItem.Kind.TASK).update(due_date=datetime.date(2099, 1, 5))
+    WorkItem.objects.filter(dossier__code=third, kind=WorkItem.Kind.TASK).update(state=WorkItem.State.COMPLETED)
+    url = reverse("workspace:queue")
+
+    # Vietnamese first. The active tabs count the active steps found; "all" (the history too) is not counted
+    # while it is not shown, and shows what its page found when it is.
+    found = officer.get(url, data={"q": "nguyễn"})
+    assert tabs(found) == {"Cần nhận xử lý": "1", "Của tôi": "1", "Sắp đến hạn": "0", "Quá hạn": "1"}
+    assert ">\n      Tất cả</a>" in text(found)  # the tab is there, without a number
+    found = officer.get(url, data={"tab": "all", "q": "nguyễn"})
+    assert tabs(found) == {"Cần nhận xử lý": "1", "Của tôi": "1", "Sắp đến hạn": "0", "Quá hạn": "1",
+                           "Tất cả": "3"}
+    assert caption(found) == "3 công việc"
+    assert sorted(rows(found)) == sorted([first, second, third])
+    assert tabs(officer.get(url))["Tất cả"] == "4"  # without a search: every step of the queue, counted
+
+    # More steps found than a page holds: "more than" what was read so far, and the next page.
+    monkeypatch.setattr(selectors, "PAGE_SIZE", 2)
+    one = officer.get(url, data={"tab": "all", "q": "Nguyễn", "sort": "code"})
+    assert tabs(one)["Tất cả"] == "hơn 2" and tabs(one)["Cần nhận xử lý"] == "1"
+    assert caption(one) == "Hơn 2 công việc"
+    assert "Trang 1</span>" in text(one) and "Trang sau" in text(one) and "Trang trước" not in text(one)
+    two = officer.get(url, data={"tab": "all", "q": "Nguyễn", "sort": "code", "page": 2})
+    assert tabs(two)["Tất cả"] == "3" and caption(two) == "3 công việc"
+    assert "Trang 2</span>" in text(two) and "Trang sau" not in text(two) and "Trang trước" in text(two)
+    assert rows(one) + rows(two) == sorted([first, second, third])
+    english = officer.get(url, data={"tab": "all", "q": "Nguyễn"}, headers={"Accept-Language": "en"})
+    assert tabs(english)["All"] == "2+" and tabs(english)["To claim"] == "1"
+    assert caption(english) == "More than 2 steps" and "Page 1</span>" in text(english)
+    # A page past the end, or not a number: no error.
+    assert "Không có công việc nào." in text(officer.get(url, data={"tab": "all", "q": "Nguyễn", "page": 9}))
+    assert officer.get(url, data={"tab": "all", "q": "Nguyễn", "page": "x"}).status_code == 200
+    assert officer.get(url, data={"tab": "all", "q": "Nguyễn", "page": "9" * 30}).status_code == 200
+
+    from django.utils import translation
+
+    from onestop.workspace.views import _badge
+
+    with translation.override("vi"):
+        assert _badge(1000, True) == "hơn 1.000" and _badge(1000, False) == 1000 and _badge(None, False) == ""
+    with translation.override("en"):
+        assert _badge(1000, True) == "1,000+"
 
 
 def test_queue_query_count_does_not_grow_with_rows(as_user, page):

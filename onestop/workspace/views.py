@@ -8,11 +8,12 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.formats import get_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -87,12 +88,18 @@ def queue(request):
         request.user, tab=tab, procedure=params.get("procedure", ""), state=params.get("state", ""),
         kind=params.get("kind", ""), due_from=params.get("due_from"), due_to=params.get("due_to"),
         q=params.get("q", ""), sort=sort)
-    paginator = Paginator(items, selectors.PAGE_SIZE)
-    paginator.count = counts[tab]  # already counted with the tabs: no second count over the queue
-    page = paginator.get_page(request.GET.get("page"))
+    more = False
+    if counts[tab] is None:  # the history during a search is not counted: a page, and whether more follow
+        page, more = _open_ended_page(items, request.GET.get("page"))
+        counts[tab] = page.paginator.count
+    else:
+        paginator = Paginator(items, selectors.PAGE_SIZE)
+        paginator.count = counts[tab]  # already counted with the tabs: no second count over the queue
+        page = paginator.get_page(request.GET.get("page"))
     context = {
         "form": form, "page": page, "tab": tab, "sort": sort, "counts": counts,
-        "tabs": [(key, label, counts.get(key, 0)) for key, label in selectors.TABS],
+        "more": _grouped(counts[tab]) if more else "",
+        "tabs": [(key, label, _badge(counts[key], more and key == tab)) for key, label in selectors.TABS],
         "columns": [("code", _("Dossier")), ("procedure", _("Procedure")), ("received", _("Received")),
                     ("due", _("Due date"))],
     }
@@ -100,6 +107,51 @@ def queue(request):
     response = render(request, "workspace/_queue_results.html" if partial else "workspace/queue.html", context)
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+class _OpenEndedPage(Page):
+    """A page of a list that was not counted: whether more follow is known from one row read beyond it."""
+
+    def __init__(self, rows, number):
+        more = len(rows) > selectors.PAGE_SIZE
+        paginator = Paginator([], selectors.PAGE_SIZE)
+        paginator.count = (number - 1) * selectors.PAGE_SIZE + min(len(rows), selectors.PAGE_SIZE)
+        paginator.num_pages = None  # unknown: the pager says "page n" and offers the next one
+        super().__init__(rows[:selectors.PAGE_SIZE], number, paginator)
+        self.more = more
+
+    def has_next(self):
+        return self.more
+
+    def next_page_number(self):
+        return self.number + 1
+
+    def previous_page_number(self):
+        return self.number - 1
+
+
+def _open_ended_page(items, number):
+    """One page of ``items`` read with one row more, without counting them all."""
+    try:
+        number = min(max(int(number), 1), 100_000)  # OFFSET stays a bigint
+    except (TypeError, ValueError):
+        number = 1
+    start = (number - 1) * selectors.PAGE_SIZE
+    page = _OpenEndedPage(list(items[start:start + selectors.PAGE_SIZE + 1]), number)
+    return page, page.more
+
+
+def _grouped(number):
+    """1000 as "1.000" in Vietnamese, "1,000" in English (the vi locale of Django does not group digits)."""
+    return f"{number:,}".replace(",", get_format("THOUSAND_SEPARATOR"))
+
+
+def _badge(count, more):
+    """A tab's count; "" when it was not counted; "hơn 20" ("20+") when more follow the rows read so far."""
+    if count is None:
+        return ""
+    # Translators: a count with more after it, e.g. "1,000+" (Vietnamese: "hơn 1.000").
+    return _("%(count)s+") % {"count": _grouped(count)} if more else count
 
 
 @official_required
