@@ -62,20 +62,24 @@ class WorkItem(models.Model):
         verbose_name = _("work item")
         verbose_name_plural = _("work items")
         ordering = ["due_date", "created_at", "id"]
+        # Sizes and plans: bench/README.md ("Session 3"). A step is written once open and rewritten when claimed
+        # and completed (never a HOT update: its state is indexed), so every index costs an entry per version.
         indexes = [
-            # The queues (bench/README.md, "queue page"): the tabs of active steps in due order, and the tabs'
-            # counts from the index alone (kind and claimer included), whatever the agency's history.
+            # The active tabs (to claim, mine, due soon, overdue) in due order, and their counts from the index
+            # alone (kind and claimer included). Active steps only: a few hundred per queue, whatever its history.
             models.Index(fields=["agency", "role", "state", "due_date", "id"], include=["kind", "claimed_by"],
-                         name="workitem_queue"),
-            # The "all" tab, sorted by due date or by reception, a page at a time.
-            models.Index(fields=["agency", "role", "due_date", "id"], name="workitem_queue_due"),
-            models.Index(fields=["agency", "role", "created_at", "id"], name="workitem_queue_created"),
-            models.Index(fields=["agency", "role", "dossier_code", "id"], name="workitem_queue_code"),
-            models.Index(fields=["agency", "role", "procedure_code", "due_date", "id"],
-                         name="workitem_queue_procedure"),
+                         condition=Q(state__in=["open", "claimed"]), name="workitem_queue"),
+            # The history ("all" tab, API filters): sorted by due date or by reception, a page at a time, and
+            # counted from the index alone (state included). No id in these keys: equal keys share one index
+            # entry (B-tree deduplication); the id order among equal keys is an incremental sort of a few rows.
+            models.Index(fields=["agency", "role", "due_date", "state"], name="workitem_queue_due"),
+            models.Index(fields=["agency", "role", "created_at"], name="workitem_queue_created"),
+            models.Index(fields=["agency", "role", "dossier_code"], name="workitem_queue_code"),
+            models.Index(fields=["agency", "role", "procedure_code", "due_date"], name="workitem_queue_procedure"),
             models.Index(fields=["dossier", "state"]),
-            # Reminders and escalations scan the active steps by due date (deadlines.escalations).
-            models.Index(fields=["state", "due_date"], name="workitem_state_due"),
+            # No index of the active steps by due date for reminders and escalations (deadlines.escalations): they
+            # read workitem_queue, all agencies (a few MB); such an index made PostgreSQL walk every active step
+            # of the city in due order to find one queue's page.
         ]
         constraints = [
             models.UniqueConstraint(fields=["dossier", "task_id"], condition=~Q(task_id=""), name="uniq_task_item")
