@@ -143,14 +143,16 @@ class DossierEvent(models.Model):
     """The audit trail: one row per change, never updated or deleted."""
 
     dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="events")
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # No index on ``at`` nor on ``work_item``: the trail is read a dossier at a time (its dossier index), and
+    # every index here costs each event (bench/README.md, session 3).
+    at = models.DateTimeField(auto_now_add=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)
     agency = models.ForeignKey("organisation.Agency", on_delete=models.PROTECT, null=True, blank=True)
     action = models.CharField(max_length=40)
     from_status = models.CharField(max_length=30, blank=True)
     to_status = models.CharField(max_length=30, blank=True)
     work_item = models.ForeignKey(
-        "worklist.WorkItem", on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+        "worklist.WorkItem", on_delete=models.PROTECT, null=True, blank=True, related_name="events", db_index=False
     )
     comment = models.TextField(blank=True)
     data = models.JSONField(default=dict, blank=True)
