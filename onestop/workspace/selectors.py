@@ -89,8 +89,8 @@ def queue(user, *, tab="open", procedure="", state="", kind="", due_from=None, d
         **{name: Count("id", filter=cond) for name, cond in tabs.items() if name != "all"})
     if q:
         # A search joins each step to its dossier and applicant. Counting the agency's whole history that way
-        # cost 60-500 ms at 1,000,000 dossiers, and even a count capped at 100-1,000 matches cost 4-100 ms
-        # depending on the name's frequency (bench/README.md, session 3): "all" is not counted.
+        # cost 60-700 ms at 1,000,000 dossiers, and a count capped at 100-1,000 matches still 4-1,000 ms,
+        # depending on the name (bench/README.md, session 3): "all" is not counted.
         counts["all"] = None
     else:
         counts["all"] = base.count()  # from workitem_queue_due alone (or _procedure, with that filter)
