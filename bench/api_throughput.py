@@ -49,7 +49,10 @@ from psycopg2 import sql
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (  # noqa: E402  (the set-up every bench script shares)
+    BIRTH_FORM,
     PGBENCH_SCALE,
+    RESULTS_DIR,
+    ROOT,
     BenchFailure,
     PeerStandIns,
     Server,
@@ -57,13 +60,13 @@ from common import (  # noqa: E402  (the set-up every bench script shares)
     database_url,
     drop_database,
     git_state,
+    manage,
     percentile,
+    project_env,
     recreate_database,
     run_pgbench,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS_DIR = ROOT / "bench" / "results"
 RESULTS_FILE = RESULTS_DIR / "api_throughput.json"
 SERVER_LOG = RESULTS_DIR / "gunicorn.log"
 PEERS_LOG = RESULTS_DIR / "peers.log"
@@ -92,17 +95,6 @@ EXPECTED_TIMELINE = [
     "claimed", "task_completed",
     "claimed", "return_completed",
 ]
-BIRTH_FORM = {  # tests/conftest.py BIRTH_FORM
-    "child_full_name": "Nguyễn Minh Khôi",
-    "child_birth_date": "2026-11-20",
-    "child_sex": "nam",
-    "child_birth_place": "Bệnh viện Từ Dũ, Quận 1",
-    "father_full_name": "Nguyễn Văn An",
-    "father_id_number": "079090000001",
-    "mother_full_name": "Lê Thị Hoa",
-    "mother_id_number": "079190000003",
-    "applicant_relationship": "cha",
-}
 VERIFY_SAMPLE = 20
 DEFAULT_BROKER = "redis://127.0.0.1:6379/12"  # make test uses 15, exchanges.py 13
 WORKER_LOG = RESULTS_DIR / "celery.log"
@@ -322,38 +314,6 @@ def cpu_usage(before, after):
 
 # --- the project: migrate, seed, serve ------------------------------------------------------------------
 
-def project_env(peers_url=None, broker=None):
-    env = dict(os.environ)
-    env.pop("CELERY_BROKER_URL", None)  # no broker: the (few) tasks run eagerly in the web process
-    if broker:
-        env["CELERY_BROKER_URL"] = broker
-    env.update({
-        "DATABASE_URL": database_url(BENCH_DB),
-        "DEBUG": "0",
-        "DB_CONN_MAX_AGE": "60",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "LOG_LEVEL": "WARNING",
-        "DJANGO_SETTINGS_MODULE": "onestop.settings",
-        # One client address logs every demo user in: lift the login rate limit for the run.
-        "ONESTOP_LOGIN_RATE": "10000/min",
-        "ONESTOP_ANON_RATE": "100000/min",
-        "ONESTOP_SUBMIT_RATE": "1000000/hour",  # one citizen submits every dossier of the run
-        # Messages are composed, recorded and sent as in production, but kept in memory instead of printed.
-        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-        "ONESTOP_SMS_BACKEND": "onestop.notifications.backends.LocmemSmsBackend",
-    })
-    if peers_url:
-        env["ONESTOP_PEERS_URL"] = peers_url  # seed_demo points the demo's peers at it
-    return env
-
-
-def manage(env, *command):
-    done = subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env,
-                          capture_output=True, text=True)
-    if done.returncode != 0:
-        raise BenchFailure(f"manage.py {' '.join(command)} failed:\n{done.stdout}{done.stderr}")
-
-
 class CeleryWorker:
     """``celery -A onestop worker`` on every queue of the project, as a deployment runs it; a context manager
     that always stops it. The broker's database is emptied first (it is the bench's own)."""
@@ -514,22 +474,20 @@ def complete_step(api, token, item_id, decision):
     api.call("POST", f"/api/v1/work-items/{item_id}/complete/", f"complete {decision}", token=token, body=body)
 
 
-def wait_for_steps(kind, count):
-    """Until ``count`` steps of ``kind`` are open: the worker opens some stages' steps after an exchange.
-    Read in the database (not through the API), so that waiting costs the server nothing."""
+def wait_until(query, params, done, failure):
+    """Poll ``query`` on the bench database until ``done(its first value)``; waiting costs the server nothing
+    (no API call). The worker opens some stages' steps after an exchange and sends the messages after commit."""
     conn = connect(BENCH_DB)
     conn.autocommit = True
     deadline = time.monotonic() + STAGE_WAIT_SECONDS
     try:
         with conn.cursor() as cur:
             while True:
-                cur.execute("SELECT count(*) FROM worklist_workitem WHERE kind = %s AND state IN ('open', 'claimed')",
-                            [kind])
-                if cur.fetchone()[0] >= count:
+                cur.execute(query, params)
+                if done(cur.fetchone()[0]):
                     return
                 if time.monotonic() > deadline:
-                    raise BenchFailure(f"the worker did not open {count} {kind} steps within {STAGE_WAIT_SECONDS} s;"
-                                       f" see {WORKER_LOG.relative_to(ROOT)}")
+                    raise BenchFailure(f"{failure} within {STAGE_WAIT_SECONDS} s; see {WORKER_LOG.relative_to(ROOT)}")
                 time.sleep(0.05)
     finally:
         conn.close()
@@ -540,7 +498,8 @@ def run_stage(api, tokens, dossiers, stage, concurrency):
     dossier's step of this stage."""
     decision, role, kind = stage
     prep_started = time.perf_counter()
-    wait_for_steps(kind, len(dossiers))
+    wait_until("SELECT count(*) FROM worklist_workitem WHERE kind = %s AND state IN ('open', 'claimed')", [kind],
+               lambda opened: opened >= len(dossiers), f"the worker did not open {len(dossiers)} {kind} steps")
     analyze_bench_db(STAGE_ANALYZE)
     officials = {ward: f"{prefix}.{role}" for ward, prefix in WARDS.items()}
     queues = {ward: list_queue(api, tokens[official], kind) for ward, official in officials.items()}
@@ -565,23 +524,6 @@ def process_dossiers(api, tokens, dossiers, concurrency):
         stop_on_errors(f"phase B, stage {stage[0]}", errors)
         stages.append(result)
     return stages, time.perf_counter() - started
-
-
-def wait_for_sent(dossiers):
-    """Until the worker has sent every message the run made (it sends them after each step's commit)."""
-    conn = connect(BENCH_DB)
-    conn.autocommit = True
-    deadline = time.monotonic() + STAGE_WAIT_SECONDS
-    try:
-        with conn.cursor() as cur:
-            while time.monotonic() < deadline:
-                cur.execute("SELECT count(*) FROM notifications_notification WHERE state = 'queued'")
-                if cur.fetchone()[0] == 0:
-                    return
-                time.sleep(0.1)
-        raise BenchFailure(f"messages of {dossiers} dossiers still queued after {STAGE_WAIT_SECONDS} s")
-    finally:
-        conn.close()
 
 
 # --- verification ----------------------------------------------------------------------------------------
@@ -725,7 +667,8 @@ def run_api_phases(args, server, worker, peers, stats_conn):
     (stages, b_seconds), b_meas = measure_phase(
         trees, stats_conn, lambda: process_dossiers(api, tokens, dossiers, args.concurrency))
     if worker:  # the last messages (result handed over) are the worker's: wait, so that nothing is cut off
-        wait_for_sent(len(dossiers))
+        wait_until("SELECT count(*) FROM notifications_notification WHERE state = 'queued'", [],
+                   lambda queued: queued == 0, "the worker did not send every message")
     verified = verify(api, tokens, dossiers)
     completions = sum(s["completions"] for s in stages)
     prep = sum(s["prep_seconds"] for s in stages)
@@ -749,7 +692,7 @@ def run(args):
     stats_conn = connect("postgres")
     try:
         with PeerStandIns() as peers:
-            env = project_env(peers.url, None if args.eager else args.broker)
+            env = project_env(BENCH_DB, peers.url, **({} if args.eager else {"CELERY_BROKER_URL": args.broker}))
             manage(env, "migrate", "--noinput")
             manage(env, "seed_demo")
             if peers.url:

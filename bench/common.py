@@ -78,11 +78,21 @@ def database_exists(name):
         conn.close()
 
 
+# A birth registration's form (tests/conftest.py BIRTH_FORM): what the throughput and profile runs submit.
+BIRTH_FORM = {
+    "child_full_name": "Nguyễn Minh Khôi", "child_birth_date": "2026-11-20", "child_sex": "nam",
+    "child_birth_place": "Bệnh viện Từ Dũ, Quận 1", "father_full_name": "Nguyễn Văn An",
+    "father_id_number": "079090000001", "mother_full_name": "Lê Thị Hoa", "mother_id_number": "079190000003",
+    "applicant_relationship": "cha",
+}
+
+
 # --- the project's processes ------------------------------------------------------------------------------
 
 def project_env(db_name, peers_url=None, **extra):
     """The environment of manage.py, gunicorn or Django in-process: production-like, no broker (the few
-    Celery tasks run eagerly), connections kept, the login rate limit lifted for one client address."""
+    Celery tasks run eagerly; ``CELERY_BROKER_URL=...`` in ``extra`` gives one), connections kept, the login
+    and submission rate limits lifted for one client address and one citizen."""
     env = dict(os.environ)
     env.pop("CELERY_BROKER_URL", None)
     env.update({

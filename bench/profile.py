@@ -20,6 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (  # noqa: E402
+    BIRTH_FORM,
     RESULTS_DIR,
     PeerStandIns,
     drop_database,
@@ -32,12 +33,6 @@ from common import (  # noqa: E402
 )
 
 BENCH_DB = "onestop_bench_profile"
-BIRTH_FORM = {  # tests/conftest.py BIRTH_FORM
-    "child_full_name": "Nguyễn Minh Khôi", "child_birth_date": "2026-11-20", "child_sex": "nam",
-    "child_birth_place": "Bệnh viện Từ Dũ, Quận 1", "father_full_name": "Nguyễn Văn An",
-    "father_id_number": "079090000001", "mother_full_name": "Lê Thị Hoa", "mother_id_number": "079190000003",
-    "applicant_relationship": "cha",
-}
 STEPS = [("accept", "bennghe.receiver", "reception"), ("approve", "bennghe.specialist", "task"),
          ("sign", "bennghe.leader", "task"), ("returned", "bennghe.receiver", "return")]
 

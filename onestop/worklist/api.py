@@ -10,6 +10,9 @@ from onestop.dossiers import services as dossier_services
 from . import selectors
 from .models import WorkItem
 
+# What WorkItemSerializer reads besides the item: read with it, in one query.
+SHOWN = ("dossier__procedure", "agency", "claimed_by")
+
 
 class WorkItemSerializer(serializers.ModelSerializer):
     dossier = serializers.CharField(source="dossier.code")
@@ -75,8 +78,7 @@ class WorkItemViewSet(viewsets.ReadOnlyModelViewSet):
         together lets PostgreSQL read a whole queue when its statistics are stale."""
         # The actions (claim, complete...) lock and read the item again in their service: only the queue check
         # needs it here. Showing it needs its dossier, procedure, agency and holder.
-        items = WorkItem.objects.all() if self.action != "retrieve" else WorkItem.objects.select_related(
-            "dossier__procedure", "agency", "claimed_by")
+        items = WorkItem.objects.select_related(*SHOWN) if self.action == "retrieve" else WorkItem.objects.all()
         item = items.filter(pk=self.kwargs["pk"]).first() if str(self.kwargs["pk"]).isdigit() else None
         if item is None or not selectors.can_work_on(self.request.user, item):
             raise Http404
@@ -101,6 +103,5 @@ class WorkItemViewSet(viewsets.ReadOnlyModelViewSet):
         payload = CompleteSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         dossier_services.complete_work_item(item, request.user, **payload.validated_data)
-        item.refresh_from_db(from_queryset=WorkItem.objects.select_related("dossier__procedure", "agency",
-                                                                            "claimed_by"))
+        item.refresh_from_db(from_queryset=WorkItem.objects.select_related(*SHOWN))
         return Response(WorkItemSerializer(item).data)
