@@ -45,6 +45,40 @@ TRANSITIONS = {
 FINAL_STATUSES = {Status.RETURNED, Status.REFUSED, Status.WITHDRAWN}
 
 
+class Action(models.TextChoices):
+    """What a ``DossierEvent`` records. Writers and readers (notifications, pages, forms) name these members,
+    never bare strings: a misspelt member fails at import, a misspelt string would silently match nothing."""
+
+    SUBMITTED = "submitted"
+    CLAIMED = "claimed"
+    UNCLAIMED = "unclaimed"
+    REASSIGNED = "reassigned"
+    COMMENTED = "commented"
+    RECEPTION_COMPLETED = "reception_completed"
+    TASK_COMPLETED = "task_completed"
+    RETURN_COMPLETED = "return_completed"
+    APPLICANT_COMPLETED = "applicant_completed"
+    SUPPLEMENTED = "supplemented"
+    WITHDRAWN = "withdrawn"
+    RATED = "rated"
+    MIGRATED = "migrated"
+    ATTACHMENT_ADDED = "attachment_added"
+    EXCHANGE_COMPLETED = "exchange_completed"
+    EXCHANGE_ENTERED_MANUALLY = "exchange_entered_manually"
+    INCIDENT_RAISED = "incident_raised"
+    INCIDENT_RETRIED = "incident_retried"
+    TIMER_FIRED = "timer_fired"
+    TIMER_FAILED = "timer_failed"
+    CLOCK_STOPPED = "clock_stopped"
+    CLOCK_RESTARTED = "clock_restarted"
+    EXTENDED = "extended"
+
+    @classmethod
+    def completed(cls, kind):
+        """The action of completing a work item of ``kind`` (reception, task, return, applicant)."""
+        return cls(f"{kind}_completed")
+
+
 class Dossier(models.Model):
     # "<agency identifier>-YYMMDD-NNNN": issued once, never changed.
     code = models.CharField(_("dossier code"), max_length=60, unique=True, editable=False)
