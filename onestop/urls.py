@@ -12,8 +12,6 @@ from onestop.dossiers.api import DataTrackerViewSet, DossierViewSet, IncidentVie
 from onestop.organisation.api import AgencyViewSet
 from onestop.reports.api import ReportViewSet
 from onestop.worklist.api import WorkItemViewSet
-from procedures import api as procedure_api
-from procedures.api import ProcedureViewSet
 
 admin.site.site_header = "onestop — Một cửa / One-stop shop"
 admin.site.site_title = "onestop"
@@ -45,7 +43,6 @@ class LoginView(ObtainAuthToken):
 # No ``.json`` suffix routes: the API speaks JSON only; undocumented, and most suffixed actions answered 500.
 router = DefaultRouter()
 router.include_format_suffixes = False
-router.register("procedures", ProcedureViewSet, basename="procedure")
 router.register("agencies", AgencyViewSet, basename="agency")
 router.register("dossiers", DossierViewSet, basename="dossier")
 router.register("work-items", WorkItemViewSet, basename="work-item")
@@ -60,17 +57,7 @@ urlpatterns = [
     path("reports/", include("onestop.reports.urls")),
     path("documents/", include("onestop.documents.urls")),
     path("deadlines/", include("onestop.deadlines.urls")),
-    path("api/v1/procedures/<str:code>/versions/", procedure_api.VersionListView.as_view(), name="versions"),
-    path("api/v1/procedures/<str:code>/versions/<int:number>/", procedure_api.VersionDetailView.as_view(),
-         name="version"),
-    path("api/v1/procedures/<str:code>/versions/<int:number>/publish/",
-         procedure_api.VersionActionView.as_view(action="publish"), name="version-publish"),
-    path("api/v1/procedures/<str:code>/versions/<int:number>/retire/",
-         procedure_api.VersionActionView.as_view(action="retire"), name="version-retire"),
-    path("api/v1/procedures/<str:code>/versions/<int:number>/migrate/", procedure_api.VersionMigrateView.as_view(),
-         name="version-migrate"),
-    path("api/v1/procedures/<str:code>/versions/<int:number>/bpmn/", procedure_api.VersionBpmnView.as_view(),
-         name="version-bpmn"),
+    path("api/v1/", include("procedures.api_urls")),
     path("api/v1/", include("onestop.notifications.urls")),
     path("api/v1/", include(router.urls)),
     path("api/v1/auth/token/", LoginView.as_view(), name="api-token"),
