@@ -6,6 +6,7 @@ from rest_framework import serializers
 from rest_framework.authtoken import serializers as authtoken
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import DefaultRouter
+from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
 
 from onestop.dossiers.api import DataTrackerViewSet, DossierViewSet, IncidentViewSet
@@ -30,6 +31,7 @@ class LoginView(ObtainAuthToken):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "login"
     serializer_class = AuthTokenSerializer
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES  # ObtainAuthToken's own list lacks the safe JSON parser
 
     def post(self, request, *args, **kwargs):
         try:

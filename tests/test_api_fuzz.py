@@ -176,3 +176,28 @@ def test_data_entered_by_hand_with_a_nul_is_refused(demo):
     with pytest.raises(InvalidInput) as refused:
         services.enter_exchange_manually(0, admin, data={"full_name": "Lê\x00"}, reason="Cơ sở dữ liệu lỗi")
     assert list(refused.value.errors) == ["data"]
+
+
+@pytest.mark.parametrize("url", ["/api/v1/auth/token/", "/api/v1/dossiers/"])
+def test_json_nested_too_deeply_is_a_400_in_the_callers_language(as_user, url):
+    """Python's ``json`` gives up at about a thousand levels with ``RecursionError``: a body of ``[[[[...``
+    a hundred thousand deep is a client's error, answered 400 with a message, on the open login too."""
+    client = as_user("citizen1").client if url == "/api/v1/dossiers/" else APIClient()
+    body = "[" * 100_000 + "]" * 100_000
+    response = client.post(url, body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Nội dung JSON lồng nhau quá sâu."}
+    response = client.post(url, body, content_type="application/json", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.json() == {"detail": "The JSON body is nested too deeply."}
+
+
+def test_the_api_answers_its_framework_errors_in_vietnamese_by_default(demo):
+    """REST framework's and Django's own messages come in English: onestop carries their Vietnamese."""
+    anonymous = APIClient()
+    assert anonymous.get("/api/v1/dossiers/").json() == {
+        "detail": "Chưa cung cấp thông tin xác thực (hãy đăng nhập)."}
+    assert anonymous.get("/api/v1/dossiers/", HTTP_AUTHORIZATION="Token nope").json() == {
+        "detail": "Token không hợp lệ."}
+    assert anonymous.get("/api/v1/dossiers/", HTTP_ACCEPT_LANGUAGE="en").json() == {
+        "detail": "Authentication credentials were not provided."}
+    assert anonymous.get("/api/v1/procedures/no-such-code/").json() == {"detail": "Không tìm thấy."}

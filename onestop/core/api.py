@@ -1,7 +1,8 @@
 """Shared API pieces: pagination and the mapping of service errors to HTTP answers."""
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from django.views import defaults
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -20,6 +21,9 @@ def exception_handler(exc, context):
         if exc.errors:
             body["errors"] = exc.errors
         return Response(body, status=exc.status)
+    if isinstance(exc, Http404):
+        # Django's "No Procedure matches the given query." names a model class, in English whatever the language.
+        exc = NotFound()
     return drf_exception_handler(exc, context)
 
 

@@ -69,8 +69,7 @@ def test_construction_permit_with_current_and_done_steps(page, live_server, scre
     assert requests and all(url.startswith(live_server.url) for url in requests), requests
     assert any(url.endswith("/bpmn-navigated-viewer.production.min.js") for url in requests)
     assert page.console_errors == []
-    path = screenshot(page, "construction-permit")
-    assert path.stat().st_size > 10_000
+    screenshot(page, "construction-permit")
 
 
 def test_version_diagram_without_markers(page, live_server, screenshot):
