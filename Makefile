@@ -16,15 +16,18 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
+PORT ?= 8000
+PEERS_PORT ?= 8100
+
 run: install
 	mkdir -p var
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo
-	@echo "onestop runs on http://127.0.0.1:8000 (API: /api/v1/, docs: /api/docs/, admin: /admin/)"
-	@echo "the stand-in agency systems (population, business and land registries) on http://127.0.0.1:8100"
-	$(BIN)/python -m onestop.peers.server --host 127.0.0.1 --port 8100 & peers=$$!; \
+	ONESTOP_PEERS_URL=http://127.0.0.1:$(PEERS_PORT) $(BIN)/python manage.py seed_demo
+	@echo "onestop runs on http://127.0.0.1:$(PORT) (API: /api/v1/, docs: /api/docs/, admin: /admin/)"
+	@echo "the stand-in agency systems (population, business and land registries) on http://127.0.0.1:$(PEERS_PORT)"
+	$(BIN)/python -m onestop.peers.server --host 127.0.0.1 --port $(PEERS_PORT) & peers=$$!; \
 	trap 'kill $$peers 2>/dev/null' EXIT INT TERM; \
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver 127.0.0.1:8000
+	DEBUG=$${DEBUG:-1} ONESTOP_SITE_URL=http://127.0.0.1:$(PORT) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 lint: install
 	$(BIN)/ruff check .
