@@ -9,7 +9,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from onestop.dossiers import audit
-from onestop.organisation.models import Membership, OfficialRole
+from onestop.organisation import access
+from onestop.organisation.models import OfficialRole
 from onestop.worklist.models import WorkItem
 
 from . import working_days
@@ -22,7 +23,7 @@ def reminder_hours():
 
 
 def _officials(agency_id, role):
-    return sorted(Membership.objects.filter(agency_id=agency_id, role=role).values_list("user_id", flat=True))
+    return access.official_ids_holding(agency_id, role)
 
 
 def _candidates(now, kind):

@@ -2,7 +2,7 @@
 from django.db.models import Exists, OuterRef, Q
 
 from onestop.core.exceptions import NotFound
-from onestop.organisation.models import Membership
+from onestop.organisation import access
 from onestop.worklist.models import WorkItem
 
 from .models import Dossier, Incident
@@ -13,7 +13,7 @@ def dossiers_for(user):
     qs = Dossier.objects.select_related("procedure", "receiving_agency")
     if user.is_superuser:
         return qs
-    agencies = Membership.objects.filter(user=user).values("agency_id")
+    agencies = access.agency_ids_of(user)
     routed = WorkItem.objects.filter(dossier=OuterRef("pk"), agency_id__in=agencies)
     return qs.filter(Q(applicant=user) | Q(receiving_agency_id__in=agencies) | Exists(routed))
 
@@ -52,7 +52,7 @@ def incidents_for(user):
     qs = Incident.objects.select_related("dossier", "exchange", "resolved_by")
     if user.is_superuser or user.is_staff:
         return qs
-    if not Membership.objects.filter(user=user).exists():
+    if not access.is_official(user):
         return qs.none()
     return qs.filter(dossier__in=dossiers_for(user))
 

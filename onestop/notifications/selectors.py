@@ -1,5 +1,5 @@
 """Reads of notifications, for the API and other apps' pages."""
-from onestop.organisation.models import Membership
+from onestop.organisation import access
 
 from .models import Notification
 
@@ -13,6 +13,6 @@ def notifications_for_dossier(dossier, viewer=None):
     qs = Notification.objects.filter(dossier=dossier).select_related("recipient").order_by("created_at", "id")
     if viewer is None or viewer.is_superuser or viewer.is_staff:
         return qs
-    if dossier.applicant_id == viewer.pk and not Membership.objects.filter(user=viewer).exists():
+    if dossier.applicant_id == viewer.pk and not access.is_official(viewer):
         return qs.filter(recipient=viewer)
     return qs

@@ -39,7 +39,8 @@ from onestop.core.exceptions import NotAllowed
 from onestop.deadlines.models import Timeliness
 from onestop.dossiers.models import Channel, Dossier, Handover, Rating, Status
 from onestop.dossiers.selectors import route
-from onestop.organisation.models import Agency, Membership, OfficialRole
+from onestop.organisation import access
+from onestop.organisation.models import Agency, OfficialRole
 from onestop.worklist.models import WorkItem
 from procedures.models import Procedure
 
@@ -59,7 +60,7 @@ def visible_agencies(user):
         raise NotAllowed(_("Log in to see reports."))
     if user.is_superuser or user.is_staff:
         return None
-    led = set(Membership.objects.filter(user=user, role=OfficialRole.LEADER).values_list("agency_id", flat=True))
+    led = access.led_agency_ids(user)
     if not led:
         raise NotAllowed(_("Only leaders and administrators see reports."))
     return subtree(led)
@@ -72,9 +73,9 @@ def register_agencies(user):
         raise NotAllowed(_("Log in to see reports."))
     if user.is_superuser or user.is_staff:
         return None
-    roles = Membership.objects.filter(user=user, role__in=[OfficialRole.LEADER, OfficialRole.RECEIVER])
-    led = {m.agency_id for m in roles if m.role == OfficialRole.LEADER}
-    desks = {m.agency_id for m in roles if m.role == OfficialRole.RECEIVER}
+    pairs = access.role_pairs(user, [OfficialRole.LEADER, OfficialRole.RECEIVER])
+    led = {agency_id for agency_id, role in pairs if role == OfficialRole.LEADER}
+    desks = {agency_id for agency_id, role in pairs if role == OfficialRole.RECEIVER}
     if not led and not desks:
         raise NotAllowed(_("Only the one-stop desk, leaders and administrators see the dossier register."))
     return subtree(led) | desks

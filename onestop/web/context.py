@@ -15,9 +15,9 @@ def roles_of(user):
         return set()
     cached = getattr(user, "_onestop_roles", None)
     if cached is None:
-        from onestop.organisation.models import Membership
+        from onestop.organisation import access
 
-        cached = set(Membership.objects.filter(user=user).values_list("role", flat=True))
+        cached = access.roles_of(user)
         if not cached and not user.is_staff:
             cached.add("citizen")
         if user.is_staff:

@@ -7,8 +7,8 @@ from django.utils.translation import gettext as _
 
 from onestop.core.exceptions import Conflict, InvalidInput, NotAllowed
 from onestop.deadlines import services as deadlines
-from onestop.organisation import routing
-from onestop.organisation.models import Membership, OfficialRole
+from onestop.organisation import access, routing
+from onestop.organisation.models import OfficialRole
 
 from .models import WorkItem
 
@@ -132,11 +132,11 @@ def cancel_open_items(dossier):
 
 def reassign(item, leader, official):
     """A leader of the item's agency hands it to ``official``, who must hold the item's role there."""
-    if not Membership.objects.filter(user=leader, agency_id=item.agency_id, role=OfficialRole.LEADER).exists():
+    if not access.is_leader_of(leader, item.agency_id):
         raise NotAllowed(_("Only a leader of this agency can reassign its work."))
     if not item.is_active:
         raise Conflict(_("This step is already %(state)s.") % {"state": item.get_state_display().lower()})
-    if not Membership.objects.filter(user=official, agency_id=item.agency_id, role=item.role).exists():
+    if not access.may_act_on(item, official):
         raise InvalidInput(_("This official cannot do this step."),
                            errors={"official": [_("Choose an official of this agency who holds the step's role.")]})
     item.state = WorkItem.State.CLAIMED

@@ -10,11 +10,11 @@ from django.utils.translation import gettext_lazy as _
 
 from onestop.deadlines.working_days import add_working_days
 from onestop.dossiers.models import Attachment
-from onestop.organisation.models import Citizen, Membership, OfficialRole
+from onestop.organisation import access
+from onestop.organisation.models import Citizen
 from onestop.portal.schema_forms import describe
 from onestop.worklist.forms import decision_field
 from onestop.worklist.models import WorkItem
-from onestop.worklist.selectors import workspace_filter
 
 TABS = [
     ("open", _("To claim")),
@@ -34,14 +34,6 @@ ACTIVE = Q(state__in=WorkItem.ACTIVE_STATES)
 PAGE_SIZE = 20
 
 
-def is_official(user):
-    return Membership.objects.filter(user=user).exists()
-
-
-def is_receiver(user):
-    return Membership.objects.filter(user=user, role=OfficialRole.RECEIVER).exists()
-
-
 def _tab_filters(user, today):
     soon = add_working_days(today, 1)
     return {
@@ -56,7 +48,7 @@ def _tab_filters(user, today):
 def _base(user):
     # Steps asked of the applicant have no agency (WorkItem.agency), so no (agency, role) pair matches them:
     # no condition on the kind, which the history's indexes do not hold.
-    return WorkItem.objects.filter(workspace_filter(user))
+    return WorkItem.objects.filter(access.workspace_filter(user))
 
 
 def queue(user, *, tab="open", procedure="", state="", kind="", due_from=None, due_to=None, q="", sort="due"):

@@ -21,7 +21,8 @@ from onestop.core.exceptions import Conflict, InvalidInput, NotAllowed, NotFound
 from onestop.dossiers import selectors as dossier_selectors
 from onestop.dossiers import services as dossiers
 from onestop.engine import runtime
-from onestop.organisation.models import Agency, Citizen, Membership, OfficialRole, same_tier
+from onestop.organisation import access
+from onestop.organisation.models import Citizen, OfficialRole, same_tier
 from onestop.portal.schema_forms import SchemaForm
 from onestop.worklist import selectors as worklist
 from onestop.worklist.models import WorkItem
@@ -35,7 +36,7 @@ def official_required(view):
     @login_required
     @wraps(view)
     def wrapped(request, *args, **kwargs):
-        if not selectors.is_official(request.user):
+        if not access.is_official(request.user):
             raise PermissionDenied(_("These pages are for officials."))
         return view(request, *args, **kwargs)
     return wrapped
@@ -46,7 +47,7 @@ def _item_or_403(request, pk, *, act=False):
     item = selectors.item(pk)
     if item is None or item.agency_id is None:
         raise Http404
-    allowed = worklist.can_work_on(request.user, item) if act else worklist.can_see(request.user, item)
+    allowed = access.may_act_on(item, request.user) if act else access.may_see_item(item, request.user)
     if not allowed:
         raise PermissionDenied(_("This step belongs to another agency or role."))
     return item
@@ -157,7 +158,7 @@ def _badge(count, more):
 @official_required
 @require_safe
 def desk(request):
-    if not selectors.is_receiver(request.user):
+    if not access.is_receiver(request.user):
         raise PermissionDenied(_("The one-stop desk is for receivers."))
     receptions = Paginator(selectors.desk(request.user, WorkItem.Kind.RECEPTION), selectors.PAGE_SIZE)
     returns = Paginator(selectors.desk(request.user, WorkItem.Kind.RETURN), selectors.PAGE_SIZE)
@@ -176,11 +177,11 @@ def _item_context(request, item, **extra):
         "item": item, "dossier": dossier, "applicant": selectors.applicant_name(dossier),
         "citizen": getattr(dossier.applicant, "citizen", None), "form_rows": selectors.form_rows(dossier),
         "files": files, "timeline": selectors.timeline(dossier), "route": dossier_selectors.route(dossier),
-        "can_act": item.is_active and worklist.can_work_on(request.user, item)
+        "can_act": item.is_active and access.may_act_on(item, request.user)
         and item.claimed_by_id in (None, request.user.pk),
         "held_by_me": item.claimed_by_id == request.user.pk,
         "decision": selectors.decision_label(item.form, item.decision) if item.decision else "",
-        "is_leader": worklist.leads(request.user, item.agency_id),
+        "is_leader": access.is_leader_of(request.user, item.agency_id),
         "comment_form": extra.pop("comment_form", None) or forms.CommentForm(),
         "incidents": selectors.open_incidents(dossier),
         "forms_urls": {n: selectors.document_url(f"documents:form0{n}", dossier.code) for n in (1, 2, 3)},
@@ -332,7 +333,7 @@ def comment(request, pk):
 @require_POST
 def reassign(request, pk):
     item = _item_or_403(request, pk)
-    if not worklist.leads(request.user, item.agency_id):
+    if not access.is_leader_of(request.user, item.agency_id):
         raise PermissionDenied(_("Only a leader of this agency can reassign its work."))
     form = forms.ReassignForm(worklist.officials_for(item), request.POST)
     if form.is_valid():
@@ -365,14 +366,13 @@ def retry_incident(request, pk, incident):
 # --- a paper dossier at the desk -----------------------------------------------------------------------------
 
 def _desk_agencies(user):
-    ids = Membership.objects.filter(user=user, role=OfficialRole.RECEIVER).values("agency_id")
-    return list(Agency.objects.filter(pk__in=ids, is_active=True).order_by("name"))
+    return list(access.agencies_of(user, OfficialRole.RECEIVER).filter(is_active=True).order_by("name"))
 
 
 @official_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def intake(request):
-    if not selectors.is_receiver(request.user):
+    if not access.is_receiver(request.user):
         raise PermissionDenied(_("The one-stop desk is for receivers."))
     desks = _desk_agencies(request.user)
     # Only the procedures one of the user's desks takes in (by the procedure's receiving level).
