@@ -156,13 +156,20 @@ def _qr_encoded(code):
     return {(r, c) for r, row in enumerate(qr.modules) for c, m in enumerate(row) if m}
 
 
-def test_each_form_carries_the_qr_code_of_its_dossier(accepted):
+def test_each_form_carries_a_qr_code_opening_the_lookup_of_its_dossier(accepted, client):
     """No pure-Python QR decoder is at hand: the modules read back from the PDF are compared with the
-    matrix reportlab's QR encoder gives for the dossier code."""
+    matrix reportlab's QR encoder gives for the lookup link of the dossier; the link opens the public lookup
+    with the code filled in."""
+    from django.conf import settings
+
+    link = f"{settings.ONESTOP_SITE_URL}/lookup/?code={accepted.code}"
     drawn = _qr_read_back(_get("citizen1", "form01", accepted.code).content)
     assert len(drawn) > 200
-    assert drawn == _qr_encoded(accepted.code)
-    assert drawn != _qr_encoded(accepted.code[:-1] + "9")
+    assert drawn == _qr_encoded(link)
+    assert drawn != _qr_encoded(accepted.code)
+    page = client.get(link.removeprefix(settings.ONESTOP_SITE_URL))
+    assert page.status_code == 200
+    assert f'value="{accepted.code}"' in page.content.decode()
 
 
 def test_form_04_page_prints_the_extension_once_granted(accepted):

@@ -8,15 +8,17 @@
 
 Each returns the PDF as bytes, or raises ``FormNotApplicable`` when the dossier has no such paper (form 01
 before acceptance...). The forms are legal papers written in Vietnamese whatever the reader's language;
-the embedded DejaVu Sans keeps every diacritic. Every page carries a QR code of the dossier code.
+the embedded DejaVu Sans keeps every diacritic. Every page carries a QR code of the public lookup of the dossier.
 See docs/forms.md for the wording and what was assumed.
 """
 import itertools
 from datetime import date, datetime
 from io import BytesIO
 from pathlib import Path
+from urllib.parse import urlencode
 from xml.sax.saxutils import escape
 
+from django.conf import settings
 from django.utils import timezone
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.lib import colors
@@ -106,6 +108,11 @@ def _place(agency):
             place = each.name[len("ủy ban nhân dân "):]
             return place[:1].upper() + place[1:]
     return ""
+
+
+def lookup_link(code):
+    """The public lookup page's address with ``code`` filled in (``ONESTOP_SITE_URL``)."""
+    return f"{settings.ONESTOP_SITE_URL.rstrip('/')}/lookup/?{urlencode({'code': code})}"
 
 
 def draw_qr(canvas, value, x, y, size):
@@ -213,10 +220,11 @@ class _Form:
         self.story += [Spacer(1, 6 * mm), KeepTogether([table])]
 
     def _footer(self, canvas, doc):
-        """The QR code of the dossier code, bottom left of every page, with the code in words beside it."""
+        """The QR code of the public lookup with the dossier code filled in, bottom left of every page, with the
+        code in words beside it: a phone's camera opens the lookup, the applicant adds the 4 ID digits."""
         code = self.dossier.code
         canvas.saveState()
-        draw_qr(canvas, code, doc.leftMargin - 2 * mm, 10 * mm, QR_SIZE)
+        draw_qr(canvas, lookup_link(code), doc.leftMargin - 2 * mm, 10 * mm, QR_SIZE)
         canvas.setFont(REGULAR, 8.5)
         text_x = doc.leftMargin + QR_SIZE + 1 * mm
         canvas.drawString(text_x, 10 * mm + QR_SIZE - 8 * mm, f"Mã hồ sơ: {code}")

@@ -393,7 +393,8 @@ def _over_limit(request):
 @require_http_methods(["GET", "HEAD", "POST"])
 def lookup(request):
     """Status only, for a code and the last 4 digits of the applicant's ID number; same answer for any miss."""
-    form = LookupForm(request.POST or None)
+    # A form's QR code opens this page with ?code=: the code is filled in, the 4 ID digits are asked.
+    form = LookupForm(request.POST or None, initial={"code": request.GET.get("code", "")[:60]})
     context = {"form": form}
     status = 200
     if request.method == "POST":
