@@ -351,3 +351,5 @@ AXES_HTTP_RESPONSE_CODE = 429
 AXES_VERBOSE = False
 # Dossiers one account may submit (API and portal together; onestop.dossiers.throttles).
 ONESTOP_SUBMIT_RATE = os.environ.get("ONESTOP_SUBMIT_RATE", "20/hour")
+# Sign-up attempts per client address an hour (the form tells whether an ID number already has an account).
+ONESTOP_SIGNUPS_PER_HOUR = int(os.environ.get("ONESTOP_SIGNUPS_PER_HOUR", "10"))

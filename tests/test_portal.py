@@ -60,7 +60,7 @@ def test_sign_up_creates_the_citizen_and_logs_in(demo):
     client = Client()
     form = {"username": "lan", "password1": "Khong-de-doan-2026", "password2": "Khong-de-doan-2026",
             "full_name": "Phạm Thị Lan", "id_number": "079301000123", "phone": "0901234567",
-            "email": "lan@example.vn"}
+            "email": "lan@example.vn", "address": "45 Nguyễn Huệ, Phường Sài Gòn, TP. Hồ Chí Minh"}
     # A citizen ID number already used, and passwords that differ: said next to each field, nothing created.
     response = client.post("/signup/", {**form, "id_number": "079090000001", "password2": "khac"})
     assert response.status_code == 200
@@ -72,7 +72,31 @@ def test_sign_up_creates_the_citizen_and_logs_in(demo):
     assert response.status_code == 302
     citizen = Citizen.objects.get(id_number="079301000123")
     assert (citizen.full_name, citizen.phone, citizen.user.username) == ("Phạm Thị Lan", "0901234567", "lan")
+    assert citizen.address == "45 Nguyễn Huệ, Phường Sài Gòn, TP. Hồ Chí Minh"  # printed on forms 01 and 02
     assert client.get("/my/dossiers/").status_code == 200  # logged in
+
+
+def test_sign_up_starts_in_the_first_field_asks_the_address_and_speaks_our_words(demo):
+    page = Client().get("/signup/").content.decode()
+    autofocus = [line for line in page.splitlines() if "autofocus" in line]
+    assert len(autofocus) == 1 and 'name="full_name"' in autofocus[0]
+    assert 'name="address"' in page and "required" in page.split('name="address"', 1)[1].split(">", 1)[0]
+    assert "Your password can’t be too similar" not in page and "Mật khẩu của bạn không được" not in page
+    assert "Ít nhất 8 ký tự" in page
+
+
+def test_sign_up_attempts_are_limited_per_address(demo, settings):
+    """The form tells whether an ID number has an account: a script must not ask for every one."""
+    settings.ONESTOP_SIGNUPS_PER_HOUR = 3
+    client = Client()
+    taken = {"username": "x", "password1": "Khong-de-doan-2026", "password2": "Khong-de-doan-2026",
+             "full_name": "X", "id_number": "079090000001", "phone": "0901234567", "address": "1 Lê Lợi"}
+    for _ in range(3):
+        assert client.post("/signup/", taken).status_code == 200
+    response = client.post("/signup/", {**taken, "id_number": "079301000999", "username": "y"})
+    assert response.status_code == 429
+    assert "Thử lại sau một giờ" in response.content.decode()
+    assert not get_user_model().objects.filter(username="y").exists()
 
 
 def test_home_is_in_vietnamese_english_on_request_and_sends_officials_to_their_work(demo):

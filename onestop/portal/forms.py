@@ -15,17 +15,30 @@ phone_validator = RegexValidator(r"^\+?[0-9 .]{9,15}$", _("Enter a phone number,
 
 class SignUpForm(UserCreationForm):
     full_name = forms.CharField(label=_("Full name"), max_length=200,
-                                widget=forms.TextInput(attrs={"autocomplete": "name"}))
+                                widget=forms.TextInput(attrs={"autocomplete": "name", "autofocus": True}))
     id_number = forms.CharField(label=_("Citizen ID number (CCCD)"), max_length=12, validators=[id_number_validator],
                                 help_text=_("The 12 digits on your citizen identity card."),
                                 widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}))
     phone = forms.CharField(label=_("Phone"), max_length=20, validators=[phone_validator],
                             widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}))
     email = forms.EmailField(label=_("Email"), required=False, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    # Forms 01 and 02 and the register print it: where the agency writes to the applicant.
+    address = forms.CharField(label=_("Address"), max_length=300,
+                              help_text=_("House number, street, ward or commune, province or city."),
+                              widget=forms.TextInput(attrs={"autocomplete": "street-address"}))
 
     class Meta(UserCreationForm.Meta):
         model = get_user_model()
         fields = ("username",)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The cursor starts in the first field (full name), not in Django's username field; short help texts
+        # of our own instead of Django's stock list.
+        self.fields["username"].widget.attrs.pop("autofocus", None)
+        self.fields["username"].help_text = _("You log in with it: letters, digits and @ . + - _ only.")
+        self.fields["password1"].help_text = _("At least 8 characters, not a common password.")
+        self.fields["password2"].help_text = ""
 
     def clean_id_number(self):
         value = self.cleaned_data["id_number"]

@@ -33,14 +33,15 @@ STAGING_MAX_AGE = 24 * 3600
 # --- sign-up -------------------------------------------------------------------------------------------
 
 @transaction.atomic
-def sign_up(*, username, password, full_name, id_number, phone="", email=""):
+def sign_up(*, username: str, password: str, full_name: str, id_number: str, phone: str = "", email: str = "",
+            address: str = ""):
     """A citizen account and its profile, together."""
     if Citizen.objects.filter(id_number=id_number).exists():
         raise InvalidInput(_("An account already uses this citizen ID number."),
                            errors={"id_number": [_("An account already uses this citizen ID number.")]})
     user = get_user_model().objects.create_user(username=username, password=password, email=email,
                                                 first_name=full_name)
-    Citizen.objects.create(user=user, id_number=id_number, full_name=full_name, phone=phone)
+    Citizen.objects.create(user=user, id_number=id_number, full_name=full_name, phone=phone, address=address)
     return user
 
 

@@ -80,12 +80,16 @@ def signup(request):
     if request.user.is_authenticated:
         return redirect("portal:home")
     form = SignUpForm(request.POST or None)
+    if request.method == "POST" and _over_limit(request, "signup", settings.ONESTOP_SIGNUPS_PER_HOUR, 3600):
+        # The form says whether an ID number has an account: without a limit, a script could ask for every one.
+        form.add_error(None, _("Too many sign-up attempts from your network. Try again in an hour."))
+        return render(request, "portal/signup.html", {"form": form}, status=429)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             user = services.sign_up(username=data["username"], password=data["password1"],
                                     full_name=data["full_name"], id_number=data["id_number"],
-                                    phone=data["phone"], email=data.get("email", ""))
+                                    phone=data["phone"], email=data.get("email", ""), address=data["address"])
         except InvalidInput as error:
             _errors_to_form(form, error)
         else:
@@ -377,16 +381,18 @@ def _client_address(request):
     return client_address(request) or "unknown"  # behind ONESTOP_PROXY_COUNT proxies, the citizen's own address
 
 
-def _over_limit(request):
-    """Count a lookup of this client address in the current minute; True once over the limit."""
-    limit = getattr(settings, "ONESTOP_LOOKUPS_PER_MINUTE", 10)
-    key = f"portal.lookup.{_client_address(request)}"
-    if cache.add(key, 1, timeout=60):
+def _over_limit(request, scope="lookup", limit=None, seconds=60):
+    """Count a ``scope`` request (a lookup, a sign-up) of this client address in the current window of
+    ``seconds``; True once over ``limit``."""
+    if limit is None:
+        limit = getattr(settings, "ONESTOP_LOOKUPS_PER_MINUTE", 10)
+    key = f"portal.{scope}.{_client_address(request)}"
+    if cache.add(key, 1, timeout=seconds):
         return False
     try:
         return cache.incr(key) > limit
     except ValueError:  # expired in between
-        cache.add(key, 1, timeout=60)
+        cache.add(key, 1, timeout=seconds)
         return False
 
 
