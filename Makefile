@@ -37,7 +37,7 @@ test: install lint
 	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(TEST_BROKER_URL)} \
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-# The performance suite of issue 7 (targets table, pgbench ratios): `make bench`, or `make bench BENCH_ARGS=--quick`.
+# The performance suite (targets table, pgbench ratios): `make bench`, or `make bench BENCH_ARGS=--quick`.
 # PostgreSQL and Redis as for `make test`; figures and JSON in bench/results/. Then the other benchmarks.
 bench: install
 	$(BIN)/python bench/suite.py $(BENCH_ARGS)

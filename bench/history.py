@@ -174,7 +174,7 @@ def row_bytes(cur, ids):
 
 
 SCOPE = ("dossiers_dossier", "engine_processinstance", "worklist_workitem", "dossiers_dossierevent",
-         "dossiers_handover", "interop_exchange")  # issue 7: workflow state, work items, events
+         "dossiers_handover", "interop_exchange")  # the storage target: workflow state, work items, events
 
 
 def storage(people, count):

@@ -1,4 +1,4 @@
-"""Server time of each page with 10,000 dossiers in the database (issue 5: under 150 ms each).
+"""Server time of each page with 10,000 dossiers in the database (the target: under 150 ms each).
 
 Why: queues, lists and the dossier page are what officials and citizens open all day; with a year's
 dossiers in the tables a missing index or a query per row shows up as a slow page long before it shows

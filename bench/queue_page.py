@@ -50,7 +50,7 @@ APPLICANTS = 50_000
 EXTRA_WARDS = 160
 ITEMS_PER_DOSSIER = 5
 
-# (label, who, path, query): the cases timed; "queue" rows are the page of issue 7's target.
+# (label, who, path, query): the cases timed; "queue" rows are the page of the queue target.
 CASES = [
     ("api: queue (active)", "bennghe.specialist", "/api/v1/work-items/", {}),
     ("api: procedure filter", "bennghe.specialist", "/api/v1/work-items/", {"procedure": "1.001193"}),

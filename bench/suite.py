@@ -1,4 +1,4 @@
-"""The performance suite of issue 7 in one command: every figure against its target, with pgbench TPC-B
+"""The performance suite in one command: every figure against its target, with pgbench TPC-B
 of the same run as the yardstick of every throughput.
 
 Runs, one after the other (each in its own process and databases, dropped afterwards):
@@ -32,7 +32,7 @@ PARTS = {  # name: (script, its JSON, arguments of a quick run)
     "queue": ("queue_page.py", "queue_page.json", ["--quick"]),
     "history": ("history.py", "history.json", ["--quick"]),
 }
-PAGE_LIMIT_MS = 150  # issue 5: every page under 150 ms of server time
+PAGE_LIMIT_MS = 150  # every page under 150 ms of server time
 LINEAR = 1.2  # the exponent k of x ~ steps^k above which growth is not linear any more (quadratic: 2)
 
 
@@ -121,7 +121,7 @@ def main(argv=None):
             runs[name] = run_part(name, args.quick, extra)
     results = {name: read(name) for name in PARTS}
     table = targets(results["api"], results["queue"], results["history"])
-    print("\n===== issue 7: targets (2-core machine; web, database and load generator on it together)")
+    print("\n===== targets (2-core machine; web, database and load generator on it together)")
     print_table(["target", "limit", "measured", "ratio", "met", "load avg"], table)
     print("Figures measured under load (load average above about 1) understate the machine.")
     write_json("suite.json", {"runs": runs, "table": [dict(zip(["target", "limit", "measured", "ratio", "met",

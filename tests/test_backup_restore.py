@@ -1,4 +1,4 @@
-"""Backup and restore, once end to end (issue 8, part 5; deploy/README.md "Back up and restore").
+"""Backup and restore, once end to end (deploy/README.md "Back up and restore").
 
 With dossiers in progress (one waiting at the specialist's review, one with a file), the test database is
 dumped with pg_dump, restored with pg_restore into a new database, the attachments folder is copied, and a

@@ -38,7 +38,7 @@ def test_parallel_consultation_with_supplementation(as_user):
     assert sorted(s["kind"] for s in seen["open_steps"]) == ["applicant", "task"]
     assert citizen.post(f"/api/v1/dossiers/{code}/supplement/", {"comment": "Đã nộp bản vẽ"}).status_code == 200
 
-    # Round 2 of the district's appraisal; the join waits for the department.
+    # The district appraises a second time; the join waits for the department.
     assert citizen.dossier(code)["status"] == "processing"
     appraiser.act(code, "approve")
     assert not [i for i in leader.queue() if i["dossier"] == code]

@@ -1,5 +1,5 @@
 """No N+1 queries: every list of the API, and the officials' queue pages, cost the same number of SQL
-queries with a few rows as with many (issue 7). A list whose count grows with its rows fails here."""
+queries with a few rows as with many. A list whose count grows with its rows fails here."""
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext

@@ -1,4 +1,4 @@
-"""Web security (issue 8, part 4) and data protection (part 5): logins, rate limits, CSRF, headers, CSP,
+"""Web security and data protection: logins, rate limits, CSRF, headers, CSP,
 `check --deploy`, personal data in logs, attachments out of the web root, the audit trail. docs/security.md.
 """
 import io

@@ -178,7 +178,7 @@ class DossierEvent(models.Model):
 
     dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="events")
     # No index on ``at`` nor on ``work_item``: the trail is read a dossier at a time (its dossier index), and
-    # every index here costs each event (bench/README.md, session 3).
+    # every index here costs each event (bench/README.md, "Storage per completed 5-step dossier").
     at = models.DateTimeField(auto_now_add=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)
     agency = models.ForeignKey("organisation.Agency", on_delete=models.PROTECT, null=True, blank=True)

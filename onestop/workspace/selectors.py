@@ -82,7 +82,7 @@ def queue(user, *, tab="open", procedure="", state="", kind="", due_from=None, d
     if q:
         # A search joins each step to its dossier and applicant. Counting the agency's whole history that way
         # cost 60-700 ms at 1,000,000 dossiers, and a count capped at 100-1,000 matches still 4-1,000 ms,
-        # depending on the name (bench/README.md, session 3): "all" is not counted.
+        # depending on the name (bench/README.md, "The queue: its indexes and its search"): "all" is not counted.
         counts["all"] = None
     else:
         counts["all"] = base.count()  # from workitem_queue_due alone (or _procedure, with that filter)
