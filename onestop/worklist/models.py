@@ -62,8 +62,9 @@ class WorkItem(models.Model):
         verbose_name = _("work item")
         verbose_name_plural = _("work items")
         ordering = ["due_date", "created_at", "id"]
-        # Sizes and plans: bench/README.md ("The queue: its indexes and its search"). A step is written once open and rewritten when claimed
-        # and completed (never a HOT update: its state is indexed), so every index costs an entry per version.
+        # Sizes and plans: bench/README.md ("The queue: its indexes and its search"). A step is written once open
+        # and rewritten when claimed and completed (never a HOT update: its state is indexed), so every index
+        # costs an entry per version.
         indexes = [
             # The active tabs (to claim, mine, due soon, overdue) in due order, and their counts from the index
             # alone (kind and claimer included). Active steps only: a few hundred per queue, whatever its history.
