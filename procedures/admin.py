@@ -1,9 +1,11 @@
 from django.contrib import admin
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from .models import CatalogueEvent, Procedure, ProcedureVersion
+from .selectors import published_version, unroutable_agencies
 
 
 class VersionInline(admin.TabularInline):
@@ -29,6 +31,15 @@ class ProcedureAdmin(admin.ModelAdmin):
     list_filter = ["competent_level", "online_level", "is_active"]
     search_fields = ["code", "name", "name_en"]
     inlines = [VersionInline]
+    readonly_fields = ["routing_check"]
+
+    @admin.display(description=_("routing check of the published version"))
+    def routing_check(self, obj):
+        """Agencies the published version cannot be routed from, as the agency tree stands now."""
+        version = published_version(obj) if obj.pk else None
+        if version is None:
+            return "—"
+        return render_to_string("procedures/routing.html", {"unroutable": unroutable_agencies(version)})
 
     @admin.display(description=_("BPMN"))
     def upload(self, obj):

@@ -14,7 +14,7 @@ from onestop.engine import parsing
 
 from . import services
 from .models import ProcedureVersion
-from .selectors import published_procedures, published_version
+from .selectors import published_procedures, published_version, unroutable_agencies
 
 
 class ProcedureSerializer(serializers.Serializer):
@@ -72,6 +72,24 @@ class VersionSerializer(serializers.Serializer):
         return obj.dossiers.exclude(status__in=FINISHED).count()
 
 
+class UnroutableLaneSerializer(serializers.Serializer):
+    lane = serializers.CharField()
+    role = serializers.CharField(help_text="The routing-role code the lane names")
+    message = serializers.CharField(help_text="Why it does not resolve, naming the missing level")
+
+
+class UnroutableAgencySerializer(serializers.Serializer):
+    agency = serializers.CharField(help_text="Agency code")
+    name = serializers.CharField()
+    lanes = UnroutableLaneSerializer(many=True)
+
+
+class VersionDetailSerializer(VersionSerializer):
+    unroutable_agencies = UnroutableAgencySerializer(
+        many=True, read_only=True,
+        help_text="Receiving agencies from which a lane cannot be routed: the procedure is not offered there")
+
+
 class UploadSerializer(serializers.Serializer):
     bpmn_file = serializers.FileField()
     process_id = serializers.CharField(required=False, allow_blank=True, default="")
@@ -117,10 +135,11 @@ class VersionListView(APIView):
 class VersionDetailView(APIView):
     permission_classes = [IsAdminUser]
 
-    @extend_schema(responses=VersionSerializer)
+    @extend_schema(responses=VersionDetailSerializer)
     def get(self, request, code, number):
         version = _version(code, number)
-        body = VersionSerializer(version).data
+        version.unroutable_agencies = unroutable_agencies(version) if not version.has_errors else []
+        body = VersionDetailSerializer(version).data
         published = published_version(version.procedure)
         if published is not None and published.pk != version.pk:
             body["diff"] = {"against": published.number, **services.diff(version, published)}
@@ -136,15 +155,17 @@ class VersionActionView(APIView):
     permission_classes = [IsAdminUser]
     action = None
 
-    @extend_schema(request=None, responses=VersionSerializer)
+    @extend_schema(request=None, responses=VersionDetailSerializer)
     def post(self, request, code, number):
         version = _version(code, number)
+        broken = []
         if self.action == "publish":
-            services.publish_version(version, user=request.user)
+            broken = services.publish_version(version, user=request.user).unroutable_agencies
         elif self.action == "retire":
             services.retire_version(version, user=request.user)
         version.refresh_from_db()
-        return Response(VersionSerializer(version).data)
+        version.unroutable_agencies = broken
+        return Response(VersionDetailSerializer(version).data)
 
 
 class VersionMigrateView(APIView):

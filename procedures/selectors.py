@@ -1,4 +1,22 @@
+"""Reads of the catalogue: what is published, and where a version's lanes can be routed."""
+from collections import OrderedDict
+from threading import Lock
+
+from django.core.cache import cache
+from django.db.models import QuerySet
+
+from onestop.engine import parsing, runtime
+from onestop.organisation import routing
+from onestop.organisation.models import COMMUNE_TIER, Agency
+
 from .models import Procedure, ProcedureVersion
+
+# How long the portal trusts a computed list of agencies a version cannot be routed from. Saving an agency
+# or a routing role forgets it at once in this process (``signals.py``); other processes see it within this.
+ROUTING_CACHE_SECONDS = 60
+_LANES_CACHE_SIZE = 256
+_lanes: OrderedDict = OrderedDict()
+_lanes_lock = Lock()
 
 
 def published_procedures():
@@ -9,3 +27,96 @@ def published_version(procedure):
     """The version new dossiers start on. Its BPMN text and validation report are read only when used (every
     submission asks for the version; the engine keeps the parsed spec by checksum)."""
     return procedure.versions.filter(state=ProcedureVersion.State.PUBLISHED).defer("bpmn_xml", "report").first()
+
+
+def receiving_tier(level: str) -> list[str]:
+    """The agency levels that receive what ``level`` receives (a ward and a commune are one tier)."""
+    return sorted(COMMUNE_TIER) if level in COMMUNE_TIER else [level]
+
+
+def receiving_agencies(procedure: Procedure) -> QuerySet:
+    """The active agencies whose desk receives ``procedure``'s dossiers, by its receiving level."""
+    return Agency.objects.filter(is_active=True, level__in=receiving_tier(procedure.receiving_level))
+
+
+def routed_lanes(version: ProcedureVersion) -> tuple[tuple[str, str], ...]:
+    """``(lane name, routing-role code)`` of every lane where a step or an exchange of ``version`` waits.
+
+    The applicant's lane is left out (it is the citizen, not an agency); a task outside any lane goes to the
+    receiving agency and needs no routing. Kept per BPMN checksum: a version's file never changes.
+    """
+    key = f"{version.checksum}:{version.process_id}"
+    with _lanes_lock:
+        if key in _lanes:
+            return _lanes[key]
+    parsed = runtime.parsed_version(version)
+    found = {}
+    for spec in (parsed.spec, *parsed.subprocess_specs.values()):
+        for task in spec.task_specs.values():
+            if not (getattr(task, "manual", False) or isinstance(task, parsing.WaitingServiceTask)):
+                continue
+            code = routing.role_code_of_lane(getattr(task, "lane", None))
+            if code is not None and code != routing.APPLICANT:
+                found.setdefault(task.lane, code)
+    lanes = tuple(sorted(found.items()))
+    with _lanes_lock:
+        _lanes[key] = lanes
+        while len(_lanes) > _LANES_CACHE_SIZE:
+            _lanes.popitem(last=False)
+    return lanes
+
+
+def unroutable_lanes(version: ProcedureVersion, agency: Agency) -> list[dict]:
+    """The lanes of ``version`` that cannot be routed for a dossier received by ``agency``.
+
+    Each is ``{"lane", "role", "message"}``, the message naming the level that is missing above ``agency``
+    (e.g. a district above a commune of a two-tier province). Empty when every lane resolves.
+    """
+    broken = []
+    for lane, role in routed_lanes(version):
+        try:
+            routing.resolve_agency(role, agency)
+        except routing.RoutingError as exc:
+            broken.append({"lane": lane, "role": role, "message": str(exc.message)})
+    return broken
+
+
+def unroutable_agencies(version: ProcedureVersion) -> list[dict]:
+    """Every receiving agency of ``version``'s procedure from which one of its lanes cannot be routed:
+    ``[{"agency": code, "name": ..., "lanes": [...]}]``. Dossiers are not taken there (the portal does not
+    offer the agency; submission is refused)."""
+    if not routed_lanes(version):
+        return []
+    agencies = receiving_agencies(version.procedure).select_related("parent__parent__parent").order_by("code")
+    report = []
+    for agency in agencies:
+        lanes = unroutable_lanes(version, agency)
+        if lanes:
+            report.append({"agency": agency.code, "name": agency.name, "lanes": lanes})
+    return report
+
+
+def _generation() -> int:
+    return cache.get_or_set("procedures:routing-generation", 0)
+
+
+def forget_routing() -> None:
+    """The agency tree or a routing role changed: recompute which agencies each version can be routed from."""
+    try:
+        cache.incr("procedures:routing-generation")
+    except ValueError:
+        cache.set("procedures:routing-generation", 1)
+
+
+def unroutable_agency_ids(procedure: Procedure) -> set[int]:
+    """Ids of the receiving agencies the published version of ``procedure`` cannot be routed from (cached)."""
+    version = published_version(procedure)
+    if version is None:
+        return set()
+    key = f"procedures:unroutable:{version.pk}:{_generation()}"
+    ids = cache.get(key)
+    if ids is None:
+        codes = {entry["agency"] for entry in unroutable_agencies(version)}
+        ids = set(Agency.objects.filter(code__in=codes).values_list("pk", flat=True)) if codes else set()
+        cache.set(key, ids, ROUTING_CACHE_SECONDS)
+    return ids

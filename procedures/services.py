@@ -14,6 +14,7 @@ from onestop.interop import connectors
 from onestop.organisation.models import OfficialRole, RoutingRole
 
 from .models import CatalogueEvent, Procedure, ProcedureVersion
+from .selectors import unroutable_agencies, unroutable_lanes
 
 
 @dataclass
@@ -86,6 +87,16 @@ def upload_version(xml_bytes, procedure_code, *, user=None, filename="upload.bpm
     return Upload(version, report_dict, True)
 
 
+def ensure_routable(version: ProcedureVersion, agency) -> None:
+    """Refuse a dossier of ``version`` received by ``agency`` when one of its lanes cannot be routed from
+    there (e.g. a district step for a commune of a two-tier province): refused at submission, with the
+    missing level named, rather than stuck at the first hand-over."""
+    broken = unroutable_lanes(version, agency)
+    if broken:
+        raise InvalidInput(_("This procedure cannot be handled from this agency."),
+                           errors={"agency": [entry["message"] for entry in broken]})
+
+
 def _next_number(procedure):
     """Numbers are never reused, not even those of discarded drafts (the audit trail names them)."""
     kept = procedure.versions.aggregate(n=Max("number"))["n"] or 0
@@ -113,7 +124,12 @@ def _entry_line(entry):
 
 @transaction.atomic
 def publish_version(version, user=None):
-    """Make ``version`` the one new dossiers start on. Running dossiers keep their own version."""
+    """Make ``version`` the one new dossiers start on. Running dossiers keep their own version.
+
+    The receiving agencies from which a lane of the version cannot be routed are listed on the returned
+    version (``unroutable_agencies``) and in the audit event: the procedure is not offered there and
+    submissions there are refused; it is published for the others.
+    """
     Procedure.objects.select_for_update().get(pk=version.procedure_id)
     version.refresh_from_db()
     if version.state == ProcedureVersion.State.RETIRED:
@@ -127,7 +143,9 @@ def publish_version(version, user=None):
     version.state = ProcedureVersion.State.PUBLISHED
     version.published_at = timezone.now()
     version.save(update_fields=["state", "published_at"])
-    _record(version.procedure, "published", user, version)
+    version.unroutable_agencies = unroutable_agencies(version)
+    _record(version.procedure, "published", user, version,
+            unroutable_agencies=[entry["agency"] for entry in version.unroutable_agencies])
     return version
 
 

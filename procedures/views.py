@@ -11,7 +11,7 @@ from onestop.core.exceptions import DomainError
 from . import services
 from .forms import UploadForm
 from .models import ProcedureVersion
-from .selectors import published_version
+from .selectors import published_version, unroutable_agencies
 
 
 @staff_member_required
@@ -45,6 +45,7 @@ def version_detail(request, code, number):
     diff = services.diff(version, published) if published and published.pk != version.pk else None
     return render(request, "procedures/version.html", {
         "version": version, "published": published, "diff": diff, "report": version.report,
+        "unroutable": [] if version.has_errors else unroutable_agencies(version),
         "title": f"{version.procedure.code} v{version.number}",
         "xml_url": reverse("version-bpmn", kwargs={"code": code, "number": number}),
         "events": version.procedure.events.select_related("actor").order_by("-at")[:20],

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from onestop.dossiers.models import Attachment, Dossier, Rating, Status
 from onestop.organisation.models import COMMUNE_TIER, Agency
 from onestop.worklist.models import WorkItem
-from procedures.selectors import published_procedures
+from procedures.selectors import published_procedures, unroutable_agency_ids
 
 
 def fold(text):
@@ -51,7 +51,8 @@ def desks():
 
 
 def receiving_agencies(procedure):
-    return desks().filter(level__in=tier(procedure.receiving_level))
+    """The desks that receive ``procedure``, without those its lanes cannot be routed from."""
+    return desks().filter(level__in=tier(procedure.receiving_level)).exclude(pk__in=unroutable_agency_ids(procedure))
 
 
 def procedure(code):
