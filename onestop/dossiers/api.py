@@ -2,7 +2,7 @@ import math
 
 from django.urls import reverse
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import Throttled
@@ -115,7 +115,18 @@ class ExchangeSerializer(serializers.Serializer):
     finished_at = serializers.DateTimeField(allow_null=True)
 
 
+class RefusalSerializer(serializers.Serializer):
+    reason = serializers.CharField(source="comment", help_text="Why the dossier was refused, as the official wrote it")
+    step = serializers.SerializerMethodField()
+    agency = AgencyRefSerializer(allow_null=True)
+    at = serializers.DateTimeField()
+
+    def get_step(self, obj) -> str | None:
+        return obj.work_item.name if obj.work_item_id else None
+
+
 class DossierDetailSerializer(DossierListSerializer):
+    refusal = serializers.SerializerMethodField()
     current_agencies = serializers.SerializerMethodField()
     open_steps = serializers.SerializerMethodField()
     route = serializers.SerializerMethodField()
@@ -126,9 +137,15 @@ class DossierDetailSerializer(DossierListSerializer):
 
     class Meta(DossierListSerializer.Meta):
         fields = DossierListSerializer.Meta.fields + [
-            "form_data", "missing_documents", "received_at", "result_at", "closed_at", "timeliness",
+            "refusal", "form_data", "missing_documents", "received_at", "result_at", "closed_at", "timeliness",
             "current_agencies", "open_steps", "route", "timeline", "exchanges", "incidents", "extension",
         ]
+
+    @extend_schema_field(RefusalSerializer(allow_null=True))
+    def get_refusal(self, obj):
+        """Set when the dossier is refused: who refused it, at which step, and why."""
+        event = selectors.refusal(obj)
+        return RefusalSerializer(event).data if event else None
 
     def get_extension(self, obj) -> dict | None:
         """The one extension of the appointment date (form 04), if any."""

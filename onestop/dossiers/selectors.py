@@ -5,7 +5,7 @@ from onestop.core.exceptions import NotFound
 from onestop.organisation import access
 from onestop.worklist.models import WorkItem
 
-from .models import Dossier, Incident
+from .models import Dossier, Incident, Status
 
 
 def dossiers_for(user):
@@ -41,6 +41,16 @@ def current_agencies(steps):
 
 def timeline(dossier):
     return dossier.events.select_related("actor", "agency", "work_item").order_by("at", "id")
+
+
+def refusal(dossier):
+    """The audit event that refused the dossier (the desk's or a step's decision, or a timer), or None.
+
+    Its comment is the reason: a decision that can refuse needs one (``worklist.forms.needs_reason``)."""
+    if dossier.status != Status.REFUSED:
+        return None
+    return (dossier.events.filter(to_status=Status.REFUSED).select_related("agency", "work_item")
+            .order_by("at", "id").first())
 
 
 def route(dossier):

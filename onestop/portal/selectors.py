@@ -106,6 +106,17 @@ def supplementation_request(dossier):
     return {"documents": documents, "reason": reason}
 
 
+def refusal(dossier, language):
+    """Why the dossier was refused, for the box at the top of its page: reason, agency, step, when; or None."""
+    from onestop.dossiers.selectors import refusal as refusing_event
+
+    event = refusing_event(dossier)
+    if event is None:
+        return None
+    step = bilingual(event.work_item.name, language) if event.work_item_id else ""
+    return {"reason": event.comment, "agency": event.agency, "step": step, "at": event.at}
+
+
 def attachments(dossier):
     return dossier.attachments.order_by("uploaded_at", "id")
 

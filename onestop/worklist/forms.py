@@ -5,7 +5,9 @@ from django.utils.translation import gettext as _
 
 from onestop.core.exceptions import InvalidInput
 
-# Decisions that send the dossier back to the citizen or end it need a written reason.
+# Decisions that send the dossier back to the citizen or end it need a written reason. Besides these names,
+# an option carrying ``requires_reason`` (the engine sets it on every option whose path can end the dossier
+# refused) needs one too: the applicant is never refused without being told why.
 DECISIONS_NEEDING_COMMENT = {"supplement", "refuse", "disagree"}
 
 
@@ -15,6 +17,17 @@ def decision_field(form):
         if field["type"] == "enum" and (field["id"] == "decision" or field["id"].endswith("_decision")):
             return field
     return None
+
+
+def needs_reason(option):
+    """Whether choosing this decision option needs a written reason in the comment."""
+    return bool(option.get("requires_reason")) or option["id"] in DECISIONS_NEEDING_COMMENT
+
+
+def options_needing_reason(form):
+    """The decision options of ``form`` that need a written reason."""
+    chosen = decision_field(form)
+    return [o for o in chosen["options"] if needs_reason(o)] if chosen else []
 
 
 def _check_value(field, value):
@@ -66,7 +79,8 @@ def clean_submission(form, decision, data, comment):
             clean[chosen["id"]] = decision
     elif decision:
         errors["decision"] = [_("This step takes no decision.")]
-    if decision in DECISIONS_NEEDING_COMMENT and not (comment or "").strip():
+    needing = {o["id"] for o in options_needing_reason(form)} | DECISIONS_NEEDING_COMMENT
+    if decision in needing and not (comment or "").strip():
         errors["comment"] = [_("Give the reason in the comment.")]
     if errors:
         raise InvalidInput(_("The submitted step has errors."), errors=errors)

@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from onestop.dossiers.attachments import ACCEPT
-from onestop.worklist.forms import DECISIONS_NEEDING_COMMENT, decision_field
+from onestop.worklist.forms import decision_field, options_needing_reason
 from onestop.worklist.models import WorkItem
 
 # dd/mm/yyyy whatever the browser's language (a native date picker follows the browser, not the page).
@@ -67,8 +67,8 @@ class StepForm(forms.Form):
         """The decision options that need a written reason (sending back, refusing)."""
         if not self.decision_id:
             return []
-        return [str(label) for value, label in self.fields[self.decision_id].choices
-                if value in DECISIONS_NEEDING_COMMENT]
+        needing = {o["id"] for o in options_needing_reason(self.spec)}
+        return [str(label) for value, label in self.fields[self.decision_id].choices if value in needing]
 
     def submission(self):
         """``(decision, data, comment)`` for ``complete_work_item``; empty optional fields are left out."""

@@ -1,0 +1,79 @@
+"""A dossier is never refused without a reason, and the applicant reads it at the top of the dossier."""
+import pytest
+from django.test import Client
+
+from onestop.core.exceptions import InvalidInput
+from onestop.worklist.forms import clean_submission
+from tests.conftest import BIRTH_FORM, submit
+
+# A step's form as the engine gives it: ``not_found`` leads to an end with outcome ``refused``.
+CHECK_FORM = [
+    {"id": "decision", "type": "enum", "label": "Kết quả kiểm tra", "options": [
+        {"id": "found", "name": "Có trong sổ / Found"},
+        {"id": "not_found", "name": "Không có trong sổ / Not found", "requires_reason": True},
+    ]},
+    {"id": "check_notes", "type": "string", "label": "Ghi chú", "options": []},
+]
+
+
+def test_an_option_that_can_refuse_needs_a_reason_whatever_its_name():
+    with pytest.raises(InvalidInput) as refused:
+        clean_submission(CHECK_FORM, "not_found", {}, "  ")
+    assert "comment" in refused.value.errors
+    assert clean_submission(CHECK_FORM, "not_found", {}, "Không có tên trong sổ hộ tịch") == {"decision": "not_found"}
+    assert clean_submission(CHECK_FORM, "found", {"check_notes": "ok"}, "") == {"decision": "found",
+                                                                                "check_notes": "ok"}
+
+
+def test_refuse_by_its_name_still_needs_a_reason():
+    form = [{"id": "decision", "type": "enum", "label": "Quyết định",
+             "options": [{"id": "approve", "name": "Đồng ý"}, {"id": "refuse", "name": "Từ chối"}]}]
+    with pytest.raises(InvalidInput):
+        clean_submission(form, "refuse", {}, "")
+
+
+def _page(username, code):
+    from django.contrib.auth import get_user_model
+
+    client = Client()
+    client.force_login(get_user_model().objects.get(username=username))
+    response = client.get(f"/my/dossiers/{code}/")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_a_step_refusing_without_a_reason_is_refused_and_the_reason_reaches_the_applicant(as_user):
+    citizen, desk, officer = as_user("citizen1"), as_user("bennghe.receiver"), as_user("bennghe.specialist")
+    code = submit(citizen, "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+    desk.act(code, "accept")
+    assert citizen.dossier(code)["refusal"] is None
+
+    item = officer.item(code)
+    assert officer.post(f"/api/v1/work-items/{item['id']}/claim/").status_code == 200
+    answer = officer.post(f"/api/v1/work-items/{item['id']}/complete/", {"decision": "refuse", "comment": ""})
+    assert answer.status_code == 400 and "comment" in answer.json()["errors"]
+    assert citizen.dossier(code)["status"] == "processing"
+
+    reason = "Giấy chứng sinh không do cơ sở y tế cấp"
+    officer.act(code, "refuse", comment=reason)
+    seen = citizen.dossier(code)
+    assert seen["status"] == "refused"
+    assert seen["refusal"]["reason"] == reason
+    assert seen["refusal"]["agency"]["code"] == "q1-bennghe"
+    assert seen["refusal"]["step"].startswith("Thẩm định")
+
+    page = _page("citizen1", code)
+    box = page.index('id="refusal"')
+    assert reason in page[box:page.index("</section>", box)]
+    assert box < page.index('id="timeline"')  # at the top, before the form and the history
+
+
+def test_the_desk_refusal_reason_is_shown_too(as_user):
+    citizen, desk = as_user("citizen1"), as_user("bennghe.receiver")
+    code = submit(citizen, "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+    reason = "Thủ tục không thuộc thẩm quyền của phường"
+    desk.act(code, "refuse", comment=reason)
+    seen = citizen.dossier(code)
+    assert (seen["status"], seen["refusal"]["reason"], seen["refusal"]["step"]) == (
+        "refused", reason, "Tiếp nhận hồ sơ / Receive the dossier")
+    assert reason in _page("citizen1", code)
