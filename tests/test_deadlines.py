@@ -85,6 +85,30 @@ def test_classification_against_the_due_date():
     assert classify(at(2026, 12, 7, 8, 0), due, at(2026, 12, 8, 9, 0)) == "early"
 
 
+def test_reports_sql_and_overdue_tab_follow_the_same_rule():
+    """The reports classify in SQL what was never stored: the same answers as ``classify``, hour budget
+    included; "overdue" counts a step past its due moment on its due date."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db.models import DateField, DateTimeField, Value
+
+    from onestop.deadlines import timeliness
+
+    due = date(2026, 12, 8)
+    cases = [(at(2026, 12, 7, 16, 0), due, None), (at(2026, 12, 8, 23, 0), due, None),
+             (at(2026, 12, 9, 7, 0), due, None), (at(2026, 12, 8, 9, 1), due, at(2026, 12, 8, 9, 0)),
+             (at(2026, 12, 8, 8, 0), due, at(2026, 12, 8, 9, 0)), (at(2026, 12, 7, 8, 0), None, None)]
+    for done, due_date, due_at in cases:
+        row = ContentType.objects.annotate(
+            done=Value(done, DateTimeField()), due=Value(due_date, DateField()), due_by=Value(due_at, DateTimeField()),
+        ).annotate(found=timeliness.expression("done", "due", "due_by")).values_list("found", flat=True).first()
+        assert row == classify(done, due_date, due_at), (done, due_date, due_at)
+    overdue = timeliness.overdue(due, at(2026, 12, 8, 10, 0))
+    passed = ContentType.objects.annotate(due_date=Value(due, DateField()),
+                                          due_at=Value(at(2026, 12, 8, 9, 0), DateTimeField()))
+    assert passed.filter(overdue).exists()
+    assert not passed.filter(timeliness.overdue(due, at(2026, 12, 8, 8, 0))).exists()
+
+
 def test_steps_and_dossiers_are_classified_when_they_end(as_user):
     code = submit(as_user("citizen1"), "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
     as_user("bennghe.receiver").act(code, "accept")

@@ -16,7 +16,8 @@ from onestop.engine.parsing import BUDGET
 from onestop.worklist.models import WorkItem
 
 from . import working_days
-from .models import ClockStop, Timeliness, Timer
+from .models import ClockStop, Timer
+from .timeliness import classify
 
 
 @dataclass(frozen=True)
@@ -49,21 +50,6 @@ def due_moment(item):
     if item.due_date is None:
         return None
     return working_days.close_of_day(item.due_date, item.agency)
-
-
-def classify(done_at, due_date, due_at=None):
-    """Early: before the due date; on time: on the due date (and, for an hour budget, by ``due_at``);
-    late: after it."""
-    if due_date is None:
-        return ""
-    if due_at is not None and done_at > due_at:
-        return Timeliness.LATE
-    day = timezone.localdate(done_at)
-    if day < due_date:
-        return Timeliness.EARLY
-    if day == due_date:
-        return Timeliness.ON_TIME
-    return Timeliness.LATE
 
 
 def classify_item(item):

@@ -8,7 +8,7 @@ in short:
 - a dossier belongs to its *receiving* agency; it counts as *received* on ``received_at`` (the desk
   accepted it), *resolved* when its result is ready (``result_at``) or when it was refused after
   reception (``closed_at``);
-- timeliness is the stored ``timeliness`` or, where blank, the resolved date against the appointment date;
+- timeliness is the stored ``timeliness`` or, where blank, ``deadlines.timeliness`` on the resolved moment;
 - *pending* is counted as of a date: received by then and neither resolved nor withdrawn by then;
   overdue when its appointment date is before that date;
 - processing days are calendar days (with fractions) from reception to the result.
@@ -28,14 +28,14 @@ from django.db.models import (
     Q,
     Subquery,
     Sum,
-    Value,
     When,
 )
-from django.db.models.functions import Coalesce, TruncDate, TruncMonth
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from onestop.core.exceptions import NotAllowed
+from onestop.deadlines import timeliness
 from onestop.deadlines.models import Timeliness
 from onestop.dossiers.models import Channel, Dossier, Handover, Rating, Status
 from onestop.dossiers.selectors import route
@@ -165,14 +165,10 @@ RESOLVED_AT = Coalesce("result_at", "closed_at")
 
 
 def _timeliness():
-    """The stored timeliness, else the resolved date against the appointment date (until it is filled)."""
-    return Case(
-        When(~Q(timeliness=""), then=F("timeliness")),
-        When(appointment_date__isnull=True, then=Value("")),
-        When(resolved_day__lt=F("appointment_date"), then=Value(Timeliness.EARLY)),
-        When(resolved_day=F("appointment_date"), then=Value(Timeliness.ON_TIME)),
-        default=Value(Timeliness.LATE), output_field=CharField(),
-    )
+    """The stored timeliness, else the rule of ``deadlines.timeliness`` on the resolved moment (until it is
+    filled)."""
+    return Case(When(~Q(timeliness=""), then=F("timeliness")),
+                default=timeliness.expression("resolved_at", "appointment_date"), output_field=CharField())
 
 
 KEYS = ("receiving_agency_id", "procedure_id", "channel")
@@ -191,8 +187,7 @@ def _received(filters):
 def _resolved(filters):
     qs = _scoped(Dossier.objects.filter(_resolved_in(filters.start, filters.end)), filters).annotate(
         resolved_at=RESOLVED_AT)
-    qs = qs.annotate(resolved_day=TruncDate("resolved_at", tzinfo=timezone.get_current_timezone())).annotate(
-        effective=_timeliness(), month=_month("resolved_at"))
+    qs = qs.annotate(effective=_timeliness(), month=_month("resolved_at"))
     duration = ExpressionWrapper(F("resolved_at") - F("received_at"), output_field=DurationField())
     return qs.values(*KEYS, "month").annotate(
         resolved=Count("id"),
@@ -396,7 +391,8 @@ def steps(filters):
     open_ = base.filter(created_at__lt=end).filter(
         Q(state__in=WorkItem.ACTIVE_STATES) | Q(state=WorkItem.State.COMPLETED, completed_at__gte=end)
     ).values("agency_id").annotate(
-        open=Count("id"), open_overdue=Count("id", filter=Q(due_date__lt=day))).order_by()
+        open=Count("id"), open_overdue=Count("id", filter=timeliness.overdue(day, min(end, timezone.now())))
+    ).order_by()
     rows = {}
     blank = {"completed": 0, "early": 0, "on_time": 0, "late": 0, "open": 0, "open_overdue": 0}
     for values in list(done) + list(open_):
@@ -465,7 +461,8 @@ def control_sheet(dossier):
     their due dates (the worst of them; blank while none has ended)."""
     legs = list(route(dossier))
     done = list(dossier.work_items.filter(state=WorkItem.State.COMPLETED, completed_at__isnull=False)
-                .order_by("completed_at").values("agency_id", "completed_at", "due_date", "timeliness", "form"))
+                .order_by("completed_at")
+                .values("agency_id", "completed_at", "due_date", "due_at", "timeliness", "form"))
     # A leg's result is the decision that sent the dossier on: shown by its label in the step's form.
     labels = {option["id"]: option["name"] for item in done for f in item["form"] or []
               if isinstance(f, dict) and f.get("type") == "enum" for option in f.get("options") or []
@@ -479,16 +476,8 @@ def control_sheet(dossier):
                 continue
             if until is not None and item["completed_at"] >= until:
                 continue
-            found = item["timeliness"] or _step_timeliness(item)
+            found = item["timeliness"] or timeliness.classify(item["completed_at"], item["due_date"], item["due_at"])
             if found and (not worst or SEVERITY[found] > SEVERITY[worst]):
                 worst = found
         leg.timeliness = worst
     return legs
-
-
-def _step_timeliness(item):
-    if item["due_date"] is None:
-        return ""
-    day = timezone.localtime(item["completed_at"]).date()
-    return Timeliness.EARLY if day < item["due_date"] else Timeliness.ON_TIME if day == item["due_date"] else \
-        Timeliness.LATE

@@ -8,6 +8,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from onestop.deadlines import timeliness
 from onestop.deadlines.working_days import add_working_days
 from onestop.dossiers.models import Attachment
 from onestop.organisation import access
@@ -34,13 +35,13 @@ ACTIVE = Q(state__in=WorkItem.ACTIVE_STATES)
 PAGE_SIZE = 20
 
 
-def _tab_filters(user, today):
+def _tab_filters(user, today, now=None):
     soon = add_working_days(today, 1)
     return {
         "open": ACTIVE & Q(state=WorkItem.State.OPEN),
         "mine": Q(state=WorkItem.State.CLAIMED, claimed_by=user),
         "due_soon": ACTIVE & Q(due_date__gte=today, due_date__lte=soon),
-        "overdue": ACTIVE & Q(due_date__lt=today),
+        "overdue": ACTIVE & timeliness.overdue(today, now or timezone.now()),
         "all": Q(),
     }
 
