@@ -344,6 +344,8 @@ AXES_FAILURE_LIMIT = int(os.environ.get("ONESTOP_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("ONESTOP_LOGIN_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# Wrong passwords from one client address, whatever the usernames, before the login page waits 15 minutes.
+ONESTOP_LOGIN_ADDRESS_FAILURES = int(os.environ.get("ONESTOP_LOGIN_ADDRESS_FAILURES", "30"))
 AXES_CLIENT_IP_CALLABLE = "onestop.web.security.client_address"
 AXES_LOCKOUT_CALLABLE = "onestop.web.security.lockout_response"
 AXES_HTTP_RESPONSE_CODE = 429

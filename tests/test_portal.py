@@ -106,6 +106,8 @@ def test_home_is_in_vietnamese_english_on_request_and_sends_officials_to_their_w
     assert 'lang="en"' in page and "<h1>Birth registration</h1>" in page and "Documents to submit" in page
     response = client_for("bennghe.specialist").get("/")
     assert response.status_code == 302 and response["Location"] == reverse("workspace:queue")
+    response = client_for("bennghe.receiver").get("/")  # the desk's officials land at the desk
+    assert response.status_code == 302 and response["Location"] == reverse("workspace:desk")
 
 
 # --- catalogue --------------------------------------------------------------------------------------------

@@ -62,6 +62,23 @@ def test_login_page_locks_a_username_for_one_address_after_five_failures(demo):
     assert login_page(Client(), "citizen2", PASSWORD).status_code == 302
 
 
+def test_login_page_limits_one_address_trying_many_usernames(demo, settings):
+    """Password spraying: one common password tried on many accounts never locks a username, so the page also
+    counts one address's wrong passwords across usernames."""
+    settings.ONESTOP_LOGIN_ADDRESS_FAILURES = 4
+    user = get_user_model().objects.get(username="citizen1")
+    user.set_password(PASSWORD)
+    user.save()
+    client = Client()
+    for name in ("citizen2", "bennghe.receiver", "bennghe.specialist", "bennghe.leader"):
+        assert login_page(client, name, "123456").status_code == 200
+    response = login_page(client, "citizen1", PASSWORD)  # even a right password waits, from this address
+    assert response.status_code == 429 and "_auth_user_id" not in client.session
+    assert "Đăng nhập sai quá nhiều lần từ mạng của bạn" in response.content.decode()
+    assert response["Retry-After"] == "900"
+    assert login_page(Client(), "citizen1", PASSWORD, address="10.0.0.9").status_code == 302  # another address
+
+
 def test_an_admin_unlocks_in_the_admin(demo):
     user = get_user_model().objects.get(username="citizen1")
     user.set_password(PASSWORD)

@@ -65,10 +65,12 @@ def _errors_to_form(form, error):
 @require_safe
 def home(request):
     roles = roles_of(request.user)
+    # Officials start where their work is: the desk's receivers at the one-stop desk, the others at their queue.
     if roles & {"receiver", "specialist", "leader"}:
-        queue = _url_or_none("workspace:queue")
-        if queue:
-            return redirect(queue)
+        start = _url_or_none("workspace:desk") if "receiver" in roles else None
+        start = start or _url_or_none("workspace:queue")
+        if start:
+            return redirect(start)
     return render(request, "portal/home.html", {
         "fields": selectors.catalogue_fields(),
         "popular": selectors.catalogue()[:6],
