@@ -720,15 +720,12 @@ def run(args):
     return results
 
 
-def main(argv=None):
-    args = parse_args(argv)
+def measure(args):
+    """The whole run: its results, written to ``RESULTS_FILE`` and printed; the bench databases dropped
+    afterwards unless ``--keep``."""
     started = time.monotonic()
     try:
         results = run(args)
-    except (BenchFailure, subprocess.CalledProcessError, psycopg2.Error) as exc:
-        detail = getattr(exc, "stderr", None) or ""
-        print(f"\nBENCHMARK FAILED: {exc}\n{detail}", file=sys.stderr)
-        return 1
     finally:
         if not args.keep:
             for name in (BENCH_DB, PGBENCH_DB):
@@ -741,6 +738,16 @@ def main(argv=None):
     RESULTS_FILE.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print_report(results)
     print(f"total {results['setup']['total_seconds']} s")
+    return results
+
+
+def main(argv=None):
+    try:
+        measure(parse_args(argv))
+    except (BenchFailure, subprocess.CalledProcessError, psycopg2.Error) as exc:
+        detail = getattr(exc, "stderr", None) or ""
+        print(f"\nBENCHMARK FAILED: {exc}\n{detail}", file=sys.stderr)
+        return 1
     return 0
 
 

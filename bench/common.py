@@ -143,22 +143,25 @@ def _stop(proc, timeout):
 
 
 class Server:
-    """gunicorn serving onestop.wsgi on a free local port; a context manager that always stops it."""
+    """gunicorn serving onestop.wsgi (or ``app``, run by ``python`` in ``cwd``: a peer project) on a free local
+    port; a context manager that always stops it. It is up when ``probe`` answers."""
 
-    def __init__(self, env, workers, threads=1, log=RESULTS_DIR / "gunicorn.log"):
+    def __init__(self, env, workers, threads=1, log=RESULTS_DIR / "gunicorn.log", *, app="onestop.wsgi:application",
+                 python=sys.executable, cwd=ROOT, probe="/api/v1/"):
         self.env, self.workers, self.threads, self.port, self.proc = env, workers, threads, free_port(), None
         self.worker_class = "gthread" if threads > 1 else "sync"
         self.log_path = log
+        self.app, self.python, self.cwd, self.probe = app, str(python), cwd, probe
 
     def __enter__(self):
         RESULTS_DIR.mkdir(parents=True, exist_ok=True)
         self.log = self.log_path.open("w")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "onestop.wsgi:application",
+            [self.python, "-m", "gunicorn", self.app,
              "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers),
              "--worker-class", self.worker_class, "--threads", str(self.threads),
              "--timeout", "120", "--log-level", "warning"],
-            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
+            cwd=self.cwd, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
         )
         try:
             self._wait_until_up()
@@ -178,7 +181,7 @@ class Server:
                 raise BenchFailure(f"gunicorn exited with {self.proc.returncode}; see {self.log_path}")
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-                conn.request("GET", "/api/v1/")
+                conn.request("GET", self.probe)
                 conn.getresponse().read()
                 conn.close()
                 return

@@ -3,8 +3,9 @@ of the same run as the yardstick of every throughput.
 
 Runs, one after the other (each in its own process and databases, dropped afterwards):
 
-1. ``api_throughput.py``: submissions and work-item completions per second through gunicorn, p95, and
-   pgbench TPC-B on the same PostgreSQL server;
+1. ``versus_viewflow.py``: ``api_throughput.py`` (submissions and work-item completions per second through
+   gunicorn, p95, and pgbench TPC-B on the same PostgreSQL server), then the same shape of work on a minimal
+   django-viewflow 2.4 project, with the ratios of the two;
 2. ``queue_page.py``: the official's queue (API and page) with 1,000,000 dossiers and 5,000,000 work items;
 3. ``history.py``: storage per completed 5-step dossier, growth of the workflow state and of the advance
    time at 5, 50 and 200 steps, the pages of a dossier with a 50-step history;
@@ -28,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import RESULTS_DIR, ROOT, load_average, print_table, setup_info, write_json  # noqa: E402
 
 PARTS = {  # name: (script, its JSON, arguments of a quick run)
-    "api": ("api_throughput.py", "api_throughput.json", ["--quick"]),
+    "api": ("versus_viewflow.py", "api_throughput.json", ["--quick"]),
     "queue": ("queue_page.py", "queue_page.json", ["--quick"]),
     "history": ("history.py", "history.json", ["--quick"]),
 }
@@ -67,6 +68,22 @@ def row(target, op, limit, measured, unit="", load=None):
     met = measured >= limit if op == ">=" else measured <= limit
     return [target, f"{op} {limit:g}{unit}", f"{measured:g}{unit}", f"{measured / limit:.2f}" if limit else "",
             "yes" if met else "NO", load]
+
+
+def versus_rows(versus):
+    """onestop over viewflow, from ``versus_viewflow.json`` (same run as ``api_throughput.json``)."""
+    if not versus:
+        return []
+    from versus_viewflow import TARGET_STARTS_RATIO, TARGET_STEPS_RATIO
+
+    one, peer = versus["onestop"], versus["viewflow"]
+    load = versus["setup"].get("load_average")
+    return [
+        row("steps/s over viewflow's tasks/s", ">=", TARGET_STEPS_RATIO,
+            round(one["steps_per_second"] / peer["steps_per_second"], 2), "", load),
+        row("submissions/s over viewflow's starts/s", ">=", TARGET_STARTS_RATIO,
+            round(one["starts_per_second"] / peer["starts_per_second"], 2), "", load),
+    ]
 
 
 def targets(api, queue, history):
@@ -121,6 +138,8 @@ def main(argv=None):
             runs[name] = run_part(name, args.quick, extra)
     results = {name: read(name) for name in PARTS}
     table = targets(results["api"], results["queue"], results["history"])
+    versus = RESULTS_DIR / "versus_viewflow.json"
+    table[:0] = versus_rows(json.loads(versus.read_text(encoding="utf-8")) if versus.exists() else None)
     print("\n===== targets (2-core machine; web, database and load generator on it together)")
     print_table(["target", "limit", "measured", "ratio", "met", "load avg"], table)
     print("Figures measured under load (load average above about 1) understate the machine.")
