@@ -3,10 +3,12 @@
 On its own database (``onestop_bench_profile``, with the peer stand-ins for the birth registration's
 population lookup), N birth registrations are submitted through ``POST /api/v1/dossiers/`` and their steps
 claimed and completed through ``POST /api/v1/work-items/{id}/claim/`` and ``.../complete/`` (Django's test
-client: middleware, DRF, services, SQL; no network, no WSGI server; Celery eager, so the exchanges a step
-reaches run inside its request). For each kind of request: the SQL queries and transactions it makes, the
-wall time per request, and pyinstrument's call tree, written to ``bench/results/profile-<kind>.txt`` and
-``.html``, and the SQL of one request in ``.sql``.
+client: middleware, DRF, services, SQL; no network, no WSGI server; Celery eager, so the exchanges and
+messages a step sends run inside its request, counted apart as background work). For each kind of request:
+its SQL statements and commits (``onestop.ops.db_work``), the wall time per request, and pyinstrument's call
+tree, written to ``bench/results/profile-<kind>.txt`` and ``.html``, and the SQL of one request in ``.sql``;
+then the statements and commits per submission and per completion (claim + complete) against the limits:
+at most 3 commits and 12 statements per completion, at most 2 commits per submission.
 
     python bench/profile.py [--dossiers 40]
 """
@@ -26,6 +28,7 @@ from common import (  # noqa: E402
     drop_database,
     load_average,
     manage,
+    print_table,
     project_env,
     recreate_database,
     setup_django,
@@ -33,6 +36,7 @@ from common import (  # noqa: E402
 )
 
 BENCH_DB = "onestop_bench_profile"
+LIMITS = {"completion_commits": 3, "completion_statements": 12, "submission_commits": 2}
 STEPS = [("accept", "bennghe.receiver", "reception"), ("approve", "bennghe.specialist", "task"),
          ("sign", "bennghe.leader", "task"), ("returned", "bennghe.receiver", "return")]
 
@@ -46,30 +50,10 @@ def client_for(username):
     return Client(headers={"Authorization": f"Token {token.key}", "Accept-Language": "vi"})
 
 
-class Counter:
-    """SQL statements and transactions of the requests run inside it: a statement outside ``atomic`` is a
-    transaction of its own; a run of statements inside ``atomic`` is one (two blocks back to back with no
-    statement between them count as one: rare)."""
-
-    def __init__(self):
-        self.queries = self.transactions = 0
-        self.in_atomic = False
-        self.statements = []  # of the last request: "[T] sql" (T: inside atomic)
-
-    def __call__(self, execute, sql, params, many, context):
-        self.queries += 1
-        atomic = context["connection"].in_atomic_block
-        if not atomic or not self.in_atomic:
-            self.transactions += 1
-        self.in_atomic = atomic
-        self.statements.append(f"{'T' if atomic else ' '} {sql[:300]}")
-        return execute(sql, params, many, context)
-
-
 def run(args):
-    from django.db import connection
     from pyinstrument import Profiler
 
+    from onestop.ops.db_work import DbWork, Work
     from onestop.worklist.models import WorkItem
 
     citizen = client_for("citizen1")
@@ -77,27 +61,32 @@ def run(args):
     results, codes = {}, []
 
     def measure(kind, calls):
-        counter = Counter()
-        profiler, times = Profiler(interval=0.0005), []
-        with connection.execute_wrapper(counter):
-            profiler.start()
-            for call in calls:
-                counter.statements = []
+        profiler, times, last = Profiler(interval=0.0005), [], None
+        request, background = Work(), Work()
+        profiler.start()
+        for call in calls:
+            with DbWork() as work:
                 started = time.perf_counter()
                 call()
                 times.append(time.perf_counter() - started)
-            profiler.stop()
+            request += work.request
+            background += work.background
+            last = work
+        profiler.stop()
         n = len(times)
         results[kind] = {"requests": n, "ms_median": round(statistics.median(times) * 1000, 2),
                          "ms_mean": round(statistics.mean(times) * 1000, 2),
-                         "queries_per_request": round(counter.queries / n, 1),
-                         "transactions_per_request": round(counter.transactions / n, 1),
+                         "statements": round(request.statements / n, 2), "commits": round(request.commits / n, 2),
+                         "background_statements": round(background.statements / n, 2),
+                         "background_commits": round(background.commits / n, 2),
                          "load_average": load_average()}
         (RESULTS_DIR / f"profile-{kind}.txt").write_text(profiler.output_text(unicode=True, show_all=False),
                                                          encoding="utf-8")
         (RESULTS_DIR / f"profile-{kind}.html").write_text(profiler.output_html(), encoding="utf-8")
-        # The statements of the last request, in order (T: inside the service's transaction).
-        (RESULTS_DIR / f"profile-{kind}.sql").write_text("\n".join(counter.statements) + "\n", encoding="utf-8")
+        # The statements of the last request, in order (T: inside a transaction block), then its background's.
+        (RESULTS_DIR / f"profile-{kind}.sql").write_text(
+            "\n".join(last.request.sql + ["-- background (Celery tasks, eager)"] + last.background.sql) + "\n",
+            encoding="utf-8")
 
     def submit():
         response = citizen.post("/api/v1/dossiers/", json.dumps(
@@ -146,11 +135,46 @@ def main(argv=None):
 
         connections.close_all()
         drop_database(BENCH_DB)
+    results["per_completion"] = per_completion(results)
     write_json("profile.json", results)
-    for kind, r in results.items():
-        print(f"{kind:18} {r['ms_median']:7.1f} ms median  {r['queries_per_request']:5.1f} queries  "
-              f"{r['transactions_per_request']:4.1f} transactions per request  (load {r['load_average']})")
-    print(f"call trees: {RESULTS_DIR}/profile-*.txt and .html")
+    print_report(results)
+    print(f"call trees: {RESULTS_DIR}/profile-*.txt and .html; the SQL of one request: profile-*.sql")
+
+
+def per_completion(results):
+    """A completion is two requests, claim + complete: their statements and commits added, per decision
+    and on average over the four steps of a dossier."""
+    rows = {}
+    for decision, _who, _kind in STEPS:
+        claim, complete = results[f"claim-{decision}"], results[f"complete-{decision}"]
+        rows[decision] = {key: round(claim[key] + complete[key], 2) for key in
+                          ("statements", "commits", "background_statements", "background_commits")}
+    rows["mean"] = {key: round(statistics.mean(r[key] for r in rows.values()), 2)
+                    for key in ("statements", "commits", "background_statements", "background_commits")}
+    return rows
+
+
+def print_report(results):
+    print_table(["request", "median ms", "statements", "commits", "background statements", "background commits",
+                 "load"],
+                [[kind, r["ms_median"], r["statements"], r["commits"], r["background_statements"],
+                  r["background_commits"], r["load_average"]]
+                 for kind, r in results.items() if kind != "per_completion"])
+    print("\nAgainst the limits (the request's own work; background = Celery tasks, run eagerly here, that a worker"
+          " runs elsewhere):")
+    submit = results["submit"]
+    rows = [["submission", f"<= {LIMITS['submission_commits']}", submit["commits"],
+             "met" if submit["commits"] <= LIMITS["submission_commits"] else "NOT MET", "", submit["statements"], "",
+             f"{submit['background_commits']} / {submit['background_statements']}"]]
+    for decision, r in results["per_completion"].items():
+        label = "completion, mean of 4 steps" if decision == "mean" else f"completion: claim + {decision}"
+        rows.append([label, f"<= {LIMITS['completion_commits']}", r["commits"],
+                     "met" if r["commits"] <= LIMITS["completion_commits"] else "NOT MET",
+                     f"<= {LIMITS['completion_statements']}", r["statements"],
+                     "met" if r["statements"] <= LIMITS["completion_statements"] else "NOT MET",
+                     f"{r['background_commits']} / {r['background_statements']}"])
+    print_table(["per", "commits limit", "commits", "", "statements limit", "statements", "",
+                 "background commits / statements"], rows)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,7 @@
 """No N+1 queries: every list of the API, and the officials' queue pages, cost the same number of SQL
-queries with a few rows as with many. A list whose count grows with its rows fails here."""
+queries with a few rows as with many. A list whose count grows with its rows fails here; and what a submission
+and a completion cost the database."""
+import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -135,3 +137,67 @@ def test_work_items_carry_their_dossier_code_and_procedure(as_user):
     specialist = as_user("bennghe.specialist")
     assert specialist.get("/api/v1/work-items/", procedure="1.001193", state="completed").json()["count"] == 1
     assert specialist.get("/api/v1/work-items/", procedure="2.000001", state="completed").json()["count"] == 0
+
+
+# What a submission and each completion (claim + complete) cost the database through the API, with the token
+# authentication the API's clients use: SQL statements and commits of the request itself, and of the
+# background work (exchanges, messages) its Celery tasks do, here run eagerly at the commit. The limits
+# bench/profile.py prints are at most 2 commits per submission, at most 3 commits and 12 statements per
+# completion; these are the figures the code reaches, so that a change that costs more is seen.
+SUBMISSION_COST = {"commits": 6, "statements": 11}
+COMPLETION_COST = {  # decision: (commits, statements) of claim + complete
+    "accept": (9, 36), "approve": (9, 26), "sign": (9, 26), "returned": (9, 18),
+}
+STEPS = [("accept", "bennghe.receiver"), ("approve", "bennghe.specialist"), ("sign", "bennghe.leader"),
+         ("returned", "bennghe.receiver")]
+
+
+def token_client(username):
+    from django.contrib.auth import get_user_model
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    token = Token.objects.get_or_create(user=get_user_model().objects.get(username=username))[0]
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+def drive_one(clients, costs=None):
+    """Submit one birth registration and take it through its four steps; with ``costs``, record each
+    request's database work there."""
+    from onestop.ops.db_work import DbWork
+    from onestop.worklist.models import WorkItem
+
+    def post(label, url, body=None, status=200):
+        with DbWork() as work:
+            response = clients[label[1]].post(url, body or {}, format="json")
+        assert response.status_code == status, response.content[:300]
+        if costs is not None:
+            costs.setdefault(label[0], []).append(work)
+        return response.json()
+
+    code = post(("submit", "citizen1"), "/api/v1/dossiers/",
+                {"procedure": "1.001193", "agency": "q1-bennghe", "form_data": BIRTH_FORM}, status=201)["code"]
+    for decision, who in STEPS:
+        item = WorkItem.objects.get(dossier__code=code, state__in=WorkItem.ACTIVE_STATES)
+        post((decision, who), f"/api/v1/work-items/{item.pk}/claim/")
+        post((decision, who), f"/api/v1/work-items/{item.pk}/complete/", {"decision": decision, "data": {}})
+    return code
+
+
+@pytest.mark.django_db(transaction=True)
+def test_submission_and_completions_cost_the_statements_and_commits_measured(demo):
+    clients = {who: token_client(who) for who in ["citizen1"] + [who for _d, who in STEPS]}
+    drive_one(clients)  # caches filled on first use (the calendar, the parsed process) are not the steady cost
+    costs = {}
+    drive_one(clients, costs)
+    submission = costs["submit"][0].request
+    assert {"commits": submission.commits, "statements": submission.statements} == SUBMISSION_COST, \
+        "\n".join(submission.sql)
+    measured = {decision: (sum(w.request.commits for w in costs[decision]),
+                           sum(w.request.statements for w in costs[decision])) for decision, _who in STEPS}
+    assert measured == COMPLETION_COST
+    # The exchanges (population lookup after acceptance, birth register after signing) ran as background work.
+    assert all(w.background.commits == 0 for w in costs["submit"] + costs["returned"])
+    assert sum(w.background.commits for w in costs["accept"]) > 0
