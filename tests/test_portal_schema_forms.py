@@ -31,7 +31,10 @@ def test_widgets_labels_and_help_come_from_the_schema():
     html = str(form["name"])
     assert 'maxlength="100"' in html and 'required' in html
     assert form["name"].label == "Họ và tên" and form["name"].help_text == "Ghi bằng chữ in hoa có dấu"
-    assert 'type="date"' in str(form["born"]) and 'type="email"' in str(form["email"])
+    # Dates are typed dd/mm/yyyy on the page whatever the browser's language (no native picker's mm/dd/yyyy).
+    assert 'type="text"' in str(form["born"]) and 'placeholder="dd/mm/yyyy"' in str(form["born"])
+    assert 'value="20/11/2026"' in str(SchemaForm(SCHEMA, initial={"born": "2026-11-20"})["born"])
+    assert 'type="email"' in str(form["email"])
     assert form["sex"].widget_type == "radioselect" and form["district"].widget_type == "select"
     assert [c[1] for c in form.fields["kind"].choices] == ["Cá nhân", "Tổ chức"]
     assert 'min="1"' in str(form["floors"]) and 'max="10"' in str(form["floors"])
@@ -44,9 +47,10 @@ def test_browser_values_become_json_values_and_empty_optional_fields_are_left_ou
     assert form.is_valid(), form.errors
     assert form.cleaned_data == {"name": "Nguyễn Văn An", "born": "2026-11-20", "sex": "nam", "floors": 3,
                                  "area": 72.5, "urgent": True}
-    # A date typed as dd/mm/yyyy (browsers without a date picker) is understood too.
+    # A date typed as dd/mm/yyyy, as the page asks, is stored as an ISO date.
     form = SchemaForm(SCHEMA, {**GOOD, "born": "20/11/2026"})
     assert form.is_valid() and form.cleaned_data["born"] == "2026-11-20"
+    assert 'value="20/11/2026"' in str(form["born"])
 
 
 @override_settings(LANGUAGE_CODE="en")

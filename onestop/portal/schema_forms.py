@@ -17,6 +17,24 @@ from onestop.dossiers.forms import form_errors
 RADIO_LIMIT = 4
 
 
+class DayMonthYearInput(forms.TextInput):
+    """A date typed as dd/mm/yyyy whatever the browser's language: a native date picker follows the browser,
+    not the page, and shows mm/dd/yyyy in an English browser, where a birth date's day and month get swapped.
+    Values are kept as ISO dates (``2026-11-20``) and shown back as ``20/11/2026``."""
+
+    def __init__(self, attrs=None):
+        super().__init__({"placeholder": "dd/mm/yyyy", "inputmode": "numeric", "autocomplete": "off",
+                          "maxlength": 10, **(attrs or {})})
+
+    def format_value(self, value):
+        if isinstance(value, str):
+            try:
+                return datetime.date.fromisoformat(value).strftime("%d/%m/%Y")
+            except ValueError:
+                return value  # as typed, shown back with its error
+        return super().format_value(value)
+
+
 def _choices(spec):
     """``[(value, label)]`` from ``enum`` or from ``oneOf: [{const, title}]``."""
     if "enum" in spec:
@@ -47,7 +65,8 @@ def _field(spec, required):
     if kind == "string" or kind is None:
         fmt = spec.get("format")
         if fmt == "date":
-            return forms.CharField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+            return forms.CharField(widget=DayMonthYearInput(), **{
+                **common, "help_text": common["help_text"] or _("Day/month/year, for example 20/11/2026.")})
         attrs = {}
         if "maxLength" in spec:
             attrs["maxlength"] = spec["maxLength"]
@@ -67,7 +86,7 @@ def field_order(schema):
 
 
 def _parse_date(text):
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+    for fmt in ("%d/%m/%Y", "%Y-%m-%d"):
         try:
             return datetime.datetime.strptime(text, fmt).date().isoformat()
         except ValueError:

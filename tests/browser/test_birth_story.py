@@ -3,6 +3,8 @@
 chairman claim and complete their steps, the desk hands over the result, and the citizen downloads it and
 rates the service. A second story: the desk asks for more documents and the citizen answers on the same code.
 Screenshots in var/screenshots/."""
+from datetime import date
+
 import pytest
 from django.urls import NoReverseMatch, reverse
 
@@ -64,7 +66,8 @@ def apply_for_birth_registration(citizen, tmp_path, screenshot):
     citizen.click("#to-review")
     assert citizen.locator("#id_child_birth_date_error").is_visible()
     screenshot(citizen, "citizen-field-error")
-    citizen.fill("#id_child_birth_date", BIRTH_FORM["child_birth_date"])
+    day = date.fromisoformat(BIRTH_FORM["child_birth_date"]).strftime("%d/%m/%Y")  # typed as the page asks
+    citizen.fill("#id_child_birth_date", day)
     citizen.click("#to-review")
     citizen.click("#submit-dossier")
     code = citizen.inner_text("#dossier-code")

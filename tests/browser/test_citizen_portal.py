@@ -1,6 +1,8 @@
 """A citizen in a real browser: logs in, finds birth registration, applies (one field error shown and fixed
 first), uploads PDFs, reviews, submits, sees the confirmation and "My dossiers"; refused uploads; another
 citizen gets the 404 page. Screenshots in var/screenshots/."""
+from datetime import date
+
 import pytest
 
 from onestop.demo.seed import DEMO_PASSWORD
@@ -29,6 +31,8 @@ def log_in(page, url, username):
 def fill_birth_form(page, **changes):
     form = {**BIRTH_FORM, **changes}
     page.select_option("#id_agency", "q1-bennghe")
+    if form["child_birth_date"]:  # typed dd/mm/yyyy, as the page asks
+        form["child_birth_date"] = date.fromisoformat(form["child_birth_date"]).strftime("%d/%m/%Y")
     for name in ("child_full_name", "child_birth_date", "child_birth_place", "father_full_name", "father_id_number",
                  "mother_full_name", "mother_id_number"):
         page.fill(f"#id_{name}", form[name])
