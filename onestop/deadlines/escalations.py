@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from onestop.dossiers import audit
+from onestop.dossiers.models import Action
 from onestop.organisation import access
 from onestop.organisation.models import OfficialRole
 from onestop.worklist.models import WorkItem
@@ -50,7 +51,7 @@ def send_reminders(now=None):
         if due is None or due <= now or due > horizons[item.agency_id]:
             continue
         recipients = [item.claimed_by_id] if item.claimed_by_id else _officials(item.agency_id, item.role)
-        alert = _send(item, Alert.Kind.REMINDER, "reminder_sent", recipients, now, due)
+        alert = _send(item, Alert.Kind.REMINDER, Action.REMINDER_SENT, recipients, now, due)
         if alert:
             sent.append(alert)
     return sent
@@ -65,7 +66,7 @@ def escalate_overdue(now=None):
         if due is None or due >= now:
             continue
         recipients = _officials(item.agency_id, OfficialRole.LEADER)
-        alert = _send(item, Alert.Kind.ESCALATION, "escalated", recipients, now, due)
+        alert = _send(item, Alert.Kind.ESCALATION, Action.ESCALATED, recipients, now, due)
         if alert:
             sent.append(alert)
     return sent

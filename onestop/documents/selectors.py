@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from onestop.deadlines.models import Extension
-from onestop.dossiers.models import Attachment, DossierEvent
+from onestop.dossiers.models import Action, Attachment, DossierEvent
 
 
 @dataclass
@@ -30,7 +30,7 @@ class ReceivedDocument:
 
 def reception_decision(dossier, decision):
     """The desk's latest ``decision`` ("accept", "supplement", "refuse") on ``dossier``, or None."""
-    event = (DossierEvent.objects.filter(dossier=dossier, action="reception_completed", data__decision=decision)
+    event = (DossierEvent.objects.filter(dossier=dossier, action=Action.RECEPTION_COMPLETED, data__decision=decision)
              .select_related("actor").order_by("-at", "-id").first())
     if event is None:
         return None

@@ -72,6 +72,8 @@ class Action(models.TextChoices):
     CLOCK_STOPPED = "clock_stopped"
     CLOCK_RESTARTED = "clock_restarted"
     EXTENDED = "extended"
+    REMINDER_SENT = "reminder_sent"
+    ESCALATED = "escalated"
 
     @classmethod
     def completed(cls, kind):

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from onestop.dossiers.models import Status
+from onestop.dossiers.models import Action, Status
 from onestop.worklist.models import WorkItem
 
 from .services import Message, link, notify
@@ -27,9 +27,9 @@ CITIZEN_ON_STATUS = {
 }
 # Event -> the officials' message, and the key of the event's data naming them (user ids or usernames).
 OFFICIALS_ON_ACTION = {
-    "reassigned": ("assigned", "to"),
-    "reminder_sent": ("reminder", "recipients"),
-    "escalated": ("escalated", "recipients"),
+    Action.REASSIGNED: ("assigned", "to"),
+    Action.REMINDER_SENT: ("reminder", "recipients"),
+    Action.ESCALATED: ("escalated", "recipients"),
 }
 
 
@@ -51,12 +51,12 @@ def on_dossier_event(sender, instance, created, raw=False, **kwargs):
 def _may_notify(event):
     """``messages_for`` would make a message: decided from the event alone, so that the many events that tell
     nobody (submitted, claimed, a step done within processing) cost no savepoint and no query."""
-    if event.action in OFFICIALS_ON_ACTION or event.action == "extended":
+    if event.action in OFFICIALS_ON_ACTION or event.action == Action.EXTENDED:
         return True
     if event.to_status == event.from_status:
         return False
     return event.to_status in CITIZEN_ON_STATUS or (
-        event.action == "reception_completed" and event.to_status == Status.PROCESSING)
+        event.action == Action.RECEPTION_COMPLETED and event.to_status == Status.PROCESSING)
 
 
 def messages_for(event):
@@ -67,7 +67,7 @@ def messages_for(event):
         template, key = OFFICIALS_ON_ACTION[event.action]
         return [_to_officials(event, template, data.get(key))]
     citizen_link = link("portal:dossier", dossier.code)
-    if event.action == "extended":
+    if event.action == Action.EXTENDED:
         # deadlines.extensions records {"from": date, "to": date, "letter": attachment key}.
         new_date = _date(data.get("new_date") or data.get("to")) or dossier.appointment_date
         letter = link("dossier-attachment", data["letter"]) if data.get("letter") else ""
@@ -77,7 +77,7 @@ def messages_for(event):
         })]
     if event.to_status == event.from_status:
         return []
-    if event.action == "reception_completed" and event.to_status == Status.PROCESSING:
+    if event.action == Action.RECEPTION_COMPLETED and event.to_status == Status.PROCESSING:
         return [Message("received", [dossier.applicant], sms=True, facts={"link": citizen_link})]
     template = CITIZEN_ON_STATUS.get(event.to_status)
     if template is None:

@@ -4,7 +4,7 @@ import unicodedata
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
-from onestop.dossiers.models import Attachment, Dossier, Rating, Status
+from onestop.dossiers.models import Action, Attachment, Dossier, Rating, Status
 from onestop.organisation.models import COMMUNE_TIER, Agency
 from onestop.worklist.models import WorkItem
 from procedures.selectors import published_procedures, unroutable_agency_ids
@@ -150,15 +150,15 @@ RECEPTION_LABELS = {
     "refuse": _("Refused by the one-stop desk"),
 }
 ACTION_LABELS = {
-    "submitted": _("Submitted online"),
-    "task_completed": _("Step done: %(step)s"),
-    "return_completed": _("Result handed over"),
-    "supplemented": _("You supplemented the dossier"),
-    "withdrawn": _("You withdrew the dossier"),
-    "rated": _("You rated the service"),
-    "attachment_added": _("File added: %(name)s"),
-    "exchange_completed": _("Papers fetched from another agency's system: %(step)s"),
-    "exchange_entered_manually": _("Papers from another agency entered by an official: %(step)s"),
+    Action.SUBMITTED: _("Submitted online"),
+    Action.TASK_COMPLETED: _("Step done: %(step)s"),
+    Action.RETURN_COMPLETED: _("Result handed over"),
+    Action.SUPPLEMENTED: _("You supplemented the dossier"),
+    Action.WITHDRAWN: _("You withdrew the dossier"),
+    Action.RATED: _("You rated the service"),
+    Action.ATTACHMENT_ADDED: _("File added: %(name)s"),
+    Action.EXCHANGE_COMPLETED: _("Papers fetched from another agency's system: %(step)s"),
+    Action.EXCHANGE_ENTERED_MANUALLY: _("Papers from another agency entered by an official: %(step)s"),
 }
 
 
@@ -168,7 +168,7 @@ def citizen_timeline(dossier, language):
     entries = []
     for event in timeline(dossier):
         data = event.data or {}
-        if event.action == "reception_completed":
+        if event.action == Action.RECEPTION_COMPLETED:
             label = RECEPTION_LABELS.get(data.get("decision"), _("Checked by the one-stop desk"))
         elif event.action in ACTION_LABELS:
             label = ACTION_LABELS[event.action] % {"step": bilingual(data.get("step", ""), language),

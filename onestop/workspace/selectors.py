@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from onestop.deadlines import timeliness
 from onestop.deadlines.working_days import add_working_days
-from onestop.dossiers.models import Attachment
+from onestop.dossiers.models import Action, Attachment
 from onestop.organisation import access
 from onestop.organisation.models import Citizen
 from onestop.portal.schema_forms import describe
@@ -168,23 +168,23 @@ def document_url(name, code):
 
 
 ACTION_LABELS = {
-    "submitted": _("Dossier submitted"),
-    "claimed": _("Claimed the step"),
-    "unclaimed": _("Released to the queue"),
-    "reception_completed": _("Reception decided"),
-    "task_completed": _("Step completed"),
-    "return_completed": _("Result handed over"),
-    "supplemented": _("Supplemented by the applicant"),
-    "withdrawn": _("Withdrawn"),
-    "rated": _("Rated"),
-    "attachment_added": _("File added"),
-    "commented": _("Comment"),
-    "reassigned": _("Reassigned"),
-    "exchange_completed": _("Data received from another agency"),
-    "exchange_entered_manually": _("Data entered by hand"),
-    "incident_raised": _("Incident"),
-    "incident_retried": _("Incident retried"),
-    "migrated": _("Moved to a new version of the procedure"),
+    Action.SUBMITTED: _("Dossier submitted"),
+    Action.CLAIMED: _("Claimed the step"),
+    Action.UNCLAIMED: _("Released to the queue"),
+    Action.RECEPTION_COMPLETED: _("Reception decided"),
+    Action.TASK_COMPLETED: _("Step completed"),
+    Action.RETURN_COMPLETED: _("Result handed over"),
+    Action.SUPPLEMENTED: _("Supplemented by the applicant"),
+    Action.WITHDRAWN: _("Withdrawn"),
+    Action.RATED: _("Rated"),
+    Action.ATTACHMENT_ADDED: _("File added"),
+    Action.COMMENTED: _("Comment"),
+    Action.REASSIGNED: _("Reassigned"),
+    Action.EXCHANGE_COMPLETED: _("Data received from another agency"),
+    Action.EXCHANGE_ENTERED_MANUALLY: _("Data entered by hand"),
+    Action.INCIDENT_RAISED: _("Incident"),
+    Action.INCIDENT_RETRIED: _("Incident retried"),
+    Action.MIGRATED: _("Moved to a new version of the procedure"),
 }
 
 
