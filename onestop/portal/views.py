@@ -114,8 +114,7 @@ def catalogue(request):
     agency = Agency.objects.filter(code=request.GET.get("agency", ""), is_active=True).first()
     page = Paginator(selectors.catalogue(q, field, agency), CATALOGUE_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"page": page, "q": q, "field": field, "agency": agency, "fields": selectors.catalogue_fields(),
-               "agencies": selectors.desks(), "query": request.GET.copy()}
-    context["query"].pop("page", None)
+               "agencies": selectors.desks()}
     # htmx swaps in the results only; going back in history asks for the whole page again.
     partial = request.htmx and not request.htmx.history_restore_request
     response = render(request, "portal/_catalogue_results.html" if partial else "portal/catalogue.html", context)
