@@ -53,3 +53,30 @@ def test_every_page_forbids_inline_scripts_and_framing_by_others(db):
 def test_api_docs_come_from_our_own_files(db):
     page = Client().get("/api/docs/").content.decode()
     assert "cdn" not in page.lower() and "/static/drf_spectacular_sidecar/" in page
+
+
+def test_the_pager_keeps_the_other_parameters_and_says_where_one_is():
+    """Every paged list's pager: a link changes its own page parameter only (filters and another list's page
+    stay), in Vietnamese by default; with htmx it swaps the list in place."""
+    from django.core.paginator import Paginator
+    from django.template import Context, Template
+    from django.test import RequestFactory
+    from django.utils import translation
+
+    request = RequestFactory().get("/work/desk/", {"q": "Nguyễn", "page": "2", "rpage": "3"})
+    page = Paginator(range(50), 20).get_page(2)
+    with translation.override("vi"):
+        html = Template("{% load pager %}{% pager page param=param %}").render(
+            Context({"request": request, "page": page, "param": "rpage"}))
+    assert "Trang 2 / 3" in html and "Trang trước" in html and "Trang sau" in html
+    assert 'href="?q=Nguy%E1%BB%85n&amp;page=2&amp;rpage=1"' in html
+    assert 'href="?q=Nguy%E1%BB%85n&amp;page=2&amp;rpage=3"' in html
+    assert "hx-get" not in html
+    with translation.override("en"):
+        html = Template('{% load pager %}{% pager page hx_url="/work/queue/" hx_target="#results" %}').render(
+            Context({"request": request, "page": Paginator(range(50), 20).get_page(1)}))
+    assert "Page 1 of 3" in html and "Next" in html and "Previous" not in html
+    assert 'hx-get="/work/queue/?q=Nguy%E1%BB%85n&amp;page=2&amp;rpage=3"' in html
+    single = Template("{% load pager %}{% pager page %}").render(
+        Context({"request": request, "page": Paginator(range(5), 20).get_page(1)}))
+    assert "pager" not in single  # one page: no pager at all
