@@ -252,6 +252,10 @@ CELERY_BEAT_SCHEDULE = {
 }
 # A reminder goes to the holder of a step due within this many working hours.
 ONESTOP_REMINDER_WORKING_HOURS = int(os.environ.get("ONESTOP_REMINDER_WORKING_HOURS", "4"))
+# Work one advance of a process may do: instances of one multi-instance element, and engine steps
+# (scripts, gateways, events) run before the process waits again; beyond them the advance fails.
+ONESTOP_MAX_INSTANCES = int(os.environ.get("ONESTOP_MAX_INSTANCES", "100"))
+ONESTOP_MAX_STEPS = int(os.environ.get("ONESTOP_MAX_STEPS", "2000"))
 # Queues, so that a slow peer agency or a big export cannot delay the others (deploy/README.md).
 # Routed by the task's module: a new app's tasks land on the right queue without an edit here.
 ONESTOP_CELERY_QUEUES = ["engine", "exchanges", "notifications", "reports"]

@@ -4,6 +4,7 @@ Callers hold the dossier's row lock (``select_for_update``) around every call th
 instance, so two completions on one dossier are applied one after the other.
 Everything returned is plain data, so no other module needs SpiffWorkflow's types.
 """
+import functools
 import json
 import threading
 from collections import OrderedDict
@@ -11,22 +12,29 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
 
+from django.db import DatabaseError
 from django.utils.translation import gettext as _
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.config import DEFAULT_CONFIG
-from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
-from SpiffWorkflow.bpmn.specs.defaults import EndEvent
+from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter, MultiInstanceTaskConverter
+from SpiffWorkflow.bpmn.specs.defaults import EndEvent, ParallelMultiInstanceTask, SequentialMultiInstanceTask
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
-from onestop.core.exceptions import Conflict
-
-from . import parsing, sandbox
+from . import budget, parsing, sandbox
+from .errors import (  # noqa: F401 - EngineError is the runtime's public error type
+    EngineError,
+    ProcessFailed,
+    StepNotWaiting,
+    StoredStateError,
+    WorkBudgetExceeded,
+)
 from .models import ProcessInstance
 
 SPEC_CACHE_SIZE = 256
@@ -39,7 +47,11 @@ class _WaitingServiceTaskConverter(BpmnTaskSpecConverter):
         return dct
 
 
-_CAMUNDA = {**CAMUNDA_CONFIG, parsing.WaitingServiceTask: _WaitingServiceTaskConverter}
+# The Camunda parser makes plain multi-instance specs for tasks other than its user tasks, but the
+# Camunda configuration converts only its own multi-instance classes: add the plain ones back.
+_CAMUNDA = {**CAMUNDA_CONFIG, parsing.WaitingServiceTask: _WaitingServiceTaskConverter,
+            ParallelMultiInstanceTask: MultiInstanceTaskConverter,
+            SequentialMultiInstanceTask: MultiInstanceTaskConverter}
 _SPIFF = {**SPIFF_CONFIG, parsing.WaitingServiceTask: _WaitingServiceTaskConverter}
 _CONFIGS = {"camunda": _CAMUNDA, "spiff": _SPIFF, "bpmn": DEFAULT_CONFIG}
 _serializers = {d: BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(c)) for d, c in _CONFIGS.items()}
@@ -47,10 +59,6 @@ _specs = OrderedDict()
 _spec_jsons = {}
 _specs_lock = threading.Lock()
 _serializer_lock = threading.Lock()
-
-
-class EngineError(Conflict):
-    """The process could not advance (a task not ready, a failing expression, a stalled loop)."""
 
 
 @dataclass(frozen=True)
@@ -107,6 +115,35 @@ class Snapshot:
     fired_timers: tuple = ()  # ids of timer events that have fired
 
 
+def _element_of(exc):
+    """The BPMN element a SpiffWorkflow exception names (its task's spec), as EngineError keywords."""
+    task = getattr(exc, "task", None)
+    spec = getattr(task, "task_spec", None) if task is not None else getattr(exc, "task_spec", None)
+    if spec is None:
+        return {}
+    return {"element_id": getattr(spec, "bpmn_id", None) or "", "element_name": getattr(spec, "bpmn_name", None) or ""}
+
+
+def _first_line(exc):
+    return (str(exc).split("\n")[0] or type(exc).__name__)[:1000]
+
+
+def engine_call(function):
+    """Every failure of ``function`` as an ``EngineError`` (database errors pass through unchanged)."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except (EngineError, DatabaseError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the run contract: one error type out of the engine
+            raise ProcessFailed(_("The process failed: %(msg)s") % {"msg": _first_line(exc)},
+                                cause=type(exc).__name__, **_element_of(exc)) from exc
+
+    return wrapper
+
+
 def parsed_version(version) -> parsing.ParsedProcess:
     """The parsed spec of a procedure version, parsed once per process and kept by checksum."""
     with _specs_lock:
@@ -122,6 +159,7 @@ def parsed_version(version) -> parsing.ParsedProcess:
     return parsed
 
 
+@engine_call
 def start(version, data=None) -> tuple[ProcessInstance, Snapshot]:
     """Create and save a process instance of ``version`` and run it to its first wait."""
     parsed = parsed_version(version)
@@ -135,6 +173,24 @@ def start(version, data=None) -> tuple[ProcessInstance, Snapshot]:
     return instance, _snapshot(workflow)
 
 
+@engine_call
+def trial(xml_bytes: bytes, data: dict | None = None, process_id: str | None = None) -> Snapshot:
+    """Start the process of a BPMN file in memory, run it to its first wait and store it the way a dossier's
+    process is stored (spec and state through the serializer, read back): what the first dossier would
+    meet. Nothing is saved. For checking uploads and foreign files."""
+    parsed = parsing.parse_bpmn(xml_bytes, process_id=process_id)
+    workflow = BpmnWorkflow(parsed.spec, parsed.subprocess_specs, script_engine=sandbox.script_engine())
+    first = workflow.get_next_task(state=TaskState.READY)
+    if first is not None and data:
+        first.data.update(data)
+    _advance(workflow)
+    serializer = _serializers[parsed.dialect]
+    workflow = serializer.from_dict(json.loads(_to_json(serializer, workflow), cls=serializer.json_decoder_cls))
+    workflow.script_engine = sandbox.script_engine()
+    return _snapshot(workflow)
+
+
+@engine_call
 def complete_task(instance: ProcessInstance, task_id: str, data: dict) -> Snapshot:
     """Complete the READY human task ``task_id`` with ``data`` and advance to the next wait."""
     workflow = _load(instance)
@@ -147,12 +203,13 @@ def complete_task(instance: ProcessInstance, task_id: str, data: dict) -> Snapsh
     return _finish(instance, workflow, task.run)
 
 
+@engine_call
 def complete_service_task(instance: ProcessInstance, task_id: str, result: dict) -> Snapshot:
     """Give a waiting service task its result and advance to the next wait."""
     workflow = _load(instance)
     task = _find(workflow, task_id)
     if task is None or not isinstance(task.task_spec, parsing.WaitingServiceTask) or task.state != TaskState.STARTED:
-        raise EngineError(_("This service step is no longer waiting for a result."))
+        raise StepNotWaiting(_("This service step is no longer waiting for a result."))
     task.data.update(result)
     return _finish(instance, workflow, task.complete)
 
@@ -162,18 +219,20 @@ def _finish(instance, workflow, step):
     try:
         step()
     except SpiffWorkflowException as exc:
-        raise EngineError(_("The step could not be completed: %(msg)s") % {"msg": exc}) from None
+        raise ProcessFailed(_("The step could not be completed: %(msg)s") % {"msg": exc},
+                            cause=type(exc).__name__, **_element_of(exc)) from None
     _advance(workflow)
     _store(instance, workflow, parsed_version(instance.version).dialect)
     return _snapshot(workflow)
 
 
+@engine_call
 def retry_failed(instance: ProcessInstance, task_id: str) -> Snapshot:
     """Run a failed step again (after its cause was fixed, e.g. the dossier moved to a mended version)."""
     workflow = _load(instance)
     task = _find(workflow, task_id)
     if task is None or task.state != TaskState.ERROR:
-        raise EngineError(_("This step has not failed."))
+        raise StepNotWaiting(_("This step has not failed."))
     task.internal_data.pop("error", None)
     workflow.reset_from_task_id(task.id)
     _advance(workflow)
@@ -181,6 +240,7 @@ def retry_failed(instance: ProcessInstance, task_id: str) -> Snapshot:
     return _snapshot(workflow)
 
 
+@engine_call
 def migration_blockers(instance: ProcessInstance, new_version) -> list[str]:
     """The steps this process waits in that the new version does not have (empty: it can move)."""
     return _blockers(_load(instance), parsed_version(new_version).spec.task_specs)
@@ -192,12 +252,13 @@ def _blockers(workflow, new_specs):
                    if t.task_spec.name not in new_specs and (t.task_spec.manual or t.state != TaskState.READY)})
 
 
+@engine_call
 def migrate(instance: ProcessInstance, new_version) -> Snapshot:
     """Move a running process onto ``new_version``: every step it waits in must exist there."""
     workflow = _load(instance)
     new = parsed_version(new_version)
     if _blockers(workflow, new.spec.task_specs):
-        raise EngineError(_("The new version lacks steps this process waits in."))
+        raise StepNotWaiting(_("The new version lacks steps this process waits in."))
     registry = _serializers[new.dialect].registry
     top_diff, _sub_diffs = diff_workflow(registry, workflow, new.spec, new.subprocess_specs)
     # Keep READY human tasks (and their ids: the work items point at them); repredict the waiting rest.
@@ -209,6 +270,7 @@ def migrate(instance: ProcessInstance, new_version) -> Snapshot:
     return _snapshot(workflow)
 
 
+@engine_call
 def set_timer_due(instance: ProcessInstance, dues: dict) -> None:
     """Make waiting timers due at the given moments ({task id: aware datetime}), e.g. counted in working time
     instead of SpiffWorkflow's calendar time, so that the engine never fires them earlier on its own."""
@@ -220,13 +282,14 @@ def set_timer_due(instance: ProcessInstance, dues: dict) -> None:
     _store(instance, workflow, parsed_version(instance.version).dialect)
 
 
+@engine_call
 def fire_timer(instance: ProcessInstance, task_id: str) -> Snapshot:
     """Fire the waiting timer ``task_id`` now, whatever the wall clock says (the caller decided it is due:
     the deadlines app keeps the clock), and advance to the next wait."""
     workflow = _load(instance)
     task = _find(workflow, task_id)
     if task is None or not _is_timer(task) or task.state != TaskState.WAITING:
-        raise EngineError(_("This timer is no longer waiting."))
+        raise StepNotWaiting(_("This timer is no longer waiting."))
     task.internal_data["event_fired"] = True
     workflow.refresh_timers()
     _advance(workflow)
@@ -234,6 +297,7 @@ def fire_timer(instance: ProcessInstance, task_id: str) -> Snapshot:
     return _snapshot(workflow)
 
 
+@engine_call
 def positions(instance: ProcessInstance) -> dict:
     """For the diagram: element ids the process waits in (``current``) and those it went through (``done``)."""
     workflow = _load(instance)
@@ -243,10 +307,12 @@ def positions(instance: ProcessInstance) -> dict:
     return {"current": sorted(current), "done": sorted(done - current)}
 
 
+@engine_call
 def snapshot(instance: ProcessInstance) -> Snapshot:
     return _snapshot(_load(instance))
 
 
+@engine_call
 def task_data(instance: ProcessInstance, task_id: str) -> dict:
     """The data a READY human task sees (for showing forms with current values)."""
     return dict(_ready_human_task(_load(instance), task_id).data)
@@ -299,41 +365,87 @@ def _find(workflow, task_id):
 def _ready_human_task(workflow, task_id):
     task = _find(workflow, task_id)
     if task is None or not task.task_spec.manual or task.state != TaskState.READY:
-        raise EngineError(_("This step is no longer waiting to be done."))
+        raise StepNotWaiting(_("This step is no longer waiting to be done."))
     return task
+
+
+class _Budget:
+    """Counts the engine steps of one advance and the instances of multi-instance elements."""
+
+    def __init__(self):
+        self.steps = 0
+        self.limit = budget.max_steps()
+
+    def __call__(self, task):  # do_engine_steps' will_complete_task
+        self.steps += 1
+        spec = task.task_spec
+        if self.steps > self.limit:
+            name = spec.bpmn_name or spec.bpmn_id or spec.name
+            raise WorkBudgetExceeded(
+                _("The process ran more than %(limit)d steps without waiting (at “%(step)s”): a loop or a "
+                  "multi-instance that does not stop (ONESTOP_MAX_STEPS).") % {"limit": self.limit, "step": name},
+                element_id=spec.bpmn_id or "", element_name=spec.bpmn_name or "")
+        parent = task.parent
+        if parent is not None and isinstance(parent.task_spec, MultiInstanceTask):
+            budget.check_instances(parent.task_spec, _instance_count(parent))
+
+
+def _instance_count(task):
+    """How many instances the multi-instance ``task`` runs: its collection's length, else those created."""
+    spec = task.task_spec
+    if spec.data_input is not None and spec.data_input.exists(task):
+        try:
+            return len(spec.data_input.get(task))
+        except TypeError:
+            pass  # not a sized collection: SpiffWorkflow reports it
+    return sum(1 for child in task.children if child.task_spec.name == spec.task_spec)
+
+
+def _check_instances(workflow):
+    """Multi-instance elements over a collection (human tasks included) within the limit."""
+    for task in workflow.get_tasks(state=TaskState.STARTED | TaskState.READY):
+        if isinstance(task.task_spec, MultiInstanceTask):
+            budget.check_instances(task.task_spec, _instance_count(task))
 
 
 def _advance(workflow):
     """Run the engine's own steps until the process waits. A step that fails stays in ERROR, with its
     message kept on the task, and the process waits there for an admin (an incident), instead of the
-    failure undoing the official's step that led to it."""
+    failure undoing the official's step that led to it. Work beyond the budget raises an EngineError."""
     try:
-        workflow.do_engine_steps()
+        workflow.do_engine_steps(will_complete_task=_Budget())
     except SpiffWorkflowException as exc:
         task = getattr(exc, "task", None)
         if task is None or task.state != TaskState.ERROR:
-            raise EngineError(_("The process failed: %(msg)s") % {"msg": exc}) from None
-        task.internal_data["error"] = str(exc).split("\n")[0][:1000]
+            raise ProcessFailed(_("The process failed: %(msg)s") % {"msg": _first_line(exc)},
+                                cause=type(exc).__name__, **_element_of(exc)) from None
+        task.internal_data["error"] = _first_line(exc)
         return
+    _check_instances(workflow)
     if workflow.is_completed():
         return
     waiting = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR)
     if not any(t.task_spec.manual or t.state != TaskState.READY for t in waiting):
         # SpiffWorkflow stops silently when a loop grows the task tree past its iterator depth.
-        raise EngineError(_("The process stalled: nothing is waiting and it has not ended."))
+        raise ProcessFailed(_("The process stalled: nothing is waiting and it has not ended."))
 
 
 def _to_json(serializer, obj, drop=()):
-    """SpiffWorkflow's ``serialize_json``, minus the keys in ``drop``."""
-    with _serializer_lock:  # the registry's encoder flag is shared by every thread
-        serializer.registry._encoder_mode = True
-        try:
-            dct = serializer.to_dict(obj)
-        finally:
-            serializer.registry._encoder_mode = False
-    for key in drop:
-        dct.pop(key, None)
-    return json.dumps(dct, cls=serializer._encoder_cls)
+    """SpiffWorkflow's ``serialize_json``, minus the keys in ``drop``. Everything goes through the
+    serializer's registry (its converters), never through hand-written JSON."""
+    try:
+        with _serializer_lock:  # the registry's encoder flag is shared by every thread
+            serializer.registry._encoder_mode = True
+            try:
+                dct = serializer.to_dict(obj)
+            finally:
+                serializer.registry._encoder_mode = False
+        for key in drop:
+            dct.pop(key, None)
+        return json.dumps(dct, cls=serializer._encoder_cls)
+    except (TypeError, ValueError, KeyError, RecursionError) as exc:
+        raise StoredStateError(_("The process state cannot be stored: %(msg)s") % {"msg": _first_line(exc)},
+                               cause=type(exc).__name__) from exc
 
 
 def _spec_json(version):
@@ -373,11 +485,15 @@ def _load(instance):
     serializer = _serializers[dialect]
     if instance.serializer_version != serializer.VERSION:
         # SpiffWorkflow's migrations expect the spec in the old format too: upgrade stored states first.
-        raise EngineError(_("This process was stored by another version of the workflow library."))
-    dct = json.loads(instance.state, cls=serializer.json_decoder_cls)
-    dct.update(json.loads(_spec_json(instance.version)))
-    serializer.migrate(dct)
-    workflow = serializer.from_dict(dct)
+        raise StoredStateError(_("This process was stored by another version of the workflow library."))
+    try:
+        dct = json.loads(instance.state, cls=serializer.json_decoder_cls)
+        dct.update(json.loads(_spec_json(instance.version)))
+        serializer.migrate(dct)
+        workflow = serializer.from_dict(dct)
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        raise StoredStateError(_("The process state cannot be read: %(msg)s") % {"msg": _first_line(exc)},
+                               cause=type(exc).__name__) from exc
     workflow.script_engine = sandbox.script_engine()  # not serialized: attach it after every load
     return workflow
 

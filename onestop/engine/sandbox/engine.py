@@ -1,8 +1,10 @@
 """SpiffWorkflow's script engine, with every evaluation run in the sandbox."""
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
+from ..budget import check_instances
 from .checker import _normalise
 from .limits import SandboxError
 from .pool import evaluate, execute
@@ -26,13 +28,17 @@ class SandboxScriptEngine(PythonScriptEngine):
 
     def evaluate(self, task, expression, external_context=None):
         try:
-            return self.environment.evaluate(expression, task.data, external_context)
+            value = self.environment.evaluate(expression, task.data, external_context)
         except SpiffWorkflowException as exc:
             exc.add_note(f"Error evaluating expression '{expression}'")
             raise
         except Exception as exc:
             raise WorkflowTaskException(f"Error evaluating expression '{expression}': {exc}",
                                         task=task, exception=exc) from exc
+        spec = task.task_spec
+        if isinstance(spec, MultiInstanceTask) and expression == spec.cardinality:
+            check_instances(spec, value)  # before SpiffWorkflow creates the instances
+        return value
 
     def execute(self, task, script, external_context=None):
         try:

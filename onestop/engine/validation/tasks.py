@@ -1,6 +1,8 @@
 """Checks of tasks and their forms, loops, sub-processes and call activities."""
 from __future__ import annotations
 
+from onestop.engine import budget
+
 from .elements import ACTIVITIES, FLOW_NODES, NSMAP, SPLITTERS, TASKS, _b, _c, _clean, _local, _text
 from .report import ERROR, WARNING, _label, _lc, _listing
 
@@ -75,6 +77,14 @@ class TaskChecks:
                          "which collection (camunda:collection, or loop data input). Set one of them.",
                          f"{vi} là đa thể hiện nhưng không cho biết số thể hiện (loop cardinality) hay tập hợp để lặp "
                          "(camunda:collection, hoặc loop data input). Hãy đặt một trong hai.", line=mi.sourceline)
+            literal = _text(mi.find(_b("loopCardinality")))
+            limit = budget.max_instances()
+            if literal.isdigit() and int(literal) > limit:
+                self.add(ERROR, "multi_instance_too_many", node,
+                         f"{en} runs {int(literal)} instances; at most {limit} are allowed (ONESTOP_MAX_INSTANCES). "
+                         "Lower the loop cardinality, or loop over a collection in one script.",
+                         f"{vi} chạy {int(literal)} thể hiện; tối đa cho phép là {limit} (ONESTOP_MAX_INSTANCES). "
+                         "Hãy giảm số thể hiện, hoặc xử lý cả tập hợp trong một kịch bản.", line=mi.sourceline)
             for tag, what_en, what_vi in (("loopCardinality", "The loop cardinality", "Số thể hiện"),
                                           ("completionCondition", "The completion condition", "Điều kiện hoàn thành")):
                 holder = mi.find(_b(tag))
