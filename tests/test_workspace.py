@@ -254,6 +254,15 @@ def test_queue_tabs_filters_search_and_sort(as_user, page):
     assert rows(officer.get(url, data={"tab": "all", "sort": "code"})) == sorted([first, second, third])
     # Bad values are ignored, not a 500.
     assert officer.get(url, data={"tab": "nope", "sort": "x; drop", "due_from": "31/31/2020"}).status_code == 200
+    # An impossible date is said at the top of the results; the tab and the other filters still apply.
+    for partial in ({}, {"HX-Request": "true"}):
+        response = officer.get(url, data={"tab": "all", "state": "claimed", "due_from": "31/02/2026"},
+                               headers=partial)
+        assert rows(response) == [first]
+        body = text(response)
+        assert 'role="alert"' in body and "Một số điều kiện lọc chưa được áp dụng" in body
+        assert 'href="#id_due_from"' in body
+        assert re.search(r'aria-current="page">\s*Tất cả', body)  # still on the tab asked for
 
     # htmx asks for the results only; the page keeps its filters in the URL.
     partial = officer.get(url, data={"tab": "mine"}, headers={"HX-Request": "true"})

@@ -82,7 +82,8 @@ def _attempt(request, action, *, refusal_as_message=False):
 def queue(request):
     procedures = Procedure.objects.filter(is_active=True).only("code", "name")
     form = forms.QueueFilterForm(procedures, request.GET)
-    params = form.cleaned_data if form.is_valid() else {}
+    form.is_valid()
+    params = form.cleaned_data  # the filters that are valid still apply; the others are said in the results
     tab = params.get("tab") if params.get("tab") in dict(selectors.TABS) else "open"
     sort = params.get("sort") or "due"
     items, counts = selectors.queue(
