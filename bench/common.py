@@ -23,6 +23,11 @@ import psycopg2
 from psycopg2 import sql
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from onestop.demo.samples import BIRTH_FORM  # noqa: E402, F401 (what the throughput and profile runs submit)
+
 RESULTS_DIR = ROOT / "bench" / "results"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 PASSWORD = "onestop-demo"  # onestop.demo.seed.DEMO_PASSWORD
@@ -76,15 +81,6 @@ def database_exists(name):
             return cur.fetchone() is not None
     finally:
         conn.close()
-
-
-# A birth registration's form (tests/conftest.py BIRTH_FORM): what the throughput and profile runs submit.
-BIRTH_FORM = {
-    "child_full_name": "Nguyễn Minh Khôi", "child_birth_date": "2026-11-20", "child_sex": "nam",
-    "child_birth_place": "Bệnh viện Từ Dũ, Quận 1", "father_full_name": "Nguyễn Văn An",
-    "father_id_number": "079090000001", "mother_full_name": "Lê Thị Hoa", "mother_id_number": "079190000003",
-    "applicant_relationship": "cha",
-}
 
 
 # --- the project's processes ------------------------------------------------------------------------------

@@ -131,7 +131,7 @@ def main():
 def submit_one(env):
     """One real dossier, so that the SQL fill copies a valid row."""
     script = ("from django.contrib.auth import get_user_model; from onestop.dossiers import services;"
-              "from tests.conftest import BIRTH_FORM;"
+              "from onestop.demo.samples import BIRTH_FORM;"
               "services.submit(get_user_model().objects.get(username='citizen1'), procedure_code='1.001193',"
               " agency_code='q1-bennghe', form_data=BIRTH_FORM)")
     subprocess.run([sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, env=env, check=True)

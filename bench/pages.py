@@ -217,12 +217,7 @@ def real_dossiers():
 
     User = get_user_model()
     citizen, receiver = User.objects.get(username="citizen1"), User.objects.get(username="bennghe.receiver")
-    form = {
-        "child_full_name": "Nguyễn Minh Khôi", "child_birth_date": "2026-11-20", "child_sex": "nam",
-        "child_birth_place": "Bệnh viện Từ Dũ, Quận 1", "father_full_name": "Nguyễn Văn An",
-        "father_id_number": "079090000001", "mother_full_name": "Lê Thị Hoa", "mother_id_number": "079190000003",
-        "applicant_relationship": "cha",
-    }
+    from onestop.demo.samples import BIRTH_FORM as form
     made = []
     for _ in range(2):
         dossier = services.submit(citizen, procedure_code="1.001193", agency_code="q1-bennghe", form_data=form)

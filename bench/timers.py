@@ -54,9 +54,9 @@ def _recreate(server_url, drop_only=False):
 def _dossiers(n):
     from django.contrib.auth import get_user_model
 
+    from onestop.demo.samples import BIRTH_FORM
     from onestop.dossiers import services
     from onestop.worklist.models import WorkItem
-    from tests.conftest import BIRTH_FORM
 
     users = get_user_model().objects
     citizen, receiver = users.get(username="citizen1"), users.get(username="bennghe.receiver")

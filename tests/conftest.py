@@ -20,6 +20,7 @@ from django.test import TestCase
 from rest_framework.test import APIClient
 
 from onestop import celery_app
+from onestop.demo.samples import BIRTH_FORM  # noqa: F401 (the tests import it from here)
 from onestop.demo.seed import seed
 from onestop.interop.models import Peer
 
@@ -205,17 +206,6 @@ def as_user(demo):
     return get
 
 
-BIRTH_FORM = {
-    "child_full_name": "Nguyễn Minh Khôi",
-    "child_birth_date": "2026-11-20",
-    "child_sex": "nam",
-    "child_birth_place": "Bệnh viện Từ Dũ, Quận 1",
-    "father_full_name": "Nguyễn Văn An",
-    "father_id_number": "079090000001",
-    "mother_full_name": "Lê Thị Hoa",
-    "mother_id_number": "079190000003",
-    "applicant_relationship": "cha",
-}
 
 
 def submit(actor, procedure, agency, form):

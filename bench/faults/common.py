@@ -36,6 +36,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from onestop.demo.samples import BIRTH_FORM  # noqa: E402 (the child's name carries each submission's number)
+
 RESULTS_DIR = ROOT / "bench" / "results"
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 PG_PORT = int(os.environ.get("FAULTS_PG_PORT", "55432"))
@@ -47,16 +50,6 @@ WARDS = {"q1-bennghe": "bennghe", "q1-benthanh": "benthanh"}
 DECISIONS = {"reception": "accept", "review": "approve", "sign_certificate": "sign", "return": "returned"}
 ROLES = ("receiver", "specialist", "leader")
 FINAL = {"returned", "refused", "withdrawn", "cancelled"}
-BIRTH_FORM = {  # tests/conftest.py BIRTH_FORM; the child's name carries the submission's own number
-    "child_birth_date": "2026-11-20",
-    "child_sex": "nam",
-    "child_birth_place": "Bệnh viện Từ Dũ, Quận 1",
-    "father_full_name": "Nguyễn Văn An",
-    "father_id_number": "079090000001",
-    "mother_full_name": "Lê Thị Hoa",
-    "mother_id_number": "079190000003",
-    "applicant_relationship": "cha",
-}
 CITIZENS = 60  # spread so that the per-citizen submission limit is not what a long run measures
 
 
