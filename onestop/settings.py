@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "onestop.documents",
     "onestop.reports",
     "onestop.notifications",
+    "onestop.nationalportal",
     "onestop.demo",
     "onestop.web",
     "onestop.portal",
@@ -200,6 +201,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # Every operation's error answers (400/401/403/404/409/429) documented with their body.
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "onestop.core.schema.document_errors"],
+    "ENUM_NAME_OVERRIDES": {"PortalMessageStateEnum": "onestop.nationalportal.models.OutboxMessage.State"},
 }
 
 # Content Security Policy: scripts only from our own files (no inline script, no eval). Inline styles
@@ -249,6 +251,12 @@ CELERY_BEAT_SCHEDULE = {
                                 "schedule": float(os.environ.get("ONESTOP_EXCHANGE_SWEEP_SECONDS", "60"))},
     # The reports' monthly figures computed ahead, so that no leader waits for them (docs/reports.md).
     "refresh-report-figures": {"task": "onestop.reports.tasks.refresh_monthly_figures", "schedule": 600.0},
+    # The National Public Service Portal (docs/national-portal.md): messages whose task was lost or whose
+    # retry time came, and the dossiers submitted there for our agencies.
+    "send-portal-messages": {"task": "onestop.nationalportal.tasks.send_due_messages",
+                             "schedule": float(os.environ.get("ONESTOP_NATIONAL_PORTAL_SWEEP_SECONDS", "30"))},
+    "pull-portal-submissions": {"task": "onestop.nationalportal.tasks.pull_submissions",
+                                "schedule": float(os.environ.get("ONESTOP_NATIONAL_PORTAL_PULL_SECONDS", "60"))},
 }
 # A reminder goes to the holder of a step due within this many working hours.
 ONESTOP_REMINDER_WORKING_HOURS = int(os.environ.get("ONESTOP_REMINDER_WORKING_HOURS", "4"))
@@ -262,6 +270,7 @@ ONESTOP_CELERY_QUEUES = ["engine", "exchanges", "notifications", "reports"]
 CELERY_TASK_DEFAULT_QUEUE = "engine"
 CELERY_TASK_ROUTES = {
     "onestop.interop.*": {"queue": "exchanges"},
+    "onestop.nationalportal.*": {"queue": "exchanges"},
     "onestop.notifications.*": {"queue": "notifications"},
     "onestop.reports.*": {"queue": "reports"},
     "onestop.deadlines.*": {"queue": "engine"},
@@ -292,6 +301,18 @@ ONESTOP_EXCHANGE_STALE_MINUTES = float(os.environ.get("ONESTOP_EXCHANGE_STALE_MI
 
 # Who we are in signed exchanges with other agencies' systems (X-Onestop-Client).
 ONESTOP_CLIENT_ID = os.environ.get("ONESTOP_CLIENT_ID", "onestop")
+# Our system's Ed25519 key for RFC 9421 message signatures (the national portal, data-sharing platforms):
+# "file:/path/key.pem" or the PEM text. The default is the demo's key, derived from a public name: set a real
+# one in production and give its public key (manage.py signing_key) to the portal and the platform.
+ONESTOP_SIGNING_KEY_ID = os.environ.get("ONESTOP_SIGNING_KEY_ID", "onestop-demo")
+ONESTOP_SIGNING_KEY = os.environ.get("ONESTOP_SIGNING_KEY", "demo:onestop")
+# The National Public Service Portal (docs/national-portal.md). The link itself (URL, endpoint, the portal's
+# public keys) is a row an admin edits (National Public Service Portal > portal links), made by
+# `manage.py configure_national_portal` from these when given.
+ONESTOP_NATIONAL_PORTAL_URL = os.environ.get("ONESTOP_NATIONAL_PORTAL_URL", "")
+ONESTOP_NATIONAL_PORTAL_KEYS = os.environ.get("ONESTOP_NATIONAL_PORTAL_KEYS", "dvcqg-demo=demo:dvcqg")
+# The portal's service names, field names and code tables (default: onestop/nationalportal/data/dvcqg.json).
+ONESTOP_NATIONAL_PORTAL_PROTOCOL = os.environ.get("ONESTOP_NATIONAL_PORTAL_PROTOCOL", "")
 
 # Logs: one JSON object per line with the request id and dossier code (LOG_FORMAT=json, the default
 # outside DEBUG), or plain text for a person at a terminal (LOG_FORMAT=text).

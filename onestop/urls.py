@@ -61,6 +61,7 @@ urlpatterns = [
     path("deadlines/", include("onestop.deadlines.urls")),
     path("api/v1/", include("procedures.api_urls")),
     path("api/v1/", include("onestop.notifications.urls")),
+    path("api/v1/", include("onestop.nationalportal.urls")),
     path("api/v1/", include(router.urls)),
     path("api/v1/auth/token/", LoginView.as_view(), name="api-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -212,3 +212,46 @@ def submit(actor, procedure, agency, form):
     response = actor.post("/api/v1/dossiers/", {"procedure": procedure, "agency": agency, "form_data": form})
     assert response.status_code == 201, response.content
     return response.json()
+
+
+class NationalPortalService(PeerService):
+    """The stand-in National Public Service Portal (``onestop.peers.national_portal``) on loopback."""
+
+    def get(self, path):
+        with urllib.request.urlopen(self.url + path, timeout=5) as response:
+            return json.load(response)
+
+    def dossiers(self):
+        return self.get("/_control/dossiers")
+
+    def add_submission(self, record):
+        request = urllib.request.Request(self.url + "/_control/submissions", data=json.dumps(record).encode(),
+                                         method="POST", headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return json.load(response)
+
+
+@pytest.fixture(scope="session")
+def national_portal_service():
+    process = subprocess.Popen([sys.executable, "-m", "onestop.peers.national_portal", "--host", "127.0.0.1",
+                                "--port", "0"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    line = process.stdout.readline().strip()
+    if "listening on " not in line:
+        process.kill()
+        pytest.fail(f"the national portal stand-in did not start: {line!r}")
+    yield NationalPortalService(line.split("listening on ", 1)[1])
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def national_portal(national_portal_service, db):
+    """The stand-in portal, emptied, and our link to it (quick retries, as in tests)."""
+    from django.core.management import call_command
+
+    from onestop.nationalportal.models import PortalLink
+
+    national_portal_service.reset()
+    call_command("configure_national_portal", "--url", national_portal_service.url, stdout=open(os.devnull, "w"))
+    PortalLink.objects.update(backoff_seconds=0.2, backoff_max_seconds=1.0, max_attempts=40, read_timeout=5)
+    return national_portal_service

@@ -20,6 +20,7 @@ from django.urls import path
 from onestop import celery_app
 from onestop import urls as project_urls
 from onestop.dossiers.models import Dossier
+from onestop.nationalportal.models import OutboxMessage
 from tests import matrix
 from tests.conftest import load_demo
 from tests.matrix import ROLES, Asker, admin_model_keys, admin_object, answer, entry, routes, url_for
@@ -132,6 +133,10 @@ MATRIX = {
     "incident-retry": entry({"pk": "incident"}, POST=INCIDENT),
     "incident-enter-manually": entry({"pk": "incident"}, POST=INCIDENT),
     "data-tracker-list": entry(GET=LOGGED_IN),
+    "national-portal-outbox-list": entry(GET=API_ADMIN),
+    "national-portal-outbox-counts": entry(GET=API_ADMIN),
+    "national-portal-outbox-detail": entry({"pk": "portal_message"}, GET=API_ADMIN),
+    "national-portal-outbox-retry": entry({"pk": "portal_message"}, POST=API_ADMIN),
     "report-summary": entry(GET=LEADERS),
     "report-steps": entry(GET=LEADERS),
     "report-register": entry(query="agency=q1-bennghe", GET="login 403   403   ok    403   ok    400   ok"),
@@ -199,6 +204,8 @@ def world(django_db_setup, django_db_blocker, peer_service, tmp_path_factory):
             objects = matrix.build_world()
             matrix.add_incident(objects, peer_service)
             dossier = Dossier.objects.get(code=objects["dossier"])
+            objects["portal_message"] = OutboxMessage.objects.create(dossier=dossier, sequence=1, payload={},
+                                                                     service="DongBoHoSoMC").pk
             objects.update(citizen_a_id=get_user_model().objects.get(username="citizen1").pk,
                            dossier_type=ContentType.objects.get_for_model(Dossier).pk, dossier_pk=dossier.pk)
             for model in admin.site._registry:
