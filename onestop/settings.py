@@ -115,7 +115,9 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Test databases get their own name; the Celery worker of the tests is pointed at it.
-    DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME", "test_onestop")}
+    # test_<database>, so that checkouts testing against databases of their own never share a test database.
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.environ.get("TEST_DATABASE_NAME", f"test_{DATABASES['default']['NAME']}")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Argon2 for new passwords; PBKDF2 hashes still verify (and are upgraded at the next login).
