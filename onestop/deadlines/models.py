@@ -1,5 +1,6 @@
-"""The working-day calendar an admin keeps on top of the public holidays of the ``holidays`` package:
-days the government gives off and Saturdays it makes working days (compensation), and office hours."""
+"""The working-day calendar: the official schedule of each year (days off and make-up working days) as
+data, each year confirmed or provisional; the ``holidays`` package only for years without data; office
+hours; and what the deadlines of steps and dossiers record (timers, clock stops, extensions, alerts)."""
 from datetime import time
 
 from django.conf import settings
@@ -13,6 +14,33 @@ class Timeliness(models.TextChoices):
     EARLY = "early", _("Early")
     ON_TIME = "on_time", _("On time")
     LATE = "late", _("Late")
+
+
+class CalendarYear(models.Model):
+    """A year whose official schedule is loaded (its days are the ``CalendarDay`` rows of that year).
+
+    A year with a row counts exactly its declared days off and make-up working days on top of the
+    weekends; a year without one falls back on the ``holidays`` package and counts as provisional.
+    Provisional years are flagged to admins, on the leaders' dashboard and on appointment dates.
+    """
+
+    class Status(models.TextChoices):
+        CONFIRMED = "confirmed", _("Confirmed")
+        PROVISIONAL = "provisional", _("Provisional")
+
+    year = models.PositiveSmallIntegerField(_("year"), unique=True)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PROVISIONAL)
+    source = models.CharField(_("source"), max_length=500, blank=True,
+                              help_text=_("the government's notices the schedule comes from"))
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("calendar year")
+        verbose_name_plural = _("calendar years")
+        ordering = ["year"]
+
+    def __str__(self):
+        return f"{self.year} ({self.get_status_display()})"
 
 
 class CalendarDay(models.Model):
@@ -41,7 +69,8 @@ class OfficeHours(models.Model):
     morning_end = models.TimeField(default=time(11, 30))
     afternoon_start = models.TimeField(default=time(13, 30))
     afternoon_end = models.TimeField(default=time(17, 0))
-    # After this time a dossier of a same-day procedure counts from the next working day.
+    # After this time a dossier of a same-day procedure whose law sets a cut-off (``SameDayCutoff``)
+    # counts from the next working day.
     same_day_cutoff = models.TimeField(default=time(15, 0))
 
     class Meta:
@@ -50,6 +79,23 @@ class OfficeHours(models.Model):
 
     def __str__(self):
         return f"{self.agency}: {self.morning_start:%H:%M}-{self.afternoon_end:%H:%M}"
+
+
+class SameDayCutoff(models.Model):
+    """A same-day procedure whose law says that a dossier received after the afternoon cut-off (the
+    office's ``same_day_cutoff``, 15:00 by default) is handled the next working day. Procedures without
+    one have no cut-off: received during office hours, due that same day."""
+
+    procedure = models.OneToOneField("procedures.Procedure", on_delete=models.CASCADE, related_name="+")
+    legal_basis = models.CharField(_("legal basis"), max_length=300,
+                                   help_text=_("the article that sets the cut-off"))
+
+    class Meta:
+        verbose_name = _("same-day cut-off")
+        verbose_name_plural = _("same-day cut-offs")
+
+    def __str__(self):
+        return f"{self.procedure}: {self.legal_basis}"
 
 
 class Timer(models.Model):

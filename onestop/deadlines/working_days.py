@@ -1,20 +1,14 @@
-"""Working days and deadlines: Monday to Friday, minus Vietnamese public holidays (the ``holidays``
-package: New Year, Tết, Hùng Kings' day, 30/4, 1/5, 2/9 and its adjacent day), minus the days an admin
-declares off, plus the Saturdays an admin declares working days (``CalendarDay``).
+"""Working days and deadlines: Monday to Friday, minus the days off and plus the make-up working days of
+the year's official schedule (``schedule``: loaded by an admin, shipped, or, for a year with no data, the
+``holidays`` package's Vietnamese holidays), with the days an admin declares (``CalendarDay``) on top.
 """
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
 
-import holidays
 from django.utils import timezone
 
-from .models import CalendarDay, OfficeHours
-
-
-@lru_cache(maxsize=32)
-def _holidays(year):
-    return holidays.country_holidays("VN", years=year)
+from . import schedule
+from .models import CalendarDay, OfficeHours, SameDayCutoff
 
 
 @dataclass(frozen=True)
@@ -43,13 +37,22 @@ class Calendar:
         declared = CalendarDay.objects.filter(date__year__gte=first_year, date__year__lte=last_year)
         self.days_off = {d.date for d in declared if d.kind == CalendarDay.Kind.DAY_OFF}
         self.working = {d.date for d in declared if d.kind == CalendarDay.Kind.WORKING_DAY}
+        # A loaded year is exactly its declared days; the others take the shipped schedule or the fallback.
+        self.loaded = set(schedule.loaded())
+        self.years = {year: schedule.shipped(year) or schedule.fallback(year)
+                      for year in range(first_year, last_year + 1) if year not in self.loaded}
 
     def is_working_day(self, day):
         if day in self.days_off:
             return False
         if day in self.working:
             return True
-        return day.weekday() < 5 and day not in _holidays(day.year)
+        if day.year in self.loaded:
+            return day.weekday() < 5  # a loaded year: its days are the declared ones
+        year = self.years.get(day.year) or schedule.shipped(day.year) or schedule.fallback(day.year)
+        if day in year.working:
+            return True
+        return day.weekday() < 5 and day not in year.days_off
 
     def next_working_day(self, day):
         day += timedelta(days=1)
@@ -103,17 +106,27 @@ def _received_at(local, hours, calendar):
     return _at(calendar.next_working_day(day), hours.morning_start)
 
 
-def appointment_date(moment: datetime, days: int, agency=None) -> date:
+def same_day_cutoff(procedure, agency=None) -> time | None:
+    """The cut-off of a same-day ``procedure`` at ``agency`` when its law sets one (``SameDayCutoff``)."""
+    if procedure is None or procedure.processing_days or not SameDayCutoff.objects.filter(
+            procedure=procedure).exists():
+        return None
+    return hours_of(agency).same_day_cutoff
+
+
+def appointment_date(moment: datetime, days: int, agency=None, procedure=None) -> date:
     """The appointment date of a dossier received at ``moment`` with a legal time of ``days`` working days.
 
-    A same-day procedure (``days == 0``) received after the afternoon cut-off is due the next working day.
+    A same-day procedure (``days == 0``) is due the day of receipt; when its law sets a cut-off
+    (``same_day_cutoff``), one received after it is due the next working day.
     """
     local = timezone.localtime(moment)
     hours, calendar = hours_of(agency), _calendar(local.date(), days)
     received = _received_at(local, hours, calendar)
     day = received.date()
     if days == 0:
-        return calendar.next_working_day(day) if received.time() >= hours.same_day_cutoff else day
+        cutoff = same_day_cutoff(procedure, agency)
+        return calendar.next_working_day(day) if cutoff and received.time() >= cutoff else day
     return _add(calendar, day, days)
 
 

@@ -8,7 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import Throttled
 from rest_framework.response import Response
 
-from onestop.deadlines import extensions
+from onestop.deadlines import extensions, schedule
 from onestop.deadlines.models import Extension
 from onestop.web.security import SubmissionThrottle, submission_refused
 
@@ -52,11 +52,17 @@ class DossierListSerializer(serializers.ModelSerializer):
     procedure_name = serializers.CharField(source="procedure.name")
     status_display = serializers.CharField(source="get_status_display")
     receiving_agency = AgencyRefSerializer()
+    appointment_provisional = serializers.SerializerMethodField()
 
     class Meta:
         model = Dossier
         fields = ["code", "procedure", "procedure_name", "status", "status_display", "receiving_agency",
-                  "submitted_at", "appointment_date"]
+                  "submitted_at", "appointment_date", "appointment_provisional"]
+
+    def get_appointment_provisional(self, obj) -> bool:
+        """True when the appointment date falls in a year whose working calendar is not yet confirmed by the
+        government's notice: the date may move once it is."""
+        return schedule.is_provisional(obj.appointment_date)
 
 
 class StepSerializer(serializers.Serializer):

@@ -4,10 +4,12 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from onestop.core.exceptions import NotAllowed, NotFound
+from onestop.deadlines import schedule
 from onestop.dossiers.selectors import dossier_for
 
 from . import charts, exports, selectors
@@ -30,7 +32,7 @@ def _report_form(request, scope):
 def dashboard(request):
     scope = _scope(request)
     form = _report_form(request, scope)
-    context = {"form": form, "title": _("Dashboard")}
+    context = {"form": form, "title": _("Dashboard"), "calendar_warnings": schedule.warnings(timezone.localdate())}
     if form.is_valid():
         filters = form.filters()
         found = selectors.cells(filters)  # one set of queries, three roll-ups
