@@ -259,19 +259,48 @@ ISO_TIMER = re.compile(r"^\s*(R\d*/)?(P(?=\d|T\d)[0-9YMWD]*(T[0-9HMS.]+)?|\d{4}-
 
 
 def normalise_timers(root):
-    """Camunda writes ISO-8601 timers bare (``PT24H``); SpiffWorkflow evaluates them as Python. Quote them."""
+    """Most modelers (Camunda, Flowable, Signavio, Trisotech, ADONIS, ARIS) write ISO-8601 timers bare
+    (``PT24H``); SpiffWorkflow evaluates them as Python. Quote them, in every dialect."""
     for name in ("timeDuration", "timeDate", "timeCycle"):
         for node in root.iter(f"{{{BPMN_MODEL_NS}}}{name}"):
             if node.text and ISO_TIMER.match(node.text):
                 node.text = repr(node.text.strip())
 
 
+_NOT_NAME = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def name_flows(root):
+    """Give every sequence flow without an id a stable one, ``flow_<source>_<target>`` (``_2``, ``_3``... when
+    taken). The BPMN schema makes the id optional and Flowable and Activiti write such flows, but
+    SpiffWorkflow keys flows by id and silently drops the others. Returns the flows named, in document order."""
+    flows = [f for f in root.iter(f"{{{BPMN_MODEL_NS}}}sequenceFlow") if not (f.get("id") or "").strip()]
+    if not flows:
+        return []
+    taken = {el.get("id") for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
+    for flow in flows:
+        base = _NOT_NAME.sub("_", f"flow_{flow.get('sourceRef') or ''}_{flow.get('targetRef') or ''}")
+        candidate, n = base, 1
+        while candidate in taken:
+            n += 1
+            candidate = f"{base}_{n}"
+        flow.set("id", candidate)
+        taken.add(candidate)
+    return flows
+
+
+def prepare(root):
+    """What other tools write and SpiffWorkflow would misread, made explicit before parsing (in place):
+    bare ISO timers are quoted and sequence flows without an id get one. Returns the flows named."""
+    normalise_timers(root)
+    return name_flows(root)
+
+
 def parse_bpmn(xml_bytes, filename="upload.bpmn", process_id=None):
     """Parse a BPMN document into the spec of its executable process (``process_id`` picks one of several)."""
     root = read_xml(xml_bytes)
     dialect = detect_dialect(root)
-    if dialect == "camunda":
-        normalise_timers(root)
+    prepare(root)
     parser = parser_for(dialect)
     try:
         parser.add_bpmn_xml(root, filename=filename)

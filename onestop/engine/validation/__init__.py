@@ -25,7 +25,7 @@ Entry codes (stable; "w" marks warnings):
 - routing: unknown_role, task_outside_lane (w), unknown_official_role, task_without_form (w);
 - decisions and code: flow_without_condition, decision_variable_undefined (w), decision_option_unknown (w),
   {condition,script,parameter,timer,expression}_invalid (syntax), {...}_refused (script sandbox),
-  timer_unquoted, timer_cycle;
+  timer_cycle, multi_instance_too_many, duplicate_id, flow_without_id (w);
 - loops: unbounded_loop, loop_through_parallel_join (w);
 - engine_refused: what only SpiffWorkflow's own parse noticed; validator_failed: a bug here.
 """

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from lxml import etree
 
-from onestop.engine import parsing
-
 from .elements import NSMAP, OUTCOMES, _b, _local, _text
 from .report import ERROR, WARNING, _label, _lc
 
@@ -87,12 +85,5 @@ class EventChecks:
         if not source:
             self.add(ERROR, "timer_invalid", event, f"{what[0]} is empty.", f"{what[1]} đang để trống.",
                      line=holders[0].sourceline)
-        elif parsing.ISO_TIMER.match(source):
-            if self.dialect != "camunda":  # Camunda files are quoted when parsed (parsing.normalise_timers)
-                self.add(ERROR, "timer_unquoted", event,
-                         f"{what[0]} is {source} without quotes; outside Camunda files the timer is a Python "
-                         f"expression, so write it as a string: \"{source}\".",
-                         f"{what[1]} là {source} không có dấu nháy; ngoài tệp Camunda, bộ hẹn giờ là một biểu thức "
-                         f"Python, nên hãy viết nó thành chuỗi: \"{source}\".", line=holders[0].sourceline)
         else:
             self.check_code(event, holders[0], source, "eval", "timer", *what)

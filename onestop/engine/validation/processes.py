@@ -49,6 +49,37 @@ class ProcessChecks:
                          "tham khảo nhưng sẽ không chạy.")
 
 
+    def check_duplicate_ids(self):
+        """Every id once in the file (the schema would only say "not a valid value of xs:ID")."""
+        first = {}
+        for element in self.root.iter():
+            if _local(element) is None or not element.get("id"):
+                continue  # extension elements' ids (form fields, options) are checked by check_ids
+            element_id = element.get("id")
+            if element_id not in first:
+                first[element_id] = element
+                continue
+            self.duplicate_ids.add(element_id)
+            earlier = first[element_id]
+            en, vi = _label(element)
+            earlier_en, earlier_vi = _label(earlier)
+            self.add(ERROR, "duplicate_id", element,
+                     f"Id “{element_id}” is used on line {earlier.sourceline} ({_lc(earlier_en)}) and on line "
+                     f"{element.sourceline} ({_lc(en)}); ids must be unique in the file. Rename one of them.",
+                     f"Id “{element_id}” được dùng ở dòng {earlier.sourceline} ({_lc(earlier_vi)}) và ở dòng "
+                     f"{element.sourceline} ({_lc(vi)}); id phải là duy nhất trong tệp. Hãy đổi tên một trong hai.")
+
+    def check_named_flows(self):
+        for flow in self.named_flows:
+            en, vi = _label(flow)
+            source, target = flow.get("sourceRef") or "?", flow.get("targetRef") or "?"
+            self.add(WARNING, "flow_without_id", flow,
+                     f"The sequence flow from “{source}” to “{target}” has no id; it runs as drawn under the id "
+                     f"“{flow.get('id')}”. Give it an id in the modeler so that reports and diagrams can name it.",
+                     f"Luồng tuần tự từ “{source}” đến “{target}” không có id; luồng vẫn chạy như đã vẽ với id "
+                     f"“{flow.get('id')}”. Hãy đặt id cho nó trong công cụ mô hình hóa để báo cáo và sơ đồ gọi "
+                     "được tên nó.")
+
     def data_store(self, element):
         en, vi = _label(element)
         self.add(ERROR, "data_store", element,

@@ -33,6 +33,8 @@ class Validation(ProcessChecks, TaskChecks, FlowChecks, EventChecks, ScriptCheck
         self.nodes, self.flows, self.out_flows, self.in_flows = {}, [], {}, {}
         self.ids, self.data_objects = {}, set()
         self.schema_messages = set()
+        self.named_flows = []
+        self.duplicate_ids = set()
 
 
     def add(self, level, code, element, message, message_vi, line=None):
@@ -78,11 +80,15 @@ class Validation(ProcessChecks, TaskChecks, FlowChecks, EventChecks, ScriptCheck
         if not self.read():
             return
         self.dialect = parsing.detect_dialect(self.root)
+        # Check what will run: the file as parse_bpmn prepares it (timers quoted, flows named).
+        self.named_flows = parsing.prepare(self.root)
         self.index()
         if not self.choose_process():
             return
         # Each step on its own: a bug in one check must not hide what the others find.
         self.guarded(self.check_definitions)
+        self.guarded(self.check_duplicate_ids)
+        self.guarded(self.check_named_flows)
         for process in self.scope:
             self.guarded(self.check_process, process)
         self.guarded(self.check_graph)
