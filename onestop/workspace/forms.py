@@ -44,7 +44,14 @@ class StepForm(forms.Form):
         self.fields["comment"] = forms.CharField(
             label=_("Comment"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3}),
             help_text=_("Required as the reason when you send the dossier back or propose a refusal."),
+            error_messages={"required": _("Write the reason for this decision in the comment.")},
         )
+        # The decision chosen needs a reason: the comment is marked required and said so beside it and in the
+        # error summary (the service checks it too).
+        if self.is_bound and self.decision_id:
+            chosen_value = self.data.get(self.add_prefix(self.decision_id))
+            if chosen_value in {o["id"] for o in options_needing_reason(self.spec)}:
+                self.fields["comment"].required = True
 
     @staticmethod
     def _field(field, *, is_decision):

@@ -65,12 +65,22 @@ def test_specialist_claims_and_completes_a_step_with_its_form(page, demo_live, s
     page.wait_for_selector("text=Bạn đang xử lý bước này.")
     page.wait_for_selector('[data-bpmn-diagram][data-rendered="true"]')
 
-    # Refusing without a reason: the error is shown next to the comment first.
+    # Refusing without a reason: an error summary where the eye is (in view, focused, read out), linking to the
+    # comment, which now carries the required mark and the same message beside it.
     page.get_by_label("Từ chối / Refuse").check()
     page.get_by_role("button", name="Hoàn thành", exact=True).click()
-    error = page.locator("#id_step-comment_error")
-    assert "lý do" in error.inner_text()
+    summary = page.locator("[data-error-summary]")
+    summary.wait_for()
+    page.wait_for_function("document.activeElement && document.activeElement.hasAttribute('data-error-summary')")
+    assert summary.get_attribute("role") == "alert"
+    assert "Có lỗi cần sửa" in summary.inner_text() and "lý do" in summary.inner_text()
+    top = page.evaluate("document.querySelector('[data-error-summary]').getBoundingClientRect().top")
+    assert -1 <= top < page.viewport_size["height"]
+    assert page.locator("label[for=id_step-comment] .req").count() == 1
+    assert "lý do" in page.locator("#id_step-comment_error").inner_text()
     screenshot(page, "step-form-error", full_page=True)
+    summary.get_by_role("link").first.click()
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'id_step-comment'")
 
     page.get_by_label("Đồng ý / Approve").check()
     page.fill("#id_step-review_notes", "Hồ sơ đầy đủ, hợp lệ")
