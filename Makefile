@@ -19,18 +19,23 @@ install: $(VENV)/.installed
 PORT ?= 8000
 PEERS_PORT ?= 8100
 PORTAL_PORT ?= 8200
+PLATFORM_PORT ?= 8300
 
 run: install
 	mkdir -p var
 	$(BIN)/python manage.py migrate --noinput
 	ONESTOP_PEERS_URL=http://127.0.0.1:$(PEERS_PORT) $(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py configure_national_portal --url http://127.0.0.1:$(PORTAL_PORT)
+	$(BIN)/python manage.py configure_platform --url http://127.0.0.1:$(PLATFORM_PORT) --consumer 000.00.00.H29
 	@echo "onestop runs on http://127.0.0.1:$(PORT) (API: /api/v1/, docs: /api/docs/, admin: /admin/)"
 	@echo "the stand-in agency systems (population, business and land registries) on http://127.0.0.1:$(PEERS_PORT)"
 	@echo "the stand-in National Public Service Portal on http://127.0.0.1:$(PORTAL_PORT)"
+	@echo "the stand-in data-sharing platform (LGSP), which every exchange goes through, on http://127.0.0.1:$(PLATFORM_PORT)"
 	$(BIN)/python -m onestop.peers.server --host 127.0.0.1 --port $(PEERS_PORT) & peers=$$!; \
 	$(BIN)/python -m onestop.peers.national_portal --host 127.0.0.1 --port $(PORTAL_PORT) & portal=$$!; \
-	trap 'kill $$peers $$portal 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/python -m onestop.peers.platform --host 127.0.0.1 --port $(PLATFORM_PORT) \
+		--providers population=http://127.0.0.1:$(PEERS_PORT),business_registry=http://127.0.0.1:$(PEERS_PORT),land_registry=http://127.0.0.1:$(PEERS_PORT) & platform=$$!; \
+	trap 'kill $$peers $$portal $$platform 2>/dev/null' EXIT INT TERM; \
 	ONESTOP_SITE_URL=http://127.0.0.1:$(PORT) $(BIN)/python manage.py demo_national_portal && \
 	DEBUG=$${DEBUG:-1} ONESTOP_SITE_URL=http://127.0.0.1:$(PORT) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 

@@ -255,3 +255,34 @@ def national_portal(national_portal_service, db):
     call_command("configure_national_portal", "--url", national_portal_service.url, stdout=open(os.devnull, "w"))
     PortalLink.objects.update(backoff_seconds=0.2, backoff_max_seconds=1.0, max_attempts=40, read_timeout=5)
     return national_portal_service
+
+
+@pytest.fixture(scope="session")
+def platform_service(peer_service):
+    """The stand-in data-sharing platform (``onestop.peers.platform``), forwarding to the peer service."""
+    providers = ",".join(f"{code}={peer_service.url}" for code in ("population", "business_registry",
+                                                                   "land_registry"))
+    process = subprocess.Popen([sys.executable, "-m", "onestop.peers.platform", "--host", "127.0.0.1", "--port", "0",
+                                "--providers", providers], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    line = process.stdout.readline().strip()
+    if "listening on " not in line:
+        process.kill()
+        pytest.fail(f"the platform stand-in did not start: {line!r}")
+    yield NationalPortalService(line.split("listening on ", 1)[1])
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def route_through_platform(platform_service):
+    """Every peer of the demo reached through the stand-in platform: configuration only."""
+    from onestop.interop import httpsig
+    from onestop.interop.models import Platform
+
+    platform = Platform.objects.create(
+        code="lgsp-hcm", name="LGSP Thành phố Hồ Chí Minh", gateway_url=platform_service.url,
+        consumer_code="000.00.00.H29",
+        platform_keys={"lgsp-demo": httpsig.public_key_text(httpsig.demo_private_key("lgsp"))})
+    for peer in Peer.objects.all():
+        peer.platform, peer.provider_code = platform, peer.code
+        peer.save(update_fields=["platform", "provider_code"])
+    return platform

@@ -1,11 +1,16 @@
 from django.contrib import admin
 
-from .models import Exchange, Peer, RegisterBook, RestConnector
+from .models import Exchange, Peer, Platform, RegisterBook, RestConnector
 
 
 @admin.register(Peer)
 class PeerAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "base_url", "key_id", "max_attempts", "is_active"]
+    list_display = ["code", "name", "base_url", "key_id", "platform", "max_attempts", "is_active"]
+
+
+@admin.register(Platform)
+class PlatformAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "gateway_url", "consumer_code", "is_active"]
 
 
 @admin.register(RestConnector)

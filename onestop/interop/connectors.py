@@ -18,6 +18,7 @@ from jsonschema import Draft202012Validator
 
 from . import signing
 from .models import Peer, RegisterBook, RestConnector
+from .platform import PlatformConnector
 
 ID_NUMBER = {"type": "string", "pattern": "^[0-9]{12}$"}
 
@@ -152,11 +153,14 @@ def run_local(operator, params, exchange):
 def call_peer(operator, params, exchange):
     """One signed HTTP attempt. Never raises for the peer's sake: every answer becomes an Outcome."""
     try:
-        peer = Peer.objects.get(code=operator.peer, is_active=True)
+        peer = Peer.objects.select_related("platform").get(code=operator.peer, is_active=True)
     except Peer.DoesNotExist:
         return Outcome(error=f"No active peer system “{operator.peer}” is configured.")
-    path = operator.path(params)
     body = b"" if operator.method == "GET" else json.dumps(params, ensure_ascii=False).encode("utf-8")
+    if peer.platform is not None and peer.platform.is_active:  # routed through the city's platform (data)
+        outcome, response = PlatformConnector(peer).call(operator, params, exchange, body)
+        return outcome if response is None else _read_answer(operator, peer, outcome, response)
+    path = operator.path(params)
     request_id = str(uuid.uuid4())
     secret = peer.get_secret()
     headers = signing.sign_request(
@@ -196,6 +200,11 @@ def call_peer(operator, params, exchange):
         else:
             outcome.error = f"{peer.name}: the answer is not trustworthy ({exc}); HTTP {response.status_code}"
         return outcome
+    return _read_answer(operator, peer, outcome, response)
+
+
+def _read_answer(operator, peer, outcome, response):
+    """A verified answer: its JSON, read by the operator."""
     try:
         answer = response.json()
     except ValueError:

@@ -132,24 +132,28 @@ def _request(method, url, headers):
 
 
 def sign_request(method: str, url: str, body: bytes, *, key_id: str, private_key: Ed25519PrivateKey,
-                 tag: str = "onestop", headers: dict | None = None) -> dict:
-    """The request's headers with ``Content-Digest``, ``Signature-Input`` and ``Signature`` added."""
+                 tag: str = "onestop", headers: dict | None = None, covered_headers: tuple = ()) -> dict:
+    """The request's headers with ``Content-Digest``, ``Signature-Input`` and ``Signature`` added.
+
+    ``covered_headers`` (lower-case names) are signed too: a platform's routing headers, for instance."""
     message = _request(method, url, headers or {})
     signer = HTTPMessageSigner(signature_algorithm=algorithms.ED25519, key_resolver=_Keys({key_id: private_key}))
     signer.sign(message, key_id=key_id, label=LABEL, tag=tag, nonce=secrets.token_urlsafe(16),
-                covered_component_ids=REQUEST_COMPONENTS, body=body or b"")
+                covered_component_ids=REQUEST_COMPONENTS + tuple(covered_headers), body=body or b"")
     return dict(message.headers)
 
 
 def verify_request(method: str, url: str, headers, body: bytes, *, public_keys: dict, nonces: NonceCache | None,
-                   tag: str = "onestop", max_age: float = MAX_AGE) -> Verified:
-    """Check a request's signature, digest, age and nonce; ``public_keys`` maps key id to public key."""
+                   tag: str = "onestop", max_age: float = MAX_AGE, covered_headers: tuple = ()) -> Verified:
+    """Check a request's signature, digest, age and nonce; ``public_keys`` maps key id to public key.
+    ``covered_headers`` must be among the signed components."""
     message = _request(method, url, dict(headers.items()))
     verifier = HTTPMessageVerifier(signature_algorithm=algorithms.ED25519, key_resolver=_Keys(public=public_keys))
     verifier.max_clock_skew = datetime.timedelta(seconds=30)
     try:
         result = verifier.verify(message, max_age=datetime.timedelta(seconds=max_age), expect_label=LABEL,
-                                 expect_tag=tag, require_components=REQUEST_COMPONENTS, body=body or b"")[0]
+                                 expect_tag=tag, require_components=REQUEST_COMPONENTS + tuple(covered_headers),
+                                 body=body or b"")[0]
     except (InvalidSignature, HTTPMessageSignaturesException, KeyError, ValueError) as exc:
         raise SignatureError(str(exc) or type(exc).__name__) from None
     params = result.parameters

@@ -9,6 +9,38 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 
+class Platform(models.Model):
+    """A data-sharing platform (a city's LGSP, the national NDXP): one gateway every exchange goes through.
+
+    The platform routes by the provider and service named in the request's headers, checks our RFC 9421
+    signature (with our public key, registered there under our key id) and signs its answer with its own.
+    """
+
+    code = models.SlugField(_("code"), max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    gateway_url = models.URLField(_("gateway URL"))
+    # Who we are on the platform (the consumer code it gave our system).
+    consumer_code = models.CharField(_("consumer code"), max_length=100)
+    # {"consumer": "X-Consumer-Code", "provider": ..., "service": ..., "message_id": ...}: the platform's headers.
+    header_names = models.JSONField(_("header names"), default=dict, blank=True)
+    # {"key id": "public key"}: the keys the platform signs its answers with.
+    platform_keys = models.JSONField(_("platform's public keys"), default=dict, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    DEFAULT_HEADERS = {"consumer": "X-Consumer-Code", "provider": "X-Provider-Code", "service": "X-Service-Code",
+                       "message_id": "X-Message-Id"}
+
+    class Meta:
+        verbose_name = _("data-sharing platform")
+        verbose_name_plural = _("data-sharing platforms")
+
+    def __str__(self):
+        return self.name
+
+    def header(self, name):
+        return (self.header_names or {}).get(name) or self.DEFAULT_HEADERS[name]
+
+
 class Peer(models.Model):
     """Another agency's system: where it is, the key we sign with, and how patiently we call it."""
 
@@ -27,6 +59,10 @@ class Peer(models.Model):
     backoff_seconds = models.FloatField(_("first retry delay (s)"), default=5.0,
                                         help_text=_("Doubled after each failed attempt."))
     is_active = models.BooleanField(_("active"), default=True)
+    # Set: every exchange with this peer goes through the platform's gateway instead of ``base_url``.
+    platform = models.ForeignKey(Platform, on_delete=models.PROTECT, null=True, blank=True,
+                                 verbose_name=_("through platform"))
+    provider_code = models.CharField(_("provider code on the platform"), max_length=100, blank=True)
 
     class Meta:
         verbose_name = _("peer system")

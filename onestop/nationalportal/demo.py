@@ -49,9 +49,10 @@ def run() -> list[str]:
     link = services.active_link()
     if link is None:
         return ["no active portal link: run manage.py configure_national_portal first"]
-    peer = Peer.objects.filter(is_active=True).first()
-    if not _wait_for(link.base_url) or (peer is not None and not _wait_for(peer.base_url)):
-        return [f"the portal at {link.base_url} or the registries do not answer: nothing synchronised"]
+    peer = Peer.objects.select_related("platform").filter(is_active=True).first()
+    needed = [link.base_url] + ([peer.platform.gateway_url if peer.platform else peer.base_url] if peer else [])
+    if not all(_wait_for(url) for url in needed):
+        return [f"the portal or the registries ({', '.join(needed)}) do not answer: nothing synchronised"]
     lines = []
     if not OutboxMessage.objects.exists():
         citizen = get_user_model().objects.get(username="citizen1")
