@@ -74,7 +74,7 @@ def test_more_instances_than_allowed_stop_the_advance_naming_the_element(setting
     settings.ONESTOP_MAX_INSTANCES = 20
     with pytest.raises(InstanceLimitExceeded) as caught:
         runtime.trial(multi_instance_script(cardinality("n", sequential)), data={"n": 21})
-    assert caught.value.element_id == "calc" and "21 instances" in str(caught.value)
+    assert caught.value.element_id == "calc" and "21" in str(caught.value)
     assert isinstance(caught.value, runtime.EngineError)
     assert runtime.trial(multi_instance_script(cardinality("n", sequential)), data={"n": 20}).ready
 

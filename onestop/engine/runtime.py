@@ -174,19 +174,32 @@ def start(version, data=None) -> tuple[ProcessInstance, Snapshot]:
 
 
 @engine_call
-def trial(xml_bytes: bytes, data: dict | None = None, process_id: str | None = None) -> Snapshot:
+def trial(xml_bytes: bytes, data: dict | None = None, process_id: str | None = None,
+          complete: tuple = ()) -> Snapshot:
     """Start the process of a BPMN file in memory, run it to its first wait and store it the way a dossier's
     process is stored (spec and state through the serializer, read back): what the first dossier would
-    meet. Nothing is saved. For checking uploads and foreign files."""
+    meet. Then complete, in turn, the ready human tasks whose element ids ``complete`` lists (each a
+    ``(element id, data)`` pair or an id), storing and reading back after each. Nothing is saved.
+    For checking uploads and foreign files."""
     parsed = parsing.parse_bpmn(xml_bytes, process_id=process_id)
+    serializer = _serializers[parsed.dialect]
     workflow = BpmnWorkflow(parsed.spec, parsed.subprocess_specs, script_engine=sandbox.script_engine())
     first = workflow.get_next_task(state=TaskState.READY)
     if first is not None and data:
         first.data.update(data)
     _advance(workflow)
-    serializer = _serializers[parsed.dialect]
-    workflow = serializer.from_dict(json.loads(_to_json(serializer, workflow), cls=serializer.json_decoder_cls))
-    workflow.script_engine = sandbox.script_engine()
+    for step in ("", *complete):
+        if step:
+            spec_id, values = step if isinstance(step, tuple) else (step, {})
+            task = next((t for t in workflow.get_tasks(state=TaskState.READY, manual=True)
+                         if t.task_spec.bpmn_id == spec_id), None)
+            if task is None:
+                raise StepNotWaiting(_("This step is no longer waiting to be done."), element_id=spec_id)
+            task.data.update(values)
+            task.run()
+            _advance(workflow)
+        workflow = serializer.from_dict(json.loads(_to_json(serializer, workflow), cls=serializer.json_decoder_cls))
+        workflow.script_engine = sandbox.script_engine()
     return _snapshot(workflow)
 
 

@@ -122,12 +122,10 @@ class FlowChecks:
         return False
 
 
-    def check_decisions(self):
-        """Gateway conditions after a user task should read that task's form (enum decision fields)."""
+    def decision_fields(self):
+        """(form field ids, {enum field id: its option ids}) of every user task in scope."""
         fields, options = set(), {}
-        defined = set(KNOWN_NAMES) | _BUILTIN_NAMES
         for node in self.nodes.values():
-            local = _local(node)
             for form_field in node.iterfind("bpmn:extensionElements/camunda:formData/camunda:formField", NSMAP):
                 field_id = form_field.get("id")
                 if not field_id:
@@ -136,6 +134,15 @@ class FlowChecks:
                 if form_field.get("type") == "enum":
                     options.setdefault(field_id, set()).update(
                         v.get("id") for v in form_field.iterfind("camunda:value", NSMAP) if v.get("id"))
+        return fields, options
+
+    def defined_names(self):
+        """Names code may read: what every process gets, builtins, form fields, service results, names
+        scripts assign (pre- and post-scripts included), multi-instance variables."""
+        fields, _options = self.decision_fields()
+        defined = set(KNOWN_NAMES) | _BUILTIN_NAMES | fields
+        for node in self.nodes.values():
+            local = _local(node)
             if local == "serviceTask":
                 defined.add(node.get("id"))
                 operator = node.find("bpmn:extensionElements/spiffworkflow:serviceTaskOperator", NSMAP)
@@ -143,11 +150,18 @@ class FlowChecks:
                     defined.add(operator.get("resultVariable"))
             elif local == "scriptTask":
                 defined |= _assigned_names(_text(node.find(_b("script"))))
+            for tag in ("preScript", "postScript"):
+                defined |= _assigned_names(_text(node.find(f"bpmn:extensionElements/spiffworkflow:{tag}", NSMAP)))
             for name in ("elementVariable", "collection"):
                 for mi in node.iterfind(_b("multiInstanceLoopCharacteristics")):
                     if mi.get(_c(name)):
                         defined.add(mi.get(_c(name)))
-        defined |= fields
+        return defined
+
+    def check_decisions(self):
+        """Gateway conditions after a user task should read that task's form (enum decision fields)."""
+        _fields, options = self.decision_fields()
+        defined = self.defined_names()
         for gateway in self.nodes.values():
             if _local(gateway) not in ("exclusiveGateway", "inclusiveGateway"):
                 continue

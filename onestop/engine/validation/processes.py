@@ -5,8 +5,10 @@ from lxml import etree
 
 from onestop.engine.lanes import APPLICANT, role_code_of_lane
 
-from .elements import CONTAINERS, FLOW_NODES, LOOKED_UP, TASKS, _b, _clean, _local, _text
+from .elements import CONTAINERS, FLOW_NODES, LOOKED_UP, NSMAP, TASKS, _b, _clean, _local, _text
 from .report import ERROR, WARNING, _label, _lc, _listing
+
+AUTOMATIC_PROPERTY = "onestop:automatic"
 
 
 class ProcessChecks:
@@ -68,6 +70,29 @@ class ProcessChecks:
                      f"{element.sourceline} ({_lc(en)}); ids must be unique in the file. Rename one of them.",
                      f"Id “{element_id}” được dùng ở dòng {earlier.sourceline} ({_lc(earlier_vi)}) và ở dòng "
                      f"{element.sourceline} ({_lc(vi)}); id phải là duy nhất trong tệp. Hãy đổi tên một trong hai.")
+
+    def check_human_steps(self):
+        """A procedure without any human step finishes at the desk's accept: say so, unless it is marked
+        automatic (``onestop:automatic`` = ``true`` among the process's extension properties)."""
+        if self.chosen is None or self.is_automatic(self.chosen):
+            return
+        human = ("userTask", "manualTask", "task")
+        if any(_local(node) in human for process in self.scope for node in process.iter()):
+            return
+        en, vi = _label(self.chosen)
+        self.add(WARNING, "no_human_step", self.chosen,
+                 f"{en} has no user or manual task: no official acts on the dossier, which ends as soon as the "
+                 f"desk accepts it. If that is intended, mark the process automatic (property {AUTOMATIC_PROPERTY} "
+                 "= true); otherwise add the officials' steps.",
+                 f"{vi} không có tác vụ người dùng hay tác vụ thủ công nào: không cán bộ nào xử lý hồ sơ, hồ sơ "
+                 f"kết thúc ngay khi bộ phận một cửa tiếp nhận. Nếu đúng như vậy, hãy đánh dấu quy trình là tự động "
+                 f"(thuộc tính {AUTOMATIC_PROPERTY} = true); nếu không, hãy thêm các bước của cán bộ.")
+
+    def is_automatic(self, process):
+        for prop in process.iterfind("bpmn:extensionElements/*/*", NSMAP):
+            if etree.QName(prop).localname == "property" and prop.get("name") == AUTOMATIC_PROPERTY:
+                return (prop.get("value") or "").strip().lower() == "true"
+        return False
 
     def check_named_flows(self):
         for flow in self.named_flows:

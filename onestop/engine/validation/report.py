@@ -48,6 +48,9 @@ _KINDS = {
     "dataStore": ("Data store", "Kho dữ liệu"),
     "dataStoreReference": ("Data store", "Kho dữ liệu"),
     "timerEventDefinition": ("Timer", "Bộ hẹn giờ"),
+    "message": ("Message", "Thông điệp"),
+    "signal": ("Signal", "Tín hiệu"),
+    "correlationProperty": ("Correlation property", "Thuộc tính tương quan"),
 }
 
 

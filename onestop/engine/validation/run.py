@@ -12,13 +12,15 @@ from .elements import FLOW_NODES, ZEEBE_NS, _b, _clean, _local
 from .engine_parse import EngineChecks
 from .events import EventChecks
 from .flows import FlowChecks
+from .messages import MessageChecks
 from .processes import ProcessChecks
 from .report import ERROR, Entry, Report, _label, _listing
 from .scripts import ScriptChecks
 from .tasks import TaskChecks
 
 
-class Validation(ProcessChecks, TaskChecks, FlowChecks, EventChecks, ScriptChecks, ServiceTaskChecks, EngineChecks):
+class Validation(ProcessChecks, TaskChecks, FlowChecks, EventChecks, MessageChecks, ScriptChecks,
+                 ServiceTaskChecks, EngineChecks):
     """Collects entries; each check is a method of one of the mixins, grouped by element kind."""
 
     def __init__(self, xml_bytes, context, sandbox=None):
@@ -92,6 +94,8 @@ class Validation(ProcessChecks, TaskChecks, FlowChecks, EventChecks, ScriptCheck
         for process in self.scope:
             self.guarded(self.check_process, process)
         self.guarded(self.check_graph)
+        self.guarded(self.check_messages)
+        self.guarded(self.check_human_steps)
         self.guarded(self.check_schema)
         self.guarded(self.check_engine)
 

@@ -10,7 +10,7 @@ import warnings
 
 from django.utils import translation
 
-from .elements import _b, _clean
+from .elements import NSMAP, _b, _clean, _text
 from .report import ERROR, _lc
 
 _BUILTIN_NAMES = frozenset(dir(builtins))
@@ -153,6 +153,16 @@ def _sandbox_checker():
 
 class ScriptChecks:
     """Script tasks and every piece of code: syntax first, then the sandbox."""
+
+    def check_pre_post_scripts(self, node, en, vi):
+        """SpiffArena's pre- and post-scripts run like script tasks: the same checks, at upload."""
+        for tag, what_en, what_vi in (("preScript", "The pre-script", "Kịch bản chạy trước"),
+                                      ("postScript", "The post-script", "Kịch bản chạy sau")):
+            holder = node.find(f"bpmn:extensionElements/spiffworkflow:{tag}", NSMAP)
+            if holder is None or not _text(holder):
+                continue
+            self.check_code(node, holder, holder.text, "exec", "script", f"{what_en} of {_lc(en)}",
+                            f"{what_vi} của {_lc(vi)}")
 
     def check_scriptTask(self, node, en, vi):  # noqa: N802
         script = node.find(_b("script"))

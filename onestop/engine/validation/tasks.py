@@ -33,6 +33,7 @@ class TaskChecks:
                          f"{vi} có camunda:type=\"external\" (chủ đề “{topic or ''}”), nhưng chỉ tác vụ dịch vụ mới "
                          "được kết nối thực hiện: tác vụ này sẽ không gọi gì cả. Hãy đổi nó thành tác vụ dịch vụ.")
         self.check_data_associations(node, en, vi)
+        self.check_pre_post_scripts(node, en, vi)
 
 
     def check_data_associations(self, node, en, vi):
