@@ -115,6 +115,8 @@ def manage(env, *command):
 def setup_django(env):
     """Django in this process, on the bench database (settings read the environment once)."""
     os.environ.update({k: v for k, v in env.items() if k not in os.environ or os.environ[k] != v})
+    if "CELERY_BROKER_URL" not in env:  # no broker meant: the tasks run eagerly, whatever the shell says
+        os.environ.pop("CELERY_BROKER_URL", None)
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     import django

@@ -168,7 +168,7 @@ LOGOUT_REDIRECT_URL = "/"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "onestop.core.authentication.CachedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -297,6 +297,10 @@ ONESTOP_NOTIFICATION_MAX_ATTEMPTS = int(os.environ.get("ONESTOP_NOTIFICATION_MAX
 ONESTOP_NOTIFICATION_RETRY_BACKOFF = int(os.environ.get("ONESTOP_NOTIFICATION_RETRY_BACKOFF", "30"))  # seconds
 # The address of the site in links inside messages.
 ONESTOP_SITE_URL = os.environ.get("ONESTOP_SITE_URL", "http://127.0.0.1:8000")
+
+# Reference data read on every step (routing roles, office hours, the calendar, peers' ids, API tokens) is kept
+# per process this long (seconds): an admin's change reaches the other processes within it. 0: read every time.
+ONESTOP_REFCACHE_SECONDS = float(os.environ.get("ONESTOP_REFCACHE_SECONDS", "30"))
 
 # A pending exchange not attempted for this long is enqueued again by the sweeper above (minutes).
 ONESTOP_EXCHANGE_STALE_MINUTES = float(os.environ.get("ONESTOP_EXCHANGE_STALE_MINUTES", "10"))

@@ -38,7 +38,10 @@ def _fresh_cache():
     starts with none spent, whatever the tests before it did."""
     from django.core.cache import cache
 
+    from onestop.core import refcache
+
     cache.clear()
+    refcache.clear_all()  # reference data kept per process: the database it came from is rolled back
 
 
 @pytest.fixture(autouse=True)
@@ -66,7 +69,9 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
         [sys.executable, "-m", "celery", "-A", "onestop", "worker", "--pool=threads", "--concurrency=4",
          "--loglevel=INFO", "-Q", ",".join(django_settings.ONESTOP_CELERY_QUEUES),  # every queue
          "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=ROOT, env={**os.environ, "DATABASE_URL": database_url, "CELERY_BROKER_URL": broker},
+        # Each test seeds the database anew under the same worker: no reference data kept between them.
+        cwd=ROOT, env={**os.environ, "DATABASE_URL": database_url, "CELERY_BROKER_URL": broker,
+                       "ONESTOP_REFCACHE_SECONDS": "0"},
         stdout=log.open("ab"), stderr=subprocess.STDOUT,  # logs go through Django's LOGGING, to stderr
     )
     deadline = time.monotonic() + 60

@@ -7,8 +7,15 @@ from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
 
+from onestop.core import refcache
+
 from . import schedule
-from .models import CalendarDay, OfficeHours, SameDayCutoff
+from .models import CalendarDay, CalendarYear, OfficeHours, SameDayCutoff
+
+# Read by every submission and every step with a deadline: kept per process (``refcache``).
+refcache.invalidate_on(CalendarDay, "calendar")
+refcache.invalidate_on(CalendarYear, "calendar")
+refcache.invalidate_on(OfficeHours, "office-hours")
 
 
 @dataclass(frozen=True)
@@ -24,7 +31,13 @@ DEFAULT_HOURS = Hours()
 
 
 def hours_of(agency):
-    row = OfficeHours.objects.filter(agency=agency).first() if agency is not None else None
+    if agency is None:
+        return DEFAULT_HOURS
+    return refcache.cache("office-hours").get(agency.pk, lambda: _read_hours(agency))
+
+
+def _read_hours(agency):
+    row = OfficeHours.objects.filter(agency=agency).first()
     if row is None:
         return DEFAULT_HOURS
     return Hours(row.morning_start, row.morning_end, row.afternoon_start, row.afternoon_end, row.same_day_cutoff)
@@ -64,7 +77,8 @@ class Calendar:
 def _calendar(start, days=0):
     """The calendar from the year before ``start`` to past the ``days``-th working day after it (there are
     about 250 working days a year, so ``days // 200`` more years always reach it)."""
-    return Calendar(start.year - 1, start.year + 2 + days // 200)
+    years = (start.year - 1, start.year + 2 + days // 200)
+    return refcache.cache("calendar").get(years, lambda: Calendar(*years))
 
 
 def is_working_day(day: date) -> bool:

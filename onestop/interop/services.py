@@ -9,10 +9,13 @@ from django.db.models import Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
+from onestop.core import refcache
+
 from . import connectors
 from .models import Exchange, Peer
 
 log = logging.getLogger(__name__)
+refcache.invalidate_on(Peer, "peer-ids")
 
 
 @dataclass
@@ -36,6 +39,13 @@ def _publish(exchange_id, countdown):
         log.warning("exchange %s not enqueued, the sweeper will: %s", exchange_id, exc)
 
 
+def _peer_id(code):
+    """The id of the peer system ``code`` (or None): read per process (``refcache``); its settings, which
+    an admin may change, are read by the worker at each attempt."""
+    return refcache.cache("peer-ids").get(code, lambda: Peer.objects.filter(code=code).values_list("pk", flat=True)
+                                          .first())
+
+
 def open_exchanges(dossier, snapshot, actor=None):
     """Record an exchange for each service task the process now waits in, and enqueue it on commit.
 
@@ -50,11 +60,11 @@ def open_exchanges(dossier, snapshot, actor=None):
         if call.id in known:
             continue
         operator = connectors.get_operator(call.operator)
-        peer = Peer.objects.filter(code=operator.peer).first() if operator and operator.peer else None
+        peer_id = _peer_id(operator.peer) if operator and operator.peer else None
         exchange = Exchange.objects.create(
             dossier=dossier, task_id=call.id, task_spec_id=call.spec_id, result_key=call.result_variable,
             task_name=call.name, lane=call.lane or "",
-            operator=call.operator, params=call.params, peer=peer,
+            operator=call.operator, params=call.params, peer_id=peer_id,
             acting_user=actor if actor is not None and actor.is_authenticated else None,
         )
         _enqueue(exchange.pk)

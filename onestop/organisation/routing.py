@@ -2,10 +2,15 @@
 
 from django.utils.translation import gettext as _
 
+from onestop.core import refcache
 from onestop.core.exceptions import Conflict
 
 from .lanes import APPLICANT, role_code_of_lane  # noqa: F401 - re-exported for callers of routing
 from .models import Agency, RoutingRole
+
+# Read on every step that opens work: kept per process (``refcache``), a role's agency with it.
+refcache.invalidate_on(RoutingRole, "routing-roles")
+refcache.invalidate_on(Agency, "routing-roles")
 
 
 class RoutingError(Conflict):
@@ -16,10 +21,10 @@ def resolve_agency(role_code, receiving_agency: Agency) -> Agency:
     """The agency that acts for ``role_code`` on a dossier received by ``receiving_agency``."""
     if role_code is None:
         return receiving_agency
-    try:
-        role = RoutingRole.objects.select_related("agency").get(code=role_code)
-    except RoutingRole.DoesNotExist:
-        raise RoutingError(_("No routing role named “%(role)s” is defined.") % {"role": role_code}) from None
+    role = refcache.cache("routing-roles").get(
+        role_code, lambda: RoutingRole.objects.select_related("agency").filter(code=role_code).first())
+    if role is None:
+        raise RoutingError(_("No routing role named “%(role)s” is defined.") % {"role": role_code})
     if role.strategy == RoutingRole.Strategy.RECEIVING:
         return receiving_agency
     if role.strategy == RoutingRole.Strategy.FIXED:
