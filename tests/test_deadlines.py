@@ -1,5 +1,6 @@
 """Deadlines: step budgets in working time, the clock stopped while the applicant supplements, the one
 extension with its apology letter, early / on time / late, reminders and escalations (controlled clock)."""
+import io
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -117,7 +118,7 @@ def test_steps_and_dossiers_are_classified_when_they_end(as_user):
     assert review.timeliness == "early"
     # The signature is late: its due date (and the appointment date) already passed.
     yesterday = timezone.localdate() - timedelta(days=1)
-    Dossier.objects.filter(code=code).update(appointment_date=yesterday)
+    Dossier.objects.filter(code=code).update(appointment_date=yesterday, original_appointment_date=yesterday)
     WorkItem.objects.filter(dossier__code=code, task_spec_id="sign_certificate").update(due_date=yesterday)
     as_user("bennghe.leader").act(code, "sign")
     assert WorkItem.objects.get(dossier__code=code, task_spec_id="sign_certificate").timeliness == "late"
@@ -217,6 +218,60 @@ def test_extension_moves_the_appointment_once_with_a_letter(as_user, in_processi
                           {"reason": "Lần nữa", "new_date": later_working_day(new_date).isoformat()})
     assert again.status_code == 409
     assert Dossier.objects.get(code=code).appointment_date == new_date
+
+
+def test_an_extension_does_not_turn_late_into_on_time(as_user, in_processing, client):
+    """Extended, then done after the original date but before the new one: the step and the dossier are
+    late; the reports count the extension, with its reason, and the exports say the same as the page."""
+    from openpyxl import load_workbook
+
+    code = in_processing
+    original = Dossier.objects.get(code=code).original_appointment_date
+    assert original == Dossier.objects.get(code=code).appointment_date  # set at reception
+    official = as_user("bennghe.specialist")
+    new_date = later_working_day(original)
+    assert official.post(f"/api/v1/dossiers/{code}/extend/",
+                         {"reason": "Chờ xác minh của cơ quan công an", "new_date": new_date.isoformat()}
+                         ).status_code == 200
+    detail = official.dossier(code)
+    assert (detail["appointment_date"], detail["original_appointment_date"]) == (new_date.isoformat(),
+                                                                                 original.isoformat())
+    # Time passes: the original date is yesterday, the new one still ahead.
+    today = timezone.localdate()
+    yesterday = today - timedelta(days=1)
+    Dossier.objects.filter(code=code).update(original_appointment_date=yesterday,
+                                             appointment_date=later_working_day(today))
+    WorkItem.objects.filter(dossier__code=code, task_spec_id="review").update(due_date=later_working_day(today))
+    official.act(code, "approve")
+    assert WorkItem.objects.get(dossier__code=code, task_spec_id="review").timeliness == "late"
+    as_user("bennghe.leader").act(code, "sign")
+    assert Dossier.objects.get(code=code).timeliness == "late"
+
+    from onestop.reports import selectors
+
+    filters = selectors.Filters(today, today)
+    totals = selectors.summary(filters)["totals"]
+    assert (totals["resolved"], totals["late"], totals["on_time"], totals["extended"]) == (1, 1, 0, 1)
+    found = selectors.extensions(filters)
+    assert found["count"] == 1
+    assert (found["rows"][0]["code"], found["rows"][0]["reason"], found["rows"][0]["timeliness"]) == (
+        code, "Chờ xác minh của cơ quan công an", "late")
+    leader = as_user("q1.leader")
+    period = {"date_from": today.isoformat(), "date_to": today.isoformat()}
+    api = leader.get("/api/v1/reports/extensions/", **period).json()
+    assert api["count"] == 1 and api["rows"][0]["original_appointment_date"] == yesterday.isoformat()
+    assert leader.get("/api/v1/reports/summary/", **period).json()["totals"]["extended"] == 1
+    client.force_login(leader.user)
+    page = {"date_from": f"{today:%d/%m/%Y}", "date_to": f"{today:%d/%m/%Y}"}
+    html = client.get("/reports/", page).content.decode()
+    assert "Chờ xác minh của cơ quan công an" in html and code in html
+    book = load_workbook(io.BytesIO(client.get("/reports/export.xlsx", page).content))
+    figures = list(book.worksheets[0].iter_rows(values_only=True))
+    header = figures[2]
+    total = figures[-1]
+    assert total[header.index("Gia hạn (mẫu 04)")] == 1 and total[header.index("Quá hạn")] == 1
+    extensions = list(book.worksheets[1].iter_rows(values_only=True))
+    assert extensions[2][1] == code and extensions[2][7] == "Chờ xác minh của cơ quan công an"
 
 
 def test_extension_is_refused_to_others_and_without_reason_or_a_later_working_day(as_user, in_processing):

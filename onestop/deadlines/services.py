@@ -53,18 +53,26 @@ def due_moment(item):
 
 
 def classify_item(item):
-    """Officials' steps only: a step asked of the applicant stops the clock instead (``stop_clock``)."""
+    """Officials' steps only: a step asked of the applicant stops the clock instead (``stop_clock``).
+
+    A step due by the dossier's appointment date (no budget of its own) is measured against the original
+    appointment date: an extension (form 04) does not make a late step on time."""
     if item.kind == WorkItem.Kind.APPLICANT or not item.completed_at:
         item.timeliness = ""
-    else:
-        item.timeliness = classify(item.completed_at, item.due_date, item.due_at)
+        return
+    due_date, dossier = item.due_date, item.dossier
+    if (item.due_at is None and dossier.original_appointment_date and due_date is not None
+            and due_date == dossier.appointment_date):
+        due_date = min(due_date, dossier.original_appointment_date)
+    item.timeliness = classify(item.completed_at, due_date, item.due_at)
 
 
 def classify_dossier(dossier):
-    """Set when the result is ready, or the dossier is refused after reception: against its appointment date."""
+    """Set when the result is ready, or the dossier is refused after reception: against its original
+    appointment date (an extension does not turn late into on time)."""
     done_at = dossier.result_at or dossier.closed_at
     if dossier.received_at and done_at and not dossier.timeliness:
-        dossier.timeliness = classify(done_at, dossier.appointment_date)
+        dossier.timeliness = classify(done_at, dossier.original_appointment_date or dossier.appointment_date)
 
 
 # --- after every advance of a process ------------------------------------------------------------------
@@ -153,7 +161,10 @@ def restart_clock(dossier, user, now=None):
     previous = dossier.appointment_date
     if stop.days and previous:
         dossier.appointment_date = working_days.add_working_days(previous, stop.days)
-        dossier.save(update_fields=["appointment_date"])
+        if dossier.original_appointment_date:  # the legal date moves with the stopped clock, too
+            dossier.original_appointment_date = working_days.add_working_days(
+                dossier.original_appointment_date, stop.days)
+        dossier.save(update_fields=["appointment_date", "original_appointment_date"])
         _shift_open_items(dossier, stop.days)
     audit.record(dossier, "clock_restarted", actor=user, from_status=dossier.status, work_item=stop.work_item,
                  data={"working_days": stop.days, "from": _iso(previous), "to": _iso(dossier.appointment_date)})

@@ -143,7 +143,8 @@ class DossierDetailSerializer(DossierListSerializer):
 
     class Meta(DossierListSerializer.Meta):
         fields = DossierListSerializer.Meta.fields + [
-            "refusal", "form_data", "missing_documents", "received_at", "result_at", "closed_at", "timeliness",
+            "refusal", "form_data", "missing_documents", "received_at", "original_appointment_date", "result_at",
+            "closed_at", "timeliness",
             "current_agencies", "open_steps", "route", "timeline", "exchanges", "incidents", "extension",
         ]
 

@@ -97,9 +97,12 @@ class Dossier(models.Model):
     submitted_at = models.DateTimeField(_("submitted at"))
     received_at = models.DateTimeField(_("received at"), null=True, blank=True)
     appointment_date = models.DateField(_("appointment date"), null=True, blank=True)
+    # The appointment date the law gives (set at reception, moved only by the clock stopped for a supplement):
+    # an extension (form 04) moves appointment_date, never this. Timeliness is measured against it.
+    original_appointment_date = models.DateField(_("original appointment date"), null=True, blank=True)
     result_at = models.DateTimeField(_("result at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
-    # Set when the result is ready (or the dossier is refused after reception): against appointment_date.
+    # Set when the result is ready (or the dossier is refused after reception): against the original date.
     timeliness = models.CharField(_("timeliness"), max_length=10, choices=Timeliness.choices, blank=True)
     process = models.OneToOneField(
         "engine.ProcessInstance", on_delete=models.PROTECT, null=True, blank=True, related_name="dossier"
@@ -126,6 +129,15 @@ class Dossier(models.Model):
 
     def __str__(self):
         return self.code
+
+    def save(self, *args, **kwargs):
+        # The first appointment date given (at reception) is the original one; later changes move only
+        # appointment_date (an extension) or both (the stopped clock, ``deadlines.services``).
+        if self.original_appointment_date is None and self.appointment_date is not None:
+            self.original_appointment_date = self.appointment_date
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "original_appointment_date"}
+        super().save(*args, **kwargs)
 
 
 class DailySequence(models.Model):

@@ -28,6 +28,8 @@ class FiguresSerializer(serializers.Serializer):
     early = serializers.IntegerField()
     on_time = serializers.IntegerField()
     late = serializers.IntegerField()
+    extended = serializers.IntegerField(help_text="Of the resolved: appointment date extended (form 04); still "
+                                                  "measured against the original date")
     on_time_rate = serializers.FloatField(allow_null=True, help_text="(early + on time) / resolved, in %")
     pending = serializers.IntegerField(help_text="Received and not resolved at the end of `as_of`")
     pending_within = serializers.IntegerField()
@@ -103,6 +105,23 @@ class LegSerializer(serializers.Serializer):
                                                  "leg; blank while none has ended")
 
 
+class ExtensionRowSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    procedure = RefSerializer()
+    agency = RefSerializer(help_text="The receiving agency")
+    asked_at = serializers.DateTimeField()
+    original_appointment_date = serializers.DateField(help_text="What early / on time / late is measured against")
+    previous_date = serializers.DateField(help_text="The appointment date when the extension was asked")
+    new_date = serializers.DateField()
+    reason = serializers.CharField()
+    timeliness = serializers.CharField(help_text="early, on_time or late once resolved; blank before")
+
+
+class ExtensionsSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    rows = ExtensionRowSerializer(many=True)
+
+
 FILTERS = [
     OpenApiParameter("date_from", OpenApiTypes.DATE, description="First day (default: 1 January this year)"),
     OpenApiParameter("date_to", OpenApiTypes.DATE, description="Last day, inclusive (default: today)"),
@@ -149,6 +168,12 @@ class ReportViewSet(viewsets.ViewSet):
     def steps(self, request):
         """Per processing agency: steps completed in the period by timeliness, and steps open at its end."""
         return Response(StepsRowSerializer(selectors.steps(self._form(request)), many=True).data)
+
+    @extend_schema(parameters=FILTERS, responses=ExtensionsSerializer)
+    @action(detail=False)
+    def extensions(self, request):
+        """Extensions of the appointment date (form 04) asked in the period: how many, and why."""
+        return Response(ExtensionsSerializer(selectors.extensions(self._form(request))).data)
 
     @extend_schema(parameters=[
         OpenApiParameter("agency", str, required=True, description="The receiving agency's code"),

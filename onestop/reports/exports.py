@@ -37,6 +37,7 @@ COLUMNS = [
     ("avg_days", gettext_lazy("Average processing days")),
     ("rating_avg", gettext_lazy("Average rating (1-5)")),
     ("rating_count", gettext_lazy("Ratings")),
+    ("extended", gettext_lazy("Extended (form 04)")),
 ]
 
 
@@ -88,7 +89,20 @@ def _csv(value):
     return value
 
 
-def summary_xlsx(report, filters):
+EXTENSION_HEADER = [
+    gettext_lazy("No."), gettext_lazy("Dossier code"), gettext_lazy("Procedure"), gettext_lazy("Agency"),
+    gettext_lazy("Asked at"), gettext_lazy("Original appointment"), gettext_lazy("New appointment"),
+    gettext_lazy("Reason"), gettext_lazy("Early / on time / late"),
+]
+
+
+def extension_rows(extensions):
+    for n, e in enumerate(extensions["rows"], 1):
+        yield [n, e["code"], e["procedure"]["name"], e["agency"]["name"], e["asked_at"],
+               e["original_appointment_date"], e["new_date"], e["reason"], str(TIMELINESS.get(e["timeliness"], ""))]
+
+
+def summary_xlsx(report, filters, extensions=None):
     header, rows = summary_table(report)
     title = _("On-time resolution of dossiers, %(start)s – %(end)s") % {
         "start": f"{filters.date_from:%d/%m/%Y}", "end": f"{filters.date_to:%d/%m/%Y}"}
@@ -99,6 +113,13 @@ def summary_xlsx(report, filters):
     for row in rows[:-1]:
         sheet.append([_cell(sheet, v) for v in row])
     sheet.append([_bold(sheet, v) for v in rows[-1]])
+    if extensions is not None:
+        sheet = book.create_sheet(str(_("Extensions (form 04)"))[:31])
+        sheet.append([_bold(sheet, _("Extensions of the appointment date asked in the period: %(count)s")
+                            % {"count": extensions["count"]})])
+        sheet.append([_bold(sheet, str(h)) for h in EXTENSION_HEADER])
+        for row in extension_rows(extensions):
+            sheet.append([_cell(sheet, v) for v in row])
     return _download(_save(book), XLSX, _filename("bao-cao", filters, "xlsx"))
 
 

@@ -37,6 +37,7 @@ class MonthlyFigures(models.Model):
     early = models.PositiveIntegerField(default=0)
     on_time = models.PositiveIntegerField(default=0)
     late = models.PositiveIntegerField(default=0)
+    extended = models.PositiveIntegerField(default=0)  # of the resolved: appointment date extended (form 04)
     duration = models.FloatField(default=0)  # seconds from reception to resolution, summed
     rating_sum = models.PositiveIntegerField(default=0)
     rating_count = models.PositiveIntegerField(default=0)

@@ -8,9 +8,11 @@ in short:
 - a dossier belongs to its *receiving* agency; it counts as *received* on ``received_at`` (the desk
   accepted it), *resolved* when its result is ready (``result_at``) or when it was refused after
   reception (``closed_at``);
-- timeliness is the stored ``timeliness`` or, where blank, ``deadlines.timeliness`` on the resolved moment;
+- timeliness is the stored ``timeliness`` or, where blank, ``deadlines.timeliness`` on the resolved moment,
+  always against the *original* appointment date (an extension, form 04, does not turn late into on time);
+  *extended* counts the resolved dossiers whose date was extended;
 - *pending* is counted as of a date: received by then and neither resolved nor withdrawn by then;
-  overdue when its appointment date is before that date;
+  overdue when its original appointment date is before that date;
 - processing days are calendar days (with fractions) from reception to the result.
 """
 from dataclasses import dataclass, replace
@@ -164,11 +166,15 @@ def _resolved_in(start, end, prefix=""):
 RESOLVED_AT = Coalesce("result_at", "closed_at")
 
 
+# The date a dossier is measured against: the original appointment date (an extension does not move it).
+DUE = Coalesce("original_appointment_date", "appointment_date")
+
+
 def _timeliness():
-    """The stored timeliness, else the rule of ``deadlines.timeliness`` on the resolved moment (until it is
-    filled)."""
+    """The stored timeliness, else the rule of ``deadlines.timeliness`` on the resolved moment against the
+    original appointment date (``due``, annotated by the caller), until it is filled."""
     return Case(When(~Q(timeliness=""), then=F("timeliness")),
-                default=timeliness.expression("resolved_at", "appointment_date"), output_field=CharField())
+                default=timeliness.expression("resolved_at", "due"), output_field=CharField())
 
 
 KEYS = ("receiving_agency_id", "procedure_id", "channel")
@@ -186,7 +192,7 @@ def _received(filters):
 
 def _resolved(filters):
     qs = _scoped(Dossier.objects.filter(_resolved_in(filters.start, filters.end)), filters).annotate(
-        resolved_at=RESOLVED_AT)
+        resolved_at=RESOLVED_AT, due=DUE)
     qs = qs.annotate(effective=_timeliness(), month=_month("resolved_at"))
     duration = ExpressionWrapper(F("resolved_at") - F("received_at"), output_field=DurationField())
     return qs.values(*KEYS, "month").annotate(
@@ -194,6 +200,7 @@ def _resolved(filters):
         early=Count("id", filter=Q(effective=Timeliness.EARLY)),
         on_time=Count("id", filter=Q(effective=Timeliness.ON_TIME)),
         late=Count("id", filter=Q(effective=Timeliness.LATE)),
+        extended=Count("id", filter=Q(extension__isnull=False)),
         duration=Sum(duration),
     ).order_by()
 
@@ -221,14 +228,14 @@ def _pending(filters):
     else:
         qs = Dossier.objects.filter(received_at__lt=end).filter(
             Q(closed_at__isnull=True) | Q(closed_at__gte=end)).filter(Q(result_at__isnull=True) | Q(result_at__gte=end))
-    qs = _scoped(qs, filters)
+    qs = _scoped(qs, filters).annotate(due=DUE)
     return qs.values(*KEYS).annotate(
-        pending=Count("id"), pending_overdue=Count("id", filter=Q(appointment_date__lt=day))).order_by()
+        pending=Count("id"), pending_overdue=Count("id", filter=Q(due__lt=day))).order_by()
 
 
-SUMMED = ("received", "resolved", "early", "on_time", "late", "pending", "pending_overdue", "duration",
+SUMMED = ("received", "resolved", "early", "on_time", "late", "extended", "pending", "pending_overdue", "duration",
           "rating_sum", "rating_count")
-CACHED = ("received", "resolved", "early", "on_time", "late", "duration", "rating_sum", "rating_count")
+CACHED = ("received", "resolved", "early", "on_time", "late", "extended", "duration", "rating_sum", "rating_count")
 _FIELD = {"agency": 0, "procedure": 1, "channel": 2, "month": 3}
 
 
@@ -297,7 +304,7 @@ def live_cells(filters, found=None):
         cell((v["receiving_agency_id"], v["procedure_id"], v["channel"], v["month"]))["received"] += v["received"]
     for v in _resolved(filters):
         c = cell((v["receiving_agency_id"], v["procedure_id"], v["channel"], v["month"]))
-        for name in ("resolved", "early", "on_time", "late"):
+        for name in ("resolved", "early", "on_time", "late", "extended"):
             c[name] += v[name]
         c["duration"] += v["duration"].total_seconds() if v["duration"] is not None else 0
     for v in _ratings(filters):
@@ -370,6 +377,23 @@ def _sort_key(r, dimension):
     if isinstance(value, dict):
         return value["code"] if dimension != "agency" else value["name"]
     return value or date.min
+
+
+def extensions(filters) -> dict:
+    """The extensions of the appointment date (form 04) asked in the period: how many, and each with its
+    dossier, agency, dates, reason and how the dossier ended (measured against its original date)."""
+    from onestop.deadlines.models import Extension
+
+    qs = _scoped(Extension.objects.filter(created_at__gte=filters.start, created_at__lt=filters.end), filters,
+                 "dossier__receiving_agency_id", "dossier__")
+    rows = [{
+        "code": e.dossier.code, "procedure": {"code": e.dossier.procedure.code, "name": e.dossier.procedure.name},
+        "agency": {"code": e.dossier.receiving_agency.code, "name": e.dossier.receiving_agency.name},
+        "asked_at": e.created_at, "previous_date": e.previous_date, "new_date": e.new_date, "reason": e.reason,
+        "original_appointment_date": e.dossier.original_appointment_date or e.previous_date,
+        "timeliness": e.dossier.timeliness,
+    } for e in qs.select_related("dossier__procedure", "dossier__receiving_agency").order_by("created_at", "id")]
+    return {"count": len(rows), "rows": rows}
 
 
 def steps(filters):

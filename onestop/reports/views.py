@@ -46,6 +46,7 @@ def dashboard(request):
             "month_chart": charts.monthly_bars(by_month["rows"], _("Dossiers resolved per month")),
             "rate_chart": charts.rate_bars(by_agency["rows"], _("On-time rate per agency")),
             "rate_chart_cut": len(by_agency["rows"]) > charts.RATE_BARS,
+            "extensions": selectors.extensions(filters),
         })
     return render(request, "reports/dashboard.html", context)
 
@@ -70,7 +71,9 @@ def export(request, fmt):
         return render(request, "reports/dashboard.html", {"form": form, "title": _("Dashboard")}, status=400)
     filters = form.filters()
     report = selectors.summary(filters)
-    return exports.summary_xlsx(report, filters) if fmt == "xlsx" else exports.summary_csv(report, filters)
+    if fmt == "xlsx":
+        return exports.summary_xlsx(report, filters, selectors.extensions(filters))
+    return exports.summary_csv(report, filters)
 
 
 @login_required
