@@ -370,8 +370,8 @@ def prepare_procedure(peers_url):
     from procedures import services as procedure_services
     from procedures.models import Procedure
 
-    procedure_services.import_bpmn(LOOKUP, PROCEDURE, publish=True)
-    Procedure.objects.filter(code=PROCEDURE).update(form_schema=FORM_SCHEMA)
+    procedure_services.import_bpmn(LOOKUP, PROCEDURE, publish=True, defaults={"form_schema": FORM_SCHEMA})
+    Procedure.objects.filter(code=PROCEDURE).update(form_schema=FORM_SCHEMA)  # a second run keeps the entry
     Peer.objects.update(base_url=peers_url, backoff_seconds=0.05, max_attempts=3, read_timeout=5)
 
 

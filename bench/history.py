@@ -318,8 +318,8 @@ def run(args):
     from procedures import services as procedure_services
     from procedures.models import Procedure
 
-    procedure_services.import_bpmn(LOOP, PROCEDURE, publish=True)
-    Procedure.objects.filter(code=PROCEDURE).update(form_schema=FORM_SCHEMA)
+    procedure_services.import_bpmn(LOOP, PROCEDURE, publish=True, defaults={"form_schema": FORM_SCHEMA})
+    Procedure.objects.filter(code=PROCEDURE).update(form_schema=FORM_SCHEMA)  # a second run keeps the entry
     people = actors()
     results = {"load_average_start": load_average()}
     print(f"storage: {args.dossiers} dossiers of 5 steps...", flush=True)

@@ -203,7 +203,9 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # Every operation's error answers (400/401/403/404/409/429) documented with their body.
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "onestop.core.schema.document_errors"],
-    "ENUM_NAME_OVERRIDES": {"PortalMessageStateEnum": "onestop.nationalportal.models.OutboxMessage.State"},
+    # One name per choice set: the agency levels (competent, receiving, an agency's own), the outbox's states.
+    "ENUM_NAME_OVERRIDES": {"LevelEnum": "onestop.organisation.models.Level",
+                            "PortalMessageStateEnum": "onestop.nationalportal.models.OutboxMessage.State"},
 }
 
 # Content Security Policy: scripts only from our own files (no inline script, no eval). Inline styles

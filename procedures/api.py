@@ -3,8 +3,8 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status, viewsets
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -12,8 +12,8 @@ from rest_framework.views import APIView
 from onestop.core.exceptions import InvalidInput
 from onestop.engine import parsing
 
-from . import services
-from .models import ProcedureVersion
+from . import entries, services
+from .models import Procedure, ProcedureVersion
 from .selectors import published_procedures, published_version, unroutable_agencies
 
 
@@ -33,17 +33,43 @@ class ProcedureSerializer(serializers.Serializer):
     form_schema = serializers.JSONField()
 
 
-class ProcedureViewSet(viewsets.ReadOnlyModelViewSet):
-    """The public catalogue: published procedures, no login needed."""
+class ProcedureViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """The public catalogue: published procedures, no login needed. Admins create a catalogue entry
+    (``POST``) and change it (``PATCH``): names, levels, legal time, fee, documents, the applicant's form."""
 
-    permission_classes = [AllowAny]
     serializer_class = ProcedureSerializer
     lookup_field = "code"
     lookup_value_regex = r"[^/]+"
     filterset_fields = ["competent_level", "field"]
+    parser_classes = [JSONParser]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_permissions(self):
+        # Methods the catalogue does not take answer 405 to everyone, as before admins could write.
+        return [IsAdminUser()] if self.action in ("create", "partial_update") else [AllowAny()]
 
     def get_queryset(self):
-        return published_procedures().order_by("code")
+        if self.action in ("list", "retrieve"):
+            return published_procedures().order_by("code")
+        return Procedure.objects.order_by("code")  # an admin changes entries not yet published too
+
+    def get_serializer_class(self):
+        return entries.CatalogueEntrySerializer if self.action in ("create", "partial_update") else ProcedureSerializer
+
+    @extend_schema(request=entries.CatalogueEntrySerializer, responses={201: ProcedureSerializer})
+    def create(self, request, *args, **kwargs):
+        entry = entries.CatalogueEntrySerializer(data=request.data)
+        entry.is_valid(raise_exception=True)
+        procedure = services.create_procedure(dict(entry.validated_data), user=request.user)
+        return Response(ProcedureSerializer(procedure).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=entries.CatalogueEntrySerializer, responses=ProcedureSerializer)
+    def partial_update(self, request, *args, **kwargs):
+        procedure = self.get_object()
+        entry = entries.CatalogueEntrySerializer(procedure, data=request.data, partial=True)
+        entry.is_valid(raise_exception=True)
+        procedure = services.update_procedure(procedure, dict(entry.validated_data), user=request.user)
+        return Response(ProcedureSerializer(procedure).data)
 
 
 # --- BPMN versions (admins) ---------------------------------------------------------------------------
@@ -93,6 +119,10 @@ class VersionDetailSerializer(VersionSerializer):
 class UploadSerializer(serializers.Serializer):
     bpmn_file = serializers.FileField()
     process_id = serializers.CharField(required=False, allow_blank=True, default="")
+    catalogue_file = serializers.FileField(required=False, help_text="The catalogue entry (NAME.catalogue.json, "
+                                                                     "docs/bpmn-conventions.md)")
+    form_file = serializers.FileField(required=False, help_text="The applicant's form: a Camunda Forms .form file "
+                                                                "or a JSON Schema")
 
 
 class MigrateSerializer(serializers.Serializer):
@@ -123,13 +153,24 @@ class VersionListView(APIView):
         upload_file = payload.validated_data["bpmn_file"]
         if upload_file.size > parsing.MAX_BPMN_BYTES:
             raise InvalidInput(_("The file is larger than 5 MB."), errors={"bpmn_file": [_("Too large.")]})
+        entry = _side_files(payload.validated_data, code)
         upload = services.upload_version(upload_file.read(), code, user=request.user, filename=upload_file.name,
-                                         process_id=payload.validated_data["process_id"] or None)
+                                         process_id=payload.validated_data["process_id"] or None, entry=entry)
         if upload.version is None:
             return Response({"detail": _("The file cannot be read as an executable BPMN process."),
                              "report": upload.report}, status=status.HTTP_400_BAD_REQUEST)
         body = {**VersionSerializer(upload.version).data, "created": upload.created}
         return Response(body, status=status.HTTP_201_CREATED if upload.created else status.HTTP_200_OK)
+
+
+def _side_files(data, code):
+    """The catalogue entry given beside the BPMN file: its side file, and its form file over it."""
+    entry = {}
+    if data.get("catalogue_file"):
+        entry = entries.read_side_file(data["catalogue_file"].read(entries.MAX_SIDE_FILE_BYTES + 1), code=code)
+    if data.get("form_file"):
+        entry["form_schema"] = entries.read_form_file(data["form_file"].read(entries.MAX_SIDE_FILE_BYTES + 1))
+    return entry
 
 
 class VersionDetailView(APIView):

@@ -10,6 +10,11 @@ class UploadForm(forms.Form):
     bpmn_file = forms.FileField(label=_("BPMN file"), help_text=_("A .bpmn file from Camunda Modeler, bpmn.io or "
                                                                    "SpiffArena, 5 MB at most."))
 
+    catalogue_file = forms.FileField(label=_("Catalogue file"), required=False, help_text=_(
+        "Optional: NAME.catalogue.json, the catalogue entry (docs/bpmn-conventions.md)."))
+    form_file = forms.FileField(label=_("Form file"), required=False, help_text=_(
+        "Optional: the applicant's form, a Camunda Forms .form file or a JSON Schema."))
+
     def clean_bpmn_file(self):
         upload = self.cleaned_data["bpmn_file"]
         if upload.size > MAX_BPMN_BYTES:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Max
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from onestop.core.exceptions import Conflict, InvalidInput
@@ -13,8 +13,15 @@ from onestop.engine import parsing, validation
 from onestop.interop import connectors
 from onestop.organisation.models import OfficialRole, RoutingRole
 
+from .fields_read import applicant_fields_read
 from .models import CatalogueEvent, Procedure, ProcedureVersion
 from .selectors import unroutable_agencies, unroutable_lanes
+from .step_forms import apply_step_forms
+
+# What a procedure created by a BPMN upload without its catalogue entry starts with; the entry (side file,
+# API) says the rest, and publishing waits for the applicant's form.
+NEW_PROCEDURE = {"competent_level": "ward", "receiving_level": "ward", "processing_days": 1,
+                 "online_level": Procedure.OnlineLevel.PARTIAL}
 
 
 @dataclass
@@ -41,32 +48,54 @@ def _record(procedure, action, user=None, version=None, **data):
 
 
 @transaction.atomic
+def create_procedure(entry: dict, *, user=None) -> Procedure:
+    """A new catalogue entry (checked by ``entries.CatalogueEntrySerializer``); no version yet."""
+    if Procedure.objects.filter(code=entry["code"]).exists():
+        raise Conflict(_("A procedure with this code exists already; change it with PATCH."),
+                       errors={"code": [_("This code is taken.")]})
+    procedure = Procedure.objects.create(**{**NEW_PROCEDURE, **entry})
+    _record(procedure, "created", user, fields=sorted(entry))
+    return procedure
+
+
+@transaction.atomic
+def update_procedure(procedure: Procedure, entry: dict, *, user=None) -> Procedure:
+    """Change the catalogue entry of ``procedure`` (names, levels, time, fee, documents, form...); audited with
+    the names of the fields that changed. Running dossiers keep the form they were submitted with."""
+    procedure = Procedure.objects.select_for_update().get(pk=procedure.pk)
+    changed = sorted(name for name, value in entry.items() if name != "code" and getattr(procedure, name) != value)
+    for name in changed:
+        setattr(procedure, name, entry[name])
+    if changed:
+        procedure.save()
+        _record(procedure, "catalogue_changed", user, fields=changed)
+    return procedure
+
+
+@transaction.atomic
 def upload_version(xml_bytes, procedure_code, *, user=None, filename="upload.bpmn", process_id=None,
-                   defaults=None):
+                   defaults=None, entry=None):
     """Validate ``xml_bytes`` and keep it as a draft version of ``procedure_code`` (created when new).
 
-    The report lists every problem at once; a version with errors is kept as a draft so the admin sees
-    its report and diagram, but it cannot be published. An upload identical to a version already kept
-    returns that version.
+    User tasks made from onestop's step templates get the template's form (``step_forms``).
+    ``entry``: the catalogue entry uploaded with the file (its side file, checked by ``entries``), applied
+    to the procedure in the same transaction. The report lists every problem at once; a version with
+    errors is kept as a draft so the admin sees its report and diagram, but it cannot be published. An
+    upload identical to a version already kept returns that version.
     """
+    xml_bytes = apply_step_forms(xml_bytes)
     report = validation.validate(xml_bytes, context=validation_context(process_id))
     report_dict = report.as_dict()
     if report.process_id is None:
         return Upload(None, report_dict, False)
-    procedure, created_procedure = Procedure.objects.get_or_create(
-        code=procedure_code,
-        defaults={
-            "name": report.process_name or report.process_id,
-            "competent_level": "ward",
-            "receiving_level": "ward",
-            "processing_days": 1,
-            "online_level": Procedure.OnlineLevel.PARTIAL,
-            **(defaults or {}),
-        },
-    )
+    entry = {k: v for k, v in (entry or {}).items() if k != "code"}
+    procedure = Procedure.objects.filter(code=procedure_code).first()
+    if procedure is None:
+        procedure = create_procedure({"name": report.process_name or report.process_id, **NEW_PROCEDURE,
+                                      **(defaults or {}), **entry, "code": procedure_code}, user=user)
+    elif entry:
+        procedure = update_procedure(procedure, entry, user=user)
     procedure = Procedure.objects.select_for_update().get(pk=procedure.pk)
-    if created_procedure:
-        _record(procedure, "created", user)
     checksum = hashlib.sha256(xml_bytes).hexdigest()
     existing = procedure.versions.filter(checksum=checksum).first()
     if existing is not None:
@@ -104,22 +133,30 @@ def _next_number(procedure):
     return max(kept, seen) + 1
 
 
-def import_bpmn(xml_bytes, procedure_code, *, user=None, publish=False, defaults=None, filename="upload.bpmn"):
-    """The command-line path: upload, refuse a file with errors, publish when asked."""
-    upload = upload_version(xml_bytes, procedure_code, user=user, filename=filename, defaults=defaults)
+@transaction.atomic
+def import_bpmn(xml_bytes, procedure_code, *, user=None, publish=False, defaults=None, filename="upload.bpmn",
+                process_id=None, entry=None) -> ProcedureVersion:
+    """The command-line path: upload (with the catalogue entry, when given), refuse a file with errors,
+    publish when asked. All or nothing: when anything is refused, no procedure, version or entry change is
+    kept (the transaction is rolled back) and the ``DomainError`` says why."""
+    upload = upload_version(xml_bytes, procedure_code, user=user, filename=filename, defaults=defaults,
+                            process_id=process_id, entry=entry)
     errors = [e for e in upload.report.get("entries", []) if e["level"] == "error"]
-    if errors:
-        raise InvalidInput(_("The file cannot be used as it is."), errors=[_entry_line(e) for e in errors])
+    if errors or upload.version is None:
+        raise InvalidInput(_("The file cannot be used as it is."), errors=[entry_line(e) for e in errors])
     if publish and upload.version.state != ProcedureVersion.State.PUBLISHED:
         publish_version(upload.version, user=user)
     return upload.version
 
 
-def _entry_line(entry):
+def entry_line(entry: dict) -> str:
+    """One report entry as a line in the active language: where (element id, name, line) and what."""
+    line = entry.get("line") and _("line %(n)s") % {"n": entry["line"]}
     where = ", ".join(p for p in (entry.get("element_id") and f"id={entry['element_id']}",
-                                  entry.get("element_name") and f"“{entry['element_name']}”",
-                                  entry.get("line") and f"line {entry['line']}") if p)
-    return f"{where}: {entry['message']}" if where else entry["message"]
+                                  entry.get("element_name") and f"“{entry['element_name']}”", line) if p)
+    vietnamese = (translation.get_language() or "vi").lower().startswith("vi")
+    message = entry.get("message_vi") if vietnamese and entry.get("message_vi") else entry["message"]
+    return f"{where}: {message}" if where else message
 
 
 @transaction.atomic
@@ -136,6 +173,10 @@ def publish_version(version, user=None):
         raise Conflict(_("A retired version cannot be published again; upload it as a new version."))
     if version.has_errors:
         raise Conflict(_("This version has errors in its validation report; fix them and upload it again."))
+    problems = form_problems(version)
+    if problems:
+        raise Conflict(_("This version cannot be published until the applicant's form is complete."),
+                       errors={"form_schema": problems})
     for old in version.procedure.versions.filter(state=ProcedureVersion.State.PUBLISHED).exclude(pk=version.pk):
         old.state = ProcedureVersion.State.RETIRED
         old.save(update_fields=["state"])
@@ -147,6 +188,20 @@ def publish_version(version, user=None):
     _record(version.procedure, "published", user, version,
             unroutable_agencies=[entry["agency"] for entry in version.unroutable_agencies])
     return version
+
+
+def form_problems(version: ProcedureVersion) -> list[str]:
+    """Why the applicant's form cannot go with ``version``: empty, or lacking a field the process reads (the
+    first script to read it would fail at the citizen's dossier). Empty when it can be published."""
+    properties = (version.procedure.form_schema or {}).get("properties") or {}
+    if not properties:
+        return [_("The applicant's form is empty: give the procedure its form (form_schema, or a Camunda form) "
+                  "before publishing.")]
+    missing = sorted(applicant_fields_read(version.bpmn_xml.encode("utf-8"), version.process_id) - set(properties))
+    if missing:
+        return [_("The process reads applicant fields the form does not define: %(names)s.")
+                % {"names": ", ".join(missing)}]
+    return []
 
 
 @transaction.atomic

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from onestop.core.exceptions import DomainError
 
-from . import services
+from . import entries, services
 from .forms import UploadForm
 from .models import ProcedureVersion
 from .selectors import published_version, unroutable_agencies
@@ -20,9 +20,19 @@ def upload(request):
     form = UploadForm(request.POST or None, request.FILES or None, initial={"code": request.GET.get("code", "")})
     report = None
     if request.method == "POST" and form.is_valid():
-        file = form.cleaned_data["bpmn_file"]
-        result = services.upload_version(file.read(), form.cleaned_data["code"], user=request.user,
-                                         filename=file.name)
+        file, code = form.cleaned_data["bpmn_file"], form.cleaned_data["code"]
+        try:
+            entry = {}
+            if form.cleaned_data.get("catalogue_file"):
+                entry = entries.read_side_file(form.cleaned_data["catalogue_file"].read(), code=code)
+            if form.cleaned_data.get("form_file"):
+                entry["form_schema"] = entries.read_form_file(form.cleaned_data["form_file"].read())
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+            for field, messages in (exc.errors or {}).items() if isinstance(exc.errors, dict) else ():
+                form.add_error(None, f"{field}: {messages}")
+            return render(request, "procedures/upload.html", {"form": form, "title": _("Upload BPMN")}, status=400)
+        result = services.upload_version(file.read(), code, user=request.user, filename=file.name, entry=entry)
         if result.version is not None:
             if not result.created:
                 messages.info(request, _("This file is already version %(n)s.") % {"n": result.version.number})

@@ -10,7 +10,6 @@ from onestop.interop import signing
 from onestop.interop.models import Exchange, Peer
 from onestop.worklist.models import WorkItem
 from procedures import services as procedure_services
-from procedures.models import Procedure
 from tests.conftest import Actor, load_demo, submit, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -63,10 +62,8 @@ LOOKUPS = """<?xml version="1.0" encoding="UTF-8"?>
 def accepted(celery_worker_process, peers):
     """Start a lookups dossier at Ben Nghe ward: returns a function that gets it accepted."""
     load_demo(peers)
-    procedure_services.import_bpmn(LOOKUPS, "T.0001", publish=True)
-    Procedure.objects.filter(code="T.0001").update(
-        form_schema={"type": "object", "required": ["id_number"], "properties": {"id_number": {"type": "string"}}}
-    )
+    procedure_services.import_bpmn(LOOKUPS, "T.0001", publish=True, defaults={
+        "form_schema": {"type": "object", "required": ["id_number"], "properties": {"id_number": {"type": "string"}}}})
 
     def start(id_number="079090000001"):
         code = submit(Actor("citizen1"), "T.0001", "q1-bennghe", {"id_number": id_number})["code"]

@@ -1,0 +1,142 @@
+"""The procedure author owns the whole procedure: the catalogue entry and the applicant's form come with the
+upload (side file, Camunda form) or through the API, and publishing waits until the form holds every field
+the process reads."""
+import json
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from procedures.models import CatalogueEvent, Procedure
+from tests.conftest import submit
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "bpmn" / "examples"
+HOUSEHOLD_XML = (Path(__file__).resolve().parent.parent / "bpmn" / "business_household_registration.bpmn").read_bytes()
+ENTRY = {
+    "code": "9.000100", "name": "Thủ tục thử", "name_en": "Trial procedure", "competent_level": "district",
+    "receiving_level": "ward", "processing_days": 5, "fee": 50000, "online_level": "full",
+    "documents": [{"name": "Đơn đề nghị", "originals": 1},
+                  {"name": "Giấy ủy quyền", "required": False, "condition": "trường hợp ủy quyền", "copies": 1}],
+    "form_schema": {"type": "object", "required": ["owner_id_number"], "properties": {
+        "owner_id_number": {"type": "string", "title": "Số định danh", "pattern": "^[0-9]{12}$"}}},
+}
+
+
+@pytest.fixture
+def admin(as_user):
+    return as_user("admin")
+
+
+def files(**named):
+    return {field: SimpleUploadedFile(name, content, content_type="application/octet-stream")
+            for field, (name, content) in named.items()}
+
+
+def upload(actor, code, **named):
+    return actor.client.post(f"/api/v1/procedures/{code}/versions/", files(**named))
+
+
+def test_admins_create_and_change_the_catalogue_entry(admin, as_user):
+    assert as_user("citizen1").post("/api/v1/procedures/", ENTRY).status_code == 403
+    assert as_user("bennghe.leader").client.patch("/api/v1/procedures/1.001193/", {"fee": 1},
+                                                  format="json").status_code == 403
+    response = admin.post("/api/v1/procedures/", ENTRY)
+    assert response.status_code == 201, response.content
+    procedure = Procedure.objects.get(code="9.000100")
+    assert (procedure.name_en, procedure.processing_days, procedure.fee) == ("Trial procedure", 5, 50000)
+    assert procedure.documents[1] == {"name": "Giấy ủy quyền", "name_en": "", "originals": 1, "copies": 1,
+                                      "required": False, "condition": "trường hợp ủy quyền"}
+    assert admin.post("/api/v1/procedures/", ENTRY).status_code == 409  # the code is taken
+
+    response = admin.client.patch("/api/v1/procedures/9.000100/", {"fee": 75000, "processing_days": 7},
+                                  format="json")
+    assert response.status_code == 200, response.content
+    assert (response.json()["fee"], response.json()["processing_days"]) == (75000, 7)
+    events = [(e.action, e.data.get("fields"), e.actor.username) for e in
+              CatalogueEvent.objects.filter(procedure__code="9.000100")]
+    assert events[-1] == ("catalogue_changed", ["fee", "processing_days"], "admin")
+    assert events[0][0] == "created"
+
+
+def test_a_wrong_entry_is_refused_field_by_field_in_the_readers_language(admin):
+    wrong = {**ENTRY, "code": "9.000101", "processing_days": 0, "receiving_level": "village", "fee": -1,
+             "documents": [{"name": "Giấy ủy quyền", "required": False}], "procesing_days": 3,
+             "form_schema": {"type": "object", "properties": {"x": {"type": "array", "title": "X"}}}}
+    response = admin.client.post("/api/v1/procedures/", wrong, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    errors = response.json()["errors"] if "errors" in response.json() else response.json()
+    assert {"processing_days", "receiving_level", "fee", "documents", "form_schema", "procesing_days"} <= set(errors)
+    assert "Say in which case" in json.dumps(errors["documents"])
+    assert "string, integer, number, boolean" in json.dumps(errors["form_schema"])
+    vietnamese = admin.client.post("/api/v1/procedures/", wrong, format="json")
+    assert vietnamese.status_code == 400 and "Say in which case" not in vietnamese.content.decode()
+    assert not Procedure.objects.filter(code="9.000101").exists()
+
+
+def test_a_camunda_form_becomes_the_applicants_form_with_its_labels(admin):
+    form = json.loads((EXAMPLE / "marital_status.form").read_text(encoding="utf-8"))
+    admin.post("/api/v1/procedures/", {**ENTRY, "form_schema": {}})
+    response = admin.client.patch("/api/v1/procedures/9.000100/", {"form": form}, format="json")
+    assert response.status_code == 200, response.content
+    schema = Procedure.objects.get(code="9.000100").form_schema
+    assert schema["ui:order"] == ["person_full_name", "person_id_number", "marital_status", "purpose", "copies"]
+    assert schema["properties"]["marital_status"]["oneOf"][1] == {"const": "divorced", "title": "Đã ly hôn"}
+    assert schema["properties"]["person_id_number"] == {"type": "string", "pattern": "^[0-9]{12}$",
+                                                        "title": "Số định danh cá nhân", "description": "12 chữ số"}
+    assert schema["properties"]["copies"] == {"type": "integer", "minimum": 1, "maximum": 10,
+                                              "title": "Số bản cần cấp"}
+    assert set(schema["required"]) == {"person_full_name", "person_id_number", "marital_status", "purpose"}
+    # What the applicant's form cannot ask is refused with the field, not dropped.
+    form["components"].append({"type": "filepicker", "key": "scan", "label": "Bản chụp"})
+    response = admin.client.patch("/api/v1/procedures/9.000100/", {"form": form}, format="json",
+                                  HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400 and "scan" in response.content.decode()
+
+
+def test_publishing_waits_for_a_form_that_defines_what_the_process_reads(admin):
+    response = upload(admin, "9.000102", bpmn_file=("hkd.bpmn", HOUSEHOLD_XML))
+    assert response.status_code == 201 and response.json()["report"]["ok"] is True
+    refused = admin.client.post("/api/v1/procedures/9.000102/versions/1/publish/", HTTP_ACCEPT_LANGUAGE="en")
+    assert refused.status_code == 409
+    assert "form is empty" in json.dumps(refused.json())
+    admin.client.patch("/api/v1/procedures/9.000102/", {"form_schema": {"type": "object", "properties": {
+        "household_name": {"type": "string", "title": "Tên hộ kinh doanh"}}}}, format="json")
+    refused = admin.client.post("/api/v1/procedures/9.000102/versions/1/publish/", HTTP_ACCEPT_LANGUAGE="en")
+    assert refused.status_code == 409 and "owner_id_number" in json.dumps(refused.json())
+    assert Procedure.objects.get(code="9.000102").versions.get().state == "draft"
+    admin.client.patch("/api/v1/procedures/9.000102/", {"form_schema": ENTRY["form_schema"]}, format="json")
+    published = admin.post("/api/v1/procedures/9.000102/versions/1/publish/")
+    assert published.status_code == 200 and published.json()["state"] == "published"
+
+
+def test_a_procedure_written_from_the_conventions_alone_uploads_publishes_and_runs(admin, as_user):
+    """The example of docs/bpmn-conventions.md: BPMN, catalogue side file and Camunda form, through the API."""
+    response = upload(admin, "1.004873",
+                      bpmn_file=("marital_status.bpmn", (EXAMPLE / "marital_status.bpmn").read_bytes()),
+                      catalogue_file=("marital_status.catalogue.json",
+                                      (EXAMPLE / "marital_status.catalogue.json").read_bytes()),
+                      form_file=("marital_status.form", (EXAMPLE / "marital_status.form").read_bytes()))
+    assert response.status_code == 201, response.content
+    assert response.json()["report"]["ok"] is True, response.json()["report"]
+    published = admin.post("/api/v1/procedures/1.004873/versions/1/publish/")
+    assert published.status_code == 200, published.content
+    assert published.json()["unroutable_agencies"] == []
+    entry = as_user("citizen1").get("/api/v1/procedures/1.004873/").json()
+    assert (entry["name_en"], entry["processing_days"], entry["fee"]) == ("Certificate of marital status", 3, 15000)
+    assert entry["documents"][1]["condition_en"] == "if the applicant is divorced"
+
+    citizen = as_user("citizen1")
+    form = {"person_full_name": "Nguyễn Văn An", "person_id_number": "079090000001", "marital_status": "single",
+            "purpose": "marriage", "copies": 2}
+    assert citizen.post("/api/v1/dossiers/", {"procedure": "1.004873", "agency": "q1-bennghe",
+                                              "form_data": {}}).status_code == 400  # the form is asked
+    approved = submit(citizen, "1.004873", "q1-bennghe", form)["code"]
+    as_user("bennghe.receiver").act(approved, "accept")
+    as_user("bennghe.specialist").act(approved, "approve", {"review_notes": "Đúng"})
+    as_user("bennghe.leader").act(approved, "sign_approve")
+    assert citizen.dossier(approved)["status"] == "result_ready"
+
+    refused = submit(citizen, "1.004873", "q1-bennghe", {**form, "marital_status": "married"})["code"]
+    as_user("bennghe.receiver").act(refused, "accept")
+    as_user("bennghe.specialist").act(refused, "approve", comment="Đang có vợ/chồng")
+    assert citizen.dossier(refused)["status"] == "refused"
