@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from onestop.core.admin import RecordAdmin
+
 from .models import Dossier, DossierEvent, Handover, Incident
 
 
@@ -26,22 +28,14 @@ class HandoverInline(admin.TabularInline):
 
 
 @admin.register(Dossier)
-class DossierAdmin(admin.ModelAdmin):
+class DossierAdmin(RecordAdmin):
     list_display = ["code", "procedure", "status", "receiving_agency", "submitted_at", "appointment_date"]
     list_filter = ["status", "procedure"]
     search_fields = ["code"]
-    readonly_fields = [f.name for f in Dossier._meta.fields]
     inlines = [HandoverInline, EventInline]
-
-    def has_add_permission(self, request):
-        return False
 
 
 @admin.register(Incident)
-class IncidentAdmin(admin.ModelAdmin):
+class IncidentAdmin(RecordAdmin):
     list_display = ["created_at", "dossier", "kind", "element_name", "resolved_at", "resolution"]
     list_filter = ["kind", "resolution"]
-    readonly_fields = [f.name for f in Incident._meta.fields]
-
-    def has_add_permission(self, request):
-        return False

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from onestop.core.admin import KeptRecordAdmin
+
 from .models import Exchange, Peer, Platform, RegisterBook, RestConnector
 
 
@@ -19,16 +21,11 @@ class RestConnectorAdmin(admin.ModelAdmin):
 
 
 @admin.register(Exchange)
-class ExchangeAdmin(admin.ModelAdmin):
+class ExchangeAdmin(KeptRecordAdmin):
+    """Kept: the exchange log says who read whose data (the citizen's data tracker)."""
+
     list_display = ["id", "dossier", "operator", "state", "attempts", "http_status", "created_at", "finished_at"]
     list_filter = ["state", "operator"]
-    readonly_fields = [f.name for f in Exchange._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # the exchange log says who read whose data (the citizen's data tracker): kept
 
 
 admin.site.register(RegisterBook)

@@ -2,27 +2,22 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from onestop.core.admin import KeptRecordAdmin
+
 from . import services
 from .models import Notification
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(KeptRecordAdmin):
     """The record of what was sent; read-only, except to send a failed message again."""
 
     list_display = ["created_at", "dossier", "template", "channel", "address", "state", "attempts", "sent_at"]
     list_filter = ["state", "channel", "template"]
     search_fields = ["dossier__code", "address", "recipient__username"]
-    readonly_fields = [f.name for f in Notification._meta.fields]
     list_select_related = ["dossier"]
     date_hierarchy = "created_at"
     actions = ["send_again"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.action(description=_("Send the selected failed notifications again"))
     def send_again(self, request, queryset):
