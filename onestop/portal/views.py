@@ -22,12 +22,12 @@ from onestop.dossiers.models import Status
 from onestop.dossiers.selectors import open_steps, route
 from onestop.organisation.models import Agency
 from onestop.web.context import roles_of
+from onestop.web.schema_forms import SchemaForm, describe
 from onestop.web.security import check_submission, client_address
 from onestop.worklist.models import WorkItem
 
 from . import selectors, services
 from .forms import DocumentsForm, LookupForm, RatingForm, SignUpForm, SupplementForm, WithdrawForm
-from .schema_forms import SchemaForm, describe
 
 CATALOGUE_PAGE_SIZE = 10
 DOSSIERS_PAGE_SIZE = 20
@@ -148,15 +148,20 @@ def _apply_forms(request, item, draft):
     return agencies, schema_form, documents_form
 
 
-@login_required
-@require_http_methods(["GET", "HEAD", "POST"])
-def apply(request, code):
-    """Step 1: the desk, the form and the documents. Valid files are kept even when the form has errors."""
+def _application(request, code):
+    """The procedure applied for and the citizen's draft of it (both steps of applying start here)."""
     _citizen_required(request)
     item = selectors.procedure(code)
     if item is None:
         raise Http404
-    draft = services.Draft(request.session, item.code)
+    return item, services.Draft(request.session, item.code)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def apply(request, code):
+    """Step 1: the desk, the form and the documents. Valid files are kept even when the form has errors."""
+    item, draft = _application(request, code)
     agencies, schema_form, documents_form = _apply_forms(request, item, draft)
     agency_code = request.POST.get("agency", "") if request.method == "POST" else draft.agency
     agency_error = ""
@@ -202,11 +207,7 @@ def _stage_files(request, draft, item):
 @require_http_methods(["GET", "HEAD", "POST"])
 def apply_review(request, code):
     """Step 2: what will be sent; submitting stores the dossier and its files together."""
-    _citizen_required(request)
-    item = selectors.procedure(code)
-    if item is None:
-        raise Http404
-    draft = services.Draft(request.session, item.code)
+    item, draft = _application(request, code)
     agency = selectors.receiving_agencies(item).filter(code=draft.agency).first()
     if not draft.exists or agency is None or services.draft_problems(item, draft):
         return redirect("portal:apply", code=item.code)
