@@ -2,7 +2,7 @@
 API's validation messages put next to the fields."""
 from django.test import override_settings
 
-from onestop.portal.schema_forms import SchemaForm, describe, field_order
+from onestop.web.schema_forms import SchemaForm, describe, field_order
 
 SCHEMA = {
     "type": "object",

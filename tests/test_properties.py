@@ -18,7 +18,7 @@ from onestop.deadlines.models import CalendarDay
 from onestop.dossiers.codes import issue_code
 from onestop.dossiers.forms import form_errors
 from onestop.organisation.models import Agency
-from onestop.portal.schema_forms import SchemaForm
+from onestop.web.schema_forms import SchemaForm
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = json.loads((ROOT / "bpmn" / "catalogue.json").read_text(encoding="utf-8"))

@@ -2,11 +2,11 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from onestop.workspace.forms import DATE_WIDGET
+from onestop.core.widgets import DayMonthYearInput
 
 
 class ExtendForm(forms.Form):
-    new_date = forms.DateField(label=_("New appointment date"), widget=DATE_WIDGET,
+    new_date = forms.DateField(label=_("New appointment date"), widget=DayMonthYearInput(),
                                input_formats=["%d/%m/%Y", "%Y-%m-%d"],
                                help_text=_("dd/mm/yyyy, a working day after the current appointment date"))
     reason = forms.CharField(label=_("Reason for the delay"), widget=forms.Textarea(attrs={"rows": 4}),

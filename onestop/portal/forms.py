@@ -1,4 +1,4 @@
-"""The portal's own forms. The applicant's form itself is drawn from the procedure (schema_forms.py)."""
+"""The portal's own forms. The applicant's form itself is drawn from the procedure (``onestop.web.schema_forms``)."""
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model

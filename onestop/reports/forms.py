@@ -4,6 +4,7 @@ from datetime import timedelta
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from onestop.core.widgets import DayMonthYearInput
 from onestop.dossiers.models import Channel
 from onestop.organisation.models import Agency
 from procedures.models import Procedure
@@ -15,9 +16,7 @@ MAX_PERIOD = timedelta(days=366 * 5)
 
 
 def _date_field(label, help_text=""):
-    # A text box in dd/mm/yyyy: a browser's date picker shows the format of the browser's own locale.
-    return forms.DateField(label=label, required=False, help_text=help_text, widget=forms.DateInput(
-        attrs={"placeholder": "dd/mm/yyyy", "inputmode": "numeric", "autocomplete": "off"}, format="%d/%m/%Y"))
+    return forms.DateField(label=label, required=False, help_text=help_text, widget=DayMonthYearInput())
 
 
 class ReportForm(forms.Form):

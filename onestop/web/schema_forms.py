@@ -12,27 +12,10 @@ from django import forms
 from django.forms.utils import ErrorDict
 from django.utils.translation import gettext_lazy as _
 
+from onestop.core.widgets import DayMonthYearInput
 from onestop.dossiers.forms import form_errors
 
 RADIO_LIMIT = 4
-
-
-class DayMonthYearInput(forms.TextInput):
-    """A date typed as dd/mm/yyyy whatever the browser's language: a native date picker follows the browser,
-    not the page, and shows mm/dd/yyyy in an English browser, where a birth date's day and month get swapped.
-    Values are kept as ISO dates (``2026-11-20``) and shown back as ``20/11/2026``."""
-
-    def __init__(self, attrs=None):
-        super().__init__({"placeholder": "dd/mm/yyyy", "inputmode": "numeric", "autocomplete": "off",
-                          "maxlength": 10, **(attrs or {})})
-
-    def format_value(self, value):
-        if isinstance(value, str):
-            try:
-                return datetime.date.fromisoformat(value).strftime("%d/%m/%Y")
-            except ValueError:
-                return value  # as typed, shown back with its error
-        return super().format_value(value)
 
 
 def _choices(spec):

@@ -2,18 +2,15 @@
 
 - ``StepForm``: a BPMN step's own form (``WorkItem.form``, from ``camunda:formData``), checked afterwards by
   ``worklist.forms.clean_submission`` through ``complete_work_item``.
-- the applicant's form of a paper dossier is the portal's ``SchemaForm`` (``onestop.portal.schema_forms``).
+- the applicant's form of a paper dossier is the portal's ``SchemaForm`` (``onestop.web.schema_forms``).
 """
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from onestop.core.widgets import DayMonthYearInput
 from onestop.dossiers.attachments import ACCEPT
 from onestop.worklist.forms import decision_field, options_needing_reason
 from onestop.worklist.models import WorkItem
-
-# dd/mm/yyyy whatever the browser's language (a native date picker follows the browser, not the page).
-DATE_WIDGET = forms.DateInput(format="%d/%m/%Y", attrs={"placeholder": "dd/mm/yyyy", "inputmode": "numeric",
-                                                        "autocomplete": "off", "maxlength": 10})
 
 
 def apply_errors(form, errors, *, rename=None):
@@ -67,7 +64,7 @@ class StepForm(forms.Form):
         if kind == "boolean":
             return forms.BooleanField(label=label, required=False)
         if kind == "date":
-            return forms.DateField(label=label, required=False, widget=DATE_WIDGET)
+            return forms.DateField(label=label, required=False, widget=DayMonthYearInput())
         return forms.CharField(label=label, required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2}))
 
     def reasons_needed(self):
@@ -206,8 +203,8 @@ class QueueFilterForm(forms.Form):
     state = forms.ChoiceField(label=_("State"), required=False,
                               choices=[("", _("Any")), *WorkItem.State.choices])
     kind = forms.ChoiceField(label=_("Kind of step"), required=False, choices=[("", _("Any")), *WORK_ITEM_KINDS])
-    due_from = forms.DateField(label=_("Due from"), required=False, widget=DATE_WIDGET)
-    due_to = forms.DateField(label=_("Due until"), required=False, widget=DATE_WIDGET)
+    due_from = forms.DateField(label=_("Due from"), required=False, widget=DayMonthYearInput())
+    due_to = forms.DateField(label=_("Due until"), required=False, widget=DayMonthYearInput())
     tab = forms.CharField(required=False, widget=forms.HiddenInput)
     sort = forms.CharField(required=False, widget=forms.HiddenInput)
 

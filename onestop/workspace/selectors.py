@@ -13,7 +13,7 @@ from onestop.deadlines.working_days import add_working_days
 from onestop.dossiers.models import Action, Attachment
 from onestop.organisation import access
 from onestop.organisation.models import Citizen
-from onestop.portal.schema_forms import describe
+from onestop.web.schema_forms import describe
 from onestop.worklist.forms import decision_field
 from onestop.worklist.models import WorkItem
 

@@ -23,7 +23,7 @@ from onestop.dossiers import services as dossiers
 from onestop.engine import runtime
 from onestop.organisation import access
 from onestop.organisation.models import Citizen, OfficialRole, same_tier
-from onestop.portal.schema_forms import SchemaForm
+from onestop.web.schema_forms import SchemaForm
 from onestop.worklist import selectors as worklist
 from onestop.worklist.models import WorkItem
 from procedures.models import Procedure
