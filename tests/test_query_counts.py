@@ -146,7 +146,7 @@ def test_work_items_carry_their_dossier_code_and_procedure(as_user):
 # completion; these are the figures the code reaches, so that a change that costs more is seen.
 SUBMISSION_COST = {"commits": 5, "statements": 12}
 COMPLETION_COST = {  # decision: (commits, statements) of claim + complete
-    "accept": (7, 34), "approve": (7, 26), "sign": (7, 27), "returned": (7, 19),
+    "accept": (7, 33), "approve": (7, 26), "sign": (7, 27), "returned": (7, 19),
 }
 STEPS = [("accept", "bennghe.receiver"), ("approve", "bennghe.specialist"), ("sign", "bennghe.leader"),
          ("returned", "bennghe.receiver")]

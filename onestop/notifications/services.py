@@ -121,21 +121,21 @@ def _addresses(user, sms):
 def notify(dossier, message, *, event=None):
     """Make the rows of ``message`` and send them once the current transaction commits.
 
-    ``event`` was created in this transaction (post_save), so none of its rows exist yet: a plain insert
-    (the unique constraint still refuses a second row for the same event, recipient, channel and template).
+    ``event`` was created in this transaction (post_save), so none of its rows exist yet: one insert of them
+    all (the unique constraint still refuses a second row for the same event, recipient, channel and
+    template). A recipient with no address gets a row that says so, failed from the start.
     """
-    made = []
+    rows = []
     for user in message.recipients:
         for channel, address in _addresses(user, message.sms):
             subject, body = compose(message, dossier, user, channel)
-            notification = Notification.objects.create(
+            rows.append(Notification(
                 event=event, recipient=user, channel=channel, template=message.template,
                 dossier=dossier, address=address, subject=subject, body=body,
-            )
-            if not address:
-                _fail(notification, _("The recipient has no email address or phone number."))
-            else:
-                made.append(notification.pk)
+                **({} if address else {"state": State.FAILED,
+                                       "last_error": _("The recipient has no email address or phone number.")}),
+            ))
+    made = [row.pk for row in Notification.objects.bulk_create(rows) if row.state == State.QUEUED]
     if made:
         transaction.on_commit(lambda: enqueue(made), robust=True)
     return made
