@@ -78,5 +78,6 @@ def version_action(request, code, number, action):
             messages.success(request, _("Version %(n)s is discarded.") % {"n": number})
             return redirect("admin:procedures_procedure_changelist")
     except DomainError as exc:
-        messages.error(request, exc.message)
+        details = [m for ms in exc.errors.values() for m in ms] if isinstance(exc.errors, dict) else []
+        messages.error(request, " ".join([str(exc.message), *map(str, details)]))  # e.g. the fields the form lacks
     return redirect("catalogue-version", code=code, number=number)

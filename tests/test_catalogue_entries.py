@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 
 from procedures.models import CatalogueEvent, Procedure
 from tests.conftest import submit
@@ -104,6 +105,11 @@ def test_publishing_waits_for_a_form_that_defines_what_the_process_reads(admin):
     refused = admin.client.post("/api/v1/procedures/9.000102/versions/1/publish/", HTTP_ACCEPT_LANGUAGE="en")
     assert refused.status_code == 409 and "owner_id_number" in json.dumps(refused.json())
     assert Procedure.objects.get(code="9.000102").versions.get().state == "draft"
+    # The admin's version page says the same when its Publish button is pressed.
+    page = Client()
+    page.force_login(admin.user)
+    answer = page.post("/catalogue/procedures/9.000102/versions/1/publish/", follow=True).content.decode()
+    assert "owner_id_number" in answer and Procedure.objects.get(code="9.000102").versions.get().state == "draft"
     admin.client.patch("/api/v1/procedures/9.000102/", {"form_schema": ENTRY["form_schema"]}, format="json")
     published = admin.post("/api/v1/procedures/9.000102/versions/1/publish/")
     assert published.status_code == 200 and published.json()["state"] == "published"
