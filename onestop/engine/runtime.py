@@ -27,7 +27,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
-from . import budget, parsing, sandbox
+from . import analysis, budget, parsing, sandbox
 from .errors import (  # noqa: F401 - EngineError is the runtime's public error type
     EngineError,
     ProcessFailed,
@@ -520,14 +520,24 @@ def _outcome(workflow):
 
 
 def _form_of(spec):
+    """The step's form as plain dicts. The decision options whose path can end the dossier refused carry
+    ``"requires_reason": True`` (found from the graph, whatever their names): the step then needs a comment."""
     form = getattr(spec, "form", None)
+    decision = analysis.decision_field(spec)
+    refusing = analysis.refusal_options(spec) if decision is not None else set()
     fields = []
     for field in getattr(form, "fields", None) or []:
+        options = []
+        for o in getattr(field, "options", []):
+            option = {"id": o.id, "name": o.name}
+            if field is decision and o.id in refusing:
+                option["requires_reason"] = True
+            options.append(option)
         fields.append({
             "id": field.id,
             "type": field.type or "string",
             "label": field.label or field.id,
-            "options": [{"id": o.id, "name": o.name} for o in getattr(field, "options", [])],
+            "options": options,
         })
     return tuple(fields)
 

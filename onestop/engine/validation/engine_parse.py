@@ -4,9 +4,12 @@ from __future__ import annotations
 from django.utils import translation
 from lxml import etree
 
-from onestop.engine import parsing
+from onestop.engine import analysis, parsing
 
-from .report import ERROR, _label, _lc
+from .report import ERROR, WARNING, _label, _lc
+
+# Options that need a reason by their name alone (onestop.worklist.forms); the report names the others.
+NAMED_REFUSALS = {"supplement", "refuse", "disagree"}
 
 
 class EngineChecks:
@@ -53,14 +56,40 @@ class EngineChecks:
                 if self.chosen is not None:
                     # What an upload runs: parse_bpmn, with whatever it normalises.
                     try:
-                        parsing.parse_bpmn(self.xml_bytes, process_id=self.chosen.get("id"))
+                        parsed = parsing.parse_bpmn(self.xml_bytes, process_id=self.chosen.get("id"))
                     except parsing.BpmnError as exc:
                         self.engine_error(exc.__context__ or exc)
+                    else:
+                        self.check_refusals(parsed)
                 else:
                     self.engine_parse_each()
         except Exception as exc:  # noqa: BLE001 - never let a foreign file's exception out raw
             self.engine_error(exc)
 
+
+    def check_refusals(self, parsed):
+        """Say which decision options will need a written reason because their path can end the dossier
+        refused, when the option's name does not say so already (refuse, supplement, disagree)."""
+        specs = [parsed.spec, *parsed.subprocess_specs.values()]
+        for spec in specs:
+            for task_spec in spec.task_specs.values():
+                field = analysis.decision_field(task_spec)
+                if field is None:
+                    continue
+                refusing = analysis.refusal_options(task_spec)
+                surprising = [o for o in field.options if o.id in refusing and o.id not in NAMED_REFUSALS]
+                if not surprising:
+                    continue
+                node = self.nodes.get(task_spec.bpmn_id)
+                if node is None:
+                    continue
+                en, vi = _label(node)
+                shown = ", ".join(f"“{o.name or o.id}” ({o.id})" for o in surprising)
+                self.add(WARNING, "decision_requires_reason", node,
+                         f"In {_lc(en)}, the option(s) {shown} of {field.id} can end the dossier refused: the official "
+                         "will have to write the reason, which the applicant reads.",
+                         f"Trong {_lc(vi)}, lựa chọn {shown} của {field.id} có thể kết thúc hồ sơ bằng việc từ chối: "
+                         "cán bộ sẽ phải ghi lý do, và người nộp hồ sơ sẽ đọc lý do đó.")
 
     def engine_parse_each(self):
         """Parse with the dialect's parser for each process in scope (several executables, or none)."""
