@@ -59,6 +59,7 @@ urlpatterns = [
     path("reports/", include("onestop.reports.urls")),
     path("documents/", include("onestop.documents.urls")),
     path("deadlines/", include("onestop.deadlines.urls")),
+    path("national-portal/", include("onestop.nationalportal.page_urls")),
     path("api/v1/", include("procedures.api_urls")),
     path("api/v1/", include("onestop.notifications.urls")),
     path("api/v1/", include("onestop.nationalportal.urls")),

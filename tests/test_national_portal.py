@@ -5,6 +5,7 @@ import json
 import pytest
 import requests
 from django.core.management import call_command
+from django.test import TestCase
 
 from onestop.dossiers.models import Dossier
 from onestop.interop import httpsig
@@ -228,3 +229,24 @@ def test_a_broken_export_is_refused_with_a_message(db, tmp_path):
     path.write_text("{not json")
     with pytest.raises(Exception, match="export.json"):
         call_command("import_national_catalogue", str(path))
+
+
+def test_the_staff_page_shows_what_failed_and_sends_it_again(as_user, national_portal, client):
+    from django.contrib.auth import get_user_model
+
+    PortalLink.objects.update(max_attempts=1)
+    national_portal.control(down=True)
+    code = submit(as_user("citizen1"), "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+    message = OutboxMessage.objects.get(dossier__code=code)
+    client.force_login(get_user_model().objects.get(username="admin"))
+    page = client.get("/national-portal/outbox/", HTTP_ACCEPT_LANGUAGE="vi")
+    text = page.content.decode()
+    assert page.status_code == 200 and code in text and "HTTP 503" in text and "Gửi lại" in text
+    national_portal.control(down=False)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        answer = client.post(f"/national-portal/outbox/{message.pk}/retry/", HTTP_ACCEPT_LANGUAGE="vi")
+    assert answer.status_code == 302
+    assert OutboxMessage.objects.get(pk=message.pk).state == "sent"
+    after = client.get("/national-portal/outbox/").content.decode()
+    assert "sẽ được gửi lại" in after  # the flash message says so
+    assert f"/outboxmessage/{message.pk}/change/" not in after  # nothing unsent any more

@@ -102,6 +102,8 @@ MATRIX = {
     "catalogue-upload": entry(GET=ADMIN, POST=ADMIN),
     "catalogue-version": entry(VERSION, GET=ADMIN),
     "catalogue-version-action": entry({**VERSION, "action": "action"}, POST=ADMIN),
+    "nationalportal:outbox": entry(GET=ADMIN),
+    "nationalportal:retry": entry({"pk": "portal_message"}, POST=ADMIN),
     # --- the API ---------------------------------------------------------------------------------------
     "api-root": entry(GET=LOGGED_IN),
     "api-token": entry(POST=PUBLIC),

@@ -52,6 +52,9 @@ def record_change(event: DossierEvent) -> OutboxMessage | None:
     if link is None:
         return None
     dossier = event.dossier
+    # The lifecycle already holds the dossier's row lock (then this costs nothing); taken here too, so that
+    # two changes of one dossier can never draw the same sequence number.
+    Dossier.objects.select_for_update().filter(pk=dossier.pk).values_list("pk").first()
     last = dossier.portal_messages.order_by("-sequence").only("sequence", "handover_id", "status_code").first()
     handover_id = dossier.handovers.order_by("-id").values_list("id", flat=True).first()
     status_changed = event.to_status != event.from_status or event.action == Action.SUBMITTED
