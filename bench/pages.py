@@ -102,6 +102,7 @@ def seed_volume(n, rng):
     from django.contrib.auth.hashers import make_password
     from django.utils import timezone
 
+    from onestop.core.text import fold
     from onestop.dossiers.models import Dossier, DossierEvent, Handover
     from onestop.organisation.models import Agency, Citizen, Membership, OfficialRole, same_tier
     from onestop.worklist.models import WorkItem
@@ -113,9 +114,10 @@ def seed_volume(n, rng):
     unusable = make_password(None)
     users = User.objects.bulk_create([User(username=f"bench{i:05d}", first_name="Dân", last_name=f"Công {i}",
                                            password=unusable) for i in range(citizens)], batch_size=1000)
-    Citizen.objects.bulk_create([Citizen(user=u, id_number=f"0791{i:08d}", full_name=_full_name(rng),
-                                         address=f"{i} Lê Lợi, Quận 1") for i, u in enumerate(users)],
-                                batch_size=1000)
+    names = [_full_name(rng) for _ in users]
+    Citizen.objects.bulk_create([Citizen(user=u, id_number=f"0791{i:08d}", full_name=names[i],
+                                         search_name=fold(names[i]), address=f"{i} Lê Lợi, Quận 1")
+                                 for i, u in enumerate(users)], batch_size=1000)
     applicants = list(User.objects.filter(username__in=["citizen1", "citizen2"]))
     procedures = []
     for procedure in Procedure.objects.all():

@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (  # noqa: E402
     PASSWORD,
     RESULTS_DIR,
+    ROOT,
     BenchFailure,
     Server,
     connect,
@@ -108,6 +109,9 @@ def _array(words):
 
 def load(n):
     """Migrate, seed the demo, then write the city's wards, applicants, dossiers and work items in SQL."""
+    sys.path.insert(0, str(ROOT))
+    from onestop.core.text import fold  # the folded names of the search, as Citizen.save() writes them
+
     timings = {}
     started = time.perf_counter()
     recreate_database(BENCH_DB)
@@ -135,11 +139,14 @@ def load(n):
                                    is_active, date_joined)
             SELECT '!', false, 'bench' || g, '', '', '', false, true, now() FROM generate_series(1, %s) g
             RETURNING id)
-        INSERT INTO organisation_citizen (user_id, id_number, full_name, phone, address)
+        INSERT INTO organisation_citizen (user_id, id_number, full_name, search_name, phone, address)
         SELECT id, '0790' || lpad(id::text, 8, '0'),
                ({_array(SURNAMES)})[1 + (id::bigint * 7919) %% {len(SURNAMES)}] || ' ' ||
                ({_array(MIDDLE)})[1 + (id::bigint * 104729) %% {len(MIDDLE)}] || ' ' ||
-               ({_array(GIVEN)})[1 + (id::bigint * 1299709) %% {len(GIVEN)}], '', ''
+               ({_array(GIVEN)})[1 + (id::bigint * 1299709) %% {len(GIVEN)}],
+               ({_array([fold(n) for n in SURNAMES])})[1 + (id::bigint * 7919) %% {len(SURNAMES)}] || ' ' ||
+               ({_array([fold(n) for n in MIDDLE])})[1 + (id::bigint * 104729) %% {len(MIDDLE)}] || ' ' ||
+               ({_array([fold(n) for n in GIVEN])})[1 + (id::bigint * 1299709) %% {len(GIVEN)}], '', ''
         FROM u""", [APPLICANTS])
     cur.execute("SELECT array_agg(id ORDER BY id) FROM organisation_agency WHERE level IN ('ward', 'commune')")
     wards = cur.fetchone()[0]

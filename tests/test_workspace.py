@@ -271,6 +271,27 @@ def test_queue_tabs_filters_search_and_sort(as_user, page):
     assert "<html" in text(officer.get(url, data={"tab": "mine"}))
 
 
+def test_queue_search_ignores_marks_and_case_and_finds_codes_by_any_fragment(as_user, page):
+    """Officials type names without their marks, as in the citizen catalogue, and codes by their end."""
+    from onestop.organisation.models import Citizen
+
+    (anh,) = accepted(as_user, 1)
+    (binh,) = accepted(as_user, 1, citizen="citizen2")
+    Citizen.objects.filter(user__username="citizen1").update(full_name="Nguyễn Văn Ánh")
+    Citizen.objects.get(user__username="citizen1").save()  # the folded name follows the name
+    officer = page("bennghe.specialist")
+    url = reverse("workspace:queue")
+    for q in ("nguyen van", "NGUYỄN VĂN", "anh", "Ánh", "van anh", "anh nguyen"):
+        assert rows(officer.get(url, data={"tab": "all", "q": q})) == [anh], q
+    assert rows(officer.get(url, data={"tab": "all", "q": "tran thi binh"})) == [binh]
+    assert rows(officer.get(url, data={"tab": "all", "q": "nguyen thi"})) == []
+    number = anh.rsplit("-", 1)[1]  # "0001"
+    for q in (number, anh[-11:], anh.lower(), anh):
+        found = rows(officer.get(url, data={"tab": "all", "q": q}))
+        assert anh in found and (q == number or found == [anh]), (q, found)
+    assert rows(officer.get(url, data={"tab": "all", "q": "999999"})) == []
+
+
 def test_queue_pages_are_paginated(as_user, page):
     codes = accepted(as_user, 3)
     officer = page("bennghe.specialist")

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from onestop.core.text import fold
+
 from .models import Agency, Citizen, Membership, RoutingRole
 
 
@@ -26,4 +28,8 @@ class RoutingRoleAdmin(admin.ModelAdmin):
 @admin.register(Citizen)
 class CitizenAdmin(admin.ModelAdmin):
     list_display = ["full_name", "id_number", "user"]
-    search_fields = ["full_name", "id_number"]
+    search_fields = ["search_name", "id_number"]
+
+    def get_search_results(self, request, queryset, search_term):
+        # The names are searched folded, like the queue's search: "nguyen van" finds "Nguyễn Văn An".
+        return super().get_search_results(request, queryset, fold(search_term))

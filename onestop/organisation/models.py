@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from onestop.core.text import fold
+
 
 class Level(models.TextChoices):
     PROVINCE = "province", _("Province / city")
@@ -133,6 +135,9 @@ class Citizen(models.Model):
     full_name = models.CharField(_("full name"), max_length=200)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     address = models.CharField(_("address"), max_length=300, blank=True)
+    # The name folded (``onestop.core.text.fold``: lower case, no diacritics) for searches that ignore them;
+    # a trigram index on PostgreSQL (migration 0003). Kept by ``save``; bulk writers fill it themselves.
+    search_name = models.CharField(max_length=200, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("citizen")
@@ -140,3 +145,9 @@ class Citizen(models.Model):
 
     def __str__(self):
         return f"{self.full_name} ({self.id_number})"
+
+    def save(self, *args, **kwargs):
+        self.search_name = fold(self.full_name)
+        if kwargs.get("update_fields") is not None and "full_name" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "search_name"}
+        super().save(*args, **kwargs)

@@ -1,19 +1,12 @@
 """Reads for the citizen portal: the catalogue, the applicant's dossiers and what is asked of them, lookup."""
-import unicodedata
-
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
+from onestop.core.text import fold
 from onestop.dossiers.models import Action, Attachment, Dossier, Rating, Status
 from onestop.organisation.models import COMMUNE_TIER, Agency
 from onestop.worklist.models import WorkItem
 from procedures.selectors import published_procedures, unroutable_agency_ids
-
-
-def fold(text):
-    """Lower case without diacritics: "Đăng ký" -> "dang ky"."""
-    text = unicodedata.normalize("NFD", (text or "").lower().replace("đ", "d"))
-    return "".join(c for c in text if not unicodedata.combining(c))
 
 
 def tier(level):

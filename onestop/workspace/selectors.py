@@ -8,6 +8,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from onestop.core.text import fold
 from onestop.deadlines import timeliness
 from onestop.deadlines.working_days import add_working_days
 from onestop.dossiers.models import Action, Attachment
@@ -71,11 +72,10 @@ def queue(user, *, tab="open", procedure="", state="", kind="", due_from=None, d
     if due_to:
         filters &= Q(due_date__lte=due_to)
     q = (q or "").strip()
-    if q and any(c.isdigit() for c in q):  # names have no digits: a dossier code (or its start)
-        filters &= Q(dossier__code__istartswith=q)
+    if q and any(c.isdigit() for c in q):  # names have no digits: any fragment of a dossier code
+        filters &= Q(dossier__code__icontains=q)
     elif q:  # applicants are citizens (``submit`` requires a profile): match the few citizens first
-        citizens = Citizen.objects.filter(full_name__icontains=q).values("user_id")
-        filters &= Q(dossier__applicant_id__in=citizens)
+        filters &= Q(dossier__applicant_id__in=citizens_named(q))
     base = _base(user).filter(filters)
     # The active tabs count the active steps (a few hundred) from the partial workitem_queue index alone.
     counts = base.filter(ACTIVE).aggregate(
@@ -97,6 +97,15 @@ def queue(user, *, tab="open", procedure="", state="", kind="", due_from=None, d
     items = (base.filter(tabs[tab]).order_by(*order)
              .select_related("dossier__procedure", "dossier__applicant__citizen", "agency", "claimed_by"))
     return items, counts
+
+
+def citizens_named(q: str):
+    """The user ids of the citizens whose name holds every word of ``q``, marks and case ignored ("nguyen van"
+    finds "Nguyễn Văn An"; "anh" finds "Ánh"), as a subquery (``Citizen.search_name``, trigram-indexed)."""
+    citizens = Citizen.objects.all()
+    for word in fold(q).split():
+        citizens = citizens.filter(search_name__contains=word)
+    return citizens.values("user_id")
 
 
 def desk(user, kind):
