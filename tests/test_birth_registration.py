@@ -33,7 +33,10 @@ def test_birth_registration_end_to_end(as_user):
     # The mother's record came from the population database (the peer service), not from the citizen.
     [lookup] = seen["exchanges"]
     assert (lookup["operator"], lookup["state"]) == ("population.lookup_citizen", "succeeded")
-    assert lookup["result"]["full_name"] == "Lê Thị Hoa" and lookup["system"] == "Cơ sở dữ liệu quốc gia về dân cư"
+    assert lookup["system"] == "Cơ sở dữ liệu quốc gia về dân cư"
+    # The record is the mother's: the officer reads it, the applicant (the father) does not.
+    assert lookup["result"] == {"found": True} and not lookup["about_applicant"]
+    assert officer.dossier(code)["exchanges"][0]["result"]["full_name"] == "Lê Thị Hoa"
     # One working day after the receipt (the next opening, when the desk acts outside office hours).
     received = received_at(timezone.now()).date()
     assert seen["appointment_date"] == add_working_days(received, 1).isoformat()

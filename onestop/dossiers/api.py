@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from onestop.deadlines import extensions, schedule
 from onestop.deadlines.models import Extension
+from onestop.interop.selectors import exchanges_seen
 from onestop.web.security import SubmissionThrottle, submission_refused
 
 from . import selectors, services
@@ -110,15 +111,22 @@ class EventSerializer(serializers.Serializer):
 
 
 class ExchangeSerializer(serializers.Serializer):
-    step = serializers.CharField(source="task_name")
+    step = serializers.CharField(source="task_name", help_text="What the system was asked for: the process step")
     operator = serializers.CharField()
     system = serializers.CharField(source="peer.name", allow_null=True, default=None)
+    requested_by = serializers.SerializerMethodField()
     state = serializers.CharField()
     attempts = serializers.IntegerField()
-    result = serializers.JSONField(allow_null=True)
+    about_applicant = serializers.BooleanField(help_text="Whether the person looked up is the dossier's applicant")
+    result = serializers.JSONField(
+        source="shown_result", allow_null=True,
+        help_text="The answer. The applicant gets the fields about another person left out (docs/interop.md)")
     error = serializers.CharField()
     created_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)
+
+    def get_requested_by(self, obj) -> str:
+        return _person(obj.acting_user) or "onestop"
 
 
 class RefusalSerializer(serializers.Serializer):
@@ -154,6 +162,10 @@ class DossierDetailSerializer(DossierListSerializer):
         event = selectors.refusal(obj)
         return RefusalSerializer(event).data if event else None
 
+    def _as_applicant(self, obj):
+        request = self.context.get("request")
+        return selectors.sees_as_applicant(request.user if request else None, obj)
+
     def get_extension(self, obj) -> dict | None:
         """The one extension of the appointment date (form 04), if any."""
         extension = Extension.objects.filter(dossier=obj).select_related("letter").first()
@@ -182,7 +194,7 @@ class DossierDetailSerializer(DossierListSerializer):
         return EventSerializer(selectors.timeline(obj), many=True).data
 
     def get_exchanges(self, obj) -> list[dict]:
-        return ExchangeSerializer(obj.exchanges.select_related("peer"), many=True).data
+        return ExchangeSerializer(exchanges_seen(obj, as_applicant=self._as_applicant(obj)), many=True).data
 
     def get_incidents(self, obj) -> list[dict]:
         return [{"id": i.id, "step": i.element_name, "message": i.message, "created_at": i.created_at,
@@ -271,7 +283,7 @@ class DossierViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         payload = ExtendSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         extension = extensions.extend(request.user, code, **payload.validated_data)
-        return Response(DossierDetailSerializer(extension.dossier).data)
+        return Response(DossierDetailSerializer(extension.dossier, context=self.get_serializer_context()).data)
 
 
 class IncidentSerializer(serializers.ModelSerializer):
@@ -337,9 +349,16 @@ class DataLookupSerializer(serializers.Serializer):
     system = serializers.CharField(source="peer.name")
     requested_by = serializers.SerializerMethodField()
     state = serializers.CharField()
+    about_me = serializers.SerializerMethodField()
+    fields_read = serializers.JSONField(source="fields_about_me", allow_null=True,
+                                        help_text="The fields of my own record this exchange read")
 
     def get_requested_by(self, obj) -> str:
         return _person(obj.acting_user) or "onestop"
+
+    def get_about_me(self, obj) -> bool:
+        """Whether the system was asked about me (else it served my dossier, about someone else)."""
+        return obj.fields_about_me is not None
 
 
 class DataTrackerViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):

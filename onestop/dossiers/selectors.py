@@ -1,5 +1,5 @@
 """Reads of dossiers shared by the API and the pages: who may see which, and what they see."""
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, JSONField, OuterRef, Q, Subquery, Value
 
 from onestop.core.exceptions import NotFound
 from onestop.organisation import access
@@ -43,6 +43,15 @@ def timeline(dossier):
     return dossier.events.select_related("actor", "agency", "work_item").order_by("at", "id")
 
 
+def sees_as_applicant(user, dossier):
+    """Whether ``user`` reads ``dossier`` as its applicant: the case file's public fields only, and of the
+    exchanges what concerns the applicant (``interop.privacy``). Officials of the agencies that hold or held
+    it, and admins, read everything. Anyone unknown (no request) reads as the applicant: the safe side."""
+    if user is None or not user.is_authenticated:
+        return True
+    return dossier.applicant_id == user.pk and not user.is_superuser
+
+
 def refusal(dossier):
     """The audit event that refused the dossier (the desk's or a step's decision, or a timer), or None.
 
@@ -68,13 +77,19 @@ def incidents_for(user):
 
 
 def data_lookups_for(user):
-    """Estonia's data tracker: the exchanges that read this citizen's data, or served their dossiers."""
-    from onestop.interop.models import Exchange
+    """Estonia's data tracker: the exchanges that read this citizen's data (the personal-data read log says
+    whose, ``interop.privacy``), or served their dossiers. ``fields_about_me``: the fields of the citizen's own
+    record an exchange read (null when it read none)."""
+    from onestop.interop.models import Exchange, PersonalDataRead
 
     citizen = getattr(user, "citizen", None)
     q = Q(dossier__applicant=user)
+    qs = Exchange.objects.all()
     if citizen is not None:
-        for key in ("id_number", "owner_id_number"):
-            q |= Q(**{f"params__{key}": citizen.id_number})
-    return (Exchange.objects.filter(q).exclude(peer__isnull=True)
+        mine = PersonalDataRead.objects.filter(exchange=OuterRef("pk"), subject_id_number=citizen.id_number)
+        q |= Q(Exists(mine))
+        qs = qs.annotate(fields_about_me=Subquery(mine.order_by("-read_at", "-id").values("fields")[:1]))
+    else:
+        qs = qs.annotate(fields_about_me=Value(None, output_field=JSONField()))
+    return (qs.filter(q).exclude(peer__isnull=True)
             .select_related("dossier", "peer", "acting_user").order_by("-created_at"))

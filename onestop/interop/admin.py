@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from onestop.core.admin import KeptRecordAdmin
 
-from .models import Exchange, Peer, Platform, RegisterBook, RestConnector
+from .models import Exchange, Peer, PersonalDataRead, Platform, RegisterBook, RestConnector
 
 
 @admin.register(Peer)
@@ -26,6 +26,15 @@ class ExchangeAdmin(KeptRecordAdmin):
 
     list_display = ["id", "dossier", "operator", "state", "attempts", "http_status", "created_at", "finished_at"]
     list_filter = ["state", "operator"]
+
+
+@admin.register(PersonalDataRead)
+class PersonalDataReadAdmin(KeptRecordAdmin):
+    """The access log of personal data (Decree 13/2023/NĐ-CP): who read whose record, for what; kept."""
+
+    list_display = ["read_at", "subject_id_number", "operator", "dossier", "step", "agency", "actor"]
+    list_filter = ["operator"]
+    search_fields = ["subject_id_number", "dossier__code"]
 
 
 admin.site.register(RegisterBook)

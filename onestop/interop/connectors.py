@@ -46,6 +46,13 @@ class Operator:
     parse: object = None  # (status, answer) -> result dict, or None when the status is a failure
     local: object = None  # (params, exchange) -> result dict, for work done on our own data
     description: str = field(default="", compare=False)
+    # Data protection (Decree 13/2023/NĐ-CP), read by ``privacy``: whose record the answer is (the parameter or
+    # the answer field holding that person's ID number) and which answer fields are about them (None: all).
+    # Officials of the agencies holding the dossier see the whole answer; its applicant sees the personal
+    # fields only when they are that person.
+    subject_param: str = ""
+    subject_field: str = ""
+    personal_fields: tuple | None = None
 
 
 def _found_or_missing(status, answer):
@@ -75,6 +82,7 @@ BUILT_IN = {
             params_schema={"type": "object", "required": ["id_number"], "properties": {"id_number": ID_NUMBER}},
             path=lambda p: f"/population/citizens/{quote(p['id_number'])}", parse=_found_or_missing,
             description="A citizen's record in the national population database, by ID number.",
+            subject_param="id_number", personal_fields=None,
         ),
         Operator(
             "business_registry.lookup_household", peer="business_registry",
@@ -83,6 +91,7 @@ BUILT_IN = {
             path=lambda p: "/business-registry/households?" + urlencode({"owner_id_number": p["owner_id_number"]}),
             parse=lambda status, answer: answer if status == 200 else None,
             description="The business households registered to an owner.",
+            subject_param="owner_id_number", personal_fields=None,
         ),
         Operator(
             "land_registry.parcel_info", peer="land_registry",
@@ -92,6 +101,8 @@ BUILT_IN = {
             path=lambda p: f"/land-registry/parcels/{quote(p['map_sheet'])}/{quote(p['parcel_number'])}",
             parse=_found_or_missing,
             description="A land parcel: address, area, use, owner, certificate.",
+            subject_field="owner_id_number",
+            personal_fields=("owner_full_name", "owner_id_number", "certificate_no", "encumbrances"),
         ),
         Operator(
             "civil_status.register_birth",
@@ -99,6 +110,7 @@ BUILT_IN = {
                            "properties": {"child_full_name": {"type": "string", "minLength": 1}}},
             local=register_birth,
             description="The next number in the agency's own birth register.",
+            personal_fields=(),
         ),
     ]
 }
@@ -121,10 +133,13 @@ def _from_rest_connector(connector):
         except (KeyError, IndexError, ValueError, TypeError):
             return None
 
+    personal = connector.personal_fields
     return Operator(
         connector.operator, params_schema=connector.params_schema or {"type": "object"},
         peer=connector.peer.code, method=connector.method,
         path=lambda p: connector.path_template.format(**{k: quote(str(v)) for k, v in p.items()}), parse=parse,
+        subject_param=connector.subject_param, subject_field=connector.subject_field,
+        personal_fields=tuple(personal) if isinstance(personal, list) and personal else None,
     )
 
 

@@ -88,6 +88,17 @@ class RestConnector(models.Model):
     params_schema = models.JSONField(_("parameter schema"), default=dict, blank=True)
     # {"result name": "dotted.path.in.the.answer"}; empty keeps the whole answer.
     response_mapping = models.JSONField(_("response mapping"), default=dict, blank=True)
+    # Data protection (Decree 13/2023/NĐ-CP): whose record the answer is, and which of its fields are about them.
+    subject_param = models.CharField(
+        _("subject's ID parameter"), max_length=100, blank=True,
+        help_text=_("The parameter holding the ID number of the person the answer is about."))
+    subject_field = models.CharField(
+        _("subject's ID field"), max_length=100, blank=True,
+        help_text=_("Or the answer's field holding that ID number (e.g. a parcel's owner)."))
+    personal_fields = models.JSONField(
+        _("personal fields"), null=True, blank=True,
+        help_text=_("Result fields that are personal data of that person. Empty: the whole answer is. "
+                    "The applicant sees them only when the person is the applicant."))
 
     class Meta:
         verbose_name = _("REST connector")
@@ -142,6 +153,33 @@ class Exchange(models.Model):
 
     def __str__(self):
         return f"{self.operator} for {self.dossier_id} ({self.state})"
+
+
+class PersonalDataRead(models.Model):
+    """One read of a person's data from another agency's system: whose (ID number), for which dossier and step
+    (the purpose), on behalf of which agency, by whom, which fields, when. The access log of Decree 13/2023/NĐ-CP:
+    written with the answer, never changed; admins read it, the person sees it in their data tracker."""
+
+    subject_id_number = models.CharField(_("subject's ID number"), max_length=12, db_index=True)
+    exchange = models.ForeignKey(Exchange, on_delete=models.PROTECT, related_name="personal_reads")
+    dossier = models.ForeignKey("dossiers.Dossier", on_delete=models.PROTECT, related_name="+")
+    step = models.CharField(_("purpose (step)"), max_length=300)
+    agency = models.ForeignKey("organisation.Agency", on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="+")
+    operator = models.CharField(max_length=100)
+    peer = models.ForeignKey(Peer, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    fields = models.JSONField(_("fields read"), default=list)
+    read_at = models.DateTimeField(_("read at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("personal data read")
+        verbose_name_plural = _("personal data reads")
+        ordering = ["-read_at", "-id"]
+
+    def __str__(self):
+        return f"{self.operator} read {self.subject_id_number} for {self.dossier_id}"
 
 
 class RegisterBook(models.Model):

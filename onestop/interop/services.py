@@ -11,7 +11,7 @@ from kombu.exceptions import OperationalError
 
 from onestop.core import refcache
 
-from . import connectors
+from . import connectors, privacy
 from .models import Exchange, Peer
 
 log = logging.getLogger(__name__)
@@ -109,6 +109,7 @@ def _record(exchange, outcome):
     retry_in = None
     if outcome.result is not None:
         exchange.result = outcome.result
+        privacy.record_read(exchange)  # written once, with the answer: the looked-up person's access log
     elif outcome.retry and exchange.attempts < _max_attempts(exchange):
         retry_in = _backoff(exchange)
     else:

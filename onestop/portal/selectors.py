@@ -110,6 +110,24 @@ def refusal(dossier, language):
     return {"reason": event.comment, "agency": event.agency, "step": step, "at": event.at}
 
 
+def lookups(dossier, language):
+    """The other agencies' systems asked for this dossier: which, when, by whom, for what; and, when the person
+    looked up is the applicant, what was read about them. Nothing of anyone else's record (``interop.privacy``)."""
+    from onestop.interop.selectors import exchanges_seen
+
+    rows = []
+    for exchange in exchanges_seen(dossier, as_applicant=True):
+        if exchange.peer_id is None:  # our own register, not another agency's system
+            continue
+        result = exchange.shown_result if exchange.about_applicant and isinstance(exchange.shown_result, dict) else {}
+        rows.append({"system": exchange.peer.name, "purpose": bilingual(exchange.task_name, language),
+                     "at": exchange.created_at, "state": exchange.get_state_display(),
+                     "by": (exchange.acting_user.get_full_name() or exchange.acting_user.get_username())
+                     if exchange.acting_user_id else "onestop",
+                     "about_me": [(key, value) for key, value in result.items() if key != "found"]})
+    return rows
+
+
 def attachments(dossier):
     return dossier.attachments.order_by("uploaded_at", "id")
 
