@@ -98,6 +98,67 @@ def test_totals_are_exact(known):
     assert totals["avg_days"] == 7.1
 
 
+def _file(dossier, kind):
+    from onestop.dossiers.models import Attachment
+
+    Attachment.objects.create(dossier=dossier, kind=kind, file=f"{dossier.pk}/{kind}", original_name=f"{kind}.pdf",
+                              content_type="application/pdf", size=1, sha256="0" * 64)
+
+
+def test_decision_766_indicators_by_hand(known):
+    """Q1 2026 in District 1 and its wards, counted by hand from ``known_set``."""
+    first, second = Dossier.objects.get(code="T-0001"), Dossier.objects.get(code="T-0002")
+    _file(first, "document")  # submitted online with its documents
+    _file(second, "scan")  # a desk dossier scanned
+    _file(first, "result")  # its result is a file
+    _file(Dossier.objects.get(code="T-0003"), "other")  # not a dossier document nor a result
+    report = selectors.summary(q1_filters())
+    t = report["totals"]
+    # Received: 11, of which online T-0001, 3, 4, 6, 8, 13, 14 = 7.
+    assert (t["received"], t["received_online"], t["online_rate"]) == (11, 7, 63.6)
+    # Digitised: T-0001 and T-0002 of 11; results: T-0001 of the 5 with a result (T-0005 was refused).
+    assert (t["received_digitised"], t["digitised_rate"]) == (2, 18.2)
+    assert (t["results"], t["results_digitised"], t["results_digitised_rate"]) == (5, 1, 20.0)
+    # Ratings 5 and 3: one satisfied of two.
+    assert (t["rating_satisfied"], t["rating_count"], t["satisfaction_rate"]) == (1, 2, 50.0)
+    # Working days from reception to resolution (the day of receipt not counted):
+    # T-0001 5/1 -> 7/1: 2; T-0002 6/1 -> 9/1: 3; T-0003 Sat 10/1 -> 20/1: 7; T-0004 2/2 -> 4/2: 2;
+    # T-0005 10/2 -> refused 12/2: 2; T-0009 Sat 20/12/2025 -> 12/1/2026: 22-26/12, 29-31/12, 2/1 (1/1 off),
+    # 5-9/1, 12/1 = 15. Sum 31 over 6 resolved.
+    assert (t["working_days"], t["avg_working_days"]) == (31, 5.2)
+    # The catalogue: birth and business household registration (ward, fully online), construction permit
+    # (district, partly online); District 1 and its wards offer all three, two fully online.
+    assert (t["procedures"], t["procedures_full_online"], t["full_online_rate"]) == (3, 2, 66.7)
+    assert t["on_time_rate"] == 50.0 and t["online_payment_rate"] is None
+    rows = {r["agency"]["name"]: r for r in report["rows"]}
+    ward = rows["Ủy ban nhân dân Phường Bến Nghé"]
+    assert (ward["procedures"], ward["full_online_rate"], ward["received"], ward["online_rate"]) == (2, 100.0, 10, 70.0)
+    # Grouped by procedure, a row has no catalogue share of its own.
+    by_procedure = selectors.summary(q1_filters(group_by=("procedure",)))
+    assert all(r["full_online_rate"] is None for r in by_procedure["rows"])
+    # The API and the exports say the same.
+    leader = APIClient()
+    leader.force_authenticate(User.objects.get(username="q1.leader"))
+    api = leader.get("/api/v1/reports/indicators/", {**PERIOD, "agency": "q1"}).json()
+    assert {k: api["totals"][k] for k in ("online_rate", "digitised_rate", "results_digitised_rate",
+                                          "satisfaction_rate", "avg_working_days", "full_online_rate")} == {
+        "online_rate": 63.6, "digitised_rate": 18.2, "results_digitised_rate": 20.0, "satisfaction_rate": 50.0,
+        "avg_working_days": 5.2, "full_online_rate": 66.7}
+
+
+def test_the_766_indicators_are_on_the_dashboard_and_in_the_files(known, client):
+    _file(Dossier.objects.get(code="T-0002"), "scan")
+    login(client, "q1.leader")
+    html = client.get("/reports/", {**PERIOD, "agency": "q1"}).content.decode()
+    assert "766/QĐ-TTg" in html and ("63,6" in html or "63.6" in html)
+    rows = list(csv.reader(io.StringIO(client.get("/reports/export.csv", {**PERIOD, "agency": "q1"})
+                                       .content.decode("utf-8-sig"))))
+    header, total = rows[0], rows[-1]
+    assert total[header.index("Tiếp nhận trực tuyến (%)")] == "63.6"
+    assert total[header.index("Hồ sơ được số hoá (%)")] == "9.1"  # 1 of 11
+    assert total[header.index("Thời gian giải quyết trung bình (ngày làm việc)")] == "5.2"
+
+
 def test_by_agency(known):
     rows = {r["agency"]["code"]: r for r in selectors.summary(q1_filters(group_by=("agency",)))["rows"]}
     assert set(rows) == {"q1-bennghe", "q1-benthanh"}

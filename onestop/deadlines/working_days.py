@@ -170,6 +170,25 @@ def working_days_between(start: date, end: date) -> int:
         count += 1
 
 
+def counter(first: date, last: date):
+    """A function ``(start, end) -> working days after start up to and including end`` (like
+    ``working_days_between``) for dates within [first, last], in constant time: the reports count
+    thousands of dossiers with it."""
+    calendar = Calendar(first.year - 1, last.year + 1)
+    upto, total, day = {}, 0, first
+    while day <= last:
+        total += calendar.is_working_day(day)
+        upto[day] = total
+        day += timedelta(days=1)
+
+    def between(start: date, end: date) -> int:
+        if end <= start:
+            return 0
+        return upto[min(end, last)] - upto[max(start, first)]
+
+    return between
+
+
 def _periods(hours):
     return ((hours.morning_start, hours.morning_end), (hours.afternoon_start, hours.afternoon_end))
 

@@ -37,6 +37,24 @@ class FiguresSerializer(serializers.Serializer):
     avg_days = serializers.FloatField(allow_null=True, help_text="Calendar days from reception to result")
     rating_avg = serializers.FloatField(allow_null=True, help_text="Citizens' average rating (1-5)")
     rating_count = serializers.IntegerField()
+    # Decision 766/QĐ-TTg: the formulas are in docs/reports.md.
+    received_online = serializers.IntegerField(help_text="Of the received: submitted online")
+    online_rate = serializers.FloatField(allow_null=True, help_text="received_online / received, in %")
+    procedures = serializers.IntegerField(allow_null=True, help_text="Procedures offered (published, at the "
+                                          "agency's receiving level); null in rows not grouped by agency alone")
+    procedures_full_online = serializers.IntegerField(allow_null=True)
+    full_online_rate = serializers.FloatField(allow_null=True, help_text="procedures_full_online / procedures, in %")
+    received_digitised = serializers.IntegerField(help_text="Of the received: with the dossier's documents as files")
+    digitised_rate = serializers.FloatField(allow_null=True, help_text="received_digitised / received, in %")
+    results = serializers.IntegerField(help_text="Of the resolved: with a result (not refused)")
+    results_digitised = serializers.IntegerField(help_text="Of those: with the result as a file on the dossier")
+    results_digitised_rate = serializers.FloatField(allow_null=True, help_text="results_digitised / results, in %")
+    rating_satisfied = serializers.IntegerField(help_text="Ratings of 4 or 5")
+    satisfaction_rate = serializers.FloatField(allow_null=True, help_text="rating_satisfied / rating_count, in %")
+    working_days = serializers.IntegerField(help_text="Working days from reception to resolution, summed")
+    avg_working_days = serializers.FloatField(allow_null=True, help_text="working_days / resolved")
+    online_payment_rate = serializers.FloatField(allow_null=True, help_text="Always null: onestop records no "
+                                                 "payment")
 
 
 class RowSerializer(FiguresSerializer):
@@ -168,6 +186,18 @@ class ReportViewSet(viewsets.ViewSet):
     def steps(self, request):
         """Per processing agency: steps completed in the period by timeliness, and steps open at its end."""
         return Response(StepsRowSerializer(selectors.steps(self._form(request)), many=True).data)
+
+    @extend_schema(parameters=FILTERS, responses=SummarySerializer)
+    @action(detail=False)
+    def indicators(self, request):
+        """The indicators of Decision 766/QĐ-TTg per agency: on time, online, fully online procedures,
+        digitised dossiers and results, satisfaction, average working days (the summary grouped by agency)."""
+        filters = self._form(request, ("agency",))
+        report = selectors.summary(filters)
+        return Response(SummarySerializer({
+            "date_from": filters.date_from, "date_to": filters.date_to, "as_of": report["as_of"],
+            "group_by": list(report["group_by"]), "totals": report["totals"], "rows": report["rows"],
+        }).data)
 
     @extend_schema(parameters=FILTERS, responses=ExtensionsSerializer)
     @action(detail=False)

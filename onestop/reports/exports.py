@@ -38,6 +38,13 @@ COLUMNS = [
     ("rating_avg", gettext_lazy("Average rating (1-5)")),
     ("rating_count", gettext_lazy("Ratings")),
     ("extended", gettext_lazy("Extended (form 04)")),
+    # Decision 766/QĐ-TTg (docs/reports.md)
+    ("online_rate", gettext_lazy("Received online (%)")),
+    ("full_online_rate", gettext_lazy("Procedures fully online (%)")),
+    ("digitised_rate", gettext_lazy("Dossiers digitised (%)")),
+    ("results_digitised_rate", gettext_lazy("Results digitised (%)")),
+    ("satisfaction_rate", gettext_lazy("Satisfied (%)")),
+    ("avg_working_days", gettext_lazy("Average processing working days")),
 ]
 
 

@@ -39,8 +39,13 @@ class MonthlyFigures(models.Model):
     late = models.PositiveIntegerField(default=0)
     extended = models.PositiveIntegerField(default=0)  # of the resolved: appointment date extended (form 04)
     duration = models.FloatField(default=0)  # seconds from reception to resolution, summed
+    working_days = models.PositiveIntegerField(default=0)  # working days from reception to resolution, summed
+    received_digitised = models.PositiveIntegerField(default=0)  # of the received: with the dossier's files
+    results = models.PositiveIntegerField(default=0)  # of the resolved: with a result (not refused)
+    results_digitised = models.PositiveIntegerField(default=0)  # of those: with the result's file
     rating_sum = models.PositiveIntegerField(default=0)
     rating_count = models.PositiveIntegerField(default=0)
+    rating_satisfied = models.PositiveIntegerField(default=0)  # ratings of 4 or 5
 
     class Meta:
         indexes = [models.Index(fields=["month", "agency"])]

@@ -24,6 +24,7 @@ from django.db.models import (
     Count,
     DateField,
     DurationField,
+    Exists,
     ExpressionWrapper,
     F,
     OuterRef,
@@ -37,9 +38,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from onestop.core.exceptions import NotAllowed
-from onestop.deadlines import timeliness
+from onestop.deadlines import timeliness, working_days
 from onestop.deadlines.models import Timeliness
-from onestop.dossiers.models import Channel, Dossier, Handover, Rating, Status
+from onestop.dossiers.models import Attachment, Channel, Dossier, Handover, Rating, Status
 from onestop.dossiers.selectors import route
 from onestop.organisation import access
 from onestop.organisation.models import Agency, OfficialRole
@@ -47,6 +48,7 @@ from onestop.worklist.models import WorkItem
 from procedures.models import Procedure
 
 from .models import MonthlyFigures
+from .services import SATISFIED
 
 DIMENSIONS = ("agency", "procedure", "channel", "month")
 
@@ -184,16 +186,26 @@ def _month(field):
     return TruncMonth(field, tzinfo=timezone.get_current_timezone(), output_field=DateField())
 
 
+# A dossier is digitised when its documents are files (submitted online, or scanned at the desk), a result
+# when the result itself is a file on the dossier (Decision 766/QĐ-TTg, "số hoá hồ sơ, kết quả").
+DOSSIER_FILES = (Attachment.Kind.DOCUMENT, Attachment.Kind.SCAN)
+
+
+def _files(kinds):
+    return Exists(Attachment.objects.filter(dossier=OuterRef("pk"), kind__in=kinds))
+
+
 def _received(filters):
     qs = _scoped(Dossier.objects.filter(received_at__gte=filters.start, received_at__lt=filters.end), filters)
-    return qs.annotate(month=_month("received_at")).values(*KEYS, "month").annotate(
-        received=Count("id")).order_by()
+    return qs.annotate(month=_month("received_at"), digitised=_files(DOSSIER_FILES)).values(*KEYS, "month").annotate(
+        received=Count("id"), received_digitised=Count("id", filter=Q(digitised=True))).order_by()
 
 
 def _resolved(filters):
     qs = _scoped(Dossier.objects.filter(_resolved_in(filters.start, filters.end)), filters).annotate(
         resolved_at=RESOLVED_AT, due=DUE)
-    qs = qs.annotate(effective=_timeliness(), month=_month("resolved_at"))
+    qs = qs.annotate(effective=_timeliness(), month=_month("resolved_at"),
+                     result_file=_files((Attachment.Kind.RESULT,)))
     duration = ExpressionWrapper(F("resolved_at") - F("received_at"), output_field=DurationField())
     return qs.values(*KEYS, "month").annotate(
         resolved=Count("id"),
@@ -201,6 +213,8 @@ def _resolved(filters):
         on_time=Count("id", filter=Q(effective=Timeliness.ON_TIME)),
         late=Count("id", filter=Q(effective=Timeliness.LATE)),
         extended=Count("id", filter=Q(extension__isnull=False)),
+        results=Count("id", filter=Q(result_at__isnull=False)),
+        results_digitised=Count("id", filter=Q(result_at__isnull=False, result_file=True)),
         duration=Sum(duration),
     ).order_by()
 
@@ -212,7 +226,25 @@ def _ratings(filters):
                  "dossier__receiving_agency_id", "dossier__")
     month = _month(Coalesce("dossier__result_at", "dossier__closed_at"))
     return qs.annotate(month=month).values(*(f"dossier__{k}" for k in KEYS), "month").annotate(
-        rating_sum=Sum("score"), rating_count=Count("id")).order_by()
+        rating_sum=Sum("score"), rating_count=Count("id"), rating_satisfied=Count("id", filter=Q(score__gte=SATISFIED))
+    ).order_by()
+
+
+def _working_days(filters):
+    """Working days from reception to resolution of each dossier resolved in the period (the day of
+    receipt not counted, as for an appointment date), summed per cell. Counted in Python with the
+    calendar: one row a resolved dossier, read only for the months not cached."""
+    qs = _scoped(Dossier.objects.filter(_resolved_in(filters.start, filters.end)), filters).annotate(
+        resolved_at=RESOLVED_AT, month=_month("resolved_at"))
+    rows = list(qs.values_list(*KEYS, "month", "received_at", "resolved_at").order_by())
+    if not rows:
+        return {}
+    local = [(key, timezone.localdate(received), timezone.localdate(resolved)) for *key, received, resolved in rows]
+    counter = working_days.counter(min(r[1] for r in local), max(r[2] for r in local))
+    found = {}
+    for key, received, resolved in local:
+        found[tuple(key)] = found.get(tuple(key), 0) + counter(received, resolved)
+    return found
 
 
 def _pending(filters):
@@ -233,9 +265,9 @@ def _pending(filters):
         pending=Count("id"), pending_overdue=Count("id", filter=Q(due__lt=day))).order_by()
 
 
-SUMMED = ("received", "resolved", "early", "on_time", "late", "extended", "pending", "pending_overdue", "duration",
-          "rating_sum", "rating_count")
-CACHED = ("received", "resolved", "early", "on_time", "late", "extended", "duration", "rating_sum", "rating_count")
+CACHED = ("received", "received_digitised", "resolved", "early", "on_time", "late", "extended", "results",
+          "results_digitised", "duration", "working_days", "rating_sum", "rating_count", "rating_satisfied")
+SUMMED = (*CACHED, "pending", "pending_overdue")
 _FIELD = {"agency": 0, "procedure": 1, "channel": 2, "month": 3}
 
 
@@ -301,16 +333,21 @@ def live_cells(filters, found=None):
         return found.setdefault(key, dict.fromkeys(SUMMED, 0))
 
     for v in _received(filters):
-        cell((v["receiving_agency_id"], v["procedure_id"], v["channel"], v["month"]))["received"] += v["received"]
+        c = cell((v["receiving_agency_id"], v["procedure_id"], v["channel"], v["month"]))
+        c["received"] += v["received"]
+        c["received_digitised"] += v["received_digitised"]
     for v in _resolved(filters):
         c = cell((v["receiving_agency_id"], v["procedure_id"], v["channel"], v["month"]))
-        for name in ("resolved", "early", "on_time", "late", "extended"):
+        for name in ("resolved", "early", "on_time", "late", "extended", "results", "results_digitised"):
             c[name] += v[name]
         c["duration"] += v["duration"].total_seconds() if v["duration"] is not None else 0
     for v in _ratings(filters):
         c = cell((v["dossier__receiving_agency_id"], v["dossier__procedure_id"], v["dossier__channel"], v["month"]))
         c["rating_sum"] += v["rating_sum"]
         c["rating_count"] += v["rating_count"]
+        c["rating_satisfied"] += v["rating_satisfied"]
+    for key, days in _working_days(filters).items():
+        cell(key)["working_days"] += days
     return found
 
 
@@ -322,16 +359,25 @@ def summary(filters, found=None):
     """
     by = tuple(d for d in DIMENSIONS if d in filters.group_by)
     found = cells(filters) if found is None else found
-    rows, totals = {}, dict.fromkeys(SUMMED, 0)
+    rows, totals = {}, {**dict.fromkeys(SUMMED, 0), "received_online": 0}
     for key, c in found.items():
+        online = c["received"] if key[2] == Channel.ONLINE else 0
         for name in SUMMED:
             totals[name] += c[name]
+        totals["received_online"] += online
         if "month" in by and key[3] is None:
             continue
         group = tuple(key[_FIELD[d]] for d in by)
-        row = rows.setdefault(group, {**dict.fromkeys(SUMMED, 0), **dict(zip(by, group, strict=True))})
+        row = rows.setdefault(group, {**dict.fromkeys(SUMMED, 0), "received_online": 0,
+                                      **dict(zip(by, group, strict=True))})
         for name in SUMMED:
             row[name] += c[name]
+        row["received_online"] += online
+    offered = _offered(filters.agencies, [r["agency"] for r in rows.values()] if by == ("agency",) else [])
+    for group, row in rows.items():
+        row["procedures"], row["procedures_full_online"] = offered.get(group[0] if by == ("agency",) else -1,
+                                                                       (None, None))
+    totals["procedures"], totals["procedures_full_online"] = offered["all"]
     result = [_finish(r) for r in rows.values()]
     if "month" in by:
         for r in result:  # counted at one date, not per month: "–" rather than a misleading 0
@@ -341,16 +387,50 @@ def summary(filters, found=None):
     return {"rows": result, "totals": _finish(totals), "group_by": by, "as_of": filters.pending_date}
 
 
+def _offered(agencies, agency_ids):
+    """Procedures offered, and of them fully online, by each of ``agency_ids`` and by the agencies in scope
+    (``"all"``; ``agencies`` None: every agency): the active procedures with a published version whose
+    receiving level is the agency's tier. The catalogue as it stands, not as it stood in the period."""
+    from procedures.selectors import published_procedures, receiving_tier
+
+    catalogue = list(published_procedures().values_list("id", "receiving_level", "online_level"))
+    scope = Agency.objects.filter(is_active=True)
+    if agencies is not None:
+        scope = scope.filter(pk__in=agencies)
+    levels = dict(scope.values_list("id", "level"))
+
+    def count(agency_levels):
+        tiers = {lv for level in agency_levels for lv in receiving_tier(level)}
+        offered = {pk: online for pk, level, online in catalogue if level in tiers}
+        return len(offered), sum(1 for online in offered.values() if online == Procedure.OnlineLevel.FULL)
+
+    found = {pk: count([levels[pk]]) for pk in agency_ids if pk in levels}
+    found["all"] = count(set(levels.values()))
+    return found
+
+
+def _rate(part, whole, digits=1):
+    return round(100 * part / whole, digits) if whole else None
+
+
 def _finish(r):
-    """Derived figures: pending within time, on-time rate (%), averages, rounded for people."""
+    """Derived figures: pending within time, the rates (%) and averages of Decision 766/QĐ-TTg, rounded for
+    people. The formulas are in docs/reports.md."""
     r = dict(r)
     r["pending_within"] = r["pending"] - r["pending_overdue"]
     timed = r["early"] + r["on_time"] + r["late"]
-    r["on_time_rate"] = round(100 * (r["early"] + r["on_time"]) / timed, 1) if timed else None
+    r["on_time_rate"] = _rate(r["early"] + r["on_time"], timed)
     seconds = r.pop("duration")
     r["avg_days"] = round(seconds / r["resolved"] / 86400, 1) if r["resolved"] else None
+    r["avg_working_days"] = round(r["working_days"] / r["resolved"], 1) if r["resolved"] else None
     score = r.pop("rating_sum")
     r["rating_avg"] = round(score / r["rating_count"], 2) if r["rating_count"] else None
+    r["online_rate"] = _rate(r["received_online"], r["received"])
+    r["digitised_rate"] = _rate(r["received_digitised"], r["received"])
+    r["results_digitised_rate"] = _rate(r["results_digitised"], r["results"])
+    r["satisfaction_rate"] = _rate(r["rating_satisfied"], r["rating_count"])
+    r["full_online_rate"] = _rate(r["procedures_full_online"] or 0, r["procedures"])
+    r["online_payment_rate"] = None  # onestop records no payment (docs/reports.md)
     return r
 
 

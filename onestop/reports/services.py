@@ -8,6 +8,8 @@ from django.utils import timezone
 
 from .models import CachedMonth, MonthlyFigures
 
+SATISFIED = 4  # a rating of 4 or 5 counts as satisfied (Decision 766/QĐ-TTg)
+
 
 def month_end(month):
     return (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
@@ -101,12 +103,14 @@ def add_rating(dossier, score, sign=1):
         return  # not cached (or stale): the next fill counts the rating
     key = {"month": cached.month, "agency_id": dossier.receiving_agency_id, "procedure_id": dossier.procedure_id,
            "channel": dossier.channel}
+    satisfied = int(score >= SATISFIED)
     updated = MonthlyFigures.objects.filter(**key).update(
-        rating_sum=F("rating_sum") + sign * score, rating_count=F("rating_count") + sign)
+        rating_sum=F("rating_sum") + sign * score, rating_count=F("rating_count") + sign,
+        rating_satisfied=F("rating_satisfied") + sign * satisfied)
     if updated:
         return
     if sign > 0:
-        MonthlyFigures.objects.create(**key, rating_sum=score, rating_count=1)
+        MonthlyFigures.objects.create(**key, rating_sum=score, rating_count=1, rating_satisfied=satisfied)
     else:  # a rating the cache never counted: count the month again
         cached.invalidated_at = timezone.now()
         cached.save(update_fields=["invalidated_at"])
