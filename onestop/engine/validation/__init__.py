@@ -14,18 +14,21 @@ Entry codes (stable; "w" marks warnings):
 - the file: file_too_large, not_xml, doctype_refused, not_bpmn, unreadable_file, no_process, schema,
   camunda8_extensions (w);
 - processes: no_executable_process, several_executable_processes, unknown_process, process_without_start,
-  non_executable_pool (w), process_not_chosen (w);
+  non_executable_pool (w), process_not_chosen (w), no_human_step (w, unless marked onestop:automatic);
 - elements: data_store, data_association, business_rule_task, service_task_no_operator,
   service_task_unsupported, unknown_operator, missing_parameter, unknown_parameter (w),
   external_task_not_service, multi_instance_without_cardinality, loop_without_limit,
   subprocess_without_start, subprocess_several_starts, subprocess_without_end, call_activity_unresolved,
   unsupported_element, multiple_outgoing_flows, flow_reference_missing, event_reference_missing,
   event_without_definition, id_collision, id_shared (w), task_without_name (w), manual_step (w),
-  end_event_outcome (w);
+  end_event_outcome (w), duplicate_id, flow_without_id (w: named, runs as drawn),
+  multi_instance_too_many;
+- messages and signals (nothing delivers them between processes): message_never_sent, signal_never_sent,
+  message_start, signal_start, message_missing, correlation_undefined, payload_undefined;
 - routing: unknown_role, task_outside_lane (w), unknown_official_role, task_without_form (w);
 - decisions and code: flow_without_condition, decision_variable_undefined (w), decision_option_unknown (w),
   {condition,script,parameter,timer,expression}_invalid (syntax), {...}_refused (script sandbox),
-  timer_cycle, multi_instance_too_many, duplicate_id, flow_without_id (w);
+  timer_cycle, decision_requires_reason (w: an option whose name does not say it can refuse);
 - loops: unbounded_loop, loop_through_parallel_join (w);
 - engine_refused: what only SpiffWorkflow's own parse noticed; validator_failed: a bug here.
 """
