@@ -18,8 +18,17 @@ from tests.test_business_household import FORM as HOUSEHOLD_FORM
 
 
 def statuses(code):
-    return list(OutboxMessage.objects.filter(dossier__code=code).order_by("sequence")
-                .values_list("sequence", "status_code", "state"))
+    """(portal status, state) of the dossier's sync messages, in order (each is followed by its progress)."""
+    return list(OutboxMessage.objects.filter(dossier__code=code, service="DongBoHoSoMC").order_by("sequence")
+                .values_list("status_code", "state"))
+
+
+def first_message(code):
+    return OutboxMessage.objects.get(dossier__code=code, sequence=1)
+
+
+def record_due(code):
+    return Dossier.objects.get(code=code).appointment_date.strftime("%Y%m%d") + "170000"
 
 
 def test_each_change_of_status_reaches_the_portal_in_order(as_user, national_portal):
@@ -27,16 +36,23 @@ def test_each_change_of_status_reaches_the_portal_in_order(as_user, national_por
     code = submit(citizen, "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
     desk.act(code, "accept")
 
-    assert statuses(code) == [(1, "1", "sent"), (2, "2", "sent")]
+    assert statuses(code) == [("1", "sent"), ("2", "sent")]
     held = national_portal.dossiers()["dossiers"][code]
     assert [h["status"] for h in held["history"]] == ["1", "2"]
+    # Each change is followed by its progress record: who did what, where, when.
+    progress = held["progress"]
+    assert [(p["TrangThai"], p["NguoiXuLy"]) for p in progress] == [
+        ("1", "Nguyễn Văn An"), ("2", "Cán bộ một cửa Phường Bến Nghé")]
+    assert progress[1]["PhongBanXuLy"] == "Ủy ban nhân dân Phường Bến Nghé" and "accept" in progress[1]["NoiDungXuLy"]
+    assert progress[1]["ThoiDiemXuLy"] and progress[1]["NgayKetThucTheoQuyDinh"] == record_due(code)
     record = held["record"]
     assert record["MaHoSo"] == code and record["MaTTHC"] == "1.001193"
     assert record["ChuHoSo"] == "Nguyễn Văn An" and record["MaDoiTuong"] == "079090000001"
     assert record["TrangThaiHoSo"] == "2" and record["NgayHenTra"]
     assert record["DonViXuLy"] == "Ủy ban nhân dân Phường Bến Nghé"
-    message = OutboxMessage.objects.get(dossier__code=code, sequence=2)
-    assert message.payload["isUpdating"] == "True" and message.attempts == 1 and message.sent_at
+    message = OutboxMessage.objects.get(dossier__code=code, sequence=3)
+    assert message.service == "DongBoHoSoMC" and message.payload["isUpdating"] == "True"
+    assert message.attempts == 1 and message.sent_at
     # The portal answers the lookup with its copy.
     assert services.lookup_on_portal(code)["TrangThaiHoSo"] == "2"
     assert services.lookup_on_portal("H29.01.01-000000-0000") is None
@@ -47,14 +63,14 @@ def test_a_hand_over_between_agencies_is_reported_without_a_change_of_status(as_
     code = submit(citizen, "2.000720", "q1-benthanh", HOUSEHOLD_FORM)["code"]
     as_user("benthanh.receiver").act(code, "accept")
     as_user("benthanh.specialist").act(code, "forward")
-    assert statuses(code) == [(1, "1", "sent"), (2, "2", "sent"), (3, "4", "sent")]
+    assert statuses(code) == [("1", "sent"), ("2", "sent"), ("4", "sent")]
     held = national_portal.dossiers()["dossiers"][code]
     assert held["record"]["DonViXuLy"] == "Ủy ban nhân dân Quận 1"
     as_user("q1.specialist").act(code, "approve")  # within the district: nothing to report
     assert len(statuses(code)) == 3
     as_user("q1.leader").act(code, "sign")
     as_user("benthanh.receiver").act(code, "returned")
-    assert [s[1] for s in statuses(code)] == ["1", "2", "4", "9", "10"]
+    assert [s[0] for s in statuses(code)] == ["1", "2", "4", "9", "10"]
     assert [h["status"] for h in national_portal.dossiers()["dossiers"][code]["history"]] == ["1", "2", "4", "9", "10"]
     assert national_portal.dossiers()["dossiers"][code]["record"]["NgayTra"]
 
@@ -67,7 +83,9 @@ def test_status_codes_come_from_the_table():
 
 
 def test_nothing_is_written_without_an_active_link(as_user, national_portal):
-    PortalLink.objects.update(is_active=False)
+    link = PortalLink.objects.get()
+    link.is_active = False
+    link.save()
     code = submit(as_user("citizen1"), "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
     assert statuses(code) == []
 
@@ -77,7 +95,7 @@ def test_the_portal_down_keeps_messages_waiting_in_order(as_user, national_porta
     citizen, desk = as_user("citizen1"), as_user("bennghe.receiver")
     code = submit(citizen, "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
     desk.act(code, "accept")
-    first, second = OutboxMessage.objects.filter(dossier__code=code).order_by("sequence")
+    first, progress, second, _progress = OutboxMessage.objects.filter(dossier__code=code).order_by("sequence")
     assert (first.state, first.attempts, second.attempts) == ("pending", 1, 0)
     assert "503" in first.error and first.next_attempt_at is not None
     assert "waiting for message #1" in second.error
@@ -85,8 +103,9 @@ def test_the_portal_down_keeps_messages_waiting_in_order(as_user, national_porta
     national_portal.control(down=False)
     services.deliver(second.pk, schedule_retry=False)  # not its turn: the first is unsent
     assert OutboxMessage.objects.get(pk=second.pk).state == "pending"
-    services.deliver(first.pk, schedule_retry=False)  # sent, then the second follows (eager)
-    assert statuses(code) == [(1, "1", "sent"), (2, "2", "sent")]
+    services.deliver(first.pk, schedule_retry=False)  # sent, then each follower in turn (eager)
+    assert statuses(code) == [("1", "sent"), ("2", "sent")]
+    assert not OutboxMessage.objects.filter(dossier__code=code).exclude(state="sent").exists()
     assert [h["status"] for h in national_portal.dossiers()["dossiers"][code]["history"]] == ["1", "2"]
 
 
@@ -94,7 +113,7 @@ def test_a_message_that_keeps_failing_is_shown_failed_and_can_be_retried(as_user
     PortalLink.objects.update(max_attempts=1)
     national_portal.control(down=True)
     code = submit(as_user("citizen1"), "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
-    message = OutboxMessage.objects.get(dossier__code=code)
+    message = first_message(code)
     assert message.state == "failed" and "503" in message.error
 
     admin = as_user("admin")
@@ -149,7 +168,7 @@ def test_the_portal_refuses_replayed_and_forged_messages(national_portal):
 
 def test_a_repeated_message_id_changes_nothing_on_the_portal(as_user, national_portal):
     code = submit(as_user("citizen1"), "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
-    message = OutboxMessage.objects.get(dossier__code=code)
+    message = first_message(code)
     link = PortalLink.objects.get()
     from onestop.interop import portal_client
 
@@ -162,7 +181,7 @@ def test_an_answer_not_signed_by_the_portal_is_not_trusted(as_user, national_por
     PortalLink.objects.update(portal_keys={"dvcqg-demo": httpsig.public_key_text(httpsig.demo_private_key("x"))},
                               max_attempts=1)
     code = submit(as_user("citizen1"), "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
-    message = OutboxMessage.objects.get(dossier__code=code)
+    message = first_message(code)
     assert message.state == "failed" and "not trustworthy" in message.error
 
 
@@ -202,7 +221,7 @@ def test_a_dossier_submitted_on_the_portal_arrives_at_the_desk_with_its_code(as_
     assert submissions.pull() == 0  # acknowledged: nothing new
     assert Dossier.objects.filter(portal_submission__isnull=False).count() == 2
     desk.act(dossier.code, "accept")
-    assert [s[1] for s in statuses(dossier.code)] == ["1", "2"]
+    assert [s[0] for s in statuses(dossier.code)] == ["1", "2"]
 
 
 def test_the_catalogue_is_imported_from_the_national_database(db, tmp_path):
@@ -237,7 +256,7 @@ def test_the_staff_page_shows_what_failed_and_sends_it_again(as_user, national_p
     PortalLink.objects.update(max_attempts=1)
     national_portal.control(down=True)
     code = submit(as_user("citizen1"), "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
-    message = OutboxMessage.objects.get(dossier__code=code)
+    message = first_message(code)
     client.force_login(get_user_model().objects.get(username="admin"))
     page = client.get("/national-portal/outbox/", HTTP_ACCEPT_LANGUAGE="vi")
     text = page.content.decode()

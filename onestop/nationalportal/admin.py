@@ -2,6 +2,8 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from onestop.core.admin import KeptRecordAdmin
+
 from . import services
 from .models import OutboxMessage, PortalLink, PortalSubmission
 
@@ -12,23 +14,16 @@ class PortalLinkAdmin(admin.ModelAdmin):
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(admin.ModelAdmin):
+class OutboxMessageAdmin(KeptRecordAdmin):
     """What the portal was told and what waits: read-only, except to send failed messages again."""
 
     list_display = ["created_at", "dossier", "sequence", "service", "status_code", "state", "attempts",
                     "next_attempt_at", "sent_at", "error"]
     list_filter = ["state", "service", "status_code"]
     search_fields = ["dossier__code", "message_id"]
-    readonly_fields = [f.name for f in OutboxMessage._meta.fields]
     list_select_related = ["dossier"]
     date_hierarchy = "created_at"
     actions = ["send_again"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.action(description=_("Send the selected portal messages again"))
     def send_again(self, request, queryset):
@@ -40,11 +35,9 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 
 
 @admin.register(PortalSubmission)
-class PortalSubmissionAdmin(admin.ModelAdmin):
+class PortalSubmissionAdmin(KeptRecordAdmin):
+    """Kept: the row is what stops a portal dossier from being taken in twice."""
+
     list_display = ["received_at", "portal_code", "dossier", "citizen_created", "acknowledged", "error"]
     list_filter = ["acknowledged", "citizen_created"]
     search_fields = ["portal_code", "dossier__code"]
-    readonly_fields = [f.name for f in PortalSubmission._meta.fields]
-
-    def has_add_permission(self, request):
-        return False

@@ -116,6 +116,24 @@ def dossier_record(dossier, code: str) -> dict:
     })
 
 
+def progress_record(dossier, event, code: str) -> dict:
+    """One step of the dossier's handling as the portal's progress item (``CapNhatTienDoHoSoMC``)."""
+    actor = event.actor
+    data = event.data or {}
+    content = " — ".join(str(part) for part in (data.get("step"), data.get("decision"), event.comment) if part)
+    return _named("progress_fields", {
+        "code": dossier.code,
+        "official": (actor.get_full_name() or actor.get_username()) if actor is not None else "",
+        "title": "",
+        "at": _date(event.at),
+        "department": event.agency.name if event.agency_id else "",
+        "content": content or event.action,
+        "status": code,
+        "started_at": _date(dossier.received_at or dossier.submitted_at),
+        "due_at": _date(dossier.appointment_date),
+    })
+
+
 def envelope(service_key: str, *, agency_code: str, message_id: str = "", data=None, updating=None,
              **extra) -> dict:
     """A request to the portal: the service name, our agency code and the data, in the portal's names."""

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from onestop.core import refcache
 from onestop.dossiers.models import Action, Dossier, DossierEvent
 from onestop.interop import portal_client
 
@@ -22,6 +23,7 @@ from .models import OutboxMessage, PortalLink
 
 log = logging.getLogger(__name__)
 State = OutboxMessage.State
+refcache.invalidate_on(PortalLink, "portal-link")
 
 # Changes after which a step may have opened at another agency: a hand-over to report even when the
 # dossier's status stays the same (in processing).
@@ -33,6 +35,13 @@ ADVANCING_ACTIONS = {
 
 def active_link() -> PortalLink | None:
     return PortalLink.objects.filter(is_active=True).order_by("pk").first()
+
+
+def is_connected() -> bool:
+    """There is an active portal link: read per process (``refcache``), since every change of every dossier
+    asks; the sender reads the link itself afresh at each attempt."""
+    return refcache.cache("portal-link").get(
+        "active", lambda: PortalLink.objects.filter(is_active=True).values_list("pk", flat=True).first()) is not None
 
 
 def may_report(event: DossierEvent) -> bool:
@@ -48,14 +57,13 @@ def record_change(event: DossierEvent) -> OutboxMessage | None:
     """
     if not may_report(event):
         return None
-    link = active_link()
-    if link is None:
+    if not is_connected():
         return None
     dossier = event.dossier
     # The lifecycle already holds the dossier's row lock (then this costs nothing); taken here too, so that
     # two changes of one dossier can never draw the same sequence number.
     Dossier.objects.select_for_update().filter(pk=dossier.pk).values_list("pk").first()
-    last = dossier.portal_messages.order_by("-sequence").only("sequence", "handover_id", "status_code").first()
+    last = dossier.portal_messages.order_by("-sequence").only("sequence", "handover_id").first()
     handover_id = dossier.handovers.order_by("-id").values_list("id", flat=True).first()
     status_changed = event.to_status != event.from_status or event.action == Action.SUBMITTED
     handed_over = last is not None and handover_id != last.handover_id
@@ -70,6 +78,15 @@ def record_change(event: DossierEvent) -> OutboxMessage | None:
     message.payload = protocol.envelope("sync_dossier", agency_code=agency_code, message_id=str(message.message_id),
                                         updating=last is not None, data=[protocol.dossier_record(dossier, code)])
     message.save()
+    if protocol.protocol().get("send_progress"):
+        # The step that made the change, as the portal's progress record; sent after the dossier itself (the
+        # sent message queues its follower).
+        progress = OutboxMessage(dossier=dossier, sequence=message.sequence + 1, event=event, status_code=code,
+                                 service=protocol.service("progress"), handover_id=handover_id)
+        progress.payload = protocol.envelope("progress", agency_code=agency_code,
+                                             message_id=str(progress.message_id),
+                                             data=[protocol.progress_record(dossier, event, code)])
+        progress.save()
     transaction.on_commit(lambda: _enqueue(message.pk))
     return message
 

@@ -8,7 +8,8 @@ send (``{"service": "DongBoHoSoMC", "madonvi": ..., "data": [...]}``), with the 
 key (``--client-keys``), fresh (300 s) and with a nonce not seen before: a forged or replayed request gets
 401. Answers are signed with the portal's key (``--key-id``, ``--key``) and bound to the request.
 
-Services: the dossier sync (stored by message id: a repeated message changes nothing), the dossier lookup
+Services: the dossier sync and its progress records (stored by message id: a repeated message changes
+nothing), the dossier lookup
 (``TraCuuHoSo``), the list of dossiers submitted on the portal for given agencies and their acknowledgement,
 and the procedure catalogue (``LayThuTuc``, from ``--catalogue``). ``/_control`` (unsigned, loopback only)
 takes the portal down for a while (503), adds submissions and shows what was received. Standard library
@@ -118,7 +119,7 @@ class PortalHandler(stdhttp.JsonHandler):
         services = {value: key for key, value in state.protocol["services"].items()}
         service = services.get(request.get(names["service"]))
         entry["service"] = request.get(names["service"], "")
-        handler = {"sync_dossier": self.sync_dossier, "lookup_dossier": self.lookup_dossier,
+        handler = {"sync_dossier": self.sync_dossier, "progress": self.progress, "lookup_dossier": self.lookup_dossier,
                    "list_submissions": self.list_submissions, "acknowledge_submission": self.acknowledge,
                    "procedure": self.procedure}.get(service)
         if handler is None:
@@ -154,6 +155,25 @@ class PortalHandler(stdhttp.JsonHandler):
                 dossier["record"] = item
                 dossier["history"].append({"message_id": message_id, "status": item.get(status_field, "")})
         return self.ok("Đồng bộ thành công / synchronised", duplicate=False)
+
+    def progress(self, request, entry):
+        state, names = self.state, self.state.protocol["envelope"]
+        code_field = state.field("progress_fields", "code")
+        message_id = str(request.get(names["message_id"], ""))
+        items = request.get(names["data"])
+        if not message_id or not isinstance(items, list) or not all(isinstance(i, dict) and i.get(code_field)
+                                                                    for i in items):
+            return self.refuse(f"{names['message_id']} and {names['data']} (steps with {code_field}) are required")
+        entry["message_id"], entry["codes"] = message_id, [i[code_field] for i in items]
+        with state.lock:
+            if message_id in state.messages:
+                entry["duplicate"] = True
+                return self.ok("Đã nhận trước đó / already received", duplicate=True)
+            state.messages[message_id] = {"items": items, "agency": request.get(names["agency"], "")}
+            for item in items:
+                dossier = state.dossiers.setdefault(item[code_field], {"record": {}, "history": []})
+                dossier.setdefault("progress", []).append(dict(item, message_id=message_id))
+        return self.ok("Cập nhật tiến độ thành công / progress recorded", duplicate=False)
 
     def lookup_dossier(self, request, entry):
         state, names = self.state, self.state.protocol["envelope"]
