@@ -24,8 +24,11 @@ def test_dashboard_renders_with_its_charts(leader_page, live_server, screenshot)
     page.goto(f"{live_server.url}/reports/?date_from=2026-01-01&date_to=2026-03-31")
     assert page.inner_text("h1") == "Bảng điều khiển"  # Vietnamese by default
     # The period's figures and the two charts, drawn by the server.
-    figures = page.locator("ul.figures").inner_text()
+    figures = page.locator("ul.figures").first.inner_text()
     assert "11" in figures and "50" in figures
+    # The indicators of Decision 766: 7 of the 11 dossiers received were submitted online.
+    assert "766/QĐ-TTg" in page.inner_text("#indicators")
+    assert "63,6 %\ntiếp nhận trực tuyến (7 / 11)" in page.locator("ul.indicators").inner_text()
     assert page.locator("svg.chart").count() == 2
     assert page.locator("svg.chart rect.bar.late").count() == 2  # January and February had late results
     assert page.locator("svg.chart rect.rate").count() == 2  # Bến Nghé and Bến Thành
