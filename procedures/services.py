@@ -9,11 +9,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from onestop.core.exceptions import Conflict, InvalidInput
-from onestop.engine import parsing, validation
+from onestop.engine import analysis, parsing, validation
 from onestop.interop import connectors
 from onestop.organisation.models import OfficialRole, RoutingRole
 
-from .fields_read import applicant_fields_read
 from .models import CatalogueEvent, Procedure, ProcedureVersion
 from .selectors import unroutable_agencies, unroutable_lanes
 from .step_forms import apply_step_forms
@@ -197,7 +196,7 @@ def form_problems(version: ProcedureVersion) -> list[str]:
     if not properties:
         return [_("The applicant's form is empty: give the procedure its form (form_schema, or a Camunda form) "
                   "before publishing.")]
-    missing = sorted(applicant_fields_read(version.bpmn_xml.encode("utf-8"), version.process_id) - set(properties))
+    missing = sorted(analysis.applicant_fields_read(version) - set(properties))
     if missing:
         return [_("The process reads applicant fields the form does not define: %(names)s.")
                 % {"names": ", ".join(missing)}]

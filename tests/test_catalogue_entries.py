@@ -144,5 +144,5 @@ def test_a_procedure_written_from_the_conventions_alone_uploads_publishes_and_ru
 
     refused = submit(citizen, "1.004873", "q1-bennghe", {**form, "marital_status": "married"})["code"]
     as_user("bennghe.receiver").act(refused, "accept")
-    as_user("bennghe.specialist").act(refused, "approve", comment="Đang có vợ/chồng")
+    as_user("bennghe.specialist").act(refused, "refuse", comment="Người yêu cầu đang có vợ/chồng")
     assert citizen.dossier(refused)["status"] == "refused"
