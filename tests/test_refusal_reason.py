@@ -4,7 +4,40 @@ from django.test import Client
 
 from onestop.core.exceptions import InvalidInput
 from onestop.worklist.forms import clean_submission
+from procedures import services as procedure_services
 from tests.conftest import BIRTH_FORM, submit
+
+# "not_found" says nothing of a refusal by its name; its path ends with outcome "refused".
+REGISTER_CHECK = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="defs" targetNamespace="http://onestop.test">
+  <bpmn:process id="register_check" name="Trích lục hộ tịch" isExecutable="true">
+    <bpmn:laneSet id="ls"><bpmn:lane id="l" name="Phường [ward]">
+      <bpmn:flowNodeRef>start</bpmn:flowNodeRef><bpmn:flowNodeRef>look_up</bpmn:flowNodeRef>
+      <bpmn:flowNodeRef>gw</bpmn:flowNodeRef><bpmn:flowNodeRef>issued</bpmn:flowNodeRef>
+      <bpmn:flowNodeRef>refused</bpmn:flowNodeRef>
+    </bpmn:lane></bpmn:laneSet>
+    <bpmn:startEvent id="start"/>
+    <bpmn:userTask id="look_up" name="Tra sổ hộ tịch / Look up the register" camunda:candidateGroups="specialist">
+      <bpmn:extensionElements><camunda:formData>
+        <camunda:formField id="decision" label="Kết quả tra sổ" type="enum">
+          <camunda:value id="found" name="Có trong sổ / Found"/>
+          <camunda:value id="not_found" name="Không có trong sổ / Not found"/>
+        </camunda:formField>
+      </camunda:formData></bpmn:extensionElements>
+    </bpmn:userTask>
+    <bpmn:exclusiveGateway id="gw"/>
+    <bpmn:endEvent id="issued"/>
+    <bpmn:endEvent id="refused"><bpmn:extensionElements><camunda:properties>
+      <camunda:property name="outcome" value="refused"/></camunda:properties></bpmn:extensionElements></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="look_up"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="look_up" targetRef="gw"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="gw" targetRef="issued">
+      <bpmn:conditionExpression>decision == "found"</bpmn:conditionExpression></bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="f4" sourceRef="gw" targetRef="refused">
+      <bpmn:conditionExpression>decision == "not_found"</bpmn:conditionExpression></bpmn:sequenceFlow>
+  </bpmn:process>
+</bpmn:definitions>""".encode()
 
 # A step's form as the engine gives it: ``not_found`` leads to an end with outcome ``refused``.
 CHECK_FORM = [
@@ -76,4 +109,26 @@ def test_the_desk_refusal_reason_is_shown_too(as_user):
     seen = citizen.dossier(code)
     assert (seen["status"], seen["refusal"]["reason"], seen["refusal"]["step"]) == (
         "refused", reason, "Tiếp nhận hồ sơ / Receive the dossier")
+    assert reason in _page("citizen1", code)
+
+
+def test_a_decision_whose_path_ends_refused_needs_a_reason_end_to_end(as_user):
+    schema = {"type": "object", "required": ["entry"], "properties": {"entry": {"type": "string", "title": "Số"}}}
+    procedure_services.import_bpmn(REGISTER_CHECK, "T.0006", publish=True, defaults={"form_schema": schema})
+    citizen, desk, officer = as_user("citizen1"), as_user("bennghe.receiver"), as_user("bennghe.specialist")
+    code = submit(citizen, "T.0006", "q1-bennghe", {"entry": "12/1990"})["code"]
+    desk.act(code, "accept")
+    item = officer.item(code)
+    options = {o["id"]: o for o in item["form"][0]["options"]}
+    assert options["not_found"].get("requires_reason") and not options["found"].get("requires_reason")
+
+    assert officer.post(f"/api/v1/work-items/{item['id']}/claim/").status_code == 200
+    answer = officer.post(f"/api/v1/work-items/{item['id']}/complete/", {"decision": "not_found", "comment": " "})
+    assert answer.status_code == 400 and "comment" in answer.json()["errors"]
+    assert citizen.dossier(code)["status"] == "processing"
+
+    reason = "Sổ hộ tịch năm 1990 không có số 12"
+    officer.act(code, "not_found", comment=reason)
+    seen = citizen.dossier(code)
+    assert (seen["status"], seen["refusal"]["reason"]) == ("refused", reason)
     assert reason in _page("citizen1", code)
