@@ -19,6 +19,14 @@ _lanes: OrderedDict = OrderedDict()
 _lanes_lock = Lock()
 
 
+def is_conditional(document: dict) -> bool:
+    """A document of the catalogue needed only in some cases ("(trường hợp ...)", or ``"required": false`` with
+    a ``condition``): optional when applying online, and never claimed as received unless it was brought."""
+    if "required" in document:
+        return not document["required"]
+    return "(trường hợp" in document.get("name", "").lower() or "(if " in document.get("name_en", "").lower()
+
+
 def published_procedures():
     return Procedure.objects.filter(is_active=True, versions__state=ProcedureVersion.State.PUBLISHED).distinct()
 

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from onestop.deadlines.models import Extension
 from onestop.dossiers.models import Action, Attachment, DossierEvent
+from procedures.selectors import is_conditional
 
 
 @dataclass
@@ -61,8 +62,10 @@ def received_documents(dossier):
     """The documents received, with the numbers of originals and copies the procedure asks for.
 
     An online dossier has a file per document it brings: only documents with files are listed. A
-    dossier without such files (a paper dossier the desk checked and accepted) lists every document the
-    procedure requires. Files that are not one of the required documents (scans, supplements) follow.
+    dossier without such files (a paper dossier the desk checked and accepted: acceptance means the required
+    set was complete) lists the documents every applicant must bring, never one needed only in some cases
+    (a power of attorney...), which nothing shows was brought. Files that are not one of the documents
+    (scans, supplements) follow.
     """
     files = list(Attachment.objects.filter(dossier=dossier)
                  .exclude(kind=Attachment.Kind.RESULT).values_list("document_index", "original_name"))
@@ -72,7 +75,7 @@ def received_documents(dossier):
             per_index[index] = per_index.get(index, 0) + 1
     rows = []
     for index, doc in enumerate(dossier.procedure.documents or []):
-        if per_index and index not in per_index:
+        if index not in per_index and (per_index or is_conditional(doc)):
             continue
         rows.append(ReceivedDocument(name=doc.get("name", ""), originals=int(doc.get("originals") or 0),
                                      copies=int(doc.get("copies") or 0), files=per_index.get(index, 0)))

@@ -6,7 +6,7 @@ from onestop.core.text import fold
 from onestop.dossiers.models import Action, Attachment, Dossier, Rating, Status
 from onestop.organisation.models import COMMUNE_TIER, Agency
 from onestop.worklist.models import WorkItem
-from procedures.selectors import published_procedures, unroutable_agency_ids
+from procedures.selectors import is_conditional, published_procedures, unroutable_agency_ids
 
 
 def tier(level):
@@ -50,16 +50,6 @@ def receiving_agencies(procedure):
 
 def procedure(code):
     return published_procedures().filter(code=code).first()
-
-
-def is_conditional(document):
-    """A required document only in some cases ("(trường hợp ...)"): its upload is optional online.
-
-    A document entry may say so itself with ``"required": false``; the desk still checks completeness.
-    """
-    if "required" in document:
-        return not document["required"]
-    return "(trường hợp" in document.get("name", "").lower() or "(if " in document.get("name_en", "").lower()
 
 
 def my_dossiers(user):
