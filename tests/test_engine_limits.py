@@ -127,3 +127,24 @@ def test_a_step_that_is_not_waiting_is_a_step_not_waiting_error(demo):
     instance, _snapshot = runtime.start(version, data={"form": {"household_name": "Phở Bình"}})
     with pytest.raises(StepNotWaiting):
         runtime.complete_task(instance, "not-a-uuid", {})
+
+
+@pytest.mark.django_db
+def test_a_stored_multi_instance_process_is_read_back_and_completed(settings):
+    """The version's spec is serialized apart from each dossier's state: a multi-instance spec too."""
+    import hashlib
+
+    from procedures.models import Procedure, ProcedureVersion
+
+    xml = multi_instance_script(cardinality("n", sequential=False))
+    procedure = Procedure.objects.create(code="9.999001", name="Thử đa thể hiện", competent_level="ward",
+                                         receiving_level="ward", processing_days=1, online_level="full")
+    version = ProcedureVersion.objects.create(procedure=procedure, number=1, bpmn_xml=xml.decode(),
+                                              checksum=hashlib.sha256(xml).hexdigest(), process_id="p",
+                                              dialect="camunda", state="published")
+    instance, snapshot = runtime.start(version, data={"n": 3})
+    runtime._specs.clear()
+    runtime._spec_jsons.clear()  # as in a fresh worker process
+    [review] = runtime.snapshot(instance).ready
+    assert review.spec_id == "review" and review.id == snapshot.ready[0].id
+    assert runtime.complete_task(instance, review.id, {}).completed
