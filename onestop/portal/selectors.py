@@ -6,7 +6,7 @@ from onestop.core.text import fold
 from onestop.dossiers.models import Action, Attachment, Dossier, Rating, Status
 from onestop.organisation.models import COMMUNE_TIER, Agency
 from onestop.worklist.models import WorkItem
-from procedures.selectors import is_conditional, published_procedures, unroutable_agency_ids
+from procedures.selectors import published_procedures, unroutable_agency_ids
 
 
 def tier(level):

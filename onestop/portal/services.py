@@ -24,8 +24,7 @@ from onestop.dossiers.forms import form_errors
 from onestop.dossiers.models import Attachment, Dossier, Status
 from onestop.organisation.models import Citizen
 from onestop.worklist.models import WorkItem
-
-from .selectors import is_conditional
+from procedures.selectors import is_conditional
 
 STAGING_MAX_AGE = 24 * 3600
 

@@ -25,6 +25,7 @@ from onestop.web.context import roles_of
 from onestop.web.schema_forms import SchemaForm, describe
 from onestop.web.security import check_submission, client_address
 from onestop.worklist.models import WorkItem
+from procedures.selectors import is_conditional
 
 from . import selectors, services
 from .forms import DocumentsForm, LookupForm, RatingForm, SignUpForm, SupplementForm, WithdrawForm
@@ -127,7 +128,7 @@ def procedure(request, code):
     item = selectors.procedure(code)
     if item is None:
         raise Http404
-    documents = [{**doc, "conditional": selectors.is_conditional(doc)} for doc in item.documents or []]
+    documents = [{**doc, "conditional": is_conditional(doc)} for doc in item.documents or []]
     return render(request, "portal/procedure.html", {"procedure": item, "documents": documents})
 
 
@@ -144,7 +145,7 @@ def _apply_forms(request, item, draft):
     files = request.FILES if request.method == "POST" else None
     schema_form = SchemaForm(item.form_schema, data, initial=draft.form_data)
     documents_form = DocumentsForm(item.documents or [], data, files, staged=draft.files,
-                                   conditional=selectors.is_conditional, language=_language())
+                                   conditional=is_conditional, language=_language())
     return agencies, schema_form, documents_form
 
 
