@@ -31,6 +31,11 @@ def test_page_extends_once_and_offers_the_letter(as_user, code):
     assert response.status_code == 200
     html = response.content.decode()
     assert "Gia hạn ngày hẹn trả kết quả" in html and 'name="csrfmiddlewaretoken"' in html
+    assert "← Hàng đợi công việc" in html  # a way back
+    item = Dossier.objects.get(code=code).work_items.get(kind="task")
+    back = page.get(url, {"item": item.pk}).content.decode()
+    assert f'href="/work/items/{item.pk}/">← Quay lại hồ sơ {code}' in back
+    assert page.get(url, {"item": "x"}).status_code == 200  # a bad value: the queue link
     assert 'style="' not in html and "<script>" not in html
 
     before = Dossier.objects.get(code=code).appointment_date

@@ -152,6 +152,8 @@ def test_apply_shows_errors_next_to_fields_keeps_values_and_files_then_submits(d
     assert Client().get(f"/procedures/{BIRTH}/apply/").status_code == 302  # log in first
     page = client.get(f"/procedures/{BIRTH}/apply/").content.decode()
     assert "Họ, chữ đệm, tên của trẻ" in page and 'placeholder="dd/mm/yyyy"' in page and 'type="radio"' in page
+    # The step bar says each step's number in its text ("1. Khai và đính kèm", not "...kèm2. Kiểm tra lại").
+    assert '<li aria-current="step">1. Khai và đính kèm</li>' in page and "<li>2. Kiểm tra lại</li>" in page
 
     response = client.post(f"/procedures/{BIRTH}/apply/", {
         **birth_post(mother_id_number="07919", child_birth_place=""), "doc_0": pdf("to-khai.pdf")})
