@@ -13,6 +13,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from onestop.dossiers.models import Attachment
+from onestop.interop import portal_client
 from onestop.worklist.models import WorkItem
 
 DEFAULT_PROTOCOL = Path(__file__).resolve().parent / "data" / "dvcqg.json"
@@ -26,6 +27,11 @@ def protocol() -> dict:
 
 def service(name: str) -> str:
     return protocol()["services"][name]
+
+
+def post(link, payload: dict):
+    """Send ``payload`` to the portal (``interop.portal_client``), signed with the profile's tag."""
+    return portal_client.post(link, payload, tag=protocol().get("signature_tag", "dvcqg"))
 
 
 def envelope_field(name: str) -> str:

@@ -16,7 +16,6 @@ from django.utils import timezone
 
 from onestop.core import refcache
 from onestop.dossiers.models import Action, Dossier, DossierEvent
-from onestop.interop import portal_client
 
 from . import protocol
 from .models import OutboxMessage, PortalLink
@@ -133,7 +132,7 @@ def deliver(message_pk: int, *, schedule_retry: bool = True) -> OutboxMessage | 
             message.error = "no active portal link is configured"
             message.save(update_fields=["error"])
             return None
-        answer = portal_client.post(link, message.payload)
+        answer = protocol.post(link, message.payload)
         now = timezone.now()
         message.attempts += 1
         message.last_attempt_at = now
@@ -224,7 +223,7 @@ def lookup_on_portal(code: str) -> dict | None:
     if link is None:
         return None
     names = protocol.protocol()["envelope"]
-    answer = portal_client.post(link, protocol.envelope("lookup_dossier", agency_code="",
+    answer = protocol.post(link, protocol.envelope("lookup_dossier", agency_code="",
                                                         **{names["lookup_code"]: code}))
     if not answer.ok:
         raise PortalUnavailable(answer.error)

@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 
 from onestop.core.exceptions import InvalidInput, NotAllowed
 from onestop.dossiers.services import submit
-from onestop.interop import portal_client
 from onestop.organisation.models import Agency, Citizen
 
 from . import protocol
@@ -77,7 +76,7 @@ def _acknowledge(link, submissions: list[PortalSubmission]) -> None:
     names = protocol.protocol()["ack_fields"]
     data = [{names["portal_code"]: s.portal_code, names["code"]: s.dossier.code if s.dossier else "",
              names["accepted"]: "True" if s.dossier else "False", names["reason"]: s.error} for s in submissions]
-    answer = portal_client.post(link, protocol.envelope("acknowledge_submission", agency_code="", data=data))
+    answer = protocol.post(link, protocol.envelope("acknowledge_submission", agency_code="", data=data))
     if answer.ok:
         PortalSubmission.objects.filter(pk__in=[s.pk for s in submissions]).update(acknowledged=True)
     else:
@@ -92,7 +91,7 @@ def pull() -> int:
     codes = list(Agency.objects.filter(is_active=True, national_id__isnull=False)
                  .values_list("national_id", flat=True))
     names = protocol.protocol()["envelope"]
-    answer = portal_client.post(link, protocol.envelope("list_submissions", agency_code="",
+    answer = protocol.post(link, protocol.envelope("list_submissions", agency_code="",
                                                         **{names["agencies"]: codes}))
     if not answer.ok:
         log.warning("Pulling the portal's submissions failed: %s", answer.error)

@@ -30,7 +30,6 @@ ROOT = Path(__file__).resolve().parent
 DEFAULT_PROTOCOL = ROOT.parent / "nationalportal" / "data" / "dvcqg.json"
 DEFAULT_CATALOGUE = ROOT / "national_catalogue.json"
 DEFAULT_SUBMISSIONS = ROOT / "national_submissions.json"
-TAG = "dvcqg"
 LOG_LIMIT = 2000
 
 
@@ -39,6 +38,7 @@ class PortalState:
         self.protocol, self.client_keys = protocol, client_keys
         self.key_id, self.private_key = key_id, private_key
         self.catalogue, self.seed_submissions = catalogue, submissions
+        self.tag = protocol.get("signature_tag", "dvcqg")
         self.lock = threading.Lock()
         self.reset()
 
@@ -106,12 +106,12 @@ class PortalHandler(stdhttp.JsonHandler):
                                extra_headers={"Retry-After": "1"})
         try:
             verified = httpsig.verify_request(self.command, self.url(), self.headers, body,
-                                              public_keys=state.client_keys, nonces=state.nonces, tag=TAG)
+                                              public_keys=state.client_keys, nonces=state.nonces, tag=state.tag)
         except httpsig.SignatureError as exc:
             entry["error"] = str(exc)
             return self.answer(401, {"error_code": 401, "message": "bad signature", "detail": str(exc)})
         entry["verified"], entry["key_id"] = True, verified.key_id
-        signed = {"sign_with": (state.key_id, state.private_key), "tag": TAG}
+        signed = {"sign_with": (state.key_id, state.private_key), "tag": state.tag}
         request = self.json_body(body)
         if request is None:
             return 400
