@@ -6,11 +6,12 @@ from datetime import date
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from pypdf import PdfReader
 from pypdf.generic import ContentStream
 from reportlab.graphics.barcode.qr import QrCodeWidget
 
-from onestop.documents.forms_pdf import form_04
+from onestop.documents.forms_pdf import form_01, form_04
 from onestop.dossiers.models import Dossier
 from tests.conftest import BIRTH_FORM, submit
 
@@ -67,6 +68,25 @@ def test_form_01_is_the_receipt_with_code_applicant_and_appointment(accepted):
     assert "Bộ phận Một cửa – Ủy ban nhân dân Phường Bến Nghé" in text  # where to collect the result
     receiver = accepted.events.get(action="reception_completed").actor
     assert receiver.get_full_name() and receiver.get_full_name() in text  # the receiving official
+    year = timezone.localtime(accepted.received_at).year
+    assert "Số: 1/TNHS" in text  # the first dossier of the agency's register this year
+    assert f"Vào Sổ theo dõi hồ sơ năm {year}, số thứ tự: 1" in text
+
+
+def test_form_01_numbers_each_dossier_in_its_agency_register_of_the_year(accepted, as_user):
+    code = submit(as_user("citizen2"), "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+    as_user("bennghe.receiver").act(code, "accept")
+    second = _flat(_text(_get("citizen2", "form01", code).content))
+    assert "Số: 2/TNHS" in second and "số thứ tự: 2" in second
+    first = _flat(_text(_get("citizen1", "form01", accepted.code).content))
+    assert "Số: 1/TNHS" in first  # printing again gives the same number
+
+
+def test_form_01_gives_the_hour_of_a_result_due_within_the_day(accepted):
+    accepted.procedure.processing_days = 0
+    text = _flat(_text(form_01(accepted)))
+    assert f"trước 17 giờ 00 phút, ngày {accepted.appointment_date:%d/%m/%Y}" in text
+    assert "trong ngày làm việc" in text
 
 
 def test_an_official_of_the_receiving_agency_gets_the_receipt_and_another_citizen_does_not(accepted):
@@ -130,10 +150,12 @@ def test_form_04_apologises_with_the_new_date(accepted):
     content = form_04(accepted, reason="Chờ kết quả xác minh của cơ quan có liên quan",
                       new_date=date(2027, 1, 8), official=leader)
     text = _flat(_text(content))
-    assert "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ" in text
+    assert "Mẫu số 04" in text
+    assert "VĂN BẢN XIN LỖI VÀ ĐỀ NGHỊ GIA HẠN THỜI GIAN GIẢI QUYẾT" in text
     assert accepted.code in text and "Nguyễn Văn An" in text
     assert "Chờ kết quả xác minh của cơ quan có liên quan" in text
-    assert "ngày 08/01/2027" in text
+    assert "trân trọng xin lỗi Ông/Bà và đề nghị Ông/Bà đồng ý gia hạn thời gian giải quyết hồ sơ" in text
+    assert "trả kết quả vào ngày 08/01/2027" in text
     assert f"ngày {accepted.appointment_date:%d/%m/%Y}" in text  # the date that could not be kept
     assert leader.get_full_name() in text
 

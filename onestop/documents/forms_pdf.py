@@ -4,7 +4,7 @@
 - ``form_02(dossier)``: Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ (what to add, and why, given once);
 - ``form_03(dossier)``: Phiếu từ chối tiếp nhận giải quyết hồ sơ (refusal, with the reason);
 - ``form_04(dossier, *, reason, new_date, official, previous_date=None, agency=None, at=None)``:
-  Phiếu xin lỗi và hẹn lại ngày trả kết quả (apology for an extension, with the new date).
+  Văn bản xin lỗi và đề nghị gia hạn thời gian giải quyết (apology, asking to extend to the new date).
 
 Each returns the PDF as bytes, or raises ``FormNotApplicable`` when the dossier has no such paper (form 01
 before acceptance...). The forms are legal papers written in Vietnamese whatever the reader's language;
@@ -141,9 +141,10 @@ def draw_qr(canvas, value, x, y, size):
 class _Form:
     """One paper: the header of an administrative document, a title, a body, and a QR footer."""
 
-    def __init__(self, dossier, number, title, *, agency=None, at=None):
+    def __init__(self, dossier, number, title, *, agency=None, at=None, reference=None):
         _register_fonts()
         self.dossier, self.number, self.title = dossier, number, title
+        self.reference = reference  # the "Số:" line under the agency (Decree 30/2020), "…" when not given
         self.agency = agency or dossier.receiving_agency
         self.at = at or timezone.now()
         self.s = _styles()
@@ -158,6 +159,7 @@ class _Form:
             left.append(Paragraph(_e(parent.name.upper()), s["agency"]))
         left.append(Paragraph(f"<b>{_e(self.agency.name.upper())}</b>", s["agency"]))
         left.append(Paragraph("―――――", s["agency"]))
+        left.append(Paragraph(f"Số: {_e(self.reference) or '……'}", s["agency"]))
         right = [
             Paragraph("<b>CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</b>", s["head"]),
             Paragraph("<b>Độc lập - Tự do - Hạnh phúc</b>", s["head"]),
@@ -253,6 +255,16 @@ def _documents_table(form, dossier):
 
 # --- the forms --------------------------------------------------------------------------------------
 
+def _appointment(dossier):
+    """The appointment as printed: the date, and for a procedure settled within the day of receipt (a budget
+    of hours, no working day) the hour too: before the desk closes that day."""
+    when = f"ngày {_date(dossier.appointment_date)}"
+    if dossier.procedure.processing_days:
+        return when
+    closing = selectors.closing_time(dossier.receiving_agency)
+    return f"trước {closing:%H} giờ {closing:%M} phút, {when}"
+
+
 CHANNELS = {"online": "Trực tuyến", "desk": "Trực tiếp tại Bộ phận Một cửa", "post": "Qua dịch vụ bưu chính"}
 
 
@@ -263,9 +275,13 @@ def form_01(dossier):
     decision = selectors.reception_decision(dossier, "accept")
     official = decision.official if decision else None
     agency = dossier.receiving_agency
-    form = _Form(dossier, "01", "Giấy tiếp nhận hồ sơ và hẹn trả kết quả", at=dossier.received_at)
+    entry = selectors.register_entry(dossier)
+    form = _Form(dossier, "01", "Giấy tiếp nhận hồ sơ và hẹn trả kết quả", at=dossier.received_at,
+                 reference=f"{entry.number}/TNHS")
     form.header()
     form.story.append(Paragraph(f"Mã hồ sơ: <b>{_e(dossier.code)}</b>", form.s["center"]))
+    form.story.append(Paragraph(f"(Vào Sổ theo dõi hồ sơ năm {entry.year}, số thứ tự: <b>{entry.number}</b>)",
+                                form.s["center"]))
     form.story.append(Spacer(1, 4 * mm))
     form.line(f"{DESK} – <b>{_e(agency.name)}</b>")
     form.applicant()
@@ -275,7 +291,7 @@ def form_01(dossier):
     form.line("2. Số lượng hồ sơ: <b>01</b> (bộ)")
     form.line(f"3. Thời gian giải quyết hồ sơ theo quy định là: <b>{_days(dossier.procedure.processing_days)}</b>")
     form.line(f"4. Thời gian nhận hồ sơ: <b>{_moment(dossier.received_at)}</b>")
-    form.line(f"5. Thời gian trả kết quả giải quyết hồ sơ: <b>ngày {_date(dossier.appointment_date)}</b>")
+    form.line(f"5. Thời gian trả kết quả giải quyết hồ sơ: <b>{_appointment(dossier)}</b>")
     form.line(f"6. Đăng ký nhận kết quả tại: <b>{DESK} – {_e(agency.name)}</b>")
     form.signatures(("Người nộp hồ sơ", selectors.applicant(dossier)["name"]),
                     ("Người tiếp nhận hồ sơ", _name(official)))
@@ -325,8 +341,10 @@ def form_03(dossier):
 
 
 def form_04(dossier, *, reason, new_date, official, previous_date=None, agency=None, at=None):
-    """Phiếu xin lỗi và hẹn lại ngày trả kết quả, for an extension of the appointment date.
+    """Văn bản xin lỗi và đề nghị gia hạn thời gian giải quyết (form 04 of Circular 03/2025/TT-VPCP).
 
+    The agency that cannot settle the dossier by the appointment date apologises to the applicant, says why,
+    and asks to extend the time to ``new_date``.
     ``reason``: why the result is late; ``new_date``: the new appointment date (a ``date``);
     ``official``: the user who signs for the agency; ``previous_date``: the appointment date before the
     extension (default: the dossier's, when it is not already ``new_date``); ``agency``: the agency that
@@ -336,7 +354,7 @@ def form_04(dossier, *, reason, new_date, official, previous_date=None, agency=N
         raise TypeError("new_date must be a date")
     if previous_date is None and dossier.appointment_date != new_date:
         previous_date = dossier.appointment_date
-    form = _Form(dossier, "04", "Phiếu xin lỗi và hẹn lại ngày trả kết quả", agency=agency, at=at)
+    form = _Form(dossier, "04", "Văn bản xin lỗi và đề nghị gia hạn thời gian giải quyết", agency=agency, at=at)
     agency = form.agency
     who = selectors.applicant(dossier)
     procedure = dossier.procedure
@@ -348,11 +366,13 @@ def form_04(dossier, *, reason, new_date, official, previous_date=None, agency=N
     form.line(f"Ngày {_date(received)}, {_e(agency.name)} tiếp nhận hồ sơ của Ông/Bà đề nghị giải quyết thủ tục "
               f"<b>{_e(procedure.name)}</b>, mã hồ sơ <b>{_e(dossier.code)}</b>.")
     if previous_date is not None:
-        form.line(f"Thời hạn trả kết quả giải quyết hồ sơ: <b>ngày {_date(previous_date)}</b>.")
-    form.line(f"Tuy nhiên, đến nay {_e(agency.name)} chưa trả kết quả giải quyết hồ sơ của Ông/Bà. "
+        form.line(f"Thời hạn trả kết quả giải quyết hồ sơ theo Giấy tiếp nhận hồ sơ và hẹn trả kết quả: "
+                  f"<b>ngày {_date(previous_date)}</b>.")
+    form.line(f"Tuy nhiên, đến nay {_e(agency.name)} chưa giải quyết xong hồ sơ của Ông/Bà. "
               f"Lý do: <b>{_e(reason) or '…'}</b>")
-    form.line(f"Sự chậm trễ này đã gây phiền hà cho Ông/Bà. {_e(agency.name)} xin lỗi Ông/Bà và hẹn lại thời gian "
-              f"trả kết quả giải quyết hồ sơ vào <b>ngày {_date(new_date)}</b>.")
+    form.line(f"Việc chậm giải quyết hồ sơ đã gây phiền hà cho Ông/Bà. {_e(agency.name)} trân trọng xin lỗi "
+              f"Ông/Bà và đề nghị Ông/Bà đồng ý gia hạn thời gian giải quyết hồ sơ, trả kết quả vào "
+              f"<b>ngày {_date(new_date)}</b>.")
     form.line(f"{_e(agency.name)} xin trân trọng cảm ơn sự hợp tác của Ông/Bà./.")
     form.signatures(("Đại diện cơ quan", _name(official)), how="Ký, ghi rõ họ tên và đóng dấu")
     return form.render()

@@ -8,8 +8,12 @@ documents to add. The forms are built from that event, so printing one again giv
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.db.models import Q
+from django.utils import timezone
+
 from onestop.deadlines.models import Extension
-from onestop.dossiers.models import Action, Attachment, DossierEvent
+from onestop.deadlines.working_days import hours_of
+from onestop.dossiers.models import Action, Attachment, Dossier, DossierEvent
 from procedures.selectors import is_conditional
 
 
@@ -19,6 +23,12 @@ class ReceptionDecision:
     official: object  # a User, or None when the event has no actor
     reason: str = ""
     missing_documents: list = field(default_factory=list)
+
+
+@dataclass
+class RegisterEntry:
+    year: int
+    number: int  # the dossier's line in its agency's register (form 07) of that year
 
 
 @dataclass
@@ -38,6 +48,22 @@ def reception_decision(dossier, decision):
     missing = event.data.get("missing_documents") or []
     return ReceptionDecision(at=event.at, official=event.actor, reason=event.comment,
                              missing_documents=[str(m) for m in missing])
+
+
+def register_entry(dossier) -> RegisterEntry:
+    """Where the dossier stands in its receiving agency's register of the year it was received (form 07
+    lists it in the order of receipt): the number of dossiers that agency received that year before it,
+    plus one. Dossiers are never deleted, so the number printed once stays the same."""
+    received = timezone.localtime(dossier.received_at)
+    start = received.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
+    before = Dossier.objects.filter(receiving_agency_id=dossier.receiving_agency_id, received_at__gte=start).filter(
+        Q(received_at__lt=dossier.received_at) | Q(received_at=dossier.received_at, id__lt=dossier.id)).count()
+    return RegisterEntry(year=received.year, number=before + 1)
+
+
+def closing_time(agency):
+    """When the agency's desk closes in the afternoon (its office hours)."""
+    return hours_of(agency).afternoon_end
 
 
 def extension_of(dossier):
