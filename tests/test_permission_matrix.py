@@ -96,6 +96,8 @@ MATRIX = {
     "reports:export-csv": entry(GET=LEADERS),
     "reports:export-xlsx": entry(GET=LEADERS),
     "reports:steps": entry(GET=LEADERS),
+    "reports:interconnection": entry(GET=LEADERS),
+    "reports:interconnection-procedure": entry({"code": "procedure"}, GET=LEADERS),
     "reports:register": entry(GET="login 403   403   ok    403   ok    ok    ok"),
     "reports:control-sheet": entry(DOSSIER_CODE, GET=DOSSIER),
     # --- the catalogue's admin pages (BPMN versions) ----------------------------------------------------------
@@ -141,6 +143,9 @@ MATRIX = {
     "national-portal-outbox-retry": entry({"pk": "portal_message"}, POST=API_ADMIN),
     "report-summary": entry(GET=LEADERS),
     "report-steps": entry(GET=LEADERS),
+    "report-indicators": entry(GET=LEADERS),
+    "report-extensions": entry(GET=LEADERS),
+    "report-interconnection": entry(GET=LEADERS),
     "report-register": entry(query="agency=q1-bennghe", GET="login 403   403   ok    403   ok    400   ok"),
     "report-control-sheet": entry(DOSSIER_CODE, GET=DOSSIER),
     # --- Django's admin: the site's own URLs (each model's are made by ``admin_model_keys``) --------------------
@@ -153,6 +158,7 @@ MATRIX = {
     "admin:app_list": entry({"app_label": "dossiers"}, GET=ADMIN),
     "admin:autocomplete": entry(query="app_label=organisation&model_name=agency&field_name=parent&term=q", GET=ADMIN),
     "admin:auth_user_password_change": entry({"id": "citizen_a_id"}, GET=ADMIN, POST=ADMIN),
+    "admin:deadlines_calendaryear_load": entry(GET=ADMIN, POST=ADMIN),  # a year's calendar from a file
     "admin:view_on_site": entry({"content_type_id": "dossier_type", "object_id": "dossier_pk"},
                                 GET="login login login login login login login 404"),  # no model links out
     "admin/(?P<url>.*)$": entry(GET="login login login login login login login 404"),  # the admin's catch-all
