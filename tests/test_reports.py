@@ -599,3 +599,62 @@ def test_a_deleted_rating_leaves_the_cached_month(known, django_capture_on_commi
     totals = selectors.summary(filters)["totals"]
     assert (totals["rating_count"], totals["rating_avg"]) == (1, 3.0)
     assert totals == selectors.summary(filters, live_only(filters))["totals"]
+
+
+# --- the interconnection matrix -------------------------------------------------------------------------
+
+def test_interconnection_matrix_of_the_demo_follows_the_bpmn_files(demo):
+    """What bpmn/*.bpmn say: birth registration runs in the ward's lane and looks the mother up in the
+    population database; the business household goes ward -> district and asks the business registry;
+    the construction permit goes district -> Department of Construction and asks the land registry."""
+    from onestop.reports import interconnection
+
+    def cells(code):
+        found = interconnection.procedure_matrix(interconnection.published(code))
+        return {e.code: (e.mark, e.direction) for e in found["entries"]}, found
+
+    birth, found = cells("1.001193")
+    assert birth == {"q1-bennghe": ("Y", ""), "q1-benthanh": ("Y", ""), "q3-vothisau": ("Y", ""),
+                     "tn-anbinh": ("Y", ""), "population": ("X", "vertical")}
+    assert [(i.element, i.operator, i.supplier, i.local) for i in found["inputs"]] == [
+        ("lookup_mother", "population.lookup_citizen", "Cơ sở dữ liệu quốc gia về dân cư", False),
+        ("register_birth", "civil_status.register_birth", "", True)]
+    household, _found = cells("2.000720")
+    # An Bình is a commune of a two-tier province: no district above it, so the procedure is not offered there.
+    assert household == {"q1-bennghe": ("Y", ""), "q1-benthanh": ("Y", ""), "q3-vothisau": ("Y", ""),
+                         "q1": ("Y", "vertical"), "q3": ("Y", "vertical"), "business_registry": ("X", "vertical")}
+    permit, _found = cells("1.009794")
+    assert permit == {"q1": ("Y", ""), "q3": ("Y", ""), "hcm-sxd": ("Y", "vertical"),
+                      "land_registry": ("X", "vertical")}
+
+
+def test_interconnection_page_api_and_files(known, client):
+    leader = APIClient()
+    leader.force_authenticate(User.objects.get(username="q1.leader"))
+    api = leader.get("/api/v1/reports/interconnection/").json()
+    by_code = {p["procedure"]["code"]: p for p in api["procedures"]}
+    assert set(by_code) == {"1.001193", "2.000720", "1.009794"}
+    # A leader of District 1 sees the dossiers its agencies receive: its wards, itself, and who they reach.
+    permit = {e["code"]: e for e in by_code["1.009794"]["entries"]}
+    assert set(permit) == {"q1", "hcm-sxd", "land_registry"}
+    assert permit["hcm-sxd"]["mark"] == "Y" and permit["hcm-sxd"]["direction"] == "vertical"
+    assert permit["land_registry"]["inputs"] == ["Lấy thông tin thửa đất / Fetch the land parcel"]
+    one = leader.get("/api/v1/reports/interconnection/", {"procedure": "1.009794"}).json()
+    assert [p["procedure"]["code"] for p in one["procedures"]] == ["1.009794"]
+    assert leader.get("/api/v1/reports/interconnection/", {"procedure": "9.999"}).status_code == 404
+    citizen = APIClient()
+    citizen.force_authenticate(User.objects.get(username="citizen1"))
+    assert citizen.get("/api/v1/reports/interconnection/").status_code == 403
+    login(client, "q1.leader")
+    html = client.get("/reports/interconnection/").content.decode()
+    assert "Sở Xây dựng Thành phố Hồ Chí Minh" in html and "Cơ sở dữ liệu đất đai" in html
+    assert "Sở Xây dựng" in client.get("/reports/interconnection/1.009794/").content.decode()
+    rows = list(csv.reader(io.StringIO(client.get("/reports/interconnection/", {"format": "csv"})
+                                       .content.decode("utf-8-sig"))))
+    header = rows[0]
+    permit_row = next(r for r in rows if r[0] == "1.009794")
+    assert permit_row[header.index("Sở Xây dựng Thành phố Hồ Chí Minh")] == "Y (dọc)"
+    assert permit_row[header.index("Ủy ban nhân dân Quận 1")] == "Y"
+    book = load_workbook(io.BytesIO(client.get("/reports/interconnection/", {"format": "xlsx"}).content))
+    assert [c for c in next(book.worksheets[0].iter_rows(min_row=3, max_row=3, values_only=True))][:2] == [
+        header[0], header[1]]

@@ -13,7 +13,7 @@ from onestop.core.api import Pagination
 from onestop.core.exceptions import InvalidInput, NotFound
 from onestop.dossiers.selectors import dossier_for
 
-from . import exports, selectors
+from . import exports, interconnection, selectors
 from .forms import RegisterForm, ReportForm
 
 
@@ -140,6 +140,39 @@ class ExtensionsSerializer(serializers.Serializer):
     rows = ExtensionRowSerializer(many=True)
 
 
+class MatrixEntrySerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="agency:<code> for one of our agencies, system:<name> for another system")
+    code = serializers.CharField()
+    name = serializers.CharField()
+    level = serializers.CharField()
+    mark = serializers.CharField(help_text="Y (takes part), X (supplies an input) or \"Y, X\"")
+    direction = serializers.CharField(help_text="horizontal, vertical or both, seen from the receiving agency; "
+                                                "blank for the receiving agency itself")
+    roles = serializers.ListField(child=serializers.CharField(), help_text="receiving desk, or the lanes it acts in")
+    inputs = serializers.ListField(child=serializers.CharField(), help_text="The inputs it supplies")
+
+
+class MatrixInputSerializer(serializers.Serializer):
+    element = serializers.CharField()
+    name = serializers.CharField()
+    operator = serializers.CharField()
+    description = serializers.CharField()
+    supplier = serializers.CharField(help_text="The agency or system that answers; blank for the receiving "
+                                               "agency's own data")
+    local = serializers.BooleanField()
+
+
+class MatrixProcedureSerializer(serializers.Serializer):
+    procedure = RefSerializer()
+    version = serializers.IntegerField()
+    entries = MatrixEntrySerializer(many=True)
+    inputs = MatrixInputSerializer(many=True)
+
+
+class MatrixSerializer(serializers.Serializer):
+    procedures = MatrixProcedureSerializer(many=True)
+
+
 FILTERS = [
     OpenApiParameter("date_from", OpenApiTypes.DATE, description="First day (default: 1 January this year)"),
     OpenApiParameter("date_to", OpenApiTypes.DATE, description="Last day, inclusive (default: today)"),
@@ -198,6 +231,23 @@ class ReportViewSet(viewsets.ViewSet):
             "date_from": filters.date_from, "date_to": filters.date_to, "as_of": report["as_of"],
             "group_by": list(report["group_by"]), "totals": report["totals"], "rows": report["rows"],
         }).data)
+
+    @extend_schema(parameters=[OpenApiParameter("procedure", str, description="One procedure's code")],
+                   responses=MatrixSerializer)
+    @action(detail=False)
+    def interconnection(self, request):
+        """The interconnection matrix from the published versions: per procedure, the agencies taking part
+        (Y) or supplying an input (X), horizontal or vertical, and the inputs with who supplies them."""
+        scope = selectors.visible_agencies(request.user)
+        code = request.query_params.get("procedure")
+        if code:
+            version = interconnection.published(code)
+            if version is None:
+                raise NotFound(_("No published procedure with this code."))
+            found = [interconnection.scoped(version, scope)]
+        else:
+            found = interconnection.matrix(scope)["procedures"]
+        return Response(MatrixSerializer({"procedures": [interconnection.as_data(f) for f in found]}).data)
 
     @extend_schema(parameters=FILTERS, responses=ExtensionsSerializer)
     @action(detail=False)

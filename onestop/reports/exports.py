@@ -194,6 +194,48 @@ def control_xlsx(dossier, legs):
     return _download(_save(book), XLSX, f"phieu-kiem-soat-{dossier.code}.xlsx")
 
 
+def interconnection_table(found):
+    """The matrix as a table: a row a procedure, a column an agency or system; a cell "Y", "X" or "Y, X",
+    with "(horizontal)" or "(vertical)" seen from the receiving agency."""
+    columns = found["columns"]
+    header = [str(_("Procedure code")), str(_("Procedure"))] + [name for _key, _code, name in columns]
+    words = {"horizontal": str(_("horizontal")), "vertical": str(_("vertical"))}
+    rows = []
+    for procedure in found["procedures"]:
+        cells = {e.key: e for e in procedure["entries"]}
+        row = [procedure["procedure"].code, procedure["procedure"].name]
+        for key, _code, _name in columns:
+            e = cells.get(key)
+            if e is None:
+                row.append("")
+            else:
+                direction = ", ".join(words[d] for d in ("horizontal", "vertical") if d in e.directions)
+                row.append(f"{e.mark} ({direction})" if direction else e.mark)
+        rows.append(row)
+    return header, rows
+
+
+def interconnection_csv(found):
+    header, rows = interconnection_table(found)
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows([[_csv(v) for v in row] for row in rows])
+    return _download(out.getvalue().encode("utf-8"), "text/csv; charset=utf-8", "ma-tran-lien-thong.csv")
+
+
+def interconnection_xlsx(found):
+    header, rows = interconnection_table(found)
+    book, sheet = _book(_("Interconnection"))
+    sheet.append([_bold(sheet, _("INTERCONNECTION MATRIX"))])
+    sheet.append([_("Y: takes part in the process; X: supplies an input")])
+    sheet.append([_bold(sheet, h) for h in header])
+    for row in rows:
+        sheet.append([_cell(sheet, v) for v in row])
+    return _download(_save(book), XLSX, "ma-tran-lien-thong.xlsx")
+
+
 # --- openpyxl ----------------------------------------------------------------------------------------
 
 def _book(title):

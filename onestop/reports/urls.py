@@ -9,6 +9,8 @@ urlpatterns = [
     path("export.csv", views.export, {"fmt": "csv"}, name="export-csv"),
     path("export.xlsx", views.export, {"fmt": "xlsx"}, name="export-xlsx"),
     path("steps/", views.steps, name="steps"),
+    path("interconnection/", views.interconnection_matrix, name="interconnection"),
+    path("interconnection/<str:code>/", views.interconnection_matrix, name="interconnection-procedure"),
     path("register/", views.register, name="register"),
     path("dossiers/<str:code>/control-sheet/", views.control_sheet, name="control-sheet"),
 ]

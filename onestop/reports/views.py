@@ -12,7 +12,7 @@ from onestop.core.exceptions import NotAllowed, NotFound
 from onestop.deadlines import schedule
 from onestop.dossiers.selectors import dossier_for
 
-from . import charts, exports, selectors
+from . import charts, exports, interconnection, selectors
 from .forms import RegisterForm, ReportForm
 
 
@@ -122,3 +122,28 @@ def control_sheet(request, code):
         "dossier": dossier, "applicant": selectors.applicant_name(dossier), "header": exports.CONTROL_HEADER,
         "rows": list(exports.control_rows(legs)), "title": _("Processing control sheet (form 06)"),
     })
+
+
+@login_required
+@require_safe
+def interconnection_matrix(request, code=None):
+    """The interconnection matrix of every published procedure (``?format=csv|xlsx`` for the files), or of
+    one procedure (``code``; ``?version=N`` for a version being checked before it is published)."""
+    scope = _scope(request)
+    if code is None:
+        found = interconnection.matrix(scope)
+        if request.GET.get("format") == "csv":
+            return exports.interconnection_csv(found)
+        if request.GET.get("format") == "xlsx":
+            return exports.interconnection_xlsx(found)
+        header, rows = exports.interconnection_table(found)
+        return render(request, "reports/interconnection.html", {
+            "title": _("Interconnection matrix"), "found": found, "header": header, "rows": rows})
+    number = request.GET.get("version")
+    version = interconnection.published(code, int(number) if number and number.isdigit() else None)
+    if version is None:
+        raise Http404
+    one = interconnection.scoped(version, scope)
+    return render(request, "reports/interconnection.html", {
+        "title": _("Interconnection of %(code)s") % {"code": version.procedure.code},
+        "found": {"procedures": [one]}, "single": True})
