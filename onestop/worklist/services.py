@@ -2,6 +2,12 @@
 
 Every function here runs inside the caller's transaction, under the dossier's row lock.
 """
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -12,10 +18,18 @@ from onestop.organisation.models import OfficialRole
 
 from .models import WorkItem
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from onestop.dossiers.models import Dossier
+    from onestop.engine.runtime import HumanTask, Snapshot
+    from onestop.organisation.models import Agency
+
 DEFAULT_ROLE = OfficialRole.SPECIALIST
 
 
-def open_item(dossier, *, kind, agency, role, name, due_date=None, form=(), task=None, due_at=None):
+def open_item(dossier: Dossier, *, kind: str, agency: Agency | None, role: str, name: str, due_date: date | None = None,
+              form: Iterable[dict] = (), task: HumanTask | None = None, due_at: datetime | None = None) -> WorkItem:
     return WorkItem.objects.create(
         dossier=dossier,
         dossier_code=dossier.code,
@@ -33,7 +47,7 @@ def open_item(dossier, *, kind, agency, role, name, due_date=None, form=(), task
     )
 
 
-def sync_with_process(dossier, snapshot, *, due_date):
+def sync_with_process(dossier: Dossier, snapshot: Snapshot, *, due_date: date | None) -> list[WorkItem]:
     """Make the dossier's open process items match the READY human tasks of ``snapshot``.
 
     New READY tasks become items in the queue of the agency their lane resolves to; items whose
@@ -76,13 +90,13 @@ def sync_with_process(dossier, snapshot, *, due_date):
     return created
 
 
-def asks_applicant(snapshot):
+def asks_applicant(snapshot: Snapshot) -> bool:
     """Whether the process now waits for the applicant: ``sync_with_process`` keeps exactly one active
     item per READY task, so the snapshot says it without reading the items again."""
     return any(routing.role_code_of_lane(task.lane) == routing.APPLICANT for task in snapshot.ready)
 
 
-def check_can_act(item, user):
+def check_can_act(item: WorkItem, user: User) -> None:
     """Refuse acting on an item someone else holds (403) or that is already closed (409)."""
     if not item.is_active:
         raise Conflict(_("This step is already %(state)s.") % {"state": item.get_state_display().lower()})
@@ -91,7 +105,7 @@ def check_can_act(item, user):
                                                                or item.claimed_by.get_username()})
 
 
-def claim(item, user):
+def claim(item: WorkItem, user: User) -> bool:
     check_can_act(item, user)
     if item.claimed_by_id == user.pk:
         return False
@@ -102,7 +116,7 @@ def claim(item, user):
     return True
 
 
-def unclaim(item, user):
+def unclaim(item: WorkItem, user: User) -> None:
     if not item.is_active:
         raise Conflict(_("This step is already %(state)s.") % {"state": item.get_state_display().lower()})
     if item.claimed_by_id != user.pk:
@@ -113,7 +127,7 @@ def unclaim(item, user):
     item.save(update_fields=["state", "claimed_by", "claimed_at"])
 
 
-def close(item, user, *, decision="", comment=""):
+def close(item: WorkItem, user: User, *, decision: str = "", comment: str = "") -> None:
     item.state = WorkItem.State.COMPLETED
     if item.claimed_by_id is None:
         item.claimed_by = user
@@ -126,11 +140,11 @@ def close(item, user, *, decision="", comment=""):
     item.save()
 
 
-def cancel_open_items(dossier):
+def cancel_open_items(dossier: Dossier) -> None:
     dossier.work_items.filter(state__in=WorkItem.ACTIVE_STATES).update(state=WorkItem.State.CANCELLED)
 
 
-def reassign(item, leader, official):
+def reassign(item: WorkItem, leader: User, official: User) -> None:
     """A leader of the item's agency hands it to ``official``, who must hold the item's role there."""
     if not access.is_leader_of(leader, item.agency_id):
         raise NotAllowed(_("Only a leader of this agency can reassign its work."))
