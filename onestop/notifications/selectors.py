@@ -1,10 +1,21 @@
 """Reads of notifications, for the API and other apps' pages."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import QuerySet
+
 from onestop.organisation import access
 
 from .models import Notification
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
-def notifications_for_dossier(dossier, viewer=None):
+    from onestop.dossiers.models import Dossier
+
+
+def notifications_for_dossier(dossier: Dossier, viewer: User | None = None) -> QuerySet[Notification]:
     """The messages sent about ``dossier``, oldest first.
 
     The applicant (when ``viewer`` is given and is not an official or admin) sees only the messages

@@ -4,9 +4,13 @@ Rows are made in the transaction of the change they report (so a rolled-back cha
 handed to the Celery task when that transaction commits. Sending happens later, outside the workflow:
 a failure is recorded on the row and retried, and never touches the dossier.
 """
+from __future__ import annotations
+
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
@@ -17,6 +21,11 @@ from django.utils.translation import gettext as _
 
 from . import backends
 from .models import Notification
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from onestop.dossiers.models import Dossier, DossierEvent
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +69,7 @@ def _person(user):
     return (citizen.full_name if citizen is not None else "") or user.get_full_name() or user.get_username()
 
 
-def link(url_name, *args):
+def link(url_name: str, *args: object) -> str:
     """An absolute link to a page, when that page exists (``ONESTOP_SITE_URL`` + its path)."""
     try:
         path = reverse(url_name, args=args)
@@ -87,7 +96,7 @@ def _render(template, part, context, language):
         return render_to_string(f"notifications/{template}/{part}.txt", context).strip()
 
 
-def compose(message, dossier, user, channel):
+def compose(message: Message, dossier: Dossier, user: User, channel: str) -> tuple[str, str]:
     """The subject and text of ``message`` for ``user`` on ``channel``."""
     if channel == Channel.SMS:
         context = _context(dossier, user, message.facts, SMS_LANGUAGE)
@@ -105,7 +114,7 @@ def compose(message, dossier, user, channel):
 
 # --- making ------------------------------------------------------------------------------------------
 
-def address_of(user, channel):
+def address_of(user: User, channel: str) -> str:
     if channel == Channel.SMS:
         return getattr(getattr(user, "citizen", None), "phone", "") or ""
     return user.email or ""
@@ -118,7 +127,7 @@ def _addresses(user, sms):
     return pairs or [(Channel.EMAIL, "")]
 
 
-def notify(dossier, message, *, event=None):
+def notify(dossier: Dossier, message: Message, *, event: DossierEvent | None = None) -> list[int]:
     """Make the rows of ``message`` and send them once the current transaction commits.
 
     ``event`` was created in this transaction (post_save), so none of its rows exist yet: one insert of them
@@ -141,7 +150,7 @@ def notify(dossier, message, *, event=None):
     return made
 
 
-def enqueue(ids):
+def enqueue(ids: Iterable[int]) -> None:
     """Hand rows to the worker. A broker that is down leaves them queued for ``send_queued``."""
     from .tasks import send_notification
 
@@ -160,7 +169,7 @@ def _fail(notification, error):
     notification.save(update_fields=["state", "last_error"])
 
 
-def deliver(notification_id):
+def deliver(notification_id: int) -> Notification | None:
     """One attempt to send a queued notification; a second delivery of the task finds it sent.
 
     The row lock is held while sending, so two workers given the same task send it once. Raises
@@ -192,7 +201,7 @@ def deliver(notification_id):
 
 
 @transaction.atomic
-def resend(notification):
+def resend(notification: Notification) -> Notification:
     """Send a failed notification again (an admin fixed the address or the mail server)."""
     notification = Notification.objects.select_for_update().get(pk=notification.pk)
     if notification.state != State.FAILED:
@@ -209,7 +218,7 @@ def resend(notification):
     return notification
 
 
-def send_queued(older_than=timedelta(minutes=10)):
+def send_queued(older_than: timedelta = timedelta(minutes=10)) -> int:
     """Enqueue rows never tried long after their commit (the broker was down when they were made).
 
     Rows with failed attempts are left to the task's own retries, so the backoff holds.
