@@ -5,8 +5,11 @@ The desk's reception decision (accept, supplement, refuse) is recorded by
 its time the moment of the decision, its comment the reason, and its data the decision and the list of
 documents to add. The forms are built from that event, so printing one again gives the same paper.
 """
+from __future__ import annotations
+
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.db.models import Q
 from django.utils import timezone
@@ -15,6 +18,9 @@ from onestop.deadlines.models import Extension
 from onestop.deadlines.working_days import hours_of
 from onestop.dossiers.models import Action, Attachment, Dossier, DossierEvent
 from procedures.selectors import is_conditional
+
+if TYPE_CHECKING:
+    from onestop.dossiers.models import Dossier
 
 
 @dataclass
@@ -39,7 +45,7 @@ class ReceivedDocument:
     files: int  # how many files of the dossier are this document
 
 
-def reception_decision(dossier, decision):
+def reception_decision(dossier: Dossier, decision: str) -> ReceptionDecision | None:
     """The desk's latest ``decision`` ("accept", "supplement", "refuse") on ``dossier``, or None."""
     event = (DossierEvent.objects.filter(dossier=dossier, action=Action.RECEPTION_COMPLETED, data__decision=decision)
              .select_related("actor").order_by("-at", "-id").first())
@@ -50,7 +56,7 @@ def reception_decision(dossier, decision):
                              missing_documents=[str(m) for m in missing])
 
 
-def register_entry(dossier) -> RegisterEntry:
+def register_entry(dossier: Dossier) -> RegisterEntry:
     """Where the dossier stands in its receiving agency's register of the year it was received (form 07
     lists it in the order of receipt): the number of dossiers that agency received that year before it,
     plus one. Dossiers are never deleted, so the number printed once stays the same."""
@@ -66,12 +72,12 @@ def closing_time(agency):
     return hours_of(agency).afternoon_end
 
 
-def extension_of(dossier):
+def extension_of(dossier: Dossier) -> Extension | None:
     """The dossier's extension of its appointment date (at most one), or None."""
     return Extension.objects.filter(dossier=dossier).select_related("requested_by", "agency").first()
 
 
-def applicant(dossier):
+def applicant(dossier: Dossier) -> dict[str, str]:
     """Name, citizen ID number, address, phone and email of the applicant (blank when unknown)."""
     user = dossier.applicant
     citizen = getattr(user, "citizen", None)
@@ -84,7 +90,7 @@ def applicant(dossier):
     }
 
 
-def received_documents(dossier):
+def received_documents(dossier: Dossier) -> list[ReceivedDocument]:
     """The documents received, with the numbers of originals and copies the procedure asks for.
 
     An online dossier has a file per document it brings: only documents with files are listed. A
