@@ -1,5 +1,10 @@
 """Reads of dossiers shared by the API and the pages: who may see which, and what they see."""
-from django.db.models import Exists, JSONField, OuterRef, Q, Subquery, Value
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from django.db.models import Exists, JSONField, OuterRef, Q, QuerySet, Subquery, Value
 
 from onestop.core.exceptions import NotFound
 from onestop.organisation import access
@@ -7,8 +12,16 @@ from onestop.worklist.models import WorkItem
 
 from .models import Dossier, Incident, Status
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
-def dossiers_for(user):
+    from onestop.interop.models import Exchange
+    from onestop.organisation.models import Agency
+
+    from .models import DossierEvent, Handover
+
+
+def dossiers_for(user: User) -> QuerySet[Dossier]:
     """A citizen sees their own dossiers; an official those received by or routed to their agencies."""
     qs = Dossier.objects.select_related("procedure", "receiving_agency")
     if user.is_superuser:
@@ -18,18 +31,18 @@ def dossiers_for(user):
     return qs.filter(Q(applicant=user) | Q(receiving_agency_id__in=agencies) | Exists(routed))
 
 
-def dossier_for(user, code):
+def dossier_for(user: User, code: str) -> Dossier:
     dossier = dossiers_for(user).filter(code=code).first()
     if dossier is None:
         raise NotFound("No such dossier.")
     return dossier
 
 
-def open_steps(dossier):
+def open_steps(dossier: Dossier) -> QuerySet[WorkItem]:
     return dossier.work_items.filter(state__in=WorkItem.ACTIVE_STATES).select_related("agency", "claimed_by")
 
 
-def current_agencies(steps):
+def current_agencies(steps: Iterable[WorkItem]) -> list[Agency]:
     """The agencies whose queues hold the dossier now, from its ``open_steps``."""
     seen, agencies = set(), []
     for item in steps:
@@ -39,11 +52,11 @@ def current_agencies(steps):
     return agencies
 
 
-def timeline(dossier):
+def timeline(dossier: Dossier) -> QuerySet[DossierEvent]:
     return dossier.events.select_related("actor", "agency", "work_item").order_by("at", "id")
 
 
-def sees_as_applicant(user, dossier):
+def sees_as_applicant(user: User | None, dossier: Dossier) -> bool:
     """Whether ``user`` reads ``dossier`` as its applicant: the case file's public fields only, and of the
     exchanges what concerns the applicant (``interop.privacy``). Officials of the agencies that hold or held
     it, and admins, read everything. Anyone unknown (no request) reads as the applicant: the safe side."""
@@ -52,7 +65,7 @@ def sees_as_applicant(user, dossier):
     return dossier.applicant_id == user.pk and not user.is_superuser
 
 
-def refusal(dossier):
+def refusal(dossier: Dossier) -> DossierEvent | None:
     """The audit event that refused the dossier (the desk's or a step's decision, or a timer), or None.
 
     Its comment is the reason: a decision that can refuse needs one (``worklist.forms.needs_reason``)."""
@@ -62,11 +75,11 @@ def refusal(dossier):
             .order_by("at", "id").first())
 
 
-def route(dossier):
+def route(dossier: Dossier) -> QuerySet[Handover]:
     return dossier.handovers.select_related("from_agency", "to_agency", "given_by", "received_by")
 
 
-def incidents_for(user):
+def incidents_for(user: User) -> QuerySet[Incident]:
     """Admins see every incident; officials those of dossiers of their agencies; citizens none."""
     qs = Incident.objects.select_related("dossier", "exchange", "resolved_by")
     if user.is_superuser or user.is_staff:
@@ -76,7 +89,7 @@ def incidents_for(user):
     return qs.filter(dossier__in=dossiers_for(user))
 
 
-def data_lookups_for(user):
+def data_lookups_for(user: User) -> QuerySet[Exchange]:
     """Estonia's data tracker: the exchanges that read this citizen's data (the personal-data read log says
     whose, ``interop.privacy``), or served their dossiers. ``fields_about_me``: the fields of the citizen's own
     record an exchange read (null when it read none)."""
