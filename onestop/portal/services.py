@@ -5,10 +5,14 @@ A submission is one transaction: the dossier (``dossiers.services.submit``) and 
 ``ATTACHMENTS_ROOT/staging/<token>/`` (the token lives in the session) and are removed after
 submission, when the citizen starts over, or after a day.
 """
+from __future__ import annotations
+
 import secrets
 import shutil
 import time
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -26,6 +30,13 @@ from onestop.organisation.models import Citizen
 from onestop.worklist.models import WorkItem
 from procedures.selectors import is_conditional
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django.contrib.sessions.backends.base import SessionBase
+    from django.core.files.uploadedfile import UploadedFile
+
+    from procedures.models import Procedure
+
 STAGING_MAX_AGE = 24 * 3600
 
 
@@ -33,7 +44,7 @@ STAGING_MAX_AGE = 24 * 3600
 
 @transaction.atomic
 def sign_up(*, username: str, password: str, full_name: str, id_number: str, phone: str = "", email: str = "",
-            address: str = ""):
+            address: str = "") -> User:
     """A citizen account and its profile, together."""
     if Citizen.objects.filter(id_number=id_number).exists():
         raise InvalidInput(_("An account already uses this citizen ID number."),
@@ -53,29 +64,29 @@ def _staging_root():
 class Draft:
     """An application in progress, kept in the session: agency, form data and staged files per document."""
 
-    def __init__(self, session, procedure_code):
+    def __init__(self, session: SessionBase, procedure_code: str) -> None:
         self.session = session
         self.key = f"portal.draft.{procedure_code}"
         self.state = session.get(self.key) or {}
 
     @property
-    def exists(self):
+    def exists(self) -> bool:
         return bool(self.state)
 
     @property
-    def agency(self):
+    def agency(self) -> str:
         return self.state.get("agency", "")
 
     @property
-    def form_data(self):
+    def form_data(self) -> dict:
         return self.state.get("form_data", {})
 
     @property
-    def files(self):
+    def files(self) -> dict[int, dict]:
         """``{index: {"name", "size"}}`` of the staged files (index as in the procedure's documents)."""
         return {int(k): v for k, v in self.state.get("files", {}).items()}
 
-    def folder(self):
+    def folder(self) -> Path:
         token = self.state.get("token", "")
         if not (len(token) == 32 and all(c in "0123456789abcdef" for c in token)):
             token = secrets.token_hex(16)
@@ -86,12 +97,12 @@ class Draft:
         self.session[self.key] = self.state
         self.session.modified = True
 
-    def update(self, *, agency, form_data):
+    def update(self, *, agency: str, form_data: dict) -> None:
         self.state["agency"] = agency
         self.state["form_data"] = form_data
         self._save()
 
-    def stage(self, index, upload):
+    def stage(self, index: int, upload: UploadedFile) -> None:
         """Check ``upload`` (as ``check_upload`` does) and keep it for document ``index``."""
         content_type = check_upload(upload)
         if cache.add("portal.staging.swept", True, timeout=3600):  # at most once an hour
@@ -105,12 +116,12 @@ class Draft:
         files[str(index)] = {"name": clean_name(upload.name), "size": upload.size, "type": content_type}
         self._save()
 
-    def unstage(self, index):
+    def unstage(self, index: int) -> None:
         if self.state.get("files", {}).pop(str(index), None) is not None:
             (self.folder() / str(index)).unlink(missing_ok=True)
             self._save()
 
-    def open_files(self):
+    def open_files(self) -> list[tuple[int, File]]:
         """``[(index, File)]`` of the staged files; the caller closes them."""
         folder = self.folder()
         opened = []
@@ -120,14 +131,14 @@ class Draft:
                 opened.append((index, File(open(path, "rb"), name=meta["name"])))
         return opened
 
-    def discard(self):
+    def discard(self) -> None:
         if self.state.get("token"):
             shutil.rmtree(self.folder(), ignore_errors=True)
         self.session.pop(self.key, None)
         self.state = {}
 
 
-def clean_stale_staging(max_age=STAGING_MAX_AGE):
+def clean_stale_staging(max_age: float = STAGING_MAX_AGE) -> int:
     """Remove staged uploads nobody submitted within ``max_age`` seconds."""
     root = _staging_root()
     if not root.is_dir():
@@ -142,7 +153,7 @@ def clean_stale_staging(max_age=STAGING_MAX_AGE):
 
 # --- submission ----------------------------------------------------------------------------------------
 
-def draft_problems(procedure, draft):
+def draft_problems(procedure: Procedure, draft: Draft) -> dict[str, list[str]]:
     """Why the draft cannot be reviewed yet (form errors, documents missing); empty when it can."""
     problems = dict(form_errors(procedure.form_schema, draft.form_data))
     staged = draft.files
@@ -152,7 +163,7 @@ def draft_problems(procedure, draft):
     return problems
 
 
-def submit_application(user, procedure, draft):
+def submit_application(user: User, procedure: Procedure, draft: Draft) -> Dossier:
     """Submit the draft: the dossier and its documents in one transaction; then forget the draft.
 
     One draft never makes two dossiers, even when "Submit" is clicked twice and both requests carry the
@@ -188,7 +199,8 @@ def submit_application(user, procedure, draft):
     return dossier
 
 
-def answer_supplementation(user, code, *, form_data, comment, uploads):
+def answer_supplementation(user: User, code: str, *, form_data: dict, comment: str,
+                           uploads: Iterable[UploadedFile]) -> Dossier:
     """The applicant answers a supplementation request on the same dossier: new files, changed data."""
     with transaction.atomic():
         pk = Dossier.objects.filter(code=code, applicant=user).values_list("pk", flat=True).first()
