@@ -1,8 +1,11 @@
 """Exchanges: recorded with the process step that needs them, enqueued only after commit, attempted
 with backoff, and never left waiting silently: the last failure raises an incident on the dossier."""
+from __future__ import annotations
+
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import Q
@@ -13,6 +16,12 @@ from onestop.core import refcache
 
 from . import connectors, privacy
 from .models import Exchange, Peer
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from onestop.dossiers.models import Dossier
+    from onestop.engine.runtime import Snapshot
 
 log = logging.getLogger(__name__)
 refcache.invalidate_on(Peer, "peer-ids")
@@ -46,7 +55,7 @@ def _peer_id(code):
                                           .first())
 
 
-def open_exchanges(dossier, snapshot, actor=None):
+def open_exchanges(dossier: Dossier, snapshot: Snapshot, actor: User | None = None) -> list[Exchange]:
     """Record an exchange for each service task the process now waits in, and enqueue it on commit.
 
     Enqueueing after commit means a request that rolls back never starts an exchange, and the
@@ -72,7 +81,7 @@ def open_exchanges(dossier, snapshot, actor=None):
     return created
 
 
-def perform(exchange_id):
+def perform(exchange_id: int) -> Attempt:
     """Make one attempt; keep its answer. Returns when and whether to try again.
 
     The attempt is counted before the call, so a worker killed mid-call still uses one up; the answer
@@ -128,7 +137,7 @@ def _backoff(exchange):
     return base * 2 ** (exchange.attempts - 1)
 
 
-def stale_pending(older_than):
+def stale_pending(older_than: timedelta) -> list[int]:
     """Pending exchanges nobody has worked on for ``older_than`` (a timedelta) past their due retry: their
     task was lost (a broker restarted empty, a worker or the database died mid-task). Oldest first."""
     now = timezone.now()
@@ -145,7 +154,7 @@ def stale_pending(older_than):
     return stale
 
 
-def requeue_stale(older_than):
+def requeue_stale(older_than: timedelta) -> int:
     """Enqueue again the stale pending exchanges; safe, since a delivery does nothing twice. Returns how many."""
     from .tasks import run_exchange
 
@@ -155,13 +164,13 @@ def requeue_stale(older_than):
     return len(stale)
 
 
-def mark_succeeded(exchange):
+def mark_succeeded(exchange: Exchange) -> None:
     exchange.state = Exchange.State.SUCCEEDED
     exchange.finished_at = timezone.now()
     exchange.save(update_fields=["state", "finished_at"])
 
 
-def retry(exchange):
+def retry(exchange: Exchange) -> None:
     """Start the exchange again from its first attempt (an admin or official fixed the cause)."""
     exchange.state = Exchange.State.PENDING
     exchange.attempts = 0
@@ -172,7 +181,7 @@ def retry(exchange):
     _enqueue(exchange.pk)
 
 
-def enter_manually(exchange, data):
+def enter_manually(exchange: Exchange, data: dict) -> None:
     exchange.state = Exchange.State.MANUAL
     exchange.result = data
     exchange.finished_at = timezone.now()
