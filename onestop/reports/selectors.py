@@ -15,8 +15,12 @@ in short:
   overdue when its original appointment date is before that date;
 - processing days are calendar days (with fractions) from reception to the result.
 """
+from __future__ import annotations
+
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from django.db.models import (
     Case,
@@ -29,6 +33,7 @@ from django.db.models import (
     F,
     OuterRef,
     Q,
+    QuerySet,
     Subquery,
     Sum,
     When,
@@ -50,12 +55,15 @@ from procedures.models import Procedure
 from .models import MonthlyFigures
 from .services import SATISFIED
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 DIMENSIONS = ("agency", "procedure", "channel", "month")
 
 
 # --- who sees what ------------------------------------------------------------------------------------
 
-def visible_agencies(user):
+def visible_agencies(user: User) -> set[int] | None:
     """The ids of the agencies whose figures ``user`` may see: ``None`` means all (admins).
 
     A leader sees the agencies they lead and every agency below them; anyone else is refused.
@@ -70,7 +78,7 @@ def visible_agencies(user):
     return subtree(led)
 
 
-def register_agencies(user):
+def register_agencies(user: User) -> set[int] | None:
     """Whose dossier register (form 07) ``user`` may read: a leader's (as above), and the desk's own
     register for its receivers. ``None`` means all (admins)."""
     if not user.is_authenticated:
@@ -85,7 +93,7 @@ def register_agencies(user):
     return subtree(led) | desks
 
 
-def subtree(agency_ids):
+def subtree(agency_ids: Iterable[int]) -> set[int]:
     """``agency_ids`` and every agency below them (the agency table is small: read it once)."""
     children = {}
     for pk, parent in Agency.objects.values_list("id", "parent_id"):
@@ -131,7 +139,7 @@ def _moment(day):
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def default_period(today=None):
+def default_period(today: date | None = None) -> tuple[date, date]:
     """This year so far: the period of the national scoreboard."""
     today = today or timezone.localdate()
     return date(today.year, 1, 1), today
@@ -271,7 +279,7 @@ SUMMED = (*CACHED, "pending", "pending_overdue")
 _FIELD = {"agency": 0, "procedure": 1, "channel": 2, "month": 3}
 
 
-def plan(filters, today=None):
+def plan(filters: Filters, today: date | None = None) -> tuple[dict[date, date], list[tuple[date, date]]]:
     """Split the period into what the monthly cache answers and what is read live.
 
     Returns ``(cached, live)``: ``cached`` maps a month's first day to the last day its cached figures
@@ -297,7 +305,7 @@ def plan(filters, today=None):
     return cached, live
 
 
-def cells(filters):
+def cells(filters: Filters) -> dict[tuple, dict[str, int]]:
     """The figures per (agency id, procedure id, channel, month); pending ones under month ``None``.
 
     Whole ended months, and the current month up to yesterday, come from the monthly cache (filled when
@@ -325,7 +333,7 @@ def cells(filters):
     return found
 
 
-def live_cells(filters, found=None):
+def live_cells(filters: Filters, found: dict[tuple, dict[str, int]] | None = None) -> dict[tuple, dict[str, int]]:
     """Received, resolved and ratings per (agency id, procedure id, channel, month), from the dossiers."""
     found = {} if found is None else found
 
@@ -351,7 +359,7 @@ def live_cells(filters, found=None):
     return found
 
 
-def summary(filters, found=None):
+def summary(filters: Filters, found: dict[tuple, dict[str, int]] | None = None) -> dict:
     """The figures grouped by ``filters.group_by`` (a subset of DIMENSIONS), with their totals.
 
     Pending dossiers have no month (they are counted as of one date): grouped by month, they appear in
@@ -459,7 +467,7 @@ def _sort_key(r, dimension):
     return value or date.min
 
 
-def extensions(filters) -> dict:
+def extensions(filters: Filters) -> dict:
     """The extensions of the appointment date (form 04) asked in the period: how many, and each with its
     dossier, agency, dates, reason and how the dossier ended (measured against its original date)."""
     from onestop.deadlines.models import Extension
@@ -476,7 +484,7 @@ def extensions(filters) -> dict:
     return {"count": len(rows), "rows": rows}
 
 
-def steps(filters):
+def steps(filters: Filters) -> list[dict]:
     """The processing view per agency: the steps (work items) its officials completed in the period, by
     timeliness, and the steps open at the end of ``pending_date`` (overdue when their due date had passed).
 
@@ -514,7 +522,7 @@ def steps(filters):
 
 # --- form 07 (the dossier register) and form 06 (the processing control sheet) -------------------------
 
-def register(agency, date_from, date_to):
+def register(agency: Agency, date_from: date, date_to: date) -> QuerySet[Dossier]:
     """Form 07: the dossiers ``agency``'s desk received in the period, oldest first, with the first
     hand-over to processing (the first leg given by an agency) and the dates of result and return."""
     first_handover = Handover.objects.filter(dossier=OuterRef("pk"), from_agency__isnull=False).order_by(
@@ -526,25 +534,25 @@ def register(agency, date_from, date_to):
             .order_by("received_at", "id"))
 
 
-def applicant_name(dossier):
+def applicant_name(dossier: Dossier) -> str:
     citizen = getattr(dossier.applicant, "citizen", None)
     if citizen is not None:
         return citizen.full_name
     return dossier.applicant.get_full_name() or dossier.applicant.get_username()
 
 
-def applicant_contact(dossier):
+def applicant_contact(dossier: Dossier) -> str:
     citizen = getattr(dossier.applicant, "citizen", None)
     if citizen is None:
         return ""
     return ", ".join(part for part in (citizen.address, citizen.phone) if part)
 
 
-def returned_at(dossier):
+def returned_at(dossier: Dossier) -> datetime | None:
     return dossier.closed_at if dossier.status == Status.RETURNED else None
 
 
-def overseen_dossier(user, code):
+def overseen_dossier(user: User, code: str) -> Dossier | None:
     """The dossier ``code`` when ``user`` leads its receiving agency or an agency above it, else None."""
     try:
         scope = visible_agencies(user)
@@ -559,7 +567,7 @@ def overseen_dossier(user, code):
 SEVERITY = {Timeliness.EARLY: 0, Timeliness.ON_TIME: 1, Timeliness.LATE: 2}
 
 
-def control_sheet(dossier):
+def control_sheet(dossier: Dossier) -> list[Handover]:
     """Form 06: every leg of the dossier's route (hand-over time, giver, receiver, result), each with
     ``result_label`` and ``timeliness``: how the receiving agency's steps during that leg ended against
     their due dates (the worst of them; blank while none has ended)."""

@@ -1,6 +1,10 @@
 """Keeping the monthly figures cache (models.py) right: fill a month, mark a touched one stale, add a
 new rating in place."""
-from datetime import date, timedelta
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import F
@@ -8,14 +12,17 @@ from django.utils import timezone
 
 from .models import CachedMonth, MonthlyFigures
 
+if TYPE_CHECKING:
+    from onestop.dossiers.models import Dossier
+
 SATISFIED = 4  # a rating of 4 or 5 counts as satisfied (Decision 766/QĐ-TTg)
 
 
-def month_end(month):
+def month_end(month: date) -> date:
     return (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
 
 
-def ensure_months(wanted):
+def ensure_months(wanted: dict[date, date]) -> None:
     """``wanted`` maps a month (first day) to the last day its figures must count; fill those whose cache
     is missing, stale or stops earlier."""
     rows = {c.month: c for c in CachedMonth.objects.filter(month__in=list(wanted))}
@@ -25,7 +32,7 @@ def ensure_months(wanted):
             fill_month(month, through)
 
 
-def fill_month(month, through=None):
+def fill_month(month: date, through: date | None = None) -> None:
     """Compute a month's figures (its first day to ``through``) from the dossiers and store them.
 
     The month's ``CachedMonth`` row is locked first: a new rating (``add_rating``) waits for the figures
@@ -59,7 +66,7 @@ def _fill_locked(month, through, selectors):
     cached.save(update_fields=["through", "computed_at"])
 
 
-def refresh_recent(count=24):
+def refresh_recent(count: int = 24) -> int:
     """Fill what the last ``count`` ended months and this month up to yesterday lack. Returns how many
     months it filled."""
     today = timezone.localdate()
@@ -75,7 +82,7 @@ def refresh_recent(count=24):
     return len(stale)
 
 
-def invalidate(days):
+def invalidate(days: Iterable[date | None]) -> None:
     """Mark stale, once the current transaction commits, the cached months that count one of ``days``
     (today is always read live, so a change of today's figures marks nothing)."""
     today = timezone.localdate()
@@ -92,7 +99,7 @@ def invalidate(days):
 
 
 @transaction.atomic
-def add_rating(dossier, score, sign=1):
+def add_rating(dossier: Dossier, score: int, sign: int = 1) -> None:
     """Count a new (or, with ``sign=-1``, a deleted) rating in the cached month of its dossier's
     resolution, in place, under the month's lock (see ``fill_month``)."""
     day = local_day(dossier.result_at or dossier.closed_at)
@@ -116,10 +123,10 @@ def add_rating(dossier, score, sign=1):
         cached.save(update_fields=["invalidated_at"])
 
 
-def local_day(moment):
+def local_day(moment: datetime | None) -> date | None:
     return timezone.localtime(moment).date() if moment is not None else None
 
 
-def month_of(moment):
+def month_of(moment: datetime | None) -> date | None:
     day = local_day(moment)
     return date(day.year, day.month, 1) if day else None
