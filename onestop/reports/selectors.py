@@ -122,16 +122,16 @@ class Filters:
     group_by: tuple = ("agency",)
 
     @property
-    def start(self):
+    def start(self) -> datetime:
         return _moment(self.date_from)
 
     @property
-    def end(self):
+    def end(self) -> datetime:
         """The first moment after the period."""
         return _moment(self.date_to + timedelta(days=1))
 
     @property
-    def pending_date(self):
+    def pending_date(self) -> date:
         return self.as_of or min(self.date_to, timezone.localdate())
 
 
