@@ -3,7 +3,12 @@
 Every list reads ``WorkItem`` rows joined to their dossier in one query (no workflow is loaded); the
 indexes each filter and sort needs are listed in docs/workspace.md.
 """
-from django.db.models import Count, F, Q
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING
+
+from django.db.models import Count, F, Q, QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +22,12 @@ from onestop.organisation.models import Citizen
 from onestop.web.schema_forms import describe
 from onestop.worklist.forms import decision_field
 from onestop.worklist.models import WorkItem
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from onestop.dossiers.models import Dossier, DossierEvent, Incident
+    from onestop.interop.models import Exchange
 
 TABS = [
     ("open", _("To claim")),
@@ -53,7 +64,9 @@ def _base(user):
     return WorkItem.objects.filter(access.workspace_filter(user))
 
 
-def queue(user, *, tab="open", procedure="", state="", kind="", due_from=None, due_to=None, q="", sort="due"):
+def queue(user: User, *, tab: str = "open", procedure: str = "", state: str = "", kind: str = "",
+          due_from: date | None = None, due_to: date | None = None, q: str = "",
+          sort: str = "due") -> tuple[QuerySet[WorkItem], dict[str, int | None]]:
     """The items of the user's queue for one tab, filtered, searched and sorted; plus the tabs' counts.
 
     During a search the "all" tab is not counted (its count is None): the page is read on its own and tells
@@ -99,7 +112,7 @@ def queue(user, *, tab="open", procedure="", state="", kind="", due_from=None, d
     return items, counts
 
 
-def citizens_named(q: str):
+def citizens_named(q: str) -> QuerySet:
     """The user ids of the citizens whose name holds every word of ``q``, marks and case ignored ("nguyen van"
     finds "Nguyễn Văn An"; "anh" finds "Ánh"), as a subquery (``Citizen.search_name``, trigram-indexed)."""
     citizens = Citizen.objects.all()
@@ -108,30 +121,30 @@ def citizens_named(q: str):
     return citizens.values("user_id")
 
 
-def desk(user, kind):
+def desk(user: User, kind: str) -> QuerySet[WorkItem]:
     """The desk's active reception or return items, oldest deadline first."""
     return (_base(user).filter(ACTIVE, kind=kind)
             .select_related("dossier__procedure", "dossier__applicant__citizen", "agency", "claimed_by")
             .order_by(F("due_date").asc(nulls_last=True), "created_at", "id"))
 
 
-def item(pk):
+def item(pk: int) -> WorkItem | None:
     return (WorkItem.objects.select_related("dossier__procedure", "dossier__receiving_agency", "dossier__version",
                                             "dossier__applicant__citizen", "agency", "claimed_by", "completed_by")
             .filter(pk=pk).first())
 
 
-def applicant_name(dossier):
+def applicant_name(dossier: Dossier) -> str:
     citizen = getattr(dossier.applicant, "citizen", None)
     return citizen.full_name if citizen else (dossier.applicant.get_full_name() or dossier.applicant.get_username())
 
 
-def form_rows(dossier):
+def form_rows(dossier: Dossier) -> list[tuple[str, str]]:
     """The applicant's form as (label, text) rows, labelled by the procedure's JSON Schema."""
     return describe(dossier.procedure.form_schema, dossier.form_data or {})
 
 
-def attachments(dossier):
+def attachments(dossier: Dossier) -> list[Attachment]:
     """The dossier's files, each with its preview kind (image, pdf) and its document's name."""
     documents = dossier.procedure.documents or []
     files = list(dossier.attachments.all())
@@ -142,7 +155,7 @@ def attachments(dossier):
     return files
 
 
-def checklist(dossier, files):
+def checklist(dossier: Dossier, files: list[Attachment]) -> tuple[list[dict], list[Attachment]]:
     """Procedure.documents, each with the files submitted for it (a desk scan covers the whole dossier)."""
     rows = []
     for index, document in enumerate(dossier.procedure.documents or []):
@@ -152,12 +165,12 @@ def checklist(dossier, files):
     return rows, scans
 
 
-def open_incidents(dossier):
+def open_incidents(dossier: Dossier) -> list[Incident]:
     """What stopped the dossier's process (a failed exchange or step), not resolved yet."""
     return list(dossier.incidents.filter(resolved_at__isnull=True).order_by("created_at", "id"))
 
 
-def exchanges(dossier):
+def exchanges(dossier: Dossier) -> list[Exchange]:
     """Documents fetched from other agencies for this dossier, with a short summary of each answer."""
     rows = list(dossier.exchanges.select_related("peer").order_by("created_at", "id"))
     for row in rows:
@@ -168,7 +181,7 @@ def exchanges(dossier):
     return rows
 
 
-def document_url(name, code):
+def document_url(name: str, code: str) -> str | None:
     """The URL of a printed form (form 01, 02, 03) when the documents app offers it, else None."""
     try:
         return reverse(name, kwargs={"code": code})
@@ -197,7 +210,7 @@ ACTION_LABELS = {
 }
 
 
-def timeline(dossier):
+def timeline(dossier: Dossier) -> list[DossierEvent]:
     """The audit trail with a readable name for each action."""
     from onestop.dossiers.selectors import timeline as events
 
@@ -209,7 +222,7 @@ def timeline(dossier):
     return rows
 
 
-def decision_label(form, decision):
+def decision_label(form: list[dict] | None, decision: str) -> str:
     """The name the BPMN (or the desk's form) gives a decision option, e.g. "Đồng ý / Approve"."""
     field = decision_field(form or [])
     for option in field["options"] if field else []:

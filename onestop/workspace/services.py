@@ -1,4 +1,9 @@
 """Use cases of the desk that span more than one dossier service, each in one transaction."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -7,6 +12,12 @@ from onestop.core.exceptions import InvalidInput
 from onestop.dossiers import services as dossiers
 from onestop.organisation.models import Citizen
 from onestop.worklist.models import WorkItem
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django.core.files.uploadedfile import UploadedFile
+
+    from onestop.dossiers.models import Dossier
 
 
 def _new_citizen(id_number, full_name, phone="", address=""):
@@ -27,8 +38,9 @@ def _new_citizen(id_number, full_name, phone="", address=""):
 
 
 @transaction.atomic
-def take_in_paper_dossier(official, *, id_number, procedure_code, agency_code, form_data, scan,
-                          full_name="", phone="", address=""):
+def take_in_paper_dossier(official: User, *, id_number: str, procedure_code: str, agency_code: str,
+                          form_data: dict, scan: UploadedFile | None, full_name: str = "", phone: str = "",
+                          address: str = "") -> Dossier:
     """A paper dossier at the desk: the applicant found by ID number (or registered), the dossier submitted on
     their behalf with the scan and received at once. Nothing is kept when any part is refused."""
     citizen = Citizen.objects.select_related("user").filter(id_number=id_number).first()
@@ -39,7 +51,8 @@ def take_in_paper_dossier(official, *, id_number, procedure_code, agency_code, f
 
 
 @transaction.atomic
-def decide_reception(item, official, *, decision, missing_documents=(), note=""):
+def decide_reception(item: WorkItem, official: User, *, decision: str, missing_documents: Iterable[str] = (),
+                     note: str = "") -> Dossier:
     """The desk's outcome on a dossier waiting for reception; the item is claimed first when it is free."""
     if item.state == WorkItem.State.OPEN:
         dossiers.claim_work_item(item, official)
