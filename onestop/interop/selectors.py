@@ -1,10 +1,19 @@
 """Reads of exchanges, shared by the API and the pages: what each reader may see of them (``privacy``)."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from onestop.organisation.models import Citizen
 
 from . import connectors, privacy
 
+if TYPE_CHECKING:
+    from onestop.dossiers.models import Dossier
 
-def exchanges_seen(dossier, *, as_applicant: bool) -> list:
+    from .models import Exchange
+
+
+def exchanges_seen(dossier: Dossier, *, as_applicant: bool) -> list[Exchange]:
     """The dossier's exchanges, oldest first, each with ``shown_result`` (what this reader may read of the
     answer) and ``about_applicant`` (whether the person looked up is the dossier's applicant)."""
     rows = list(dossier.exchanges.select_related("peer", "acting_user").order_by("created_at", "id"))
