@@ -1,5 +1,9 @@
 """Reads for the citizen portal: the catalogue, the applicant's dossiers and what is asked of them, lookup."""
-from django.db.models import Exists, OuterRef
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from onestop.core.text import fold
@@ -8,13 +12,18 @@ from onestop.organisation.models import COMMUNE_TIER, Agency
 from onestop.worklist.models import WorkItem
 from procedures.selectors import published_procedures, unroutable_agency_ids
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
-def tier(level):
+    from procedures.models import Procedure
+
+
+def tier(level: str) -> list[str]:
     """The levels that receive what ``level`` receives (a ward and a commune are one tier)."""
     return sorted(COMMUNE_TIER) if level in COMMUNE_TIER else [level]
 
 
-def catalogue(q="", field="", agency=None):
+def catalogue(q: str = "", field: str = "", agency: Agency | None = None) -> QuerySet[Procedure]:
     """Published procedures matching a text (code or name, Vietnamese or English), a field and an agency.
 
     ``agency``: an ``Agency``; only procedures whose dossiers its desk receives are kept.
@@ -34,36 +43,36 @@ def catalogue(q="", field="", agency=None):
     return qs
 
 
-def catalogue_fields():
+def catalogue_fields() -> list[str]:
     return list(published_procedures().exclude(field="").order_by("field").values_list("field", flat=True).distinct())
 
 
-def desks():
+def desks() -> QuerySet[Agency]:
     """Agencies that receive dossiers, with their parent for a readable name ("Phường Bến Nghé, Quận 1")."""
     return Agency.objects.filter(is_active=True).select_related("parent").order_by("level", "name")
 
 
-def receiving_agencies(procedure):
+def receiving_agencies(procedure: Procedure) -> QuerySet[Agency]:
     """The desks that receive ``procedure``, without those its lanes cannot be routed from."""
     return desks().filter(level__in=tier(procedure.receiving_level)).exclude(pk__in=unroutable_agency_ids(procedure))
 
 
-def procedure(code):
+def procedure(code: str) -> Procedure | None:
     return published_procedures().filter(code=code).first()
 
 
-def my_dossiers(user):
+def my_dossiers(user: User) -> QuerySet[Dossier]:
     return (Dossier.objects.filter(applicant=user).select_related("procedure", "receiving_agency")
             .annotate(rated=Exists(Rating.objects.filter(dossier=OuterRef("pk"))))
             .order_by("-submitted_at", "-id"))
 
 
-def my_dossier(user, code):
+def my_dossier(user: User, code: str) -> Dossier | None:
     """The applicant's own dossier, or None (anyone else gets the 404 page)."""
     return my_dossiers(user).filter(code=code).first()
 
 
-def asked_of_me(dossier):
+def asked_of_me(dossier: Dossier) -> list[tuple[str, str]]:
     """What the applicant should do now: ``[(kind, text)]``; kinds: supplement, collect, rate."""
     rated = getattr(dossier, "rated", None)
     if rated is None:
@@ -78,7 +87,7 @@ def asked_of_me(dossier):
     return []
 
 
-def supplementation_request(dossier):
+def supplementation_request(dossier: Dossier) -> dict:
     """What was asked: the desk's list of missing documents, and the reason the asking step gave."""
     documents = list(dossier.missing_documents or [])
     reason = ""
@@ -89,7 +98,7 @@ def supplementation_request(dossier):
     return {"documents": documents, "reason": reason}
 
 
-def refusal(dossier, language):
+def refusal(dossier: Dossier, language: str) -> dict | None:
     """Why the dossier was refused, for the box at the top of its page: reason, agency, step, when; or None."""
     from onestop.dossiers.selectors import refusal as refusing_event
 
@@ -100,7 +109,7 @@ def refusal(dossier, language):
     return {"reason": event.comment, "agency": event.agency, "step": step, "at": event.at}
 
 
-def lookups(dossier, language):
+def lookups(dossier: Dossier, language: str) -> list[dict]:
     """The other agencies' systems asked for this dossier: which, when, by whom, for what; and, when the person
     looked up is the applicant, what was read about them. Nothing of anyone else's record (``interop.privacy``)."""
     from onestop.interop.selectors import exchanges_seen
@@ -118,15 +127,15 @@ def lookups(dossier, language):
     return rows
 
 
-def attachments(dossier):
+def attachments(dossier: Dossier) -> QuerySet[Attachment]:
     return dossier.attachments.order_by("uploaded_at", "id")
 
 
-def results(dossier):
+def results(dossier: Dossier) -> QuerySet[Attachment]:
     return dossier.attachments.filter(kind=Attachment.Kind.RESULT).order_by("uploaded_at", "id")
 
 
-def lookup(code, id_digits):
+def lookup(code: str, id_digits: str) -> Dossier | None:
     """The dossier whose code is ``code`` and whose applicant's ID number ends with ``id_digits``, or None."""
     code, id_digits = (code or "").strip().upper(), (id_digits or "").strip()  # codes are issued in capitals
     if not code or len(id_digits) != 4 or not id_digits.isdigit():
@@ -135,7 +144,7 @@ def lookup(code, id_digits):
             .filter(code=code, applicant__citizen__id_number__endswith=id_digits).first())
 
 
-def bilingual(text, language):
+def bilingual(text: str | None, language: str) -> str:
     """The Vietnamese or English half of a "Tiếng Việt / English" label from a BPMN file."""
     if " / " not in (text or ""):
         return text or ""
@@ -163,7 +172,7 @@ ACTION_LABELS = {
 }
 
 
-def citizen_timeline(dossier, language):
+def citizen_timeline(dossier: Dossier, language: str) -> list[dict]:
     from onestop.dossiers.selectors import timeline
 
     entries = []
