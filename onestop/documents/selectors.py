@@ -20,7 +20,10 @@ from onestop.dossiers.models import Action, Attachment, Dossier, DossierEvent
 from procedures.selectors import is_conditional
 
 if TYPE_CHECKING:
+    from datetime import time
+
     from onestop.dossiers.models import Dossier
+    from onestop.organisation.models import Agency
 
 
 @dataclass
@@ -67,7 +70,7 @@ def register_entry(dossier: Dossier) -> RegisterEntry:
     return RegisterEntry(year=received.year, number=before + 1)
 
 
-def closing_time(agency):
+def closing_time(agency: Agency) -> time:
     """When the agency's desk closes in the afternoon (its office hours)."""
     return hours_of(agency).afternoon_end
 
