@@ -381,6 +381,17 @@ def test_a_change_in_a_cached_month_shows_at_once(known, django_capture_on_commi
     assert totals == selectors.summary(filters, live_only(filters))["totals"]
 
 
+def test_a_scan_added_to_a_dossier_of_a_cached_month_counts_at_once(known, django_capture_on_commit_callbacks):
+    filters = q1_filters()
+    assert selectors.summary(filters)["totals"]["received_digitised"] == 0  # the months are now cached
+    with django_capture_on_commit_callbacks(execute=True):
+        _file(Dossier.objects.get(code="T-0002"), "scan")  # received in January, scanned later
+        _file(Dossier.objects.get(code="T-0002"), "result")
+    totals = selectors.summary(filters)["totals"]
+    assert (totals["received_digitised"], totals["results_digitised"]) == (1, 1)
+    assert totals == selectors.summary(filters, live_only(filters))["totals"]
+
+
 def test_steps_per_processing_agency(known, client):
     from onestop.worklist.models import WorkItem
 

@@ -8,7 +8,7 @@ class ReportsConfig(AppConfig):
     verbose_name = _("Reports")
 
     def ready(self):
-        from onestop.dossiers.models import Dossier, Rating
+        from onestop.dossiers.models import Attachment, Dossier, Rating
 
         from . import signals
 
@@ -16,3 +16,5 @@ class ReportsConfig(AppConfig):
         post_save.connect(signals.dossier_saved, sender=Dossier, dispatch_uid="reports-dossier")
         post_save.connect(signals.rating_saved, sender=Rating, dispatch_uid="reports-rating")
         post_delete.connect(signals.rating_deleted, sender=Rating, dispatch_uid="reports-rating-delete")
+        post_save.connect(signals.attachment_changed, sender=Attachment, dispatch_uid="reports-attachment")
+        post_delete.connect(signals.attachment_changed, sender=Attachment, dispatch_uid="reports-attachment-delete")

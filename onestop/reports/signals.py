@@ -62,3 +62,15 @@ def rating_saved(sender, instance, created=False, raw=False, **kwargs):
 
 def rating_deleted(sender, instance, **kwargs):
     add_rating(instance.dossier, instance.score, sign=-1)
+
+
+COUNTED_FILES = {"document", "scan", "result"}
+
+
+def attachment_changed(sender, instance, raw=False, **kwargs):
+    """A dossier's documents or result file counts in the digitised figures of the months it was received
+    and resolved in: mark them stale when they are already cached (a scan added to an old dossier)."""
+    if raw or instance.kind not in COUNTED_FILES:
+        return
+    dossier = instance.dossier
+    invalidate({local_day(dossier.received_at), local_day(_resolved_at(dossier))})
