@@ -415,3 +415,29 @@ def test_the_applicant_finds_the_apology_letter_on_the_dossier_page(as_user, in_
     link = f"/documents/{in_processing}/form-04.pdf"
     assert link in page and "mẫu 04" in page
     assert client.get(link)["Content-Type"] == "application/pdf"
+
+
+def test_the_migration_keeps_the_original_date_of_extended_dossiers(as_user, in_processing):
+    """Dossiers from before the original date was kept: their appointment date is the original one, except
+    for an extended dossier, whose original is the date before its extension, measured again against it."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("onestop.dossiers.migrations.0010_original_appointment_date")
+    code = in_processing
+    official = as_user("bennghe.specialist")
+    before = Dossier.objects.get(code=code).appointment_date
+    assert official.post(f"/api/v1/dossiers/{code}/extend/",
+                         {"reason": "Chờ xác minh", "new_date": later_working_day(before).isoformat()}
+                         ).status_code == 200
+    other = submit(as_user("citizen1"), "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+    as_user("bennghe.receiver").act(other, "accept")
+    # As they were: no original date, and the extended one classified on time against its new date.
+    result = timezone.make_aware(datetime.combine(later_working_day(before, 1), datetime.min.time().replace(hour=9)))
+    Dossier.objects.filter(code=code).update(original_appointment_date=None, result_at=result, timeliness="on_time")
+    Dossier.objects.filter(code=other).update(original_appointment_date=None)
+    migration.copy_dates(apps, None)
+    extended, plain = Dossier.objects.get(code=code), Dossier.objects.get(code=other)
+    assert (extended.original_appointment_date, extended.timeliness) == (before, "late")
+    assert plain.original_appointment_date == plain.appointment_date
