@@ -425,6 +425,11 @@ def main(argv=None):
         server = PeerServer((args.host, args.port), PeerState(keys, data))
     except OSError as exc:
         parser.exit(1, f"onestop-peers: cannot listen on {args.host}:{args.port}: {exc}\n")
+    return serve_until_stopped(server, "onestop-peers")
+
+
+def serve_until_stopped(server, name):
+    """Say where ``server`` listens, serve until SIGTERM or SIGINT, then close it (every stand-in's loop)."""
 
     def stop(signum, frame):
         # shutdown() waits for serve_forever() to return, so it must run on another thread.
@@ -434,7 +439,7 @@ def main(argv=None):
     signal.signal(signal.SIGINT, stop)
     host, port = server.server_address[:2]
     shown = f"[{host}]" if ":" in host else host
-    print(f"onestop-peers listening on http://{shown}:{port}", flush=True)
+    print(f"{name} listening on http://{shown}:{port}", flush=True)
     try:
         server.serve_forever(poll_interval=0.1)
     finally:

@@ -1,15 +1,13 @@
 """What the loopback stand-ins built on RFC 9421 share: a JSON handler, the loopback check, keys, serving."""
 import argparse
 import json
-import signal
 import socket
 import sys
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from onestop.interop import httpsig
 
-from .server import is_loopback
+from .server import is_loopback, serve_until_stopped
 
 MAX_BODY = 4 * 1024 * 1024
 
@@ -109,20 +107,7 @@ def serve(parser, args, handler, state, name):
         server = Server((args.host, args.port), handler, state)
     except OSError as exc:
         parser.exit(1, f"{name}: cannot listen on {args.host}:{args.port}: {exc}\n")
-
-    def stop(signum, frame):
-        threading.Thread(target=server.shutdown, daemon=True).start()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    host, port = server.server_address[:2]
-    shown = f"[{host}]" if ":" in host else host
-    print(f"{name} listening on http://{shown}:{port}", flush=True)
-    try:
-        server.serve_forever(poll_interval=0.1)
-    finally:
-        server.server_close()
-    return 0
+    return serve_until_stopped(server, name)
 
 
 def run(main):
