@@ -384,7 +384,7 @@ def users():
 
 def submit_dossiers(count, citizen):
     """``count`` dossiers waiting at the desk: their reception work items, in submission order."""
-    from onestop.dossiers import services as dossier_services
+    from onestop.dossiers import lifecycle as dossier_services
     from onestop.worklist.models import WorkItem
 
     ids = [dossier_services.submit(citizen, procedure_code=PROCEDURE, agency_code=AGENCY, form_data=FORM).pk
@@ -401,7 +401,7 @@ def accept(item, desk):
     """
     from django.db import transaction
 
-    from onestop.dossiers import services as dossier_services
+    from onestop.dossiers import lifecycle as dossier_services
 
     marks = {}
     with transaction.atomic():

@@ -114,7 +114,7 @@ def actors():
 
 def new_dossier(people):
     """A dossier submitted and accepted at the desk: its first processing step is open."""
-    from onestop.dossiers import services
+    from onestop.dossiers import lifecycle as services
     from onestop.worklist.models import WorkItem
 
     dossier = services.submit(people["citizen1"], procedure_code=PROCEDURE, agency_code=AGENCY,
@@ -127,7 +127,7 @@ def new_dossier(people):
 
 def step(dossier, people, decision):
     """Complete the open processing step; returns the seconds the service took."""
-    from onestop.dossiers import services
+    from onestop.dossiers import lifecycle as services
     from onestop.worklist.models import WorkItem
 
     item = WorkItem.objects.get(dossier=dossier, kind=WorkItem.Kind.TASK, state__in=WorkItem.ACTIVE_STATES)
@@ -137,7 +137,7 @@ def step(dossier, people, decision):
 
 
 def hand_back(dossier, people):
-    from onestop.dossiers import services
+    from onestop.dossiers import lifecycle as services
     from onestop.worklist.models import WorkItem
 
     item = WorkItem.objects.get(dossier=dossier, kind=WorkItem.Kind.RETURN, state__in=WorkItem.ACTIVE_STATES)

@@ -130,7 +130,7 @@ def main():
 
 def submit_one(env):
     """One real dossier, so that the SQL fill copies a valid row."""
-    script = ("from django.contrib.auth import get_user_model; from onestop.dossiers import services;"
+    script = ("from django.contrib.auth import get_user_model; from onestop.dossiers import lifecycle as services;"
               "from onestop.demo.samples import BIRTH_FORM;"
               "services.submit(get_user_model().objects.get(username='citizen1'), procedure_code='1.001193',"
               " agency_code='q1-bennghe', form_data=BIRTH_FORM)")

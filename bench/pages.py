@@ -213,7 +213,7 @@ def real_dossiers():
     from django.contrib.auth import get_user_model
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from onestop.dossiers import services
+    from onestop.dossiers import lifecycle as services
     from onestop.dossiers.attachments import add_attachment
     from onestop.worklist.models import WorkItem
 

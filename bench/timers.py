@@ -55,7 +55,7 @@ def _dossiers(n):
     from django.contrib.auth import get_user_model
 
     from onestop.demo.samples import BIRTH_FORM
-    from onestop.dossiers import services
+    from onestop.dossiers import lifecycle as services
     from onestop.worklist.models import WorkItem
 
     users = get_user_model().objects
@@ -73,8 +73,8 @@ def _dossiers(n):
 def _fire_all(ids, threads):
     from django.db import connection
 
-    from onestop.deadlines import timers
     from onestop.deadlines.models import Timer
+    from onestop.dossiers.lifecycle import timers
 
     pending = Timer.objects.filter(dossier_id__in=ids, spec_id="slow", state=Timer.State.PENDING)
     now = max(pending.values_list("due_at", flat=True)) + timedelta(seconds=1)

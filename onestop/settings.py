@@ -244,7 +244,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_RESULT_BACKEND = None
 # Beat says when to look; what is due lives in the database (deadlines.Timer, deadlines.Alert).
 CELERY_BEAT_SCHEDULE = {
-    "fire-due-timers": {"task": "onestop.deadlines.tasks.fire_due_timers",
+    "fire-due-timers": {"task": "onestop.dossiers.tasks.fire_due_timers",
                         "schedule": float(os.environ.get("ONESTOP_TIMER_POLL_SECONDS", "15"))},
     "check-deadlines": {"task": "onestop.deadlines.tasks.check_deadlines",
                         "schedule": float(os.environ.get("ONESTOP_DEADLINE_POLL_SECONDS", "300"))},
@@ -278,6 +278,7 @@ CELERY_TASK_ROUTES = {
     "onestop.notifications.*": {"queue": "notifications"},
     "onestop.reports.*": {"queue": "reports"},
     "onestop.deadlines.*": {"queue": "engine"},
+    "onestop.dossiers.*": {"queue": "engine"},
 }
 # Logs go through Django's LOGGING (JSON lines with the request id), in workers too.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

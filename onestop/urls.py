@@ -9,10 +9,16 @@ from rest_framework.routers import DefaultRouter
 from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
 
-from onestop.dossiers.api import DataTrackerViewSet, DossierViewSet, IncidentViewSet
+from onestop.dossiers.api import (
+    DataTrackerViewSet,
+    DossierViewSet,
+    IncidentViewSet,
+    VersionMigrateView,
+    WorkItemActionViewSet,
+)
 from onestop.organisation.api import AgencyViewSet
 from onestop.reports.api import ReportViewSet
-from onestop.worklist.api import WorkItemViewSet
+from onestop.workspace import extension
 
 admin.site.site_header = "onestop — Một cửa / One-stop shop"
 admin.site.site_title = "onestop"
@@ -47,7 +53,7 @@ router = DefaultRouter()
 router.include_format_suffixes = False
 router.register("agencies", AgencyViewSet, basename="agency")
 router.register("dossiers", DossierViewSet, basename="dossier")
-router.register("work-items", WorkItemViewSet, basename="work-item")
+router.register("work-items", WorkItemActionViewSet, basename="work-item")
 router.register("incidents", IncidentViewSet, basename="incident")
 router.register("data-tracker", DataTrackerViewSet, basename="data-tracker")
 router.register("reports", ReportViewSet, basename="report")
@@ -58,8 +64,12 @@ urlpatterns = [
     path("dossiers/", include("onestop.dossiers.urls")),
     path("reports/", include("onestop.reports.urls")),
     path("documents/", include("onestop.documents.urls")),
-    path("deadlines/", include("onestop.deadlines.urls")),
+    # The officials' page to extend an appointment date (form 04), under the deadlines' address.
+    path("deadlines/", include(([path("<str:code>/extend/", extension.extend, name="extend")], "deadlines"))),
     path("national-portal/", include("onestop.nationalportal.page_urls")),
+    # Moving running dossiers to a version is the lifecycle's; the rest of the catalogue's API is procedures'.
+    path("api/v1/procedures/<str:code>/versions/<int:number>/migrate/", VersionMigrateView.as_view(),
+         name="version-migrate"),
     path("api/v1/", include("procedures.api_urls")),
     path("api/v1/", include("onestop.notifications.urls")),
     path("api/v1/", include("onestop.nationalportal.urls")),

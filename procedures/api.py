@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from onestop.core.exceptions import InvalidInput
+from onestop.dossiers.models import FINAL_STATUSES
 from onestop.engine import parsing
 
 from . import entries, services
@@ -74,9 +75,6 @@ class ProcedureViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewset
 
 # --- BPMN versions (admins) ---------------------------------------------------------------------------
 
-FINISHED = ["returned", "refused", "withdrawn"]
-
-
 class VersionSerializer(serializers.Serializer):
     procedure = serializers.CharField(source="procedure.code")
     number = serializers.IntegerField()
@@ -95,7 +93,7 @@ class VersionSerializer(serializers.Serializer):
         annotated = getattr(obj, "running_dossiers", None)  # the list counts them all in its one query
         if annotated is not None:
             return annotated
-        return obj.dossiers.exclude(status__in=FINISHED).count()
+        return obj.dossiers.exclude(status__in=FINAL_STATUSES).count()
 
 
 class UnroutableLaneSerializer(serializers.Serializer):
@@ -125,10 +123,6 @@ class UploadSerializer(serializers.Serializer):
                                                                 "or a JSON Schema")
 
 
-class MigrateSerializer(serializers.Serializer):
-    from_version = serializers.IntegerField(help_text="Move the running dossiers of this version here")
-
-
 def _version(code, number):
     return get_object_or_404(ProcedureVersion.objects.select_related("procedure", "uploaded_by"),
                              procedure__code=code, number=number)
@@ -143,7 +137,7 @@ class VersionListView(APIView):
     @extend_schema(responses=VersionSerializer(many=True))
     def get(self, request, code):
         versions = (ProcedureVersion.objects.filter(procedure__code=code).select_related("procedure", "uploaded_by")
-                    .annotate(running_dossiers=Count("dossiers", filter=~Q(dossiers__status__in=FINISHED))))
+                    .annotate(running_dossiers=Count("dossiers", filter=~Q(dossiers__status__in=FINAL_STATUSES))))
         return Response(VersionSerializer(versions, many=True).data)
 
     @extend_schema(request={"multipart/form-data": UploadSerializer}, responses={201: VersionSerializer})
@@ -207,21 +201,6 @@ class VersionActionView(APIView):
         version.refresh_from_db()
         version.unroutable_agencies = broken
         return Response(VersionDetailSerializer(version).data)
-
-
-class VersionMigrateView(APIView):
-    """Move the running dossiers of an older version onto this one: all, or none with the blockers listed."""
-
-    permission_classes = [IsAdminUser]
-
-    @extend_schema(request=MigrateSerializer, responses={200: dict})
-    def post(self, request, code, number):
-        payload = MigrateSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        target = _version(code, number)
-        source = _version(code, payload.validated_data["from_version"])
-        moved = services.migrate(source, target, user=request.user)
-        return Response({"moved": moved})
 
 
 class VersionBpmnView(APIView):

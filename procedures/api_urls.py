@@ -1,6 +1,7 @@
 """The catalogue's API: the public list of procedures, the admins' catalogue entries and BPMN versions.
 
-Included under ``/api/v1/`` by ``onestop/urls.py``.
+Included under ``/api/v1/`` by ``onestop/urls.py``, which also routes ``.../versions/<n>/migrate/`` to the
+lifecycle (``onestop.dossiers.api.VersionMigrateView``): moving running dossiers is not the catalogue's.
 """
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
@@ -17,7 +18,6 @@ urlpatterns = [
     path(version, api.VersionDetailView.as_view(), name="version"),
     path(f"{version}publish/", api.VersionActionView.as_view(action="publish"), name="version-publish"),
     path(f"{version}retire/", api.VersionActionView.as_view(action="retire"), name="version-retire"),
-    path(f"{version}migrate/", api.VersionMigrateView.as_view(), name="version-migrate"),
     path(f"{version}bpmn/", api.VersionBpmnView.as_view(), name="version-bpmn"),
     path("", include(router.urls)),
 ]

@@ -238,9 +238,7 @@ def diff(version, against):
     return result
 
 
-def migrate(from_version, to_version, user=None):
-    from onestop.dossiers import services as dossier_services
-
-    moved = dossier_services.migrate_dossiers(from_version, to_version, user)
+def record_migration(from_version, to_version, user, moved):
+    """Keep in the catalogue's history that the running dossiers ``moved`` (their codes) went to ``to_version``
+    (the lifecycle moves them: ``onestop.dossiers.lifecycle.migration``)."""
     _record(to_version.procedure, "migrated", user, to_version, from_version=from_version.number, dossiers=moved)
-    return moved

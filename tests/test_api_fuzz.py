@@ -170,7 +170,7 @@ def test_a_nul_character_in_the_url_is_a_400(as_user, url):
 
 def test_data_entered_by_hand_with_a_nul_is_refused(demo):
     from onestop.core.exceptions import InvalidInput
-    from onestop.dossiers import services
+    from onestop.dossiers import lifecycle as services
 
     admin = get_user_model().objects.get(username="admin")
     with pytest.raises(InvalidInput) as refused:

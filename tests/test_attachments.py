@@ -6,7 +6,7 @@ from django.test import Client
 from django.utils import translation
 
 from onestop.core.exceptions import Conflict, InvalidInput
-from onestop.dossiers import services
+from onestop.dossiers import lifecycle as services
 from onestop.dossiers.attachments import add_attachment, check_upload, clean_name
 from onestop.dossiers.models import Attachment, Dossier, Rating
 from tests.conftest import BIRTH_FORM, submit

@@ -80,12 +80,12 @@ def test_a_restored_copy_keeps_its_dossiers_and_they_carry_on(transactional_db, 
     waiting = submit(citizen, "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
     desk.act(waiting, "accept")  # now at the specialist's review
     with_file = submit(citizen, "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
-    from onestop.dossiers import services
+    from onestop.dossiers import lifecycle as services
     from onestop.dossiers.attachments import add_attachment
     from onestop.dossiers.models import Dossier
 
     with transaction.atomic():
-        dossier = services._lock(Dossier.objects.get(code=with_file).pk)
+        dossier = services.lock_dossier(Dossier.objects.get(code=with_file).pk)
         key = add_attachment(dossier, SimpleUploadedFile("giay-chung-sinh.pdf", PDF),
                              user=get_user_model().objects.get(username="citizen1")).key
 

@@ -10,9 +10,9 @@ from django.test import Client
 from django.utils import timezone
 
 from onestop.deadlines import escalations, working_days
-from onestop.deadlines.extensions import extend
 from onestop.deadlines.models import Alert, ClockStop, Extension
 from onestop.deadlines.services import classify, step_due
+from onestop.dossiers.lifecycle import extend
 from onestop.dossiers.models import Attachment, Dossier, DossierEvent
 from onestop.engine.parsing import BpmnError, parse_bpmn
 from onestop.organisation.models import Membership

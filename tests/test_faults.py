@@ -71,7 +71,7 @@ def test_database_lost_mid_request_gives_a_clear_503_not_a_bare_500(as_user):
 
     citizen = as_user("citizen1")
     lost = DatabaseDown('connection to server at "127.0.0.1", port 5432 failed: Connection refused')
-    with mock.patch("onestop.dossiers.services.submit", side_effect=lost):
+    with mock.patch("onestop.dossiers.lifecycle.submit", side_effect=lost):
         response = citizen.post("/api/v1/dossiers/", {"procedure": "1.001193", "agency": "q1-bennghe",
                                                       "form_data": BIRTH_FORM})
     assert response.status_code == 503 and response["Retry-After"] == "30"

@@ -12,11 +12,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from onestop.deadlines.escalations import escalate_overdue, send_reminders
-from onestop.deadlines.extensions import extend
 from onestop.deadlines.services import due_moment
 from onestop.deadlines.working_days import add_working_days
-from onestop.dossiers import audit
-from onestop.dossiers import services as dossier_services
+from onestop.dossiers import audit, lifecycle
+from onestop.dossiers.lifecycle import extend
 from onestop.dossiers.models import Dossier
 from onestop.notifications import backends
 from onestop.notifications.models import Notification
@@ -180,7 +179,7 @@ def test_reassignment_tells_the_new_holder(as_user, people, sms):
     leader, specialist = User.objects.get(username="bennghe.leader"), User.objects.get(username="bennghe.specialist")
     item = WorkItem.objects.get(dossier__code=code, state="open", kind="task")
     with TestCase.captureOnCommitCallbacks(execute=True):
-        dossier_services.reassign_work_item(item, leader, specialist)
+        lifecycle.reassign_work_item(item, leader, specialist)
 
     [email] = mail.outbox
     assert email.to == ["bennghe.specialist@ubnd.example.vn"]

@@ -7,9 +7,9 @@ from unittest import mock
 import pytest
 from django.utils import timezone
 
-from onestop.deadlines import timers, working_days
+from onestop.deadlines import working_days
 from onestop.deadlines.models import Timer
-from onestop.dossiers import services as dossier_services
+from onestop.dossiers.lifecycle import timers
 from onestop.dossiers.models import Dossier, DossierEvent
 from onestop.worklist.models import WorkItem
 from procedures import services as procedure_services
@@ -147,13 +147,13 @@ def test_a_crash_while_firing_loses_nothing_and_a_restart_fires_once(as_user):
     now = slow.due_at + timedelta(seconds=1)
 
     # The worker dies half-way (after the engine advanced, before the commit): all of it is rolled back.
-    real = dossier_services.fire_timer_step
+    real = timers.fire_timer_step
 
     def dies(*args):
         real(*args)
         raise SystemExit("worker killed")
 
-    with mock.patch.object(dossier_services, "fire_timer_step", dies), pytest.raises(SystemExit):
+    with mock.patch.object(timers, "fire_timer_step", dies), pytest.raises(SystemExit):
         from django.db import transaction
 
         with transaction.atomic():

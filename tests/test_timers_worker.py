@@ -7,8 +7,8 @@ import pytest
 from django.utils import timezone
 
 from onestop.deadlines.models import Timer
-from onestop.deadlines.tasks import fire_due_timers
 from onestop.dossiers.models import DossierEvent
+from onestop.dossiers.tasks import fire_due_timers
 from procedures import services as procedure_services
 from tests.conftest import BIRTH_FORM, Actor, load_demo, submit, wait_for
 from tests.test_timers import TIMERS_BPMN

@@ -404,14 +404,14 @@ def test_passwords_are_hashed_with_argon2():
 
 def test_attachments_are_reachable_only_through_the_checked_view(as_user, settings, tmp_path):
     settings.ATTACHMENTS_ROOT = tmp_path / "attachments"
-    from onestop.dossiers import services
+    from onestop.dossiers import lifecycle as services
     from onestop.dossiers.attachments import add_attachment
     from onestop.dossiers.models import Dossier
 
     code = submit(as_user("citizen1"), "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
     pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
     with transaction.atomic():
-        dossier = services._lock(Dossier.objects.get(code=code).pk)
+        dossier = services.lock_dossier(Dossier.objects.get(code=code).pk)
         item = add_attachment(dossier, SimpleUploadedFile("giay-chung-sinh.pdf", pdf), user=as_user("citizen1").user)
     stored = Path(item.file.path)
     assert stored.read_bytes() == pdf and stored.is_relative_to(settings.ATTACHMENTS_ROOT)

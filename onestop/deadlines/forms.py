@@ -1,4 +1,4 @@
-"""The extension form of the officials' page; the rules stay in ``extensions.extend``."""
+"""The extension form of the officials' page; the rules stay in ``dossiers.lifecycle.extensions.extend``; the page is ``workspace.extension``."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 

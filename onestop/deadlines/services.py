@@ -78,7 +78,7 @@ def classify_dossier(dossier):
 # --- after every advance of a process ------------------------------------------------------------------
 
 def after_advance(dossier, snapshot, from_status):
-    """Keep timers, the clock and the classification in step with the process (``dossiers.services``)."""
+    """Keep timers, the clock and the classification in step with the process (``dossiers.lifecycle.advance``)."""
     sync_timers(dossier, snapshot)
     if dossier.status == Status.SUPPLEMENT_REQUESTED and from_status != Status.SUPPLEMENT_REQUESTED:
         stop_clock(dossier)

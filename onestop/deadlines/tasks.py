@@ -5,12 +5,7 @@ nothing, and a run delivered twice fires nothing twice.
 """
 from celery import shared_task
 
-from . import escalations, timers
-
-
-@shared_task(acks_late=True, ignore_result=True)
-def fire_due_timers():
-    return timers.fire_due_timers()
+from . import escalations
 
 
 @shared_task(acks_late=True, ignore_result=True)

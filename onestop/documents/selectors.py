@@ -1,7 +1,7 @@
 """What the one-stop forms print, read from the dossier and its audit trail.
 
 The desk's reception decision (accept, supplement, refuse) is recorded by
-``dossiers.services.complete_work_item`` as a ``reception_completed`` event: its actor is the official,
+``dossiers.lifecycle.complete_work_item`` as a ``reception_completed`` event: its actor is the official,
 its time the moment of the decision, its comment the reason, and its data the decision and the list of
 documents to add. The forms are built from that event, so printing one again gives the same paper.
 """

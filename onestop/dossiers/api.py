@@ -1,19 +1,26 @@
 import math
 
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import Throttled
+from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from onestop.deadlines import extensions, schedule
+from onestop.core.throttling import SubmissionThrottle, submission_refused
+from onestop.deadlines import schedule
 from onestop.deadlines.models import Extension
 from onestop.interop.selectors import exchanges_seen
-from onestop.web.security import SubmissionThrottle, submission_refused
+from onestop.worklist.api import SHOWN, CompleteSerializer, WorkItemSerializer, WorkItemViewSet
+from onestop.worklist.models import WorkItem
+from procedures.models import ProcedureVersion
 
-from . import selectors, services
+from . import lifecycle, selectors
+from .lifecycle import extensions
 from .models import Dossier, Incident, Status
 
 
@@ -248,7 +255,7 @@ class DossierViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def create(self, request):
         payload = DossierCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        dossier = services.submit(
+        dossier = lifecycle.submit(
             request.user,
             procedure_code=payload.validated_data["procedure"],
             agency_code=payload.validated_data["agency"],
@@ -264,7 +271,7 @@ class DossierViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def supplement(self, request, code=None):
         payload = SupplementSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        dossier = services.supplement(request.user, code, **payload.validated_data)
+        dossier = lifecycle.supplement(request.user, code, **payload.validated_data)
         return Response(DossierDetailSerializer(dossier).data)
 
     @extend_schema(request=WithdrawSerializer, responses={200: DossierDetailSerializer})
@@ -272,7 +279,7 @@ class DossierViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def withdraw(self, request, code=None):
         payload = WithdrawSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        dossier = services.withdraw(request.user, code, **payload.validated_data)
+        dossier = lifecycle.withdraw(request.user, code, **payload.validated_data)
         return Response(DossierDetailSerializer(dossier).data)
 
     @extend_schema(request=ExtendSerializer, responses={200: DossierDetailSerializer})
@@ -328,7 +335,7 @@ class IncidentViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=None, responses=IncidentSerializer)
     @action(detail=True, methods=["post"])
     def retry(self, request, pk=None):
-        incident = services.retry_incident(self.get_object().pk, request.user)
+        incident = lifecycle.retry_incident(self.get_object().pk, request.user)
         return Response(IncidentSerializer(incident).data)
 
     @extend_schema(request=ManualEntrySerializer, responses=IncidentSerializer)
@@ -337,7 +344,7 @@ class IncidentViewSet(viewsets.ReadOnlyModelViewSet):
         incident = self.get_object()  # someone else's incident is not found, whatever the body says
         payload = ManualEntrySerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        incident = services.enter_exchange_manually(incident.pk, request.user, **payload.validated_data)
+        incident = lifecycle.enter_exchange_manually(incident.pk, request.user, **payload.validated_data)
         return Response(IncidentSerializer(incident).data)
 
 
@@ -372,3 +379,51 @@ class DataTrackerViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
             return Exchange.objects.none()
         return selectors.data_lookups_for(self.request.user)
+
+
+class WorkItemActionViewSet(WorkItemViewSet):
+    """The task queues of the official's agencies and roles. Open and claimed items by default."""
+
+    # The queues are the worklist's (``worklist.api``); what changes a dossier is the lifecycle's.
+
+    @extend_schema(request=None, responses=WorkItemSerializer)
+    @action(detail=True, methods=["post"])
+    def claim(self, request, pk=None):
+        item = lifecycle.claim_work_item(self.get_object(), request.user)
+        return Response(WorkItemSerializer(item).data)
+
+    @extend_schema(request=None, responses=WorkItemSerializer)
+    @action(detail=True, methods=["post"])
+    def unclaim(self, request, pk=None):
+        item = lifecycle.unclaim_work_item(self.get_object(), request.user)
+        return Response(WorkItemSerializer(item).data)
+
+    @extend_schema(request=CompleteSerializer, responses=WorkItemSerializer)
+    @action(detail=True, methods=["post"])
+    def complete(self, request, pk=None):
+        item = self.get_object()  # another queue's item is not found, whatever the body says
+        payload = CompleteSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        lifecycle.complete_work_item(item, request.user, **payload.validated_data)
+        item.refresh_from_db(from_queryset=WorkItem.objects.select_related(*SHOWN))
+        return Response(WorkItemSerializer(item).data)
+
+
+class MigrateSerializer(serializers.Serializer):
+    from_version = serializers.IntegerField(help_text="Move the running dossiers of this version here")
+
+
+class VersionMigrateView(APIView):
+    """Move the running dossiers of an older version onto this one: all, or none with the blockers listed."""
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(request=MigrateSerializer, responses={200: dict})
+    def post(self, request, code, number):
+        payload = MigrateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        versions = ProcedureVersion.objects.select_related("procedure")
+        target = get_object_or_404(versions, procedure__code=code, number=number)
+        source = get_object_or_404(versions, procedure__code=code, number=payload.validated_data["from_version"])
+        moved = lifecycle.migrate_version(source, target, user=request.user)
+        return Response({"moved": moved})

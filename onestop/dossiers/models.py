@@ -43,6 +43,30 @@ TRANSITIONS = {
     Status.WITHDRAWN: set(),
 }
 FINAL_STATUSES = {Status.RETURNED, Status.REFUSED, Status.WITHDRAWN}
+# The applicant may withdraw until a result is ready; an official may extend while it is being processed.
+WITHDRAWABLE = {Status.SUBMITTED, Status.SUPPLEMENT_REQUESTED, Status.PROCESSING}
+EXTENDABLE = {Status.PROCESSING, Status.SUPPLEMENT_REQUESTED}
+
+
+# State guards: the services refuse what they forbid, and the pages offer only what they allow.
+def can_withdraw(dossier) -> bool:
+    """The applicant may still withdraw the dossier."""
+    return dossier.status in WITHDRAWABLE
+
+
+def can_supplement(dossier) -> bool:
+    """Something is asked of the applicant now."""
+    return dossier.status == Status.SUPPLEMENT_REQUESTED
+
+
+def can_rate(dossier, *, rated: bool = False) -> bool:
+    """The applicant may rate the service: once, after the result has been handed over."""
+    return dossier.status == Status.RETURNED and not rated
+
+
+def can_extend(dossier) -> bool:
+    """The appointment date may be moved (once: ``Extension`` rows say whether it was)."""
+    return dossier.status in EXTENDABLE and dossier.appointment_date is not None
 
 
 class Action(models.TextChoices):

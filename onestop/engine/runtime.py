@@ -8,6 +8,7 @@ import functools
 import json
 import threading
 from collections import OrderedDict
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
@@ -480,7 +481,31 @@ def _spec_json(version):
     return cached
 
 
+@contextmanager
+def stored_once(instance: ProcessInstance):
+    """Within the block, advances of ``instance`` and timers' due moments set after them (``set_timer_due``)
+    change the workflow in memory; it is serialized and saved once, when the block ends without an error."""
+    if hasattr(instance, "_deferred"):  # nested: the outer block writes
+        yield
+        return
+    instance._deferred = None
+    try:
+        yield
+        pending = instance._deferred
+    finally:
+        del instance._deferred
+    if pending is not None:
+        _write(instance, *pending)
+
+
 def _store(instance, workflow, dialect):
+    if hasattr(instance, "_deferred"):  # inside ``stored_once``
+        instance._deferred = (workflow, dialect)
+        return
+    _write(instance, workflow, dialect)
+
+
+def _write(instance, workflow, dialect):
     """Keep the workflow's state without its spec: the spec is the version's, stored once with it
     (about 6 KB of a 10 KB state for a small procedure)."""
     serializer = _serializers[dialect]
@@ -494,6 +519,8 @@ def _store(instance, workflow, dialect):
 
 
 def _load(instance):
+    if getattr(instance, "_deferred", None) is not None:  # changed in memory, not written yet
+        return instance._deferred[0]
     dialect = parsed_version(instance.version).dialect
     serializer = _serializers[dialect]
     if instance.serializer_version != serializer.VERSION:

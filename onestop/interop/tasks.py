@@ -5,16 +5,14 @@ from datetime import timedelta
 from celery import shared_task
 from django.conf import settings
 
-from onestop.dossiers import services as dossier_services
-
-from . import services
+from . import services, signals
 from .models import Exchange
 
 EAGER_PAUSE = 0.5  # seconds between attempts when tasks run eagerly
 
 @shared_task(bind=True, acks_late=True, max_retries=None)
 def run_exchange(self, exchange_id):
-    """One attempt of an exchange; then resume the dossier, try again later, or raise an incident.
+    """One attempt of an exchange; then tell of its answer or failure (``signals``), or try again later.
 
     Safe to deliver twice: an exchange with an answer is not called again, and resuming is done once.
     """
@@ -27,9 +25,9 @@ def run_exchange(self, exchange_id):
     if attempt.retry_in is not None:
         raise self.retry(countdown=attempt.retry_in)
     if exchange.state == Exchange.State.PENDING and exchange.result is not None:
-        dossier_services.resume_after_exchange(exchange_id)
+        signals.exchange_answered.send(sender=Exchange, exchange_id=exchange_id)
     elif exchange.state == Exchange.State.FAILED:
-        dossier_services.raise_exchange_incident(exchange_id)
+        signals.exchange_failed.send(sender=Exchange, exchange_id=exchange_id)
 
 
 @shared_task(acks_late=True, ignore_result=True)

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from django.contrib.auth import get_user_model
 
-from onestop.dossiers import services as lifecycle
+from onestop.dossiers import lifecycle
 from onestop.dossiers.models import Dossier
 from onestop.interop.models import Peer
 from onestop.worklist.models import WorkItem

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from onestop.core.exceptions import InvalidInput, NotAllowed
-from onestop.dossiers.services import submit
+from onestop.dossiers.lifecycle import submit
 from onestop.organisation.models import Agency, Citizen
 
 from . import protocol

@@ -7,7 +7,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from onestop.core.text import fold
-from onestop.dossiers.models import Action, Attachment, Dossier, Rating, Status
+from onestop.dossiers.models import Action, Attachment, Dossier, Rating, Status, can_rate, can_supplement
 from onestop.organisation.models import COMMUNE_TIER, Agency
 from onestop.worklist.models import WorkItem
 from procedures.selectors import published_procedures, unroutable_agency_ids
@@ -77,12 +77,12 @@ def asked_of_me(dossier: Dossier) -> list[tuple[str, str]]:
     rated = getattr(dossier, "rated", None)
     if rated is None:
         rated = Rating.objects.filter(dossier=dossier).exists()
-    if dossier.status == Status.SUPPLEMENT_REQUESTED:
+    if can_supplement(dossier):
         return [("supplement", _("Add the documents asked for"))]
     if dossier.status == Status.RESULT_READY:
         return [("collect", _("Your result is ready: collect it at %(desk)s")
                  % {"desk": dossier.receiving_agency.name})]
-    if dossier.status == Status.RETURNED and not rated:
+    if can_rate(dossier, rated=rated):
         return [("rate", _("Rate the service"))]
     return []
 

@@ -1,6 +1,6 @@
 """Writes of the citizen portal: sign-up, uploads staged between the form and the review, submission.
 
-A submission is one transaction: the dossier (``dossiers.services.submit``) and every file
+A submission is one transaction: the dossier (``dossiers.lifecycle.submit``) and every file
 (``add_attachment``) are stored together or not at all. Staged files wait under
 ``ATTACHMENTS_ROOT/staging/<token>/`` (the token lives in the session) and are removed after
 submission, when the citizen starts over, or after a day.
@@ -22,10 +22,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from onestop.core.exceptions import Conflict, InvalidInput, NotFound
-from onestop.dossiers import services as dossier_services
+from onestop.dossiers import lifecycle
 from onestop.dossiers.attachments import add_attachment, check_upload, clean_name
 from onestop.dossiers.forms import form_errors
-from onestop.dossiers.models import Attachment, Dossier, Status
+from onestop.dossiers.models import Attachment, Dossier, can_supplement
 from onestop.organisation.models import Citizen
 from onestop.worklist.models import WorkItem
 from procedures.selectors import is_conditional
@@ -183,9 +183,9 @@ def submit_application(user: User, procedure: Procedure, draft: Draft) -> Dossie
     opened = draft.open_files()
     try:
         with transaction.atomic():
-            dossier = dossier_services.submit(user, procedure_code=procedure.code, agency_code=draft.agency,
+            dossier = lifecycle.submit(user, procedure_code=procedure.code, agency_code=draft.agency,
                                               form_data=draft.form_data)
-            dossier = dossier_services._lock(dossier.pk)
+            dossier = lifecycle.lock_dossier(dossier.pk)
             for index, upload in opened:
                 add_attachment(dossier, upload, user=user, kind=Attachment.Kind.DOCUMENT, document_index=index)
     except BaseException:
@@ -206,10 +206,10 @@ def answer_supplementation(user: User, code: str, *, form_data: dict, comment: s
         pk = Dossier.objects.filter(code=code, applicant=user).values_list("pk", flat=True).first()
         if pk is None:
             raise NotFound(_("No such dossier."))
-        dossier = dossier_services._lock(pk)
-        if dossier.status != Status.SUPPLEMENT_REQUESTED:
+        dossier = lifecycle.lock_dossier(pk)
+        if not can_supplement(dossier):
             raise Conflict(_("Nothing is asked of you on this dossier now."))
         step = dossier.work_items.filter(kind=WorkItem.Kind.APPLICANT, state__in=WorkItem.ACTIVE_STATES).first()
         for upload in uploads:
             add_attachment(dossier, upload, user=user, kind=Attachment.Kind.SUPPLEMENT, work_item=step)
-        return dossier_services.supplement(user, code, form_data=form_data, comment=comment)
+        return lifecycle.supplement(user, code, form_data=form_data, comment=comment)

@@ -16,14 +16,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from onestop.core.exceptions import Conflict, DomainError, InvalidInput
-from onestop.dossiers import services as dossier_services
+from onestop.core.throttling import check_submission
+from onestop.dossiers import lifecycle
 from onestop.dossiers.attachments import check_upload
-from onestop.dossiers.models import Status
+from onestop.dossiers.models import Status, can_rate, can_supplement, can_withdraw
 from onestop.dossiers.selectors import open_steps, route
 from onestop.organisation.models import Agency
 from onestop.web.context import roles_of
 from onestop.web.schema_forms import SchemaForm, describe
-from onestop.web.security import check_submission, client_address
+from onestop.web.security import client_address
 from onestop.worklist.models import WorkItem
 from procedures.selectors import is_conditional
 
@@ -281,9 +282,9 @@ def _dossier_page(request, dossier, *, supplement_form=None, schema_form=None, r
         "results": selectors.results(dossier),
         "papers": _desk_papers(dossier),
         "request_info": selectors.supplementation_request(dossier),
-        "can_supplement": dossier.status == Status.SUPPLEMENT_REQUESTED,
-        "can_withdraw": dossier.status in dossier_services.WITHDRAWABLE,
-        "can_rate": dossier.status == Status.RETURNED and not dossier.rated,
+        "can_supplement": can_supplement(dossier),
+        "can_withdraw": can_withdraw(dossier),
+        "can_rate": can_rate(dossier, rated=dossier.rated),
         "rating": getattr(dossier, "rating", None) if dossier.rated else None,
         "supplement_form": supplement_form or SupplementForm(),
         "schema_form": schema_form,
@@ -351,7 +352,7 @@ def withdraw(request, code):
     form = WithdrawForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            dossier_services.withdraw(request.user, code, reason=form.cleaned_data["reason"])
+            lifecycle.withdraw(request.user, code, reason=form.cleaned_data["reason"])
         except DomainError as error:
             messages.error(request, error.message)
         else:
@@ -367,7 +368,7 @@ def rate(request, code):
     form = RatingForm(request.POST)
     if form.is_valid():
         try:
-            dossier_services.rate(request.user, code, score=form.cleaned_data["score"],
+            lifecycle.rate(request.user, code, score=form.cleaned_data["score"],
                                   comment=form.cleaned_data["comment"])
         except InvalidInput as error:
             _errors_to_form(form, error)

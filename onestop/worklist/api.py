@@ -1,11 +1,6 @@
 from django.http import Http404
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
-from rest_framework.decorators import action
-from rest_framework.response import Response
-
-from onestop.dossiers import services as dossier_services
 
 from . import selectors
 from .models import WorkItem
@@ -62,6 +57,8 @@ class WorkItemFilter(filters.FilterSet):
 class WorkItemViewSet(viewsets.ReadOnlyModelViewSet):
     """The task queues of the official's agencies and roles. Open and claimed items by default."""
 
+    # Read only: the lifecycle's API adds the actions that change a dossier (dossiers.api.WorkItemActionViewSet).
+
     serializer_class = WorkItemSerializer
     filterset_class = WorkItemFilter
 
@@ -83,25 +80,3 @@ class WorkItemViewSet(viewsets.ReadOnlyModelViewSet):
         if item is None or not selectors.can_work_on(self.request.user, item):
             raise Http404
         return item
-
-    @extend_schema(request=None, responses=WorkItemSerializer)
-    @action(detail=True, methods=["post"])
-    def claim(self, request, pk=None):
-        item = dossier_services.claim_work_item(self.get_object(), request.user)
-        return Response(WorkItemSerializer(item).data)
-
-    @extend_schema(request=None, responses=WorkItemSerializer)
-    @action(detail=True, methods=["post"])
-    def unclaim(self, request, pk=None):
-        item = dossier_services.unclaim_work_item(self.get_object(), request.user)
-        return Response(WorkItemSerializer(item).data)
-
-    @extend_schema(request=CompleteSerializer, responses=WorkItemSerializer)
-    @action(detail=True, methods=["post"])
-    def complete(self, request, pk=None):
-        item = self.get_object()  # another queue's item is not found, whatever the body says
-        payload = CompleteSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        dossier_services.complete_work_item(item, request.user, **payload.validated_data)
-        item.refresh_from_db(from_queryset=WorkItem.objects.select_related(*SHOWN))
-        return Response(WorkItemSerializer(item).data)

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from onestop.core.exceptions import InvalidInput
-from onestop.dossiers import services as dossiers
+from onestop.dossiers import lifecycle as dossiers
 from onestop.organisation.models import Citizen
 from onestop.worklist.models import WorkItem
 

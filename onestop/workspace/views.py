@@ -18,8 +18,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from onestop.core.exceptions import Conflict, InvalidInput, NotAllowed, NotFound
+from onestop.dossiers import lifecycle as dossiers
 from onestop.dossiers import selectors as dossier_selectors
-from onestop.dossiers import services as dossiers
 from onestop.engine import runtime
 from onestop.organisation import access
 from onestop.organisation.models import Citizen, OfficialRole, same_tier

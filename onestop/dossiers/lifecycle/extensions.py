@@ -10,18 +10,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from onestop.core.exceptions import Conflict, InvalidInput, NotAllowed
+from onestop.deadlines import working_days
+from onestop.deadlines.models import Extension
 from onestop.documents.forms_pdf import form_04
-from onestop.dossiers import audit, selectors
-from onestop.dossiers import services as dossier_services
-from onestop.dossiers.attachments import add_attachment
-from onestop.dossiers.models import Attachment, Status
 from onestop.organisation.models import Membership
 from onestop.worklist.models import WorkItem
 
-from . import working_days
-from .models import Extension
-
-EXTENDABLE = {Status.PROCESSING, Status.SUPPLEMENT_REQUESTED}
+from .. import audit, selectors
+from ..attachments import add_attachment
+from ..models import Action, Attachment, can_extend
+from .locking import lock_dossier
 
 
 def official_agency(dossier, user):
@@ -33,7 +31,7 @@ def official_agency(dossier, user):
     return membership.agency if membership else None
 
 
-def check_extender(user, code):
+def check_extender(user, code: str):
     """The dossier ``code`` if ``user`` may extend it: ``NotFound`` when they may not see it, ``NotAllowed``
     when they are not an official of one of its agencies (checked before the request's body is)."""
     dossier = selectors.dossier_for(user, code)
@@ -43,11 +41,11 @@ def check_extender(user, code):
 
 
 @transaction.atomic
-def extend(user, code, *, reason, new_date, today=None):
+def extend(user, code: str, *, reason: str, new_date, today=None) -> Extension:
     """Move the appointment date of dossier ``code`` to ``new_date``; returns the ``Extension``."""
-    dossier = dossier_services._lock(check_extender(user, code).pk)
+    dossier = lock_dossier(check_extender(user, code).pk)
     agency = official_agency(dossier, user)
-    if dossier.status not in EXTENDABLE or dossier.appointment_date is None:
+    if not can_extend(dossier):
         raise Conflict(_("Only a dossier in processing can have its appointment date extended."))
     if Extension.objects.filter(dossier=dossier).exists():
         raise Conflict(_("This dossier's appointment date has already been extended once."))
@@ -80,7 +78,7 @@ def extend(user, code, *, reason, new_date, today=None):
     attachment = add_attachment(dossier, letter, user=user, kind=Attachment.Kind.OTHER, agency=agency)
     extension.letter = attachment
     extension.save(update_fields=["letter"])
-    audit.record(dossier, "extended", actor=user, agency=agency, from_status=dossier.status, comment=reason,
+    audit.record(dossier, Action.EXTENDED, actor=user, agency=agency, from_status=dossier.status, comment=reason,
                  data={"from": previous.isoformat(), "to": new_date.isoformat(), "extension": extension.pk,
                        "letter": str(attachment.key)})
     return extension

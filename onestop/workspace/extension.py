@@ -1,4 +1,5 @@
-"""The officials' page to extend a dossier's appointment date (form 04). Thin: the rules are in the service."""
+"""The officials' page to extend a dossier's appointment date (form 04). Thin: the rules are in the lifecycle
+(``onestop.dossiers.lifecycle.extensions``)."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -8,11 +9,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from onestop.core.exceptions import Conflict, InvalidInput, NotAllowed, NotFound
+from onestop.deadlines.forms import ExtendForm
+from onestop.deadlines.models import Extension
 from onestop.dossiers import selectors
+from onestop.dossiers.lifecycle import extensions
 
-from . import extensions
-from .forms import ExtendForm
-from .models import Extension
 
 
 @login_required

@@ -4,7 +4,8 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from onestop.deadlines import escalations, timers
+from onestop.deadlines import escalations
+from onestop.dossiers.lifecycle import timers
 
 
 class Command(BaseCommand):

@@ -1,4 +1,4 @@
-"""Firing the BPMN timers that are due (called by the beat task ``deadlines.tasks.fire_due_timers``).
+"""Firing the BPMN timers that are due (beat's ``onestop.dossiers.tasks.fire_due_timers``).
 
 Each timer fires in its own transaction, which advances the process, syncs the work items and marks the
 timer fired: committed together or not at all. A worker or beat that dies mid-way leaves the timer
@@ -11,18 +11,20 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
-from onestop.dossiers import audit
-from onestop.dossiers import services as dossier_services
-from onestop.dossiers.models import FINAL_STATUSES, Dossier
+from onestop.deadlines.models import Timer
+from onestop.engine import runtime
 from onestop.engine.runtime import EngineError
 
-from .models import Timer
+from .. import audit
+from ..models import FINAL_STATUSES, Action
+from .advance import advance
+from .locking import lock_dossier
 
 log = logging.getLogger(__name__)
 BATCH = 100
 
 
-def fire_due_timers(now=None, limit=BATCH):
+def fire_due_timers(now=None, limit: int = BATCH) -> int:
     """Fire the pending timers due at ``now`` (the wall clock unless a test gives one); returns how many fired."""
     now = now or timezone.now()
     fired, passed = 0, set()
@@ -35,6 +37,12 @@ def fire_due_timers(now=None, limit=BATCH):
     return fired
 
 
+def fire_timer_step(dossier, task_id: str) -> runtime.Snapshot:
+    """A due BPMN timer fires, under the dossier's row lock: advance the process and sync the work items
+    (an interrupting timer cancels its step)."""
+    return advance(dossier, lambda process: runtime.fire_timer(process, task_id), None)
+
+
 @transaction.atomic
 def _fire_next(now, passed):
     """Fire one due timer. None: nothing left to do; False: one was skipped (dossier busy, failed)."""
@@ -44,8 +52,7 @@ def _fire_next(now, passed):
     if timer is None:
         return None
     passed.add(timer.pk)
-    dossier = (Dossier.objects.select_for_update(of=("self",), skip_locked=True)
-               .select_related("procedure", "receiving_agency").filter(pk=timer.dossier_id).first())
+    dossier = lock_dossier(timer.dossier_id, skip_locked=True)
     if dossier is None:  # an official is changing it right now: the next run fires the timer
         return False
     if dossier.status in FINAL_STATUSES or dossier.process_id is None:
@@ -58,8 +65,8 @@ def _fire_next(now, passed):
             # Marked first, so that the sync after the advance does not see it as fired by the engine itself.
             timer.state, timer.fired_at = Timer.State.FIRED, now
             timer.save(update_fields=["state", "fired_at"])
-            snapshot = dossier_services.fire_timer_step(dossier, timer.task_id)
-            audit.record(dossier, "timer_fired", from_status=from_status,
+            snapshot = fire_timer_step(dossier, timer.task_id)
+            audit.record(dossier, Action.TIMER_FIRED, from_status=from_status,
                          data={"timer": timer.pk, "step": timer.name, "element": timer.spec_id,
                                "interrupting": timer.interrupting, "due_at": timer.due_at.isoformat()})
     except Exception as exc:  # noqa: BLE001 - one broken process must not stop the others' timers
@@ -69,7 +76,7 @@ def _fire_next(now, passed):
                     exc_info=not isinstance(exc, EngineError))
         timer.state, timer.error = Timer.State.FAILED, str(exc)[:1000]
         timer.save(update_fields=["state", "error"])
-        audit.record(dossier, "timer_failed", from_status=dossier.status, comment=timer.error,
+        audit.record(dossier, Action.TIMER_FAILED, from_status=dossier.status, comment=timer.error,
                      data={"timer": timer.pk, "step": timer.name, "element": timer.spec_id})
         return False
     return snapshot is not None

@@ -1,0 +1,61 @@
+"""The one-stop desk's own use cases: a paper dossier taken in and accepted at once, and the result handed
+over to whoever collects it."""
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from onestop.core.exceptions import Conflict, InvalidInput, NotAllowed
+from onestop.organisation.models import Membership, OfficialRole
+from onestop.worklist import services as worklist
+from onestop.worklist.models import WorkItem
+
+from ..attachments import add_attachment, check_upload
+from ..models import Attachment
+from .locking import lock_dossier, locked_item
+from .steps import claim_work_item, complete_work_item
+from .submission import submit
+
+
+def _check_receiver(official, agency_code):
+    if not Membership.objects.filter(user=official, agency__code=agency_code, role=OfficialRole.RECEIVER).exists():
+        raise NotAllowed(_("Only a receiver of this agency's one-stop desk can take in dossiers here."))
+
+
+@transaction.atomic
+def receive_at_desk(official, applicant, *, procedure_code: str, agency_code: str, form_data, scans=()):
+    """A paper dossier handed in at the desk: submitted on the applicant's behalf and accepted at once.
+
+    The scans (``Attachment.Kind.SCAN``) are stored under the dossier's lock; all or nothing.
+    """
+    _check_receiver(official, agency_code)
+    for scan in scans:
+        check_upload(scan)
+    dossier = submit(applicant, procedure_code=procedure_code, agency_code=agency_code, form_data=form_data,
+                     official=official)
+    dossier = lock_dossier(dossier.pk)
+    for scan in scans:
+        add_attachment(dossier, scan, user=official, kind=Attachment.Kind.SCAN, agency=dossier.receiving_agency)
+    item = dossier.work_items.get(kind=WorkItem.Kind.RECEPTION, state=WorkItem.State.OPEN)
+    claim_work_item(item, official)
+    return complete_work_item(item, official, decision="accept")
+
+
+@transaction.atomic
+def hand_over_result(item: WorkItem, official, *, collector_name: str, collector_id_number: str, result_file=None):
+    """The desk hands the result over: the result file (optional) is kept, and who collected it."""
+    collector_name, collector_id_number = (collector_name or "").strip(), (collector_id_number or "").strip()
+    errors = {}
+    if not collector_name:
+        errors["collector_name"] = [_("This field is required.")]
+    if not collector_id_number.isdigit() or len(collector_id_number) not in (9, 12):
+        errors["collector_id_number"] = [_("Enter the 12-digit citizen ID number (or a 9-digit old ID card).")]
+    if errors:
+        raise InvalidInput(_("Say who collected the result."), errors=errors)
+    dossier, item = locked_item(item)
+    if item.kind != WorkItem.Kind.RETURN:
+        raise Conflict(_("This step is not the return of a result."))
+    worklist.check_can_act(item, official)
+    if result_file is not None:
+        add_attachment(dossier, result_file, user=official, kind=Attachment.Kind.RESULT, work_item=item,
+                       agency=item.agency)
+    collected_by = f"{collector_name} ({collector_id_number})"
+    return complete_work_item(item, official, decision="returned", data={"collected_by": collected_by})

@@ -1,0 +1,136 @@
+"""Exchanges with other agencies' systems, seen from the dossier: the process resumes with the answer,
+a failed exchange becomes an incident, and an incident is retried or its data entered by hand.
+
+``onestop.interop`` performs the exchanges and tells of their end through its signals
+(``exchange_answered``, ``exchange_failed``), which the receivers here connect to (``DossiersConfig``).
+"""
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from onestop.core.exceptions import Conflict, InvalidInput
+from onestop.engine import runtime
+from onestop.interop import services as interop
+from onestop.interop.models import Exchange
+from onestop.organisation import routing
+
+from .. import audit
+from ..forms import has_nul
+from ..models import FINAL_STATUSES, Action, Incident
+from .advance import advance
+from .locking import lock_dossier
+
+
+def _exchange_agency(dossier, exchange):
+    return routing.resolve_agency(routing.role_code_of_lane(exchange.lane), dossier.receiving_agency)
+
+
+def _resume(dossier, exchange, user, action, comment=""):
+    """Hand the exchange's result to its service task (under the key of the task's id) and advance."""
+    from_status = dossier.status
+    agency = _exchange_agency(dossier, exchange)
+    result = {exchange.result_key or exchange.task_spec_id: exchange.result}
+    advance(dossier, lambda process: runtime.complete_service_task(process, exchange.task_id, result), user)
+    audit.record(dossier, action, actor=user, agency=agency, from_status=from_status, comment=comment,
+                 data={"step": exchange.task_name, "operator": exchange.operator, "exchange": exchange.pk})
+
+
+def _exchange_dossier(exchange_id, *, with_process=False):
+    dossier_id = Exchange.objects.values_list("dossier_id", flat=True).get(pk=exchange_id)
+    return lock_dossier(dossier_id, with_process=with_process)
+
+
+@transaction.atomic
+def resume_after_exchange(exchange_id: int):
+    """Complete the service task of an answered exchange and advance the process, under the row lock.
+
+    A second delivery of the same exchange finds it no longer pending and changes nothing.
+    """
+    dossier = _exchange_dossier(exchange_id, with_process=True)
+    exchange = Exchange.objects.select_for_update().get(pk=exchange_id)
+    if exchange.state != Exchange.State.PENDING:
+        return dossier
+    interop.mark_succeeded(exchange)
+    if dossier.status in FINAL_STATUSES:  # withdrawn meanwhile: keep the answer, go no further
+        return dossier
+    _resume(dossier, exchange, exchange.acting_user, Action.EXCHANGE_COMPLETED)
+    return dossier
+
+
+@transaction.atomic
+def raise_exchange_incident(exchange_id: int) -> Incident:
+    """The exchange failed for good: the dossier gets an incident that officials and admins see."""
+    dossier = _exchange_dossier(exchange_id)
+    exchange = Exchange.objects.select_for_update().get(pk=exchange_id)
+    if exchange.incidents.filter(resolved_at__isnull=True).exists():
+        return exchange.incidents.get(resolved_at__isnull=True)
+    incident = Incident.objects.create(
+        dossier=dossier, kind=Incident.Kind.EXCHANGE_FAILED, element_id=exchange.task_spec_id,
+        element_name=exchange.task_name, message=exchange.error, exchange=exchange,
+    )
+    audit.record(dossier, Action.INCIDENT_RAISED, from_status=dossier.status, comment=exchange.error,
+                 data={"step": exchange.task_name, "operator": exchange.operator, "incident": incident.pk})
+    return incident
+
+
+def on_exchange_answered(sender, exchange_id, **kwargs) -> None:
+    """Receiver of ``interop.signals.exchange_answered``."""
+    resume_after_exchange(exchange_id)
+
+
+def on_exchange_failed(sender, exchange_id, **kwargs) -> None:
+    """Receiver of ``interop.signals.exchange_failed``."""
+    raise_exchange_incident(exchange_id)
+
+
+def _open_incident(incident_id):
+    incident = Incident.objects.select_related("exchange").get(pk=incident_id)
+    dossier = lock_dossier(incident.dossier_id)
+    incident = Incident.objects.select_for_update(of=("self",)).select_related("exchange").get(pk=incident_id)
+    if not incident.is_open:
+        raise Conflict(_("This incident is already resolved."))
+    if dossier.status in FINAL_STATUSES:
+        raise Conflict(_("The dossier is closed."))
+    return dossier, incident
+
+
+def _resolve(incident, user, resolution, comment=""):
+    incident.resolved_at = timezone.now()
+    incident.resolved_by = user
+    incident.resolution = resolution
+    incident.comment = comment
+    incident.save()
+
+
+@transaction.atomic
+def retry_incident(incident_id: int, user) -> Incident:
+    """Try again: the failed exchange from its first attempt, or the failed step of the process."""
+    dossier, incident = _open_incident(incident_id)
+    _resolve(incident, user, Incident.Resolution.RETRIED)
+    if incident.exchange_id:
+        interop.retry(incident.exchange)
+    else:
+        advance(dossier, lambda process: runtime.retry_failed(process, incident.task_id), user)
+    audit.record(dossier, Action.INCIDENT_RETRIED, actor=user, from_status=dossier.status,
+                 data={"step": incident.element_name, "incident": incident.pk})
+    return incident
+
+
+@transaction.atomic
+def enter_exchange_manually(incident_id: int, user, *, data, reason: str) -> Incident:
+    """An official supplies the document or data by hand, with a reason, and the process goes on."""
+    if not (reason or "").strip():
+        raise InvalidInput(_("Give the reason for entering the data by hand."),
+                           errors={"reason": [_("This field is required.")]})
+    if not isinstance(data, dict) or not data:
+        raise InvalidInput(_("Enter the data the step needs."), errors={"data": [_("Expected an object.")]})
+    if has_nul(data):  # PostgreSQL cannot store it: a message, not a 500
+        raise InvalidInput(_("Enter the data the step needs."), errors={"data": [_("Not in the expected format.")]})
+    dossier, incident = _open_incident(incident_id)
+    exchange = incident.exchange
+    if exchange is None:
+        raise Conflict(_("Data can be entered by hand only for a failed exchange."))
+    interop.enter_manually(exchange, data)
+    _resolve(incident, user, Incident.Resolution.MANUAL, reason)
+    _resume(dossier, exchange, user, Action.EXCHANGE_ENTERED_MANUALLY, comment=reason)
+    return incident

@@ -1,0 +1,68 @@
+"""Reception at the one-stop desk: the completeness check that accepts the dossier (and starts its
+process), asks for documents, or refuses it with a reason."""
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from onestop.core.exceptions import InvalidInput
+from onestop.deadlines.working_days import add_working_days, appointment_date
+from onestop.engine import runtime
+from onestop.organisation.models import OfficialRole
+from onestop.worklist import services as worklist
+from onestop.worklist.models import WorkItem
+
+from ..models import Status
+from .advance import after_advance
+from .transitions import move
+
+RECEPTION_FORM = [
+    {
+        "id": "decision", "type": "enum", "label": "Kết quả kiểm tra hồ sơ / Completeness check",
+        "options": [
+            {"id": "accept", "name": "Tiếp nhận / Accept"},
+            {"id": "supplement", "name": "Yêu cầu bổ sung / Request supplementation"},
+            {"id": "refuse", "name": "Từ chối tiếp nhận / Refuse"},
+        ],
+    },
+    {"id": "missing_documents", "type": "list", "label": "Giấy tờ cần bổ sung / Documents to add",
+     "options": []},
+]
+RECEPTION_NAME = "Tiếp nhận hồ sơ / Receive the dossier"
+
+
+def open_reception(dossier, today) -> WorkItem:
+    """The receiving agency's desk checks the dossier within one working day."""
+    return worklist.open_item(
+        dossier, kind=WorkItem.Kind.RECEPTION, agency=dossier.receiving_agency, role=OfficialRole.RECEIVER,
+        name=RECEPTION_NAME, due_date=add_working_days(today, 1), form=RECEPTION_FORM,
+    )
+
+
+def receive(dossier, item, user, decision: str, clean: dict, comment: str) -> None:
+    """Apply the desk's decision (the completed reception step ``item``) to the locked dossier."""
+    now = timezone.now()
+    if decision == "accept":
+        move(dossier, Status.PROCESSING)
+        dossier.received_at = now
+        dossier.missing_documents = []
+        # Counted from the receipt of the complete dossier: an online submission made outside office
+        # hours counts from the next opening; a same-day procedure after the cut-off, from the next day.
+        dossier.appointment_date = appointment_date(now, dossier.procedure.processing_days, dossier.receiving_agency)
+        instance, snapshot = runtime.start(
+            dossier.version, data={"form": dossier.form_data, "dossier_code": dossier.code}
+        )
+        dossier.process = instance
+        dossier.save()
+        with runtime.stored_once(instance):  # the timers' due moments, written with the workflow once more
+            after_advance(dossier, snapshot, user, from_agency=item.agency, result=decision)
+    elif decision == "supplement":
+        missing = clean.get("missing_documents") or []
+        if not missing:
+            raise InvalidInput(_("List the documents to add."),
+                               errors={"missing_documents": [_("List every document to add, at once.")]})
+        move(dossier, Status.SUPPLEMENT_REQUESTED)
+        dossier.missing_documents = missing
+        dossier.save()
+    else:  # refuse: clean_submission made sure a reason is given
+        move(dossier, Status.REFUSED)
+        dossier.closed_at = now
+        dossier.save()

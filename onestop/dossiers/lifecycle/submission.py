@@ -1,0 +1,59 @@
+"""Submission: a citizen's dossier gets its code and waits at the desk of the agency chosen."""
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from onestop.core.exceptions import InvalidInput, NotAllowed
+from onestop.organisation.models import Agency, same_tier
+from procedures.models import Procedure
+from procedures.selectors import published_version
+
+from .. import audit
+from ..codes import issue_code
+from ..forms import form_errors
+from ..models import Action, Channel, Dossier, Handover, Status
+from .reception import open_reception
+
+
+def submit(user, *, procedure_code: str, agency_code: str, form_data, official=None) -> Dossier:
+    """A citizen submits a dossier online: it gets its code and waits at the desk of ``agency_code``.
+
+    With ``official``, a desk official takes in a paper dossier on behalf of ``user`` (channel DESK):
+    the audit trail names the official as the actor.
+    """
+    if not hasattr(user, "citizen"):
+        raise NotAllowed(_("Only citizens with a profile can submit dossiers."))
+    procedure = Procedure.objects.filter(code=procedure_code, is_active=True).first()
+    if procedure is None:
+        raise InvalidInput(_("Unknown procedure."), errors={"procedure": [_("No procedure has this code.")]})
+    version = published_version(procedure)
+    if version is None:
+        raise InvalidInput(_("This procedure is not open for submissions."),
+                           errors={"procedure": [_("The procedure has no published version.")]})
+    agency = Agency.objects.filter(code=agency_code, is_active=True).first()
+    if agency is None:
+        raise InvalidInput(_("Unknown agency."), errors={"agency": [_("No agency has this code.")]})
+    if not same_tier(agency.level, procedure.receiving_level):
+        raise InvalidInput(
+            _("This procedure is not received by this agency."),
+            errors={"agency": [_("Submit it to an agency of level “%(level)s”.")
+                               % {"level": procedure.get_receiving_level_display()}]},
+        )
+    errors = form_errors(procedure.form_schema, form_data)
+    if errors:
+        raise InvalidInput(_("The form has errors."), errors={"form_data": errors})
+
+    with transaction.atomic():
+        now = timezone.now()
+        today = timezone.localdate(now)
+        dossier = Dossier.objects.create(
+            code=issue_code(agency, today), procedure=procedure, version=version, applicant=user,
+            receiving_agency=agency, form_data=form_data, status=Status.SUBMITTED, submitted_at=now,
+            channel=Channel.ONLINE if official is None else Channel.DESK,
+        )
+        Handover.objects.create(dossier=dossier, to_agency=agency, given_by=official or user,
+                                result=_("Submitted online") if official is None else _("Submitted at the desk"))
+        item = open_reception(dossier, today)
+        audit.record(dossier, Action.SUBMITTED, actor=official or user, agency=agency, work_item=item,
+                     data={"on_behalf_of": user.get_username(), "channel": Channel.DESK} if official else None)
+    return dossier

@@ -1,0 +1,58 @@
+"""Supplementation: the applicant answers a request for documents or corrections on the same dossier code,
+asked by the desk at reception or by a step of the process."""
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from onestop.core.exceptions import Conflict, InvalidInput
+from onestop.deadlines import services as deadlines
+from onestop.engine import runtime
+from onestop.worklist import services as worklist
+from onestop.worklist.models import WorkItem
+
+from .. import audit
+from ..forms import form_errors
+from ..models import Action, Status, can_supplement
+from .advance import advance
+from .locking import applicants_dossier
+from .reception import open_reception
+from .transitions import move
+
+
+@transaction.atomic
+def supplement(user, code: str, *, form_data=None, comment: str = ""):
+    """The applicant answers a supplementation request on the same dossier code."""
+    dossier = applicants_dossier(user, code)
+    if not can_supplement(dossier):
+        raise Conflict(_("Nothing is asked of you on this dossier now."))
+    from_status = dossier.status
+    if form_data is not None:
+        merged = {**dossier.form_data, **form_data} if isinstance(form_data, dict) else form_data
+        errors = form_errors(dossier.procedure.form_schema, merged)
+        if errors:
+            raise InvalidInput(_("The form has errors."), errors={"form_data": errors})
+        dossier.form_data = merged
+    item = dossier.work_items.filter(kind=WorkItem.Kind.APPLICANT, state__in=WorkItem.ACTIVE_STATES).first()
+    if item is not None:  # asked by a processing step of the BPMN
+        deadlines.restart_clock(dossier, user)
+        fields = {f["id"] for f in item.form}
+        data = {"form": dossier.form_data}
+        if "supplement_note" in fields:
+            data["supplement_note"] = comment or ""
+
+        asked_by = (dossier.work_items.filter(kind=WorkItem.Kind.TASK, state=WorkItem.State.COMPLETED)
+                    .order_by("completed_at", "id").select_related("agency").last())
+
+        def answer(process):
+            snapshot = runtime.complete_task(process, item.task_id, data)
+            worklist.close(item, user, comment=comment)
+            return snapshot
+
+        advance(dossier, answer, user, from_agency=asked_by.agency if asked_by else None, result=_("Supplemented"))
+    else:  # asked by the desk at reception
+        move(dossier, Status.SUBMITTED)
+        dossier.missing_documents = []
+        dossier.save()
+        item = open_reception(dossier, timezone.localdate())
+    audit.record(dossier, Action.SUPPLEMENTED, actor=user, from_status=from_status, work_item=item, comment=comment)
+    return dossier
