@@ -49,7 +49,6 @@ WARDS = {"q1-bennghe": "bennghe", "q1-benthanh": "benthanh"}
 # The decision an official takes on each step of the birth registration (bpmn/birth_registration.bpmn).
 DECISIONS = {"reception": "accept", "review": "approve", "sign_certificate": "sign", "return": "returned"}
 ROLES = ("receiver", "specialist", "leader")
-FINAL = {"returned", "refused", "withdrawn", "cancelled"}
 CITIZENS = 60  # spread so that the per-citizen submission limit is not what a long run measures
 
 
@@ -538,7 +537,7 @@ def backlog():
     from django.utils import timezone
 
     from onestop.deadlines.models import Timer
-    from onestop.dossiers.models import Dossier, Incident
+    from onestop.dossiers.models import FINAL_STATUSES, Dossier, Incident
     from onestop.interop.models import Exchange
 
     close_old_connections()
@@ -546,7 +545,7 @@ def backlog():
         "pending_exchanges": Exchange.objects.filter(state=Exchange.State.PENDING).count(),
         "due_timers": Timer.objects.filter(state=Timer.State.PENDING, due_at__lte=timezone.now()).count(),
         # A dossier with an open incident waits for a person on purpose (officials see it): not stuck.
-        "unfinished_dossiers": Dossier.objects.exclude(status__in=FINAL)
+        "unfinished_dossiers": Dossier.objects.exclude(status__in=FINAL_STATUSES)
         .exclude(pk__in=Incident.objects.filter(resolved_at__isnull=True).values("dossier_id")).count(),
     }
 

@@ -1,4 +1,5 @@
-"""The extension form of the officials' page; the rules stay in ``dossiers.lifecycle.extensions.extend``; the page is ``workspace.extension``."""
+"""The extension form of the officials' page (``workspace.extension``); the rules stay in the lifecycle
+(``dossiers.lifecycle.extensions.extend``)."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from django.utils import timezone
 
 from onestop.dossiers import audit
-from onestop.dossiers.models import Status
+from onestop.dossiers.models import Action, Status
 from onestop.engine import runtime
 from onestop.engine.parsing import BUDGET
 from onestop.worklist.models import WorkItem
@@ -114,7 +114,7 @@ def sync_timers(dossier, snapshot, now=None):
         if task_id in snapshot.fired_timers:
             # The engine fired it on its own during another advance (its moment had passed): record it too.
             timer.state, timer.fired_at = Timer.State.FIRED, now
-            audit.record(dossier, "timer_fired", from_status=dossier.status,
+            audit.record(dossier, Action.TIMER_FIRED, from_status=dossier.status,
                          data={"timer": timer.pk, "step": timer.name, "element": timer.spec_id,
                                "interrupting": timer.interrupting, "due_at": timer.due_at.isoformat()})
         else:
@@ -143,7 +143,7 @@ def stop_clock(dossier, now=None):
         return None
     item = dossier.work_items.filter(kind=WorkItem.Kind.APPLICANT, state__in=WorkItem.ACTIVE_STATES).first()
     stop = ClockStop.objects.create(dossier=dossier, work_item=item, started_at=now or timezone.now())
-    audit.record(dossier, "clock_stopped", from_status=dossier.status, work_item=item,
+    audit.record(dossier, Action.CLOCK_STOPPED, from_status=dossier.status, work_item=item,
                  data={"appointment_date": _iso(dossier.appointment_date)})
     return stop
 
@@ -166,7 +166,7 @@ def restart_clock(dossier, user, now=None):
                 dossier.original_appointment_date, stop.days)
         dossier.save(update_fields=["appointment_date", "original_appointment_date"])
         _shift_open_items(dossier, stop.days)
-    audit.record(dossier, "clock_restarted", actor=user, from_status=dossier.status, work_item=stop.work_item,
+    audit.record(dossier, Action.CLOCK_RESTARTED, actor=user, from_status=dossier.status, work_item=stop.work_item,
                  data={"working_days": stop.days, "from": _iso(previous), "to": _iso(dossier.appointment_date)})
     return stop
 

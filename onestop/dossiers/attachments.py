@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from onestop.core.exceptions import InvalidInput, NotFound
 
 from . import audit
-from .models import Attachment
+from .models import Action, Attachment
 
 # content type -> the extensions a file of that type may carry
 ALLOWED_TYPES = {
@@ -83,7 +83,7 @@ def add_attachment(dossier, upload, *, user, kind=Attachment.Kind.DOCUMENT, docu
     )
     attachment.file.save("upload", upload, save=False)
     attachment.save()
-    audit.record(dossier, "attachment_added", actor=user, agency=agency, from_status=dossier.status,
+    audit.record(dossier, Action.ATTACHMENT_ADDED, actor=user, agency=agency, from_status=dossier.status,
                  work_item=work_item, data={"attachment": str(attachment.key), "name": attachment.original_name,
                                             "kind": kind, "size": attachment.size})
     return attachment

@@ -68,7 +68,7 @@ def messages_for(event):
         return [_to_officials(event, template, data.get(key))]
     citizen_link = link("portal:dossier", dossier.code)
     if event.action == Action.EXTENDED:
-        # deadlines.extensions records {"from": date, "to": date, "letter": attachment key}.
+        # lifecycle.extensions records {"from": date, "to": date, "letter": attachment key}.
         new_date = _date(data.get("new_date") or data.get("to")) or dossier.appointment_date
         letter = link("dossier-attachment", data["letter"]) if data.get("letter") else ""
         return [Message("extended", [dossier.applicant], sms=True, facts={

@@ -15,7 +15,6 @@ from onestop.dossiers import selectors
 from onestop.dossiers.lifecycle import extensions
 
 
-
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def extend(request, code):
