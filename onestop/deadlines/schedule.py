@@ -20,17 +20,19 @@ from functools import lru_cache
 from pathlib import Path
 
 import holidays
-from django.core.cache import cache
 from django.db import transaction
 from django.utils.translation import gettext as _
+
+from onestop.core import refcache
 
 from .models import CalendarDay, CalendarYear
 
 SHIPPED = Path(__file__).resolve().parent / "schedules"
 # The package lists days no official notice has made days off for the public service.
 NOT_DAYS_OFF = {(11, 24)}  # Vietnam Cultural Day
-CACHE_KEY = "deadlines:calendar-years"
-CACHE_SECONDS = 60  # other processes see a newly loaded year within a minute
+# Which years are loaded, read by every deadline: kept per process (``refcache``), emptied on a change here.
+YEARS = "calendar-years"
+refcache.invalidate_on(CalendarYear, YEARS)
 
 
 class ScheduleError(ValueError):
@@ -136,8 +138,9 @@ def load(schedule: YearSchedule) -> CalendarYear:
 
 
 def forget() -> None:
-    """Drop this process's cached year statuses (after a load, or a change in the admin)."""
-    cache.delete(CACHE_KEY)
+    """Drop this process's cached year statuses and calendars (after a load, or a change in the admin)."""
+    refcache.cache(YEARS).clear()
+    refcache.cache("calendar").clear()
 
 
 # --- what a year is -----------------------------------------------------------------------------------
@@ -160,12 +163,8 @@ def fallback(year: int) -> YearSchedule:
 
 
 def loaded() -> dict:
-    """The years an admin loaded, each with its status (a few rows, cached for ``CACHE_SECONDS``)."""
-    found = cache.get(CACHE_KEY)
-    if found is None:
-        found = dict(CalendarYear.objects.values_list("year", "status"))
-        cache.set(CACHE_KEY, found, CACHE_SECONDS)
-    return found
+    """The years an admin loaded, each with its status (a few rows, kept per process by ``refcache``)."""
+    return refcache.cache(YEARS).get("all", lambda: dict(CalendarYear.objects.values_list("year", "status")))
 
 
 def status_of(year: int) -> str:
