@@ -15,8 +15,9 @@ from onestop.core.throttling import SubmissionThrottle, submission_refused
 from onestop.deadlines import schedule
 from onestop.deadlines.models import Extension
 from onestop.interop.selectors import exchanges_seen
-from onestop.worklist.api import SHOWN, CompleteSerializer, WorkItemSerializer, WorkItemViewSet
+from onestop.worklist.api import SHOWN, CaseFileEntrySerializer, CompleteSerializer, WorkItemSerializer, WorkItemViewSet
 from onestop.worklist.models import WorkItem
+from onestop.worklist.selectors import case_file
 from procedures.models import ProcedureVersion
 
 from . import lifecycle, selectors
@@ -148,6 +149,7 @@ class RefusalSerializer(serializers.Serializer):
 
 class DossierDetailSerializer(DossierListSerializer):
     refusal = serializers.SerializerMethodField()
+    case_file = serializers.SerializerMethodField()
     current_agencies = serializers.SerializerMethodField()
     open_steps = serializers.SerializerMethodField()
     route = serializers.SerializerMethodField()
@@ -158,8 +160,8 @@ class DossierDetailSerializer(DossierListSerializer):
 
     class Meta(DossierListSerializer.Meta):
         fields = DossierListSerializer.Meta.fields + [
-            "refusal", "form_data", "missing_documents", "received_at", "original_appointment_date", "result_at",
-            "closed_at", "timeliness",
+            "refusal", "form_data", "case_file", "missing_documents", "received_at", "original_appointment_date",
+            "result_at", "closed_at", "timeliness",
             "current_agencies", "open_steps", "route", "timeline", "exchanges", "incidents", "extension",
         ]
 
@@ -172,6 +174,13 @@ class DossierDetailSerializer(DossierListSerializer):
     def _as_applicant(self, obj):
         request = self.context.get("request")
         return selectors.sees_as_applicant(request.user if request else None, obj)
+
+    @extend_schema_field(CaseFileEntrySerializer(many=True))
+    def get_case_file(self, obj):
+        """What officials entered at each completed step; the applicant gets the fields the procedure marks
+        public (and no official's name, decision or comment: those are in the timeline)."""
+        entries = case_file(obj, public_only=self._as_applicant(obj))
+        return CaseFileEntrySerializer(entries, many=True).data
 
     def get_extension(self, obj) -> dict | None:
         """The one extension of the appointment date (form 04), if any."""

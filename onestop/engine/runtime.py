@@ -566,7 +566,14 @@ def _form_of(spec):
             "label": field.label or field.id,
             "options": options,
         })
+        if _property(field, "public") == "true":  # the applicant may read what is entered here
+            fields[-1]["public"] = True
     return tuple(fields)
+
+
+def _property(field, name):
+    get = getattr(field, "get_property", None)
+    return (get(name) or "").strip().lower() if get else ""
 
 
 def _snapshot(workflow):

@@ -109,6 +109,19 @@ def refusal(dossier: Dossier, language: str) -> dict | None:
     return {"reason": event.comment, "agency": event.agency, "step": step, "at": event.at}
 
 
+def recorded_for_me(dossier: Dossier, language: str) -> list[dict]:
+    """What officials entered at the dossier's steps in fields the procedure marks public, step by step."""
+    from onestop.worklist.selectors import case_file
+
+    entries = case_file(dossier, public_only=True)
+    for entry in entries:
+        entry["step"] = bilingual(entry["step"], language)
+        for field in entry["fields"]:
+            field["label"] = bilingual(field["label"], language)
+            field["text"] = bilingual(field["text"], language)
+    return entries
+
+
 def lookups(dossier: Dossier, language: str) -> list[dict]:
     """The other agencies' systems asked for this dossier: which, when, by whom, for what; and, when the person
     looked up is the applicant, what was read about them. Nothing of anyone else's record (``interop.privacy``)."""

@@ -273,6 +273,7 @@ def _dossier_page(request, dossier, *, supplement_form=None, schema_form=None, r
         "dossier": dossier,
         "asked": selectors.asked_of_me(dossier),
         "refusal": selectors.refusal(dossier, _language()),
+        "recorded": selectors.recorded_for_me(dossier, _language()),
         "lookups": selectors.lookups(dossier, _language()),
         "answers": describe(dossier.procedure.form_schema, dossier.form_data),
         "agencies": list(agencies.values()),

@@ -1,5 +1,6 @@
 from django.http import Http404
 from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, viewsets
 
 from . import selectors
@@ -21,11 +22,47 @@ class WorkItemSerializer(serializers.ModelSerializer):
         model = WorkItem
         fields = ["id", "dossier", "procedure", "procedure_name", "kind", "name", "agency", "agency_name", "role",
                   "task_spec_id", "state", "due_date", "due_at", "timeliness", "claimed_by", "claimed_at", "form",
-                  "created_at", "completed_at", "decision", "comment"]
+                  "created_at", "completed_at", "decision", "comment", "data"]
+        extra_kwargs = {"data": {"help_text": "What the official entered in the step's form (the decision apart)"}}
 
     def get_claimed_by(self, obj) -> str | None:
         user = obj.claimed_by
         return (user.get_full_name() or user.get_username()) if user else None
+
+
+class EnteredFieldSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    label = serializers.CharField(help_text="The field's label in the step's form")
+    value = serializers.JSONField()
+    text = serializers.CharField(help_text="The value as a person reads it (option names, dd/mm/yyyy dates)")
+
+
+class CaseFileEntrySerializer(serializers.Serializer):
+    """One completed step of the dossier and what its official entered."""
+
+    work_item = serializers.IntegerField()
+    step = serializers.CharField()
+    kind = serializers.CharField()
+    agency = serializers.CharField(source="agency.code", allow_null=True, default=None)
+    agency_name = serializers.CharField(source="agency.name", allow_null=True, default=None)
+    completed_at = serializers.DateTimeField()
+    official = serializers.CharField(required=False, help_text="Who completed the step (officials only)")
+    decision = serializers.CharField(required=False)
+    decision_label = serializers.CharField(required=False)
+    comment = serializers.CharField(required=False)
+    fields = EnteredFieldSerializer(many=True)
+
+
+class WorkItemDetailSerializer(WorkItemSerializer):
+    case_file = serializers.SerializerMethodField()
+
+    class Meta(WorkItemSerializer.Meta):
+        fields = WorkItemSerializer.Meta.fields + ["case_file"]
+
+    @extend_schema_field(CaseFileEntrySerializer(many=True))
+    def get_case_file(self, obj):
+        """The dossier's completed steps with every field their officials entered: what this step builds on."""
+        return CaseFileEntrySerializer(selectors.case_file(obj.dossier), many=True).data
 
 
 class CompleteSerializer(serializers.Serializer):
@@ -61,6 +98,9 @@ class WorkItemViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = WorkItemSerializer
     filterset_class = WorkItemFilter
+
+    def get_serializer_class(self):
+        return WorkItemDetailSerializer if self.action == "retrieve" else WorkItemSerializer
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation

@@ -52,6 +52,9 @@ class WorkItem(models.Model):
     decision = models.CharField(max_length=60, blank=True)
     timeliness = models.CharField(_("timeliness"), max_length=10, choices=Timeliness.choices, blank=True)
     comment = models.TextField(blank=True)
+    # What the official entered in the step's form (decision apart), kept with the step: the dossier's case file,
+    # read by later steps, the leader who signs and, for fields the procedure marks public, the applicant.
+    data = models.JSONField(_("data entered"), default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # Copies of the dossier's code and procedure (neither ever changes): a queue filters and sorts on them with
     # an index of its own, instead of joining its whole history to the dossiers first (bench/README.md).

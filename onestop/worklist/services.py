@@ -16,6 +16,7 @@ from onestop.deadlines import services as deadlines
 from onestop.organisation import access, routing
 from onestop.organisation.models import OfficialRole
 
+from .forms import decision_field
 from .models import WorkItem
 
 if TYPE_CHECKING:
@@ -127,7 +128,10 @@ def unclaim(item: WorkItem, user: User) -> None:
     item.save(update_fields=["state", "claimed_by", "claimed_at"])
 
 
-def close(item: WorkItem, user: User, *, decision: str = "", comment: str = "") -> None:
+def close(item: WorkItem, user: User, *, decision: str = "", comment: str = "", data: dict | None = None) -> None:
+    """Complete the item; ``data`` is the step's checked form data, kept with it (the decision apart)."""
+    chosen = decision_field(item.form)
+    item.data = {key: value for key, value in (data or {}).items() if not chosen or key != chosen["id"]}
     item.state = WorkItem.State.COMPLETED
     if item.claimed_by_id is None:
         item.claimed_by = user

@@ -185,6 +185,7 @@ def _item_context(request, item, **extra):
         "is_leader": access.is_leader_of(request.user, item.agency_id),
         "comment_form": extra.pop("comment_form", None) or forms.CommentForm(),
         "incidents": selectors.open_incidents(dossier),
+        "case_file": worklist.case_file(dossier),
         "forms_urls": {n: selectors.document_url(f"documents:form0{n}", dossier.code) for n in (1, 2, 3)},
     }
     if item.kind == WorkItem.Kind.RECEPTION:

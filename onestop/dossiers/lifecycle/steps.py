@@ -70,7 +70,7 @@ def complete_work_item(item: WorkItem, user, *, decision: str, data: dict | None
     else:
         raise Conflict(_("This step is done by the applicant."))
     note_received(dossier, item, user)
-    worklist.close(item, user, decision=decision, comment=comment)
+    worklist.close(item, user, decision=decision, comment=comment, data=clean)
     audit.record(dossier, Action.completed(item.kind), actor=user, agency=item.agency, from_status=from_status,
                  work_item=item, comment=comment, data={"step": item.name, "decision": decision, **clean})
     return dossier
