@@ -226,3 +226,25 @@ def test_a_provisional_year_is_shown_to_admins_leaders_and_on_appointment_dates(
     portal = Client()
     portal.force_login(get_user_model().objects.get(username="citizen1"))
     assert 'class="provisional"' in portal.get(f"/my/dossiers/{code}/").content.decode()
+
+
+def test_the_desk_applies_the_cut_off_of_the_procedure_s_law(as_user, monkeypatch):
+    """Accepted at 16:00 on Wednesday 25/11/2026: a same-day procedure is due that day, or Thursday 26/11
+    once its law's 15:00 cut-off is recorded."""
+    from django.utils import timezone
+
+    from procedures.models import Procedure
+    from tests.conftest import BIRTH_FORM, submit
+
+    Procedure.objects.filter(code="1.001193").update(processing_days=0)
+    monkeypatch.setattr(timezone, "now", lambda: at(2026, 11, 25, 16, 0))
+
+    def accepted():
+        code = submit(as_user("citizen1"), "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+        as_user("bennghe.receiver").act(code, "accept")
+        return as_user("citizen1").dossier(code)["appointment_date"]
+
+    assert accepted() == "2026-11-25"
+    SameDayCutoff.objects.create(procedure=Procedure.objects.get(code="1.001193"),
+                                 legal_basis="Luật Hộ tịch 2014")
+    assert accepted() == "2026-11-26"

@@ -45,8 +45,10 @@ def receive(dossier, item, user, decision: str, clean: dict, comment: str) -> No
         dossier.received_at = now
         dossier.missing_documents = []
         # Counted from the receipt of the complete dossier: an online submission made outside office
-        # hours counts from the next opening; a same-day procedure after the cut-off, from the next day.
-        dossier.appointment_date = appointment_date(now, dossier.procedure.processing_days, dossier.receiving_agency)
+        # hours counts from the next opening; a same-day procedure whose law sets a cut-off, received after
+        # it, from the next day.
+        dossier.appointment_date = appointment_date(now, dossier.procedure.processing_days, dossier.receiving_agency,
+                                                    dossier.procedure)
         instance, snapshot = runtime.start(
             dossier.version, data={"form": dossier.form_data, "dossier_code": dossier.code}
         )
