@@ -57,6 +57,7 @@ from common import (  # noqa: E402  (the set-up every bench script shares)
     PeerStandIns,
     Server,
     connect,
+    data_for,
     database_url,
     drop_database,
     git_state,
@@ -470,7 +471,7 @@ def list_queue(api, token, kind):
 
 def complete_step(api, token, item_id, decision):
     api.call("POST", f"/api/v1/work-items/{item_id}/claim/", "claim", token=token)
-    body = {"decision": decision, "data": {}, "comment": ""}
+    body = {"decision": decision, "data": data_for(decision), "comment": ""}
     api.call("POST", f"/api/v1/work-items/{item_id}/complete/", f"complete {decision}", token=token, body=body)
 
 

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from onestop.demo.samples import BIRTH_FORM  # noqa: E402, F401 (what the throughput and profile runs submit)
+from onestop.demo.samples import BIRTH_FORM, data_for  # noqa: E402, F401 (what the throughput and profile runs submit)
 
 RESULTS_DIR = ROOT / "bench" / "results"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/postgres"

@@ -25,6 +25,7 @@ from common import (  # noqa: E402
     BIRTH_FORM,
     RESULTS_DIR,
     PeerStandIns,
+    data_for,
     drop_database,
     load_average,
     manage,
@@ -111,7 +112,7 @@ def run(args):
 
         def complete(pk, decision=decision, who=who):
             response = officials[who].post(f"/api/v1/work-items/{pk}/complete/", json.dumps(
-                {"decision": decision, "data": {}, "comment": ""}), content_type="application/json")
+                {"decision": decision, "data": data_for(decision), "comment": ""}), content_type="application/json")
             assert response.status_code == 200, response.content[:300]
 
         measure(f"complete-{decision}", [lambda pk=pk: complete(pk) for pk in ids])

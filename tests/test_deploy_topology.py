@@ -28,7 +28,7 @@ import pytest
 import requests
 from django.db import connection
 
-from tests.conftest import BIRTH_FORM
+from tests.conftest import BIRTH_FORM, COLLECTOR
 
 pytestmark = pytest.mark.topology
 
@@ -43,7 +43,7 @@ DECISIONS = {  # what each official does with a birth registration step (tests/t
     ("bennghe.receiver", "reception"): ("accept", {}),
     ("bennghe.specialist", "task"): ("approve", {"review_notes": "Hồ sơ đầy đủ"}),
     ("bennghe.leader", "task"): ("sign", {}),
-    ("bennghe.receiver", "return"): ("returned", {"collected_by": "Nguyễn Văn An"}),
+    ("bennghe.receiver", "return"): ("returned", COLLECTOR),
 }
 
 

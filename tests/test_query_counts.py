@@ -7,6 +7,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from onestop.demo.samples import data_for
 from procedures import services as procedure_services
 from procedures.models import ProcedureVersion
 from tests.conftest import BIRTH_FORM, ROOT, submit
@@ -182,7 +183,8 @@ def drive_one(clients, costs=None):
     for decision, who in STEPS:
         item = WorkItem.objects.get(dossier__code=code, state__in=WorkItem.ACTIVE_STATES)
         post((decision, who), f"/api/v1/work-items/{item.pk}/claim/")
-        post((decision, who), f"/api/v1/work-items/{item.pk}/complete/", {"decision": decision, "data": {}})
+        post((decision, who), f"/api/v1/work-items/{item.pk}/complete/",
+             {"decision": decision, "data": data_for(decision)})
     return code
 
 

@@ -71,3 +71,30 @@ def test_two_tier_province_commune_receives_ward_level_procedure(as_user):
     as_user("anbinh.specialist").act(code, "approve")
     as_user("anbinh.leader").act(code, "sign")
     assert citizen.dossier(code)["status"] == "result_ready"
+
+
+def test_the_api_hands_a_result_over_only_to_a_named_collector(as_user):
+    """As at the desk's page: who collected the result, with a valid ID number, or nothing is handed over."""
+    citizen, desk = as_user("citizen1"), as_user("bennghe.receiver")
+    code = submit(citizen, "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+    desk.act(code, "accept")
+    as_user("bennghe.specialist").act(code, "approve", {"review_notes": "Đầy đủ"})
+    as_user("bennghe.leader").act(code, "sign")
+    item = desk.item(code)
+    desk.post(f"/api/v1/work-items/{item['id']}/claim/")
+    url = f"/api/v1/work-items/{item['id']}/complete/"
+
+    response = desk.post(url, {"decision": "returned", "data": {}})
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"collector_name", "collector_id_number"}
+    response = desk.post(url, {"decision": "returned", "data": {"collector_name": "Nguyễn Văn An",
+                                                                "collector_id_number": "12"}})
+    assert response.status_code == 400 and set(response.json()["errors"]) == {"collector_id_number"}
+    assert citizen.dossier(code)["status"] == "result_ready"
+
+    response = desk.post(url, {"decision": "returned", "data": {"collector_name": "Nguyễn Văn An",
+                                                                "collector_id_number": "079090000001"}})
+    assert response.status_code == 200, response.content
+    assert citizen.dossier(code)["status"] == "returned"
+    handed = Dossier.objects.get(code=code).events.get(action="return_completed")
+    assert handed.data["collected_by"] == "Nguyễn Văn An (079090000001)"

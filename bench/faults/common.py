@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from onestop.demo.samples import BIRTH_FORM  # noqa: E402 (the child's name carries each submission's number)
+from onestop.demo.samples import BIRTH_FORM, data_for  # noqa: E402 (the child's name carries each submission's number)
 
 RESULTS_DIR = ROOT / "bench" / "results"
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
@@ -519,7 +519,7 @@ class Load:
                     self.official_errors[f"claim -> {status}"] += 1
                     continue
             status, _data = call(self.port, "POST", f"/api/v1/work-items/{item['id']}/complete/", token,
-                                 {"decision": decision, "data": {}, "comment": ""})
+                                 {"decision": decision, "data": data_for(decision), "comment": ""})
             if status == 200:
                 worked += 1
                 with self.lock:

@@ -16,3 +16,11 @@ BIRTH_FORM = {
     "mother_id_number": "079190000003",
     "applicant_relationship": "cha",
 }
+
+# Who collects a result at the desk: the hand-over names them and checks their ID number.
+COLLECTOR = {"collector_name": "Nguyễn Văn An", "collector_id_number": "079090000001"}
+
+
+def data_for(decision):
+    """What a completion of ``decision`` carries in the demo runs: the collector for a hand-over."""
+    return dict(COLLECTOR) if decision == "returned" else {}

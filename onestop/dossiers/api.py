@@ -413,7 +413,13 @@ class WorkItemActionViewSet(WorkItemViewSet):
         item = self.get_object()  # another queue's item is not found, whatever the body says
         payload = CompleteSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        lifecycle.complete_work_item(item, request.user, **payload.validated_data)
+        if item.kind == WorkItem.Kind.RETURN:
+            # As at the desk's page: the result is handed to a named person, whose ID number is checked.
+            data = payload.validated_data["data"] if isinstance(payload.validated_data["data"], dict) else {}
+            lifecycle.hand_over_result(item, request.user, collector_name=str(data.get("collector_name") or ""),
+                                       collector_id_number=str(data.get("collector_id_number") or ""))
+        else:
+            lifecycle.complete_work_item(item, request.user, **payload.validated_data)
         item.refresh_from_db(from_queryset=WorkItem.objects.select_related(*SHOWN))
         return Response(WorkItemSerializer(item).data)
 
