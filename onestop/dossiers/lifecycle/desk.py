@@ -50,11 +50,11 @@ def hand_over_result(item: WorkItem, official, *, collector_name: str, collector
         errors["collector_id_number"] = [_("Enter the 12-digit citizen ID number (or a 9-digit old ID card).")]
     if errors:
         raise InvalidInput(_("Say who collected the result."), errors=errors)
-    dossier, item = locked_item(item)
-    if item.kind != WorkItem.Kind.RETURN:
+    if item.kind != WorkItem.Kind.RETURN:  # a step's kind never changes: no lock needed to read it
         raise Conflict(_("This step is not the return of a result."))
-    worklist.check_can_act(item, official)
-    if result_file is not None:
+    if result_file is not None:  # kept under the lock, by whoever may act; complete_work_item checks both again
+        dossier, item = locked_item(item)
+        worklist.check_can_act(item, official)
         add_attachment(dossier, result_file, user=official, kind=Attachment.Kind.RESULT, work_item=item,
                        agency=item.agency)
     collected_by = f"{collector_name} ({collector_id_number})"
