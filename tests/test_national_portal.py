@@ -1,6 +1,7 @@
 """Dossiers synchronised with the National Public Service Portal (its stand-in, over HTTP), its dossiers
 taken into our desks, the catalogue imported from the national procedure database."""
 import json
+from datetime import timedelta
 
 import pytest
 import requests
@@ -269,3 +270,17 @@ def test_the_staff_page_shows_what_failed_and_sends_it_again(as_user, national_p
     after = client.get("/national-portal/outbox/").content.decode()
     assert "sẽ được gửi lại" in after  # the flash message says so
     assert f"/outboxmessage/{message.pk}/change/" not in after  # nothing unsent any more
+
+
+def test_the_sweep_sends_each_dossiers_first_due_message(as_user, national_portal, django_capture_on_commit_callbacks):
+    PortalLink.objects.update(backoff_seconds=60)
+    national_portal.control(down=True)
+    code = submit(as_user("citizen1"), "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+    first = first_message(code)
+    assert first.state == "pending" and first.next_attempt_at is not None
+    national_portal.control(down=False)
+    assert services.send_due() == 0  # its retry time has not come
+    OutboxMessage.objects.filter(pk=first.pk).update(next_attempt_at=first.next_attempt_at - timedelta(hours=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.send_due() == 1  # one per dossier: the others follow it
+    assert not OutboxMessage.objects.filter(dossier__code=code).exclude(state="sent").exists()

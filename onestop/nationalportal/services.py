@@ -11,7 +11,7 @@ import logging
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from onestop.core import refcache
@@ -180,17 +180,16 @@ def retry(message: OutboxMessage) -> OutboxMessage:
 
 
 def send_due(limit: int = 500) -> int:
-    """Periodic sweep: queue each dossier's first unsent message whose retry time has come (tasks lost with a
-    broker restart, or never queued). Returns how many were queued."""
+    """Periodic sweep: queue each dossier's first unsent message when its retry time has come (tasks lost with
+    a broker restart, or never queued); the messages behind it follow it. Returns how many were queued."""
     now = timezone.now()
+    earlier_unsent = (OutboxMessage.objects.filter(dossier_id=OuterRef("dossier_id"), sequence__lt=OuterRef("sequence"))
+                      .exclude(state=State.SENT))
     due = (OutboxMessage.objects.filter(state=State.PENDING)
            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-           .order_by("dossier_id", "sequence").values_list("pk", "dossier_id", "sequence")[:limit])
-    queued, seen = 0, set()
-    for pk, dossier_id, _sequence in due:
-        if dossier_id in seen:
-            continue
-        seen.add(dossier_id)
+           .exclude(Exists(earlier_unsent)).order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:limit])
+    queued = 0
+    for pk in due:
         _enqueue(pk)
         queued += 1
     return queued
