@@ -253,6 +253,17 @@ def test_my_dossiers_and_the_dossier_page_are_the_applicants_only(demo):
     assert other.post(f"/my/dossiers/{dossier.code}/supplement/", {"comment": "x"}).status_code == 404
 
 
+def test_the_history_tells_a_lookup_from_an_entry_in_the_register(demo, as_user):
+    """The mother's record is fetched from another agency's system; the birth register is the ward's own."""
+    code = apply_for_birth(client_for("citizen1")).code
+    as_user("bennghe.receiver").act(code, "accept")
+    as_user("bennghe.specialist").act(code, "approve", {"review_notes": "Đủ"})
+    as_user("bennghe.leader").act(code, "sign")
+    page = client_for("citizen1").get(f"/my/dossiers/{code}/").content.decode()
+    assert page.count("Đã khai thác dữ liệu từ hệ thống của cơ quan khác") == 1  # the lookup only
+    assert "Đã ghi vào sổ: Ghi sổ đăng ký khai sinh" in page
+
+
 def test_supplementation_is_answered_on_the_same_code_with_files_and_corrections(demo, as_user):
     client = client_for("citizen1")
     dossier = apply_for_birth(client)

@@ -401,7 +401,10 @@ def test_specialist_claims_and_completes_with_the_steps_form(as_user, page):
     shown = text(officer.get(item_url(item)))
     assert "Kết quả thẩm định" in shown and "Đồng ý / Approve" in shown  # the BPMN's own form
     assert "data-bpmn-diagram" in shown and f"/dossiers/{code}/diagram.bpmn" in shown
-    assert "civil_status" in shown or "population" in shown  # the exchange of the process
+    # The exchange of the process, in words: its title and its answer's labels, not the wire's names.
+    assert "Tra cứu công dân (Cơ sở dữ liệu quốc gia về dân cư)" in shown
+    assert "Tìm thấy: Có" in shown and "Họ và tên: Lê Thị Hoa" in shown
+    assert "population.lookup_citizen" not in shown and "found: True" not in shown
 
     assert officer.post(item_url(item, "claim")).status_code == 302
     assert step(code).claimed_by == officer.user

@@ -53,6 +53,12 @@ class Operator:
     subject_param: str = ""
     subject_field: str = ""
     personal_fields: tuple | None = None
+    # What people read (officials' pages, the applicant's history): the operator's title, whether it records
+    # something in a register (True) rather than looks a paper up, and the labels of its answer's fields.
+    title: str = field(default="", compare=False)
+    title_en: str = field(default="", compare=False)
+    records: bool = False
+    labels: dict = field(default_factory=dict, compare=False)  # answer field -> (Vietnamese, English)
 
 
 def _found_or_missing(status, answer):
@@ -83,6 +89,15 @@ BUILT_IN = {
             path=lambda p: f"/population/citizens/{quote(p['id_number'])}", parse=_found_or_missing,
             description="A citizen's record in the national population database, by ID number.",
             subject_param="id_number", personal_fields=None,
+            title="Tra cứu công dân (Cơ sở dữ liệu quốc gia về dân cư)",
+            title_en="Citizen lookup (national population database)",
+            labels={"found": ("Tìm thấy", "Found"), "full_name": ("Họ và tên", "Full name"),
+                    "id_number": ("Số định danh cá nhân", "ID number"),
+                    "birth_date": ("Ngày sinh", "Date of birth"), "sex": ("Giới tính", "Sex"),
+                    "permanent_address": ("Nơi thường trú", "Permanent address"),
+                    "household_id": ("Mã hộ", "Household"), "household_head": ("Chủ hộ", "Household head"),
+                    "household_head_id_number": ("Số định danh chủ hộ", "Household head's ID number"),
+                    "relationship_to_head": ("Quan hệ với chủ hộ", "Relationship to the head")},
         ),
         Operator(
             "business_registry.lookup_household", peer="business_registry",
@@ -92,6 +107,9 @@ BUILT_IN = {
             parse=lambda status, answer: answer if status == 200 else None,
             description="The business households registered to an owner.",
             subject_param="owner_id_number", personal_fields=None,
+            title="Tra cứu hộ kinh doanh (Hệ thống đăng ký hộ kinh doanh)",
+            title_en="Business household lookup (business registry)",
+            labels={"owner_id_number": ("Số định danh chủ hộ kinh doanh", "Owner's ID number")},
         ),
         Operator(
             "land_registry.parcel_info", peer="land_registry",
@@ -103,6 +121,15 @@ BUILT_IN = {
             description="A land parcel: address, area, use, owner, certificate.",
             subject_field="owner_id_number",
             personal_fields=("owner_full_name", "owner_id_number", "certificate_no", "encumbrances"),
+            title="Tra cứu thửa đất (Cơ sở dữ liệu đất đai)", title_en="Land parcel lookup (land registry)",
+            labels={"found": ("Tìm thấy", "Found"), "address": ("Địa chỉ", "Address"),
+                    "map_sheet": ("Tờ bản đồ số", "Map sheet"), "parcel_number": ("Thửa đất số", "Parcel"),
+                    "area_m2": ("Diện tích (m²)", "Area (m²)"), "land_use_type": ("Loại đất", "Land use code"),
+                    "land_use_type_name": ("Mục đích sử dụng", "Land use"),
+                    "owner_full_name": ("Người sử dụng đất", "Land user"),
+                    "owner_id_number": ("Số định danh người sử dụng đất", "Land user's ID number"),
+                    "certificate_no": ("Số giấy chứng nhận", "Certificate number"),
+                    "encumbrances": ("Hạn chế quyền", "Encumbrances")},
         ),
         Operator(
             "civil_status.register_birth",
@@ -111,6 +138,9 @@ BUILT_IN = {
             local=register_birth,
             description="The next number in the agency's own birth register.",
             personal_fields=(),
+            title="Ghi vào sổ đăng ký khai sinh", title_en="Entry in the birth register", records=True,
+            labels={"register_number": ("Số đăng ký", "Register number"),
+                    "register_book": ("Sổ đăng ký", "Register book")},
         ),
     ]
 }
@@ -141,6 +171,35 @@ def _from_rest_connector(connector):
         subject_param=connector.subject_param, subject_field=connector.subject_field,
         personal_fields=tuple(personal) if isinstance(personal, list) and personal else None,
     )
+
+
+def operator_title(name: str, language: str = "vi") -> str:
+    """What people call the operator ``name`` (its own name when it has no title)."""
+    operator = BUILT_IN.get(name)
+    if operator is None or not operator.title:
+        return name
+    return operator.title_en if language == "en" and operator.title_en else operator.title
+
+
+def records_in_register(name: str) -> bool:
+    """Whether the operator ``name`` writes into a register rather than looks a paper up."""
+    operator = BUILT_IN.get(name)
+    return bool(operator and operator.records)
+
+
+def answer_lines(name: str, result: dict, language: str = "vi") -> list[str]:
+    """An answer as people read it: "label: value" for its plain fields, yes/no in words, in ``language``."""
+    operator = BUILT_IN.get(name)
+    labels = operator.labels if operator else {}
+    yes, no = ("Yes", "No") if language == "en" else ("Có", "Không")
+    lines = []
+    for key, value in (result or {}).items():
+        if not isinstance(value, str | int | float | bool):
+            continue
+        label = labels.get(key, (key.replace("_", " "),) * 2)[1 if language == "en" else 0]
+        text = (yes if value else no) if isinstance(value, bool) else str(value)
+        lines.append(f"{label}: {text}")
+    return lines
 
 
 def get_operator(name):

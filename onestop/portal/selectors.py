@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from onestop.core.text import fold
 from onestop.dossiers.models import Action, Attachment, Dossier, Rating, Status, can_rate, can_supplement
+from onestop.interop.connectors import records_in_register
 from onestop.organisation.models import COMMUNE_TIER, Agency
 from onestop.worklist.models import WorkItem
 from procedures.selectors import published_procedures, unroutable_agency_ids
@@ -193,6 +194,9 @@ def citizen_timeline(dossier: Dossier, language: str) -> list[dict]:
         data = event.data or {}
         if event.action == Action.RECEPTION_COMPLETED:
             label = RECEPTION_LABELS.get(data.get("decision"), _("Checked by the one-stop desk"))
+        elif event.action == Action.EXCHANGE_COMPLETED and records_in_register(data.get("operator", "")):
+            # Writing into the agency's own register is not fetching papers from another agency's system.
+            label = _("Entered in the register: %(step)s") % {"step": bilingual(data.get("step", ""), language)}
         elif event.action in ACTION_LABELS:
             label = ACTION_LABELS[event.action] % {"step": bilingual(data.get("step", ""), language),
                                                    "name": data.get("name", "")}

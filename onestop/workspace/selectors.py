@@ -17,6 +17,7 @@ from onestop.core.text import fold
 from onestop.deadlines import timeliness
 from onestop.deadlines.working_days import add_working_days
 from onestop.dossiers.models import Action, Attachment
+from onestop.interop import connectors
 from onestop.organisation import access
 from onestop.organisation.models import Citizen
 from onestop.web.schema_forms import describe
@@ -170,14 +171,15 @@ def open_incidents(dossier: Dossier) -> list[Incident]:
     return list(dossier.incidents.filter(resolved_at__isnull=True).order_by("created_at", "id"))
 
 
-def exchanges(dossier: Dossier) -> list[Exchange]:
-    """Documents fetched from other agencies for this dossier, with a short summary of each answer."""
+def exchanges(dossier: Dossier, language: str = "vi") -> list[Exchange]:
+    """Documents fetched from other agencies for this dossier, each with its operator's title and a short
+    summary of its answer in words ("Tìm thấy: Có; Họ và tên: ..."), not the wire's keys."""
     rows = list(dossier.exchanges.select_related("peer").order_by("created_at", "id"))
     for row in rows:
         result = row.result if isinstance(row.result, dict) else {}
-        parts = [f"{key}: {value}" for key, value in result.items() if isinstance(value, str | int | float | bool)]
-        summary = "; ".join(parts)
+        summary = "; ".join(connectors.answer_lines(row.operator, result, language))
         row.summary = summary if len(summary) <= 240 else summary[:239] + "…"
+        row.title = connectors.operator_title(row.operator, language)
     return rows
 
 

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.formats import get_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -197,7 +198,7 @@ def _item_context(request, item, **extra):
         context["return_form"] = forms.ReturnForm()
     else:
         context["step_form"] = forms.StepForm(item.form)
-        context["exchanges"] = selectors.exchanges(dossier)
+        context["exchanges"] = selectors.exchanges(dossier, (get_language() or "vi")[:2])
         where = runtime.positions(dossier.process) if dossier.process_id else {"current": [], "done": []}
         context["diagram"] = {"xml_url": reverse("dossier-diagram-bpmn", kwargs={"code": dossier.code}),
                               "current": ",".join(where["current"]), "done": ",".join(where["done"])}
