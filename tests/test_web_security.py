@@ -159,6 +159,11 @@ def test_behind_a_proxy_each_citizen_has_their_own_address(demo, settings):
 def test_submissions_are_limited_per_account_through_the_api(as_user, settings):
     settings.ONESTOP_SUBMIT_RATE = "3/hour"
     citizen = as_user("citizen1")
+    # Refused submissions (a form with errors, an unknown agency) are not dossiers: they do not count.
+    for mistake in ({"form_data": {**BIRTH_FORM, "child_sex": "?"}}, {"agency": "no-such-ward"}):
+        response = citizen.post("/api/v1/dossiers/", {"procedure": "1.001193", "agency": "q1-bennghe",
+                                                      "form_data": BIRTH_FORM, **mistake})
+        assert response.status_code == 400
     for _ in range(3):
         submit(citizen, "1.001193", "q1-bennghe", BIRTH_FORM)
     response = citizen.post("/api/v1/dossiers/", {"procedure": "1.001193", "agency": "q1-bennghe",

@@ -7,7 +7,8 @@ from rest_framework.throttling import UserRateThrottle
 
 # ONESTOP_SUBMIT_RATE (default 20 an hour), API and portal together. A citizen rarely files more than a few
 # dossiers a day; a script filing hundreds floods every desk's queue. The count is DRF's (its cache, one bucket
-# per user): the API's create and the portal's final "Submit" both ask ``SubmissionThrottle``.
+# per user): the API's create and the portal's final "Submit" both ask ``SubmissionThrottle``, and count only
+# the dossiers that were received (``record``): a submission refused for its form is not one.
 
 
 class SubmissionThrottle(UserRateThrottle):
@@ -17,10 +18,24 @@ class SubmissionThrottle(UserRateThrottle):
         return getattr(settings, "ONESTOP_SUBMIT_RATE", "20/hour")
 
     def allow_request(self, request, view):
+        """Whether one more dossier may be received now; counts nothing (``record`` does, once received)."""
         # The rate is parsed here rather than once per class, so that a changed setting applies at once.
         self.rate = self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
+        self.key = self.get_cache_key(request, view)
+        if self.rate is None or self.key is None:
+            return True
+        self.now = self.timer()
+        self.history = [at for at in self.cache.get(self.key, []) if at > self.now - self.duration]
+        return len(self.history) < self.num_requests
+
+    def record(self, request):
+        """Count a dossier received from ``request``'s user."""
+        self.allow_request(request, None)  # reads the rate, the user's key and the recent history
+        if self.rate is None or self.key is None:
+            return
+        self.history.insert(0, self.now)
+        self.cache.set(self.key, self.history, self.duration)
 
 
 def submission_refused(wait_seconds):

@@ -270,6 +270,7 @@ class DossierViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             agency_code=payload.validated_data["agency"],
             form_data=payload.validated_data["form_data"],
         )
+        SubmissionThrottle().record(request)
         # The summary only: the detail's timeline, route and steps cost a query each and the submitter has
         # just sent all of it (bench/README.md: building the detail was 65 % of a submission's time).
         return Response(DossierListSerializer(dossier).data, status=status.HTTP_201_CREATED,

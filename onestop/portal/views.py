@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from onestop.core.exceptions import Conflict, DomainError, InvalidInput
-from onestop.core.throttling import check_submission
+from onestop.core.throttling import SubmissionThrottle, check_submission
 from onestop.dossiers import lifecycle
 from onestop.dossiers.attachments import check_upload
 from onestop.dossiers.models import Status, can_rate, can_supplement, can_withdraw
@@ -226,6 +226,7 @@ def apply_review(request, code):
         except Conflict as error:
             messages.warning(request, error.message)
             return redirect("portal:my-dossiers")
+        SubmissionThrottle().record(request)
         return redirect("portal:submitted", code=dossier.code)
     documents = item.documents or []
     files = draft.files
