@@ -122,7 +122,8 @@ def test_supplementation_loop_in_processing(as_user):
     officer.act(code, "refuse", comment="Người đi đăng ký không có quyền")
     seen = citizen.dossier(code)
     assert seen["status"] == "refused"
-    assert seen["open_steps"] == []
+    # The written refusal is handed over at the desk, like a result.
+    assert [(s["kind"], s["agency"]["code"]) for s in seen["open_steps"]] == [("return", "q1-bennghe")]
     assert [e["action"] for e in seen["timeline"]][-3:] == ["supplemented", "claimed", "task_completed"]
     assert len(seen["exchanges"]) == 1  # the mother is looked up once, not again after supplementation
 

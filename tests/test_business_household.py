@@ -63,5 +63,6 @@ def test_district_refusal_ends_the_dossier(as_user):
     as_user("q1.specialist").act(code, "refuse", comment="Ngành nghề kinh doanh có điều kiện")
     seen = citizen.dossier(code)
     assert seen["status"] == "refused"
-    assert seen["open_steps"] == []
+    # The written refusal goes back to the ward's desk that received the dossier, to be handed over.
+    assert [(s["kind"], s["agency"]["code"]) for s in seen["open_steps"]] == [("return", "q1-benthanh")]
     assert seen["timeline"][-1]["comment"] == "Ngành nghề kinh doanh có điều kiện"

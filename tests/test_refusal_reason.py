@@ -132,3 +132,20 @@ def test_a_decision_whose_path_ends_refused_needs_a_reason_end_to_end(as_user):
     seen = citizen.dossier(code)
     assert (seen["status"], seen["refusal"]["reason"]) == ("refused", reason)
     assert reason in _page("citizen1", code)
+
+
+def test_the_written_refusal_is_handed_over_at_the_desk_like_a_result(as_user):
+    citizen, desk, officer = as_user("citizen1"), as_user("bennghe.receiver"), as_user("bennghe.specialist")
+    code = submit(citizen, "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+    desk.act(code, "accept")
+    officer.act(code, "refuse", comment="Giấy chứng sinh không hợp lệ")
+    item = desk.item(code)
+    assert (item["kind"], item["name"]) == ("return", "Trả văn bản từ chối / Hand over the refusal")
+    page = _page("citizen1", code)
+    assert 'id="refusal-collect"' in page and "Phường Bến Nghé" in page
+
+    desk.act(code, "returned", {"collected_by": "Nguyễn Văn An"})
+    seen = citizen.dossier(code)
+    assert (seen["status"], seen["open_steps"], seen["timeline"][-1]["action"]) == ("refused", [], "return_completed")
+    assert seen["refusal"]["reason"] == "Giấy chứng sinh không hợp lệ"
+    assert 'id="refusal-collect"' not in _page("citizen1", code)

@@ -100,14 +100,17 @@ def supplementation_request(dossier: Dossier) -> dict:
 
 
 def refusal(dossier: Dossier, language: str) -> dict | None:
-    """Why the dossier was refused, for the box at the top of its page: reason, agency, step, when; or None."""
+    """Why the dossier was refused, for the box at the top of its page: reason, agency, step, when, and the desk
+    where the written refusal waits to be collected (while it does); or None."""
     from onestop.dossiers.selectors import refusal as refusing_event
 
     event = refusing_event(dossier)
     if event is None:
         return None
     step = bilingual(event.work_item.name, language) if event.work_item_id else ""
-    return {"reason": event.comment, "agency": event.agency, "step": step, "at": event.at}
+    waiting = dossier.work_items.filter(kind=WorkItem.Kind.RETURN, state__in=WorkItem.ACTIVE_STATES).exists()
+    return {"reason": event.comment, "agency": event.agency, "step": step, "at": event.at,
+            "collect_at": dossier.receiving_agency if waiting else None}
 
 
 def recorded_for_me(dossier: Dossier, language: str) -> list[dict]:

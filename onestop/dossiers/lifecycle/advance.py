@@ -42,6 +42,7 @@ def after_advance(dossier, snapshot, user, *, from_agency, result) -> None:
         if snapshot.outcome == "refused":
             move(dossier, Status.REFUSED)
             dossier.closed_at = timezone.now()
+            new_items.append(open_return(dossier, refused=True))  # the written refusal goes through the desk
         else:
             move(dossier, Status.RESULT_READY)
             dossier.result_at = timezone.now()
