@@ -5,6 +5,3 @@ from django.utils.translation import gettext_lazy as _
 class ProceduresConfig(AppConfig):
     name = "procedures"
     verbose_name = _("Procedure catalogue")
-
-    def ready(self):
-        from . import signals  # noqa: F401 - connects the receivers

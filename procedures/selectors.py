@@ -2,18 +2,20 @@
 from collections import OrderedDict
 from threading import Lock
 
-from django.core.cache import cache
 from django.db.models import QuerySet
 
+from onestop.core import refcache
 from onestop.engine import parsing, runtime
 from onestop.organisation import routing
-from onestop.organisation.models import COMMUNE_TIER, Agency
+from onestop.organisation.models import COMMUNE_TIER, Agency, RoutingRole
 
 from .models import Procedure, ProcedureVersion
 
-# How long the portal trusts a computed list of agencies a version cannot be routed from. Saving an agency
-# or a routing role forgets it at once in this process (``signals.py``); other processes see it within this.
-ROUTING_CACHE_SECONDS = 60
+# Where each version can be routed from depends on the agency tree and the routing roles: kept per process
+# like them (``core.refcache``), emptied here when one is saved, elsewhere within ONESTOP_REFCACHE_SECONDS.
+ROUTES = "procedures-routes"
+refcache.invalidate_on(Agency, ROUTES)
+refcache.invalidate_on(RoutingRole, ROUTES)
 _LANES_CACHE_SIZE = 256
 _lanes: OrderedDict = OrderedDict()
 _lanes_lock = Lock()
@@ -78,8 +80,13 @@ def unroutable_lanes(version: ProcedureVersion, agency: Agency) -> list[dict]:
     """The lanes of ``version`` that cannot be routed for a dossier received by ``agency``.
 
     Each is ``{"lane", "role", "message"}``, the message naming the level that is missing above ``agency``
-    (e.g. a district above a commune of a two-tier province). Empty when every lane resolves.
+    (e.g. a district above a commune of a two-tier province). Empty when every lane resolves. Kept per
+    process for the version and agency (``ROUTES``): every submission asks.
     """
+    return refcache.cache(ROUTES).get(("lanes", version.pk, agency.pk), lambda: _unroutable_lanes(version, agency))
+
+
+def _unroutable_lanes(version, agency):
     broken = []
     for lane, role in routed_lanes(version):
         try:
@@ -98,33 +105,21 @@ def unroutable_agencies(version: ProcedureVersion) -> list[dict]:
     agencies = receiving_agencies(version.procedure).select_related("parent__parent__parent").order_by("code")
     report = []
     for agency in agencies:
-        lanes = unroutable_lanes(version, agency)
+        lanes = _unroutable_lanes(version, agency)  # as the tree stands now: the admin pages read this
         if lanes:
             report.append({"agency": agency.code, "name": agency.name, "lanes": lanes})
     return report
 
 
-def _generation() -> int:
-    return cache.get_or_set("procedures:routing-generation", 0)
-
-
-def forget_routing() -> None:
-    """The agency tree or a routing role changed: recompute which agencies each version can be routed from."""
-    try:
-        cache.incr("procedures:routing-generation")
-    except ValueError:
-        cache.set("procedures:routing-generation", 1)
-
-
 def unroutable_agency_ids(procedure: Procedure) -> set[int]:
-    """Ids of the receiving agencies the published version of ``procedure`` cannot be routed from (cached)."""
+    """Ids of the receiving agencies the published version of ``procedure`` cannot be routed from (kept per
+    process, ``ROUTES``), for the portal's choice of agency."""
     version = published_version(procedure)
     if version is None:
         return set()
-    key = f"procedures:unroutable:{version.pk}:{_generation()}"
-    ids = cache.get(key)
-    if ids is None:
-        codes = {entry["agency"] for entry in unroutable_agencies(version)}
-        ids = set(Agency.objects.filter(code__in=codes).values_list("pk", flat=True)) if codes else set()
-        cache.set(key, ids, ROUTING_CACHE_SECONDS)
-    return ids
+    return refcache.cache(ROUTES).get(("agencies", version.pk), lambda: _unroutable_agency_ids(version))
+
+
+def _unroutable_agency_ids(version):
+    codes = {entry["agency"] for entry in unroutable_agencies(version)}
+    return set(Agency.objects.filter(code__in=codes).values_list("pk", flat=True)) if codes else set()

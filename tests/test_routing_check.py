@@ -4,9 +4,11 @@ the agency tree shows on the admin pages."""
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from onestop.dossiers.models import Dossier
 from onestop.organisation.models import Agency
 from procedures.models import CatalogueEvent, Procedure
 from procedures.selectors import published_version, unroutable_agencies
+from tests.test_business_household import FORM
 
 HOUSEHOLD = "2.000720"  # ward verifies, district registers: a two-tier province's commune has no district
 
@@ -33,6 +35,21 @@ def test_publishing_lists_the_agencies_a_lane_cannot_be_routed_from(as_user):
     # Birth registration stays in the ward: every commune can take it.
     birth = published_version(Procedure.objects.get(code="1.001193"))
     assert unroutable_agencies(birth) == []
+
+
+def test_submission_where_a_lane_does_not_resolve_is_refused_naming_the_level(as_user):
+    citizen = as_user("citizen2")
+    response = citizen.post("/api/v1/dossiers/", {"procedure": HOUSEHOLD, "agency": "tn-anbinh", "form_data": FORM})
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert "district" in str(body["errors"]["agency"])
+    assert not Dossier.objects.exists()
+    english = citizen.client.post("/api/v1/dossiers/", {"procedure": HOUSEHOLD, "agency": "tn-anbinh",
+                                                        "form_data": FORM}, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert english.status_code == 400 and "district" in str(english.json()["errors"]["agency"])
+    # Elsewhere it is received as before.
+    assert citizen.post("/api/v1/dossiers/", {"procedure": HOUSEHOLD, "agency": "q1-benthanh",
+                                              "form_data": FORM}).status_code == 201
 
 
 def test_the_portal_offers_only_agencies_that_can_route_the_procedure(demo):

@@ -7,6 +7,7 @@ from onestop.core.exceptions import InvalidInput, NotAllowed
 from onestop.organisation.models import Agency, same_tier
 from procedures.models import Procedure
 from procedures.selectors import published_version
+from procedures.services import ensure_routable
 
 from .. import audit
 from ..codes import issue_code
@@ -39,6 +40,7 @@ def submit(user, *, procedure_code: str, agency_code: str, form_data, official=N
             errors={"agency": [_("Submit it to an agency of level “%(level)s”.")
                                % {"level": procedure.get_receiving_level_display()}]},
         )
+    ensure_routable(version, agency)  # every lane resolves from this agency, or a 400 names the missing level
     errors = form_errors(procedure.form_schema, form_data)
     if errors:
         raise InvalidInput(_("The form has errors."), errors={"form_data": errors})
