@@ -282,11 +282,14 @@ def run_peer(args):
             officials = [Browser(server.port, latencies).login(f"official{n}") for n in range(1, OFFICIALS + 1)]
             before = settled_peer_counters(stats)
             print(f"viewflow: starting {args.dossiers} processes from {args.concurrency} threads...", flush=True)
-            processes, start_seconds, errors = start_processes(citizen, args.dossiers, args.concurrency)
+            trees = {"server": server.proc.pid}
+            with api_throughput.CpuMeter(trees) as start_cpu:
+                processes, start_seconds, errors = start_processes(citizen, args.dossiers, args.concurrency)
             stop_on_errors("viewflow starts", errors)
             middle = settled_peer_counters(stats)
             print(f"viewflow: their {len(TASKS)} tasks each (assign + execute)...", flush=True)
-            stages, _total = run_tasks(officials, processes, args.concurrency)
+            with api_throughput.CpuMeter(trees) as step_cpu:
+                stages, total_seconds = run_tasks(officials, processes, args.concurrency)
             after = settled_peer_counters(stats)
         verified = verify_peer(processes)
     finally:
@@ -296,12 +299,22 @@ def run_peer(args):
     return {
         "starts": {"count": len(processes), "seconds": round(start_seconds, 2),
                    "per_second": round(len(processes) / start_seconds, 2),
-                   "db_per_start": per_unit(before, middle, len(processes))},
+                   "db_per_start": per_unit(before, middle, len(processes)), "cpu": start_cpu.usage(),
+                   "server_cpu_ms": cpu_ms(start_cpu.usage(), ("server",), start_seconds, len(processes))},
         "steps": {"count": steps, "seconds": round(step_seconds, 2), "per_second": round(steps / step_seconds, 2),
-                  "stages": stages, "db_per_step": per_unit(middle, after, steps)},
+                  "stages": stages, "db_per_step": per_unit(middle, after, steps), "cpu": step_cpu.usage(),
+                  "server_cpu_ms": cpu_ms(step_cpu.usage(), ("server",), total_seconds, steps)},
         "latency": {label: distribution(values) for label, values in latencies.by_label.items()},
         "verified": verified, "load_average": load_average(),
     }
+
+
+def cpu_ms(usage, groups, seconds, units):
+    """CPU milliseconds per unit used by ``groups`` (shares of the machine over ``seconds``): the server's cost
+    of a step, which other work on the machine changes less than the rate it reaches."""
+    if not usage or not units:
+        return None
+    return round(sum(usage.get(g, 0.0) for g in groups) * seconds * (os.cpu_count() or 1) * 1000 / units, 1)
 
 
 # --- the table --------------------------------------------------------------------------------------------
@@ -314,6 +327,10 @@ def onestop_figures(r):
             "start_p95_ms": r["latency"]["submit"]["p95_ms"],
             "claim_p95_ms": r["latency"]["claim"]["p95_ms"],
             "complete_p95_ms": r["latency"]["complete (all)"]["p95_ms"],
+            "server_cpu_ms_per_start": cpu_ms(r["phase_a"]["cpu"], ("server", "worker"), r["phase_a"]["seconds"],
+                                              r["phase_a"]["dossiers"]),
+            "server_cpu_ms_per_step": cpu_ms(b["cpu"], ("server", "worker"), b["seconds"], b["completions"]),
+            "others_cpu_share": b["cpu"]["other"] if b.get("cpu") else None,
             "commits_per_start": r["phase_a"]["db_per_dossier"]["commits"],
             "commits_per_step": b["db_per_completion"]["commits"],
             "rows_written_per_step": b["db_per_completion"]["rows_written"]}
@@ -323,13 +340,16 @@ def viewflow_figures(r):
     return {"starts_per_second": r["starts"]["per_second"], "steps_per_second": r["steps"]["per_second"],
             "start_p95_ms": r["latency"]["start"]["p95_ms"], "claim_p95_ms": r["latency"]["assign"]["p95_ms"],
             "complete_p95_ms": r["latency"]["execute"]["p95_ms"],
+            "server_cpu_ms_per_start": r["starts"]["server_cpu_ms"],
+            "server_cpu_ms_per_step": r["steps"]["server_cpu_ms"],
+            "others_cpu_share": r["steps"]["cpu"]["other"] if r["steps"].get("cpu") else None,
             "commits_per_start": r["starts"]["db_per_start"]["commits"],
             "commits_per_step": r["steps"]["db_per_step"]["commits"],
             "rows_written_per_step": r["steps"]["db_per_step"]["rows_written"]}
 
 
 def ratio(a, b):
-    return round(a / b, 2) if b else None
+    return round(a / b, 2) if a is not None and b else None
 
 
 def table_rows(one, peer, tps):
@@ -355,6 +375,13 @@ def table_rows(one, peer, tps):
         ["p95 ms: complete | execute", one["complete_p95_ms"], peer["complete_p95_ms"],
          ratio(one["complete_p95_ms"], peer["complete_p95_ms"]), "",
          f"{ratio(one['complete_p95_ms'], AIM_P95_MS)} of {AIM_P95_MS} ms"],
+        ["server CPU ms per step (onestop: gunicorn + worker)", one["server_cpu_ms_per_step"],
+         peer["server_cpu_ms_per_step"], ratio(one["server_cpu_ms_per_step"], peer["server_cpu_ms_per_step"]), "",
+         ""],
+        ["server CPU ms per submission | start", one["server_cpu_ms_per_start"], peer["server_cpu_ms_per_start"],
+         ratio(one["server_cpu_ms_per_start"], peer["server_cpu_ms_per_start"]), "", ""],
+        ["CPU share other work took while steps ran", one["others_cpu_share"], peer["others_cpu_share"], "", "",
+         ""],
         ["commits per submission | start", one["commits_per_start"], peer["commits_per_start"],
          ratio(one["commits_per_start"], peer["commits_per_start"]), "", ""],
         ["commits per step", one["commits_per_step"], peer["commits_per_step"],
