@@ -1,5 +1,6 @@
 import math
 
+from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django_filters import rest_framework as filters
@@ -399,8 +400,9 @@ class WorkItemActionViewSet(WorkItemViewSet):
     @extend_schema(request=None, responses=WorkItemSerializer)
     @action(detail=True, methods=["post"])
     def claim(self, request, pk=None):
-        item = lifecycle.claim_work_item(self.get_object(), request.user)
-        return Response(WorkItemSerializer(item).data)
+        with transaction.atomic():  # one transaction per request: the queue check, the claim, the answer
+            item = lifecycle.claim_work_item(self.get_object(), request.user)
+            return Response(WorkItemSerializer(item).data)
 
     @extend_schema(request=None, responses=WorkItemSerializer)
     @action(detail=True, methods=["post"])
@@ -411,18 +413,19 @@ class WorkItemActionViewSet(WorkItemViewSet):
     @extend_schema(request=CompleteSerializer, responses=WorkItemSerializer)
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
-        item = self.get_object()  # another queue's item is not found, whatever the body says
-        payload = CompleteSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        if item.kind == WorkItem.Kind.RETURN:
-            # As at the desk's page: the result is handed to a named person, whose ID number is checked.
-            data = payload.validated_data["data"] if isinstance(payload.validated_data["data"], dict) else {}
-            lifecycle.hand_over_result(item, request.user, collector_name=str(data.get("collector_name") or ""),
-                                       collector_id_number=str(data.get("collector_id_number") or ""))
-        else:
-            lifecycle.complete_work_item(item, request.user, **payload.validated_data)
-        item.refresh_from_db(from_queryset=WorkItem.objects.select_related(*SHOWN))
-        return Response(WorkItemSerializer(item).data)
+        with transaction.atomic():  # one transaction per request: the queue check, the step, the answer
+            item = self.get_object()  # another queue's item is not found, whatever the body says
+            payload = CompleteSerializer(data=request.data)
+            payload.is_valid(raise_exception=True)
+            if item.kind == WorkItem.Kind.RETURN:
+                # As at the desk's page: the result is handed to a named person, whose ID number is checked.
+                data = payload.validated_data["data"] if isinstance(payload.validated_data["data"], dict) else {}
+                lifecycle.hand_over_result(item, request.user, collector_name=str(data.get("collector_name") or ""),
+                                           collector_id_number=str(data.get("collector_id_number") or ""))
+            else:
+                lifecycle.complete_work_item(item, request.user, **payload.validated_data)
+            item.refresh_from_db(from_queryset=WorkItem.objects.select_related(*SHOWN))
+            return Response(WorkItemSerializer(item).data)
 
 
 class MigrateSerializer(serializers.Serializer):

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Protocol
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from .models import Agency, Membership, OfficialRole
 
@@ -102,6 +102,12 @@ def led_agency_ids(user: User) -> set[int]:
 def may_act_on(item: Assignable, user: User) -> bool:
     """Whether ``user`` may claim and complete ``item``: they hold its role in its agency."""
     return holds_role(user, item.agency_id, item.role)
+
+
+def may_act_on_row(user: User) -> Exists:
+    """``may_act_on`` as an expression on work items (``annotate(may_act=...)``): the rule read with the item, in
+    its query, where the API reads an item to act on it."""
+    return Exists(_memberships(user).filter(agency_id=OuterRef("agency_id"), role=OuterRef("role")))
 
 
 def may_see_item(item: Assignable, user: User) -> bool:

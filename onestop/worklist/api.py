@@ -116,7 +116,8 @@ class WorkItemViewSet(viewsets.ReadOnlyModelViewSet):
         # The actions (claim, complete...) lock and read the item again in their service: only the queue check
         # needs it here. Showing it needs its dossier, procedure, agency and holder.
         items = WorkItem.objects.select_related(*SHOWN) if self.action == "retrieve" else WorkItem.objects.all()
+        items = items.annotate(may_act=selectors.may_act_on_row(self.request.user))  # the check in the same query
         item = items.filter(pk=self.kwargs["pk"]).first() if str(self.kwargs["pk"]).isdigit() else None
-        if item is None or not selectors.can_work_on(self.request.user, item):
+        if item is None or not item.may_act:
             raise Http404
         return item

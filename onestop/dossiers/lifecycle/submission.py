@@ -16,11 +16,12 @@ from ..models import Action, Channel, Dossier, Handover, Status
 from .reception import open_reception
 
 
+@transaction.atomic
 def submit(user, *, procedure_code: str, agency_code: str, form_data, official=None) -> Dossier:
     """A citizen submits a dossier online: it gets its code and waits at the desk of ``agency_code``.
 
     With ``official``, a desk official takes in a paper dossier on behalf of ``user`` (channel DESK):
-    the audit trail names the official as the actor.
+    the audit trail names the official as the actor. One transaction, its checks' reads included.
     """
     if not hasattr(user, "citizen"):
         raise NotAllowed(_("Only citizens with a profile can submit dossiers."))
@@ -45,17 +46,16 @@ def submit(user, *, procedure_code: str, agency_code: str, form_data, official=N
     if errors:
         raise InvalidInput(_("The form has errors."), errors={"form_data": errors})
 
-    with transaction.atomic():
-        now = timezone.now()
-        today = timezone.localdate(now)
-        dossier = Dossier.objects.create(
-            code=issue_code(agency, today), procedure=procedure, version=version, applicant=user,
-            receiving_agency=agency, form_data=form_data, status=Status.SUBMITTED, submitted_at=now,
-            channel=Channel.ONLINE if official is None else Channel.DESK,
-        )
-        Handover.objects.create(dossier=dossier, to_agency=agency, given_by=official or user,
-                                result=_("Submitted online") if official is None else _("Submitted at the desk"))
-        item = open_reception(dossier, today)
-        audit.record(dossier, Action.SUBMITTED, actor=official or user, agency=agency, work_item=item,
-                     data={"on_behalf_of": user.get_username(), "channel": Channel.DESK} if official else None)
+    now = timezone.now()
+    today = timezone.localdate(now)
+    dossier = Dossier.objects.create(
+        code=issue_code(agency, today), procedure=procedure, version=version, applicant=user,
+        receiving_agency=agency, form_data=form_data, status=Status.SUBMITTED, submitted_at=now,
+        channel=Channel.ONLINE if official is None else Channel.DESK,
+    )
+    Handover.objects.create(dossier=dossier, to_agency=agency, given_by=official or user,
+                            result=_("Submitted online") if official is None else _("Submitted at the desk"))
+    item = open_reception(dossier, today)
+    audit.record(dossier, Action.SUBMITTED, actor=official or user, agency=agency, work_item=item,
+                 data={"on_behalf_of": user.get_username(), "channel": Channel.DESK} if official else None)
     return dossier
