@@ -397,7 +397,8 @@ def test_a_saturday_is_too_late_for_a_monday_appointment(as_user, in_processing)
 
 def test_the_applicants_step_is_not_classified(as_user, in_processing):
     as_user("bennghe.specialist").act(in_processing, "supplement", comment="Thiếu giấy chứng sinh")
-    assert as_user("citizen1").post(f"/api/v1/dossiers/{in_processing}/supplement/", {}).status_code == 200
+    assert as_user("citizen1").post(f"/api/v1/dossiers/{in_processing}/supplement/",
+                                    {"comment": "Đã bổ sung"}).status_code == 200
     asked = WorkItem.objects.get(dossier__code=in_processing, kind=WorkItem.Kind.APPLICANT)
     assert (asked.state, asked.timeliness) == ("completed", "")
 

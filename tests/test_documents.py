@@ -239,3 +239,18 @@ def test_form_01_counts_the_files_received_for_each_document(accepted):
     # Only the document that came with files is listed (with its 2 files), not the whole checklist.
     assert "giấy cam đoan về việc sinh 1 0 2" in text
     assert "Tờ khai đăng ký khai sinh" not in text
+
+
+def test_form_02_is_given_for_a_request_made_during_processing(accepted, as_user):
+    code = accepted.code
+    as_user("bennghe.specialist").act(code, "supplement", comment="Thiếu giấy chứng sinh bản chính")
+    response = _get("citizen1", "form02", code)
+    assert response.status_code == 200
+    text = _flat(_text(response.content))
+    assert "PHIẾU YÊU CẦU BỔ SUNG, HOÀN THIỆN HỒ SƠ" in text
+    assert "Trong quá trình giải quyết hồ sơ, Ủy ban nhân dân Phường Bến Nghé yêu cầu hoàn thiện hồ sơ." in text
+    assert "1. Thiếu giấy chứng sinh bản chính" in text  # the step gave no list: its reason is what to add
+    specialist = accepted.events.filter(action="task_completed").last().actor
+    assert specialist.get_full_name() in text  # who asked, named as the contact
+    page = _client("citizen1").get(reverse("portal:dossier", kwargs={"code": code})).content.decode()
+    assert reverse("documents:form02", kwargs={"code": code}) in page

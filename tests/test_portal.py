@@ -283,6 +283,14 @@ def test_supplementation_is_answered_on_the_same_code_with_files_and_corrections
     dossier.refresh_from_db()
     assert dossier.status == "supplement_requested"
 
+    # Nothing attached, nothing written, nothing corrected: no answer.
+    response = client.post(f"/my/dossiers/{dossier.code}/supplement/", {
+        "comment": "", **{f"form-{k}": v for k, v in BIRTH_FORM.items()}})
+    assert response.status_code == 400
+    assert "Đính kèm ít nhất một giấy tờ được yêu cầu, hoặc ghi chú." in response.content.decode()
+    dossier.refresh_from_db()
+    assert dossier.status == "supplement_requested"
+
     response = client.post(f"/my/dossiers/{dossier.code}/supplement/", {
         "files": [pdf("ban-chinh.pdf")], "comment": "Đã bổ sung bản chính",
         **{f"form-{k}": v for k, v in {**BIRTH_FORM, "child_birth_place": "Bệnh viện Hùng Vương"}.items()}})

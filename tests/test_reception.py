@@ -98,3 +98,43 @@ def test_the_api_hands_a_result_over_only_to_a_named_collector(as_user):
     assert citizen.dossier(code)["status"] == "returned"
     handed = Dossier.objects.get(code=code).events.get(action="return_completed")
     assert handed.data["collected_by"] == "Nguyễn Văn An (079090000001)"
+
+
+def _ask(desk, code, missing=("Giấy chứng sinh (bản chính)",)):
+    item = desk.item(code)
+    desk.post(f"/api/v1/work-items/{item['id']}/claim/")
+    return desk.post(f"/api/v1/work-items/{item['id']}/complete/", {
+        "decision": "supplement", "comment": "Thiếu giấy tờ", "data": {"missing_documents": list(missing)}})
+
+
+def test_the_desk_asks_for_supplementation_once(as_user):
+    citizen, desk = as_user("citizen1"), as_user("bennghe.receiver")
+    code = submit(citizen, "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+    assert _ask(desk, code).status_code == 200
+    assert citizen.post(f"/api/v1/dossiers/{code}/supplement/", {"comment": "Đã bổ sung"}).status_code == 200
+
+    response = _ask(desk, code, ["Giấy chứng nhận kết hôn (bản sao)"])
+    assert response.status_code == 400
+    assert "decision" in response.json()["errors"]
+    assert "một lần" in response.json()["detail"]  # Vietnamese by default
+    assert Dossier.objects.get(code=code).status == "submitted"  # still at the desk, to accept or refuse
+    desk.act(code, "accept")
+
+
+def test_an_empty_answer_to_a_supplementation_request_is_refused(as_user):
+    citizen, desk = as_user("citizen1"), as_user("bennghe.receiver")
+    code = submit(citizen, "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+    _ask(desk, code)
+    for body in ({}, {"comment": "   "}, {"form_data": {}}, {"form_data": BIRTH_FORM}):
+        response = citizen.post(f"/api/v1/dossiers/{code}/supplement/", body)
+        assert response.status_code == 400, body
+        assert "comment" in response.json()["errors"]
+    response = citizen.client.post(f"/api/v1/dossiers/{code}/supplement/", {}, format="json",
+                                   HTTP_ACCEPT_LANGUAGE="en")
+    assert "attach a document asked for, or write a note" in response.json()["detail"]
+    dossier = Dossier.objects.get(code=code)
+    assert dossier.status == "supplement_requested" and not dossier.events.filter(action="supplemented").exists()
+    # A corrected form is an answer too.
+    response = citizen.post(f"/api/v1/dossiers/{code}/supplement/",
+                            {"form_data": {"child_birth_place": "Bệnh viện Hùng Vương"}})
+    assert response.status_code == 200, response.content

@@ -299,10 +299,11 @@ def form_01(dossier):
 
 
 def form_02(dossier):
-    """Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ: the desk's latest request, listed in full."""
-    decision = selectors.reception_decision(dossier, "supplement")
+    """Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ: the latest request, the desk's at reception or a processing
+    step's, listed in full (a step that gave no list asks for what its reason says)."""
+    decision = selectors.supplementation_request(dossier)
     if decision is None:
-        raise FormNotApplicable("No supplementation was requested at reception.")
+        raise FormNotApplicable("No supplementation was requested.")
     missing = decision.missing_documents or list(dossier.missing_documents or [])
     agency = dossier.receiving_agency
     form = _Form(dossier, "02", "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ", at=decision.at)
@@ -310,8 +311,11 @@ def form_02(dossier):
     form.story.append(Spacer(1, 4 * mm))
     form.applicant(label="Hồ sơ của")
     form.fact("Ngày nộp hồ sơ", _date(dossier.submitted_at))
+    if not decision.at_reception:
+        asking = decision.agency or agency
+        form.line(f"Trong quá trình giải quyết hồ sơ, <b>{_e(asking.name)}</b> yêu cầu hoàn thiện hồ sơ.")
     form.line("Yêu cầu hoàn thiện hồ sơ gồm những nội dung sau:")
-    form.numbered(missing)
+    form.numbered(missing or [decision.reason or "…"])
     form.line(f"Lý do: <b>{_e(decision.reason) or '…'}</b>")
     form.line(f"Ông/bà bổ sung một lần, đầy đủ các nội dung trên, trên cùng mã hồ sơ <b>{_e(dossier.code)}</b>. "
               f"Trong quá trình hoàn thiện hồ sơ nếu có vướng mắc, ông/bà liên hệ với "

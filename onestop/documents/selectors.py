@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from onestop.deadlines.models import Extension
 from onestop.deadlines.working_days import hours_of
-from onestop.dossiers.models import Action, Attachment, Dossier, DossierEvent
+from onestop.dossiers.models import Action, Attachment, Dossier, DossierEvent, Status
 from procedures.selectors import is_conditional
 
 if TYPE_CHECKING:
@@ -32,6 +32,8 @@ class ReceptionDecision:
     official: object  # a User, or None when the event has no actor
     reason: str = ""
     missing_documents: list = field(default_factory=list)
+    agency: object = None  # the agency whose official decided (the desk's, or a processing agency's)
+    at_reception: bool = True  # False: asked by a step of the process, after reception
 
 
 @dataclass
@@ -73,6 +75,23 @@ def register_entry(dossier: Dossier) -> RegisterEntry:
 def closing_time(agency: Agency) -> time:
     """When the agency's desk closes in the afternoon (its office hours)."""
     return hours_of(agency).afternoon_end
+
+
+def supplementation_request(dossier: Dossier) -> ReceptionDecision | None:
+    """The latest request to supplement the dossier, or None: the desk's at reception, or a processing step's
+    (a BPMN step whose completion sent the dossier back to the applicant). Read from the event that moved the
+    dossier to ``supplement_requested``: who asked, when, why (its comment), and the documents it listed."""
+    event = (DossierEvent.objects.filter(dossier=dossier, to_status=Status.SUPPLEMENT_REQUESTED)
+             .exclude(from_status=Status.SUPPLEMENT_REQUESTED).select_related("actor", "agency")
+             .order_by("-at", "-id").first())
+    if event is None:
+        return None
+    missing = event.data.get("missing_documents") or []
+    if not isinstance(missing, list):
+        missing = [missing]
+    return ReceptionDecision(at=event.at, official=event.actor, reason=event.comment,
+                             missing_documents=[str(m) for m in missing], agency=event.agency,
+                             at_reception=event.action == Action.RECEPTION_COMPLETED)
 
 
 def extension_of(dossier: Dossier) -> Extension | None:

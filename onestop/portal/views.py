@@ -301,7 +301,7 @@ def _desk_papers(dossier):
     papers = []
     if dossier.received_at:
         papers.append((_("Receipt and appointment (form 01)"), _url_or_none("documents:form01", code=dossier.code)))
-    if dossier.missing_documents:
+    if dossier.status == Status.SUPPLEMENT_REQUESTED:  # asked by the desk or by a step of the process
         papers.append((_("Documents to add (form 02)"), _url_or_none("documents:form02", code=dossier.code)))
     if dossier.status == Status.REFUSED and not dossier.received_at:
         papers.append((_("Refusal of the dossier (form 03)"), _url_or_none("documents:form03", code=dossier.code)))
@@ -335,7 +335,7 @@ def supplement(request, code):
                 services.answer_supplementation(request.user, code, form_data=schema_form.cleaned_data,
                                                 comment=form.cleaned_data["comment"], uploads=uploads)
             except InvalidInput as error:
-                _errors_to_form(schema_form, error)
+                _errors_to_form(form if "comment" in (error.errors or {}) else schema_form, error)
             except DomainError as error:
                 messages.error(request, error.message)
                 return redirect("portal:dossier", code=code)

@@ -10,7 +10,7 @@ from onestop.organisation.models import OfficialRole
 from onestop.worklist import services as worklist
 from onestop.worklist.models import WorkItem
 
-from ..models import Status
+from ..models import Action, Status
 from .advance import after_advance
 from .transitions import move
 
@@ -37,6 +37,11 @@ def open_reception(dossier, today) -> WorkItem:
     )
 
 
+def asked_at_reception(dossier) -> bool:
+    """The desk already asked this dossier's applicant for supplementation (the law allows it once)."""
+    return dossier.events.filter(action=Action.RECEPTION_COMPLETED, data__decision="supplement").exists()
+
+
 def receive(dossier, item, user, decision: str, clean: dict, comment: str) -> None:
     """Apply the desk's decision (the completed reception step ``item``) to the locked dossier."""
     now = timezone.now()
@@ -61,6 +66,10 @@ def receive(dossier, item, user, decision: str, clean: dict, comment: str) -> No
         if not missing:
             raise InvalidInput(_("List the documents to add."),
                                errors={"missing_documents": [_("List every document to add, at once.")]})
+        if asked_at_reception(dossier):
+            raise InvalidInput(
+                _("Supplementation was already asked once at reception: accept or refuse the dossier."),
+                errors={"decision": [_("The desk asks for supplementation once, listing everything at once.")]})
         move(dossier, Status.SUPPLEMENT_REQUESTED)
         dossier.missing_documents = missing
         dossier.save()

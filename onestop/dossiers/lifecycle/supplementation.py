@@ -12,26 +12,42 @@ from onestop.worklist.models import WorkItem
 
 from .. import audit
 from ..forms import form_errors
-from ..models import Action, Status, can_supplement
+from ..models import Action, Attachment, DossierEvent, Status, can_supplement
 from .advance import advance
 from .locking import applicants_dossier
 from .reception import open_reception
 from .transitions import move
 
 
+def _files_since_request(dossier) -> bool:
+    """The applicant added a supplementary file since the dossier was last sent back to them."""
+    asked_at = (DossierEvent.objects.filter(dossier=dossier, to_status=Status.SUPPLEMENT_REQUESTED)
+                .order_by("-at", "-id").values_list("at", flat=True).first())
+    files = dossier.attachments.filter(kind=Attachment.Kind.SUPPLEMENT)
+    return (files.filter(uploaded_at__gte=asked_at) if asked_at else files).exists()
+
+
 @transaction.atomic
 def supplement(user, code: str, *, form_data=None, comment: str = ""):
-    """The applicant answers a supplementation request on the same dossier code."""
+    """The applicant answers a supplementation request on the same dossier code.
+
+    An answer brings something: a supplementary file added since the request, a note, or a corrected form;
+    an empty one is refused and the dossier stays with the applicant (its clock still stopped)."""
     dossier = applicants_dossier(user, code)
     if not can_supplement(dossier):
         raise Conflict(_("Nothing is asked of you on this dossier now."))
     from_status = dossier.status
+    corrected = False
     if form_data is not None:
         merged = {**dossier.form_data, **form_data} if isinstance(form_data, dict) else form_data
         errors = form_errors(dossier.procedure.form_schema, merged)
         if errors:
             raise InvalidInput(_("The form has errors."), errors={"form_data": errors})
+        corrected = merged != dossier.form_data
         dossier.form_data = merged
+    if not (corrected or (comment or "").strip() or _files_since_request(dossier)):
+        raise InvalidInput(_("Your answer is empty: attach a document asked for, or write a note."),
+                           errors={"comment": [_("Attach at least one document asked for, or write a note.")]})
     item = dossier.work_items.filter(kind=WorkItem.Kind.APPLICANT, state__in=WorkItem.ACTIVE_STATES).first()
     if item is not None:  # asked by a processing step of the BPMN
         deadlines.restart_clock(dossier, user)
