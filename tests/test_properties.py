@@ -222,6 +222,11 @@ def declared_days(draw):
 
 
 def _declare(days):
+    """Declare ``days`` (rolled back with the example's transaction). The calendar is kept per process
+    (``refcache``) and ``bulk_create`` sends no signal: each example starts from an empty cache."""
+    from onestop.core import refcache
+
+    refcache.clear_all()
     CalendarDay.objects.bulk_create([CalendarDay(date=d, kind=k, name="test") for d, k in days.items()])
 
 
