@@ -7,3 +7,16 @@ def fold(text: str) -> str:
     how searches compare, since people often type Vietnamese without its marks."""
     text = unicodedata.normalize("NFD", (text or "").lower().replace("đ", "d"))
     return "".join(c for c in text if not unicodedata.combining(c))
+
+
+def bilingual(text: str | None, language: str | None = None) -> str:
+    """The half of a "Tiếng Việt / English" label (as BPMN files and the desk's steps name things) in
+    ``language`` (the active language when None), so a page never shows both languages at once.
+    Text without the " / " separator is returned whole: it is in one language already."""
+    if language is None:
+        from django.utils.translation import get_language
+        language = get_language() or "vi"
+    if " / " not in (text or ""):
+        return text or ""
+    vi, en = text.split(" / ", 1)
+    return en.strip() if language.startswith("en") else vi.strip()

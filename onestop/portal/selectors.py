@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from onestop.core.text import fold
+from onestop.core.text import bilingual, fold
 from onestop.dossiers.models import Action, Attachment, Dossier, Rating, Status, can_rate, can_supplement
 from onestop.interop.connectors import records_in_register
 from onestop.organisation.models import COMMUNE_TIER, Agency
@@ -159,14 +159,6 @@ def lookup(code: str, id_digits: str) -> Dossier | None:
         return None
     return (Dossier.objects.select_related("procedure")
             .filter(code=code, applicant__citizen__id_number__endswith=id_digits).first())
-
-
-def bilingual(text: str | None, language: str) -> str:
-    """The Vietnamese or English half of a "Tiếng Việt / English" label from a BPMN file."""
-    if " / " not in (text or ""):
-        return text or ""
-    vi, en = text.split(" / ", 1)
-    return en.strip() if language == "en" else vi.strip()
 
 
 # What the applicant reads in their dossier's timeline; steps inside agencies (claims, incidents,

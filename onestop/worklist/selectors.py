@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Exists, QuerySet
 from django.utils.translation import gettext as _
 
+from onestop.core.text import bilingual
 from onestop.organisation import access
 
 from .forms import decision_field
@@ -55,7 +56,7 @@ def case_file(dossier: Dossier, *, public_only: bool = False) -> list[dict]:
         fields = entered_fields(item.form, item.data or {}, public_only=public_only)
         if public_only and not fields:
             continue
-        entry = {"work_item": item.pk, "step": item.name, "kind": item.kind, "agency": item.agency,
+        entry = {"work_item": item.pk, "step": bilingual(item.name), "kind": item.kind, "agency": item.agency,
                  "completed_at": item.completed_at, "fields": fields}
         if not public_only:
             user = item.completed_by
@@ -68,13 +69,14 @@ def case_file(dossier: Dossier, *, public_only: bool = False) -> list[dict]:
 
 
 def entered_fields(form: list[dict], data: dict, *, public_only: bool = False) -> list[dict]:
-    """``[{id, label, value, text}]`` for the values in ``data``, in the form's order; ``text`` is for reading."""
+    """``[{id, label, value, text}]`` for the values in ``data``, in the form's order; ``text`` is for reading.
+    Labels and option names are in the active language (``bilingual``)."""
     rows = []
     for field in form or []:
         if field["id"] not in data or (public_only and not field.get("public")):
             continue
         value = data[field["id"]]
-        rows.append({"id": field["id"], "label": field.get("label") or field["id"], "value": value,
+        rows.append({"id": field["id"], "label": bilingual(field.get("label")) or field["id"], "value": value,
                      "text": display_value(field, value)})
     return rows
 
@@ -82,7 +84,7 @@ def entered_fields(form: list[dict], data: dict, *, public_only: bool = False) -
 def option_name(field: dict | None, value: str) -> str:
     for option in (field or {}).get("options", []):
         if option["id"] == value:
-            return option["name"]
+            return bilingual(option["name"])
     return value or ""
 
 

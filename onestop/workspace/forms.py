@@ -7,6 +7,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from onestop.core.text import bilingual
 from onestop.core.widgets import DayMonthYearInput
 from onestop.dossiers.attachments import ACCEPT
 from onestop.worklist.forms import decision_field, options_needing_reason
@@ -52,9 +53,9 @@ class StepForm(forms.Form):
 
     @staticmethod
     def _field(field, *, is_decision):
-        label, kind = field.get("label") or field["id"], field["type"]
+        label, kind = bilingual(field.get("label")) or field["id"], field["type"]
         if kind == "enum":
-            choices = [(o["id"], o["name"]) for o in field.get("options", [])]
+            choices = [(o["id"], bilingual(o["name"])) for o in field.get("options", [])]
             if is_decision:
                 return forms.ChoiceField(label=label, choices=choices, widget=forms.RadioSelect,
                                          error_messages={"required": _("Choose a decision.")})

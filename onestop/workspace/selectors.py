@@ -13,7 +13,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from onestop.core.text import fold
+from onestop.core.text import bilingual, fold
 from onestop.deadlines import timeliness
 from onestop.deadlines.working_days import add_working_days
 from onestop.dossiers.models import Action, Attachment
@@ -225,9 +225,10 @@ def timeline(dossier: Dossier) -> list[DossierEvent]:
 
 
 def decision_label(form: list[dict] | None, decision: str) -> str:
-    """The name the BPMN (or the desk's form) gives a decision option, e.g. "Đồng ý / Approve"."""
+    """The name the BPMN (or the desk's form) gives a decision option in the active language, e.g. "Đồng ý"
+    for "Đồng ý / Approve"."""
     field = decision_field(form or [])
     for option in field["options"] if field else []:
         if option["id"] == decision:
-            return option["name"]
+            return bilingual(option["name"])
     return decision

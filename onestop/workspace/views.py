@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from onestop.core.exceptions import Conflict, InvalidInput, NotAllowed, NotFound
+from onestop.core.text import bilingual
 from onestop.dossiers import lifecycle as dossiers
 from onestop.dossiers import selectors as dossier_selectors
 from onestop.engine import runtime
@@ -259,7 +260,7 @@ def complete(request, pk):
             item, request.user, decision=decision, data=data, comment=comment), refusal_as_message=True)
         if done is not None:
             messages.success(request, _("Step “%(step)s” of dossier %(code)s is done.")
-                             % {"step": item.name, "code": item.dossier.code})
+                             % {"step": bilingual(item.name), "code": item.dossier.code})
             return redirect("workspace:queue")
         if error is None:  # a conflict: the message says why
             return _back(item)
@@ -362,7 +363,7 @@ def retry_incident(request, pk, incident):
         raise Http404
     done, _error = _attempt(request, lambda: dossiers.retry_incident(incident, request.user))
     if done is not None:
-        messages.success(request, _("Tried again: “%(step)s”.") % {"step": done.element_name})
+        messages.success(request, _("Tried again: “%(step)s”.") % {"step": bilingual(done.element_name)})
     return _back(item)
 
 

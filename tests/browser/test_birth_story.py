@@ -97,7 +97,7 @@ def test_birth_registration_story(person, site, tmp_path, screenshot):
     officer = person("bennghe.specialist", QUEUE)
     open_from_queue(officer, code, site + QUEUE)
     officer.get_by_role("button", name="Nhận xử lý").click()
-    officer.get_by_label("Đồng ý / Approve").check()
+    officer.get_by_label("Đồng ý", exact=True).check()
     officer.fill("#id_step-review_notes", "Hồ sơ đầy đủ, hợp lệ")
     screenshot(officer, "officer-step", full_page=True)
     officer.get_by_role("button", name="Hoàn thành", exact=True).click()
@@ -106,7 +106,7 @@ def test_birth_registration_story(person, site, tmp_path, screenshot):
     chairman = person("bennghe.leader", QUEUE)
     open_from_queue(chairman, code, site + QUEUE)
     chairman.get_by_role("button", name="Nhận xử lý").click()
-    chairman.get_by_label("Ký duyệt / Sign").check()
+    chairman.get_by_label("Ký duyệt", exact=True).check()
     chairman.get_by_role("button", name="Hoàn thành", exact=True).click()
     chairman.wait_for_url("**" + QUEUE)
     assert Dossier.objects.get(code=code).status == "result_ready"

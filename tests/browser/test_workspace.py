@@ -67,7 +67,7 @@ def test_specialist_claims_and_completes_a_step_with_its_form(page, demo_live, s
 
     # Refusing without a reason: an error summary where the eye is (in view, focused, read out), linking to the
     # comment, which now carries the required mark and the same message beside it.
-    page.get_by_label("Từ chối / Refuse").check()
+    page.get_by_label("Từ chối", exact=True).check()
     page.get_by_role("button", name="Hoàn thành", exact=True).click()
     summary = page.locator("[data-error-summary]")
     summary.wait_for()
@@ -82,7 +82,7 @@ def test_specialist_claims_and_completes_a_step_with_its_form(page, demo_live, s
     summary.get_by_role("link").first.click()
     page.wait_for_function("document.activeElement && document.activeElement.id === 'id_step-comment'")
 
-    page.get_by_label("Đồng ý / Approve").check()
+    page.get_by_label("Đồng ý", exact=True).check()
     page.fill("#id_step-review_notes", "Hồ sơ đầy đủ, hợp lệ")
     page.get_by_role("button", name="Hoàn thành", exact=True).click()
     page.wait_for_url("**/work/queue/")

@@ -1,0 +1,15 @@
+"""``{{ text|one_language }}``: the active language's half of a "Tiếng Việt / English" label.
+
+Work items and audit entries keep the step and decision names the BPMN gives ("Đồng ý / Approve"); pages
+translate them when shown, through ``onestop.core.text.bilingual``.
+"""
+from django import template
+
+from onestop.core.text import bilingual
+
+register = template.Library()
+
+
+@register.filter
+def one_language(text: str | None) -> str:
+    return bilingual(text)
