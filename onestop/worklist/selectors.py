@@ -27,13 +27,8 @@ def work_items_for(user: User) -> QuerySet[WorkItem]:
     )
 
 
-def can_work_on(user: User, item: WorkItem) -> bool:
-    """Whether ``user`` may claim and complete ``item`` (the rule is ``access.may_act_on``)."""
-    return access.may_act_on(item, user)
-
-
 def may_act_on_row(user: User) -> Exists:
-    """``can_work_on`` as an expression on work items: the rule read with the item, in one query."""
+    """``access.may_act_on`` as an expression on work items: the rule read with the item, in one query."""
     return access.may_act_on_row(user)
 
 

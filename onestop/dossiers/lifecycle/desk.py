@@ -4,7 +4,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from onestop.core.exceptions import Conflict, InvalidInput, NotAllowed
-from onestop.organisation.models import Membership, OfficialRole
+from onestop.organisation import access
 from onestop.worklist import services as worklist
 from onestop.worklist.models import WorkItem
 
@@ -16,7 +16,7 @@ from .submission import submit
 
 
 def _check_receiver(official, agency_code):
-    if not Membership.objects.filter(user=official, agency__code=agency_code, role=OfficialRole.RECEIVER).exists():
+    if not access.is_receiver_at(official, agency_code):
         raise NotAllowed(_("Only a receiver of this agency's one-stop desk can take in dossiers here."))
 
 

@@ -13,7 +13,7 @@ from onestop.core.exceptions import Conflict, InvalidInput, NotAllowed
 from onestop.deadlines import working_days
 from onestop.deadlines.models import Extension
 from onestop.documents.forms_pdf import form_04
-from onestop.organisation.models import Membership
+from onestop.organisation import access
 from onestop.worklist.models import WorkItem
 
 from .. import audit, selectors
@@ -26,9 +26,7 @@ def official_agency(dossier, user):
     """The agency, among those that received or process the dossier, in which ``user`` is an official."""
     agencies = {dossier.receiving_agency_id, *dossier.work_items.exclude(agency__isnull=True)
                 .values_list("agency_id", flat=True)}
-    membership = (Membership.objects.filter(user=user, agency_id__in=agencies).select_related("agency")
-                  .order_by("agency_id").first())
-    return membership.agency if membership else None
+    return access.first_agency_among(user, agencies)
 
 
 def check_extender(user, code: str):
