@@ -5,7 +5,10 @@ Completions, reception, exchanges' answers, timers, retries and migration all en
 incidents, the status follows the process, the deadlines app keeps timers and the clock in step,
 and new agencies on the route are recorded as hand-overs. The workflow is stored once.
 """
+from __future__ import annotations
+
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,9 +24,16 @@ from ..models import Action, Handover, Incident, Status
 from .returns import open_return
 from .transitions import move
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
-def advance(dossier, engine_call: Callable[[object], runtime.Snapshot], user, *, from_agency=None,
-            result=None) -> runtime.Snapshot:
+    from onestop.organisation.models import Agency
+
+    from ..models import Dossier
+
+
+def advance(dossier: Dossier, engine_call: Callable[[object], runtime.Snapshot], user: User | None, *,
+            from_agency: Agency | None = None, result: str | None = None) -> runtime.Snapshot:
     """Run ``engine_call`` on the dossier's process, then ``after_advance``; the workflow is written once,
     with the timers' due moments the deadlines app sets."""
     with runtime.stored_once(dossier.process):
@@ -32,7 +42,8 @@ def advance(dossier, engine_call: Callable[[object], runtime.Snapshot], user, *,
     return snapshot
 
 
-def after_advance(dossier, snapshot, user, *, from_agency, result) -> None:
+def after_advance(dossier: Dossier, snapshot: runtime.Snapshot, user: User | None, *, from_agency: Agency | None,
+                  result: str | None) -> None:
     """Turn the process's new waits into work items, record the hand-overs, update the status."""
     from_status = dossier.status
     new_items = worklist.sync_with_process(dossier, snapshot, due_date=dossier.appointment_date)
@@ -56,7 +67,7 @@ def after_advance(dossier, snapshot, user, *, from_agency, result) -> None:
     _record_handovers(dossier, new_items, user, from_agency, result)
 
 
-def raise_process_incidents(dossier, snapshot) -> None:
+def raise_process_incidents(dossier: Dossier, snapshot: runtime.Snapshot) -> None:
     """A failed step (a script, a condition) stops the process there: admins see an incident."""
     for error in snapshot.errors:
         if dossier.incidents.filter(task_id=error.task_id, resolved_at__isnull=True).exists():

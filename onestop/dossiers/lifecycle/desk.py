@@ -1,5 +1,10 @@
 """The one-stop desk's own use cases: a paper dossier taken in and accepted at once, and the result handed
 over to whoever collects it."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -14,6 +19,12 @@ from .locking import lock_dossier, locked_item
 from .steps import claim_work_item, complete_work_item
 from .submission import submit
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django.core.files.uploadedfile import UploadedFile
+
+    from ..models import Dossier
+
 
 def _check_receiver(official, agency_code):
     if not access.is_receiver_at(official, agency_code):
@@ -21,7 +32,8 @@ def _check_receiver(official, agency_code):
 
 
 @transaction.atomic
-def receive_at_desk(official, applicant, *, procedure_code: str, agency_code: str, form_data, scans=()):
+def receive_at_desk(official: User, applicant: User, *, procedure_code: str, agency_code: str, form_data: dict,
+                    scans: Iterable[UploadedFile] = ()) -> Dossier:
     """A paper dossier handed in at the desk: submitted on the applicant's behalf and accepted at once.
 
     The scans (``Attachment.Kind.SCAN``) are stored under the dossier's lock; all or nothing.
@@ -40,7 +52,8 @@ def receive_at_desk(official, applicant, *, procedure_code: str, agency_code: st
 
 
 @transaction.atomic
-def hand_over_result(item: WorkItem, official, *, collector_name: str, collector_id_number: str, result_file=None):
+def hand_over_result(item: WorkItem, official: User, *, collector_name: str, collector_id_number: str,
+                     result_file: UploadedFile | None = None) -> Dossier:
     """The desk hands the result over: the result file (optional) is kept, and who collected it."""
     collector_name, collector_id_number = (collector_name or "").strip(), (collector_id_number or "").strip()
     errors = {}

@@ -4,6 +4,10 @@ a failed exchange becomes an incident, and an incident is retried or its data en
 ``onestop.interop`` performs the exchanges and tells of their end through its signals
 (``exchange_answered``, ``exchange_failed``), which the receivers here connect to (``DossiersConfig``).
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,6 +23,11 @@ from ..forms import has_nul
 from ..models import FINAL_STATUSES, Action, Incident
 from .advance import advance
 from .locking import lock_dossier
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from ..models import Dossier
 
 
 def _exchange_agency(dossier, exchange):
@@ -41,7 +50,7 @@ def _exchange_dossier(exchange_id, *, with_process=False):
 
 
 @transaction.atomic
-def resume_after_exchange(exchange_id: int):
+def resume_after_exchange(exchange_id: int) -> Dossier:
     """Complete the service task of an answered exchange and advance the process, under the row lock.
 
     A second delivery of the same exchange finds it no longer pending and changes nothing.
@@ -73,12 +82,12 @@ def raise_exchange_incident(exchange_id: int) -> Incident:
     return incident
 
 
-def on_exchange_answered(sender, exchange_id, **kwargs) -> None:
+def on_exchange_answered(sender: object, exchange_id: int, **kwargs: object) -> None:
     """Receiver of ``interop.signals.exchange_answered``."""
     resume_after_exchange(exchange_id)
 
 
-def on_exchange_failed(sender, exchange_id, **kwargs) -> None:
+def on_exchange_failed(sender: object, exchange_id: int, **kwargs: object) -> None:
     """Receiver of ``interop.signals.exchange_failed``."""
     raise_exchange_incident(exchange_id)
 
@@ -103,7 +112,7 @@ def _resolve(incident, user, resolution, comment=""):
 
 
 @transaction.atomic
-def retry_incident(incident_id: int, user) -> Incident:
+def retry_incident(incident_id: int, user: User) -> Incident:
     """Try again: the failed exchange from its first attempt, or the failed step of the process."""
     dossier, incident = _open_incident(incident_id)
     _resolve(incident, user, Incident.Resolution.RETRIED)
@@ -117,7 +126,7 @@ def retry_incident(incident_id: int, user) -> Incident:
 
 
 @transaction.atomic
-def enter_exchange_manually(incident_id: int, user, *, data, reason: str) -> Incident:
+def enter_exchange_manually(incident_id: int, user: User, *, data: dict, reason: str) -> Incident:
     """An official supplies the document or data by hand, with a reason, and the process goes on."""
     if not (reason or "").strip():
         raise InvalidInput(_("Give the reason for entering the data by hand."),

@@ -4,6 +4,11 @@ Rules (Decree 61/2018 art. 19, as amended): an official of one of the dossier's 
 reason and the new date, at the latest one working day before the current appointment date, at most
 once per dossier. The letter is kept on the dossier as a PDF attachment the applicant can download.
 """
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING
+
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
@@ -21,15 +26,22 @@ from ..attachments import add_attachment
 from ..models import Action, Attachment, can_extend
 from .locking import lock_dossier
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
-def official_agency(dossier, user):
+    from onestop.organisation.models import Agency
+
+    from ..models import Dossier
+
+
+def official_agency(dossier: Dossier, user: User) -> Agency | None:
     """The agency, among those that received or process the dossier, in which ``user`` is an official."""
     agencies = {dossier.receiving_agency_id, *dossier.work_items.exclude(agency__isnull=True)
                 .values_list("agency_id", flat=True)}
     return access.first_agency_among(user, agencies)
 
 
-def check_extender(user, code: str):
+def check_extender(user: User, code: str) -> Dossier:
     """The dossier ``code`` if ``user`` may extend it: ``NotFound`` when they may not see it, ``NotAllowed``
     when they are not an official of one of its agencies (checked before the request's body is)."""
     dossier = selectors.dossier_for(user, code)
@@ -39,7 +51,7 @@ def check_extender(user, code: str):
 
 
 @transaction.atomic
-def extend(user, code: str, *, reason: str, new_date, today=None) -> Extension:
+def extend(user: User, code: str, *, reason: str, new_date: date, today: date | None = None) -> Extension:
     """Move the appointment date of dossier ``code`` to ``new_date``; returns the ``Extension``."""
     dossier = lock_dossier(check_extender(user, code).pk)
     agency = official_agency(dossier, user)

@@ -3,6 +3,10 @@
 Every use case of the lifecycle (and every app above it that changes a dossier) locks it through
 ``lock_dossier``; two changes of one dossier then run one after the other, never interleaved.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.utils.translation import gettext as _
 
 from onestop.core.exceptions import NotFound
@@ -11,6 +15,9 @@ from onestop.worklist.models import WorkItem
 from procedures.models import ProcedureVersion
 
 from ..models import Dossier
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 def lock_dossier(dossier_id: int, *, with_process: bool = False, skip_locked: bool = False) -> Dossier | None:
@@ -52,7 +59,7 @@ def locked_item(item: WorkItem, *, with_process: bool = False) -> tuple[Dossier,
     return dossier, item
 
 
-def applicants_dossier(user, code: str) -> Dossier:
+def applicants_dossier(user: User, code: str) -> Dossier:
     """The applicant's own dossier ``code``, locked; another person's is not found."""
     dossier = Dossier.objects.filter(code=code, applicant=user).values_list("pk", flat=True).first()
     if dossier is None:

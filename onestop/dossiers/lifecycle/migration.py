@@ -1,4 +1,8 @@
 """Moving running dossiers to a new version of their procedure (the admin's migration of a version)."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -11,13 +15,18 @@ from ..models import FINAL_STATUSES, Action, Dossier
 from .advance import advance
 from .locking import lock_dossier
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from procedures.models import ProcedureVersion
+
 
 def _running_on(version):
     return Dossier.objects.filter(version=version).exclude(status__in=FINAL_STATUSES)
 
 
 @transaction.atomic
-def migrate_dossiers(from_version, to_version, user) -> list[str]:
+def migrate_dossiers(from_version: ProcedureVersion, to_version: ProcedureVersion, user: User | None) -> list[str]:
     """Move every running dossier of ``from_version`` onto ``to_version``, all or none; returns their codes.
 
     Refused with the list of blocking dossiers and steps when any of them waits in a step the new
@@ -44,7 +53,7 @@ def migrate_dossiers(from_version, to_version, user) -> list[str]:
 
 
 @transaction.atomic
-def migrate_version(from_version, to_version, user) -> list[str]:
+def migrate_version(from_version: ProcedureVersion, to_version: ProcedureVersion, user: User | None) -> list[str]:
     """The admin's migration: the running dossiers moved (``migrate_dossiers``) and the catalogue's history
     told, together."""
     moved = migrate_dossiers(from_version, to_version, user)

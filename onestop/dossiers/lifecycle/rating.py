@@ -1,4 +1,8 @@
 """The applicant's rating of the service, once, after the result has been handed over."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -8,9 +12,12 @@ from .. import audit
 from ..models import Action, Rating, Status, can_rate
 from .locking import applicants_dossier
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 
 @transaction.atomic
-def rate(user, code: str, *, score, comment: str = "") -> Rating:
+def rate(user: User, code: str, *, score: int | str, comment: str = "") -> Rating:
     """The applicant rates the service once, after the result has been handed over."""
     dossier = applicants_dossier(user, code)
     if dossier.status != Status.RETURNED:

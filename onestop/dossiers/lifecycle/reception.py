@@ -1,5 +1,10 @@
 """Reception at the one-stop desk: the completeness check that accepts the dossier (and starts its
 process), asks for documents, or refuses it with a reason."""
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING
+
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -13,6 +18,11 @@ from onestop.worklist.models import WorkItem
 from ..models import Action, Status
 from .advance import after_advance
 from .transitions import move
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from ..models import Dossier
 
 RECEPTION_FORM = [
     {
@@ -29,7 +39,7 @@ RECEPTION_FORM = [
 RECEPTION_NAME = "Tiếp nhận hồ sơ / Receive the dossier"
 
 
-def open_reception(dossier, today) -> WorkItem:
+def open_reception(dossier: Dossier, today: date) -> WorkItem:
     """The receiving agency's desk checks the dossier within one working day."""
     return worklist.open_item(
         dossier, kind=WorkItem.Kind.RECEPTION, agency=dossier.receiving_agency, role=OfficialRole.RECEIVER,
@@ -37,12 +47,12 @@ def open_reception(dossier, today) -> WorkItem:
     )
 
 
-def asked_at_reception(dossier) -> bool:
+def asked_at_reception(dossier: Dossier) -> bool:
     """The desk already asked this dossier's applicant for supplementation (the law allows it once)."""
     return dossier.events.filter(action=Action.RECEPTION_COMPLETED, data__decision="supplement").exists()
 
 
-def receive(dossier, item, user, decision: str, clean: dict, comment: str) -> None:
+def receive(dossier: Dossier, item: WorkItem, user: User, decision: str, clean: dict, comment: str) -> None:
     """Apply the desk's decision (the completed reception step ``item``) to the locked dossier."""
     now = timezone.now()
     if decision == "accept":

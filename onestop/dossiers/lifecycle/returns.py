@@ -2,6 +2,10 @@
 
 A refusal decided by the process is handed over like a result: the written refusal, with its reason, goes to
 the applicant through the desk that received the dossier (Decree 61/2018, art. 19)."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.utils import timezone
 
 from onestop.organisation.models import OfficialRole
@@ -10,6 +14,9 @@ from onestop.worklist.models import WorkItem
 
 from ..models import Status
 from .transitions import move
+
+if TYPE_CHECKING:
+    from ..models import Dossier
 
 RETURN_FORM = [
     {"id": "decision", "type": "enum", "label": "Trả kết quả / Hand over the result",
@@ -25,7 +32,7 @@ REFUSAL_RETURN_FORM = [
 REFUSAL_RETURN_NAME = "Trả văn bản từ chối / Hand over the refusal"
 
 
-def open_return(dossier, *, refused: bool = False) -> WorkItem:
+def open_return(dossier: Dossier, *, refused: bool = False) -> WorkItem:
     """The desk of the receiving agency hands the result (or the written refusal) over, by the appointment date."""
     return worklist.open_item(
         dossier, kind=WorkItem.Kind.RETURN, agency=dossier.receiving_agency, role=OfficialRole.RECEIVER,
@@ -34,7 +41,7 @@ def open_return(dossier, *, refused: bool = False) -> WorkItem:
     )
 
 
-def mark_returned(dossier) -> None:
+def mark_returned(dossier: Dossier) -> None:
     """The result is in the applicant's hands: the dossier is closed. A refused dossier was closed when refused:
     handing the refusal over changes nothing more."""
     if dossier.status == Status.REFUSED:

@@ -3,6 +3,10 @@
 Completing a step applies its consequence in the same transaction: the desk's reception, the return of
 the result, or the process's next steps (``advance``).
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,8 +24,13 @@ from .locking import locked_item
 from .reception import receive
 from .returns import mark_returned
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
-def note_received(dossier, item, user) -> None:
+    from ..models import Dossier
+
+
+def note_received(dossier: Dossier, item: WorkItem, user: User) -> None:
     """Fill in who received the dossier at this agency, on the open leg of its route."""
     if item.agency_id is None:
         return
@@ -33,7 +42,7 @@ def note_received(dossier, item, user) -> None:
 
 
 @transaction.atomic
-def claim_work_item(item: WorkItem, user) -> WorkItem:
+def claim_work_item(item: WorkItem, user: User) -> WorkItem:
     """The official takes the step: it leaves the shared queue for their own list."""
     dossier, item = locked_item(item)
     if worklist.claim(item, user):
@@ -44,7 +53,7 @@ def claim_work_item(item: WorkItem, user) -> WorkItem:
 
 
 @transaction.atomic
-def unclaim_work_item(item: WorkItem, user) -> WorkItem:
+def unclaim_work_item(item: WorkItem, user: User) -> WorkItem:
     """The official gives the step back to the shared queue."""
     dossier, item = locked_item(item)
     worklist.unclaim(item, user)
@@ -54,7 +63,8 @@ def unclaim_work_item(item: WorkItem, user) -> WorkItem:
 
 
 @transaction.atomic
-def complete_work_item(item: WorkItem, user, *, decision: str, data: dict | None = None, comment: str = ""):
+def complete_work_item(item: WorkItem, user: User, *, decision: str, data: dict | None = None,
+                       comment: str = "") -> Dossier:
     """An official completes a step: the desk's reception or return, or a step of the process."""
     dossier, item = locked_item(item, with_process=item.kind in (WorkItem.Kind.TASK, WorkItem.Kind.RECEPTION))
     worklist.check_can_act(item, user)
@@ -77,7 +87,7 @@ def complete_work_item(item: WorkItem, user, *, decision: str, data: dict | None
 
 
 @transaction.atomic
-def comment_on(item: WorkItem, user, text: str):
+def comment_on(item: WorkItem, user: User, text: str) -> Dossier:
     """An official writes a note on the dossier at this step; it stays in the audit trail."""
     text = (text or "").strip()
     if not text:
@@ -89,7 +99,7 @@ def comment_on(item: WorkItem, user, text: str):
 
 
 @transaction.atomic
-def reassign_work_item(item: WorkItem, leader, official) -> WorkItem:
+def reassign_work_item(item: WorkItem, leader: User, official: User) -> WorkItem:
     """A leader gives an open or claimed step to another official of the same agency and role."""
     dossier, item = locked_item(item)
     previous = item.claimed_by

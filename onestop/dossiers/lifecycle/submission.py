@@ -1,4 +1,8 @@
 """Submission: a citizen's dossier gets its code and waits at the desk of the agency chosen."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,9 +19,13 @@ from ..forms import form_errors
 from ..models import Action, Channel, Dossier, Handover, Status
 from .reception import open_reception
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 
 @transaction.atomic
-def submit(user, *, procedure_code: str, agency_code: str, form_data, official=None) -> Dossier:
+def submit(user: User, *, procedure_code: str, agency_code: str, form_data: dict,
+           official: User | None = None) -> Dossier:
     """A citizen submits a dossier online: it gets its code and waits at the desk of ``agency_code``.
 
     With ``official``, a desk official takes in a paper dossier on behalf of ``user`` (channel DESK):

@@ -1,5 +1,9 @@
 """Supplementation: the applicant answers a request for documents or corrections on the same dossier code,
 asked by the desk at reception or by a step of the process."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,6 +22,11 @@ from .locking import applicants_dossier
 from .reception import open_reception
 from .transitions import move
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from ..models import Dossier
+
 
 def _files_since_request(dossier) -> bool:
     """The applicant added a supplementary file since the dossier was last sent back to them."""
@@ -28,7 +37,7 @@ def _files_since_request(dossier) -> bool:
 
 
 @transaction.atomic
-def supplement(user, code: str, *, form_data=None, comment: str = ""):
+def supplement(user: User, code: str, *, form_data: dict | None = None, comment: str = "") -> Dossier:
     """The applicant answers a supplementation request on the same dossier code.
 
     An answer brings something: a supplementary file added since the request, a note, or a corrected form;

@@ -6,7 +6,11 @@ pending for the next run (nothing lost); a second run finds it fired (nothing do
 with SKIP LOCKED, so two runs at once share the work instead of waiting on each other, and a dossier
 an official is changing right now is left for the next run rather than waited for.
 """
+from __future__ import annotations
+
 import logging
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -20,11 +24,14 @@ from ..models import FINAL_STATUSES, Action
 from .advance import advance
 from .locking import lock_dossier
 
+if TYPE_CHECKING:
+    from ..models import Dossier
+
 log = logging.getLogger(__name__)
 BATCH = 100
 
 
-def fire_due_timers(now=None, limit: int = BATCH) -> int:
+def fire_due_timers(now: datetime | None = None, limit: int = BATCH) -> int:
     """Fire the pending timers due at ``now`` (the wall clock unless a test gives one); returns how many fired."""
     now = now or timezone.now()
     fired, passed = 0, set()
@@ -37,7 +44,7 @@ def fire_due_timers(now=None, limit: int = BATCH) -> int:
     return fired
 
 
-def fire_timer_step(dossier, task_id: str) -> runtime.Snapshot:
+def fire_timer_step(dossier: Dossier, task_id: str) -> runtime.Snapshot:
     """A due BPMN timer fires, under the dossier's row lock: advance the process and sync the work items
     (an interrupting timer cancels its step)."""
     return advance(dossier, lambda process: runtime.fire_timer(process, task_id), None)

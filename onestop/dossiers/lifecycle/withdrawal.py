@@ -1,4 +1,8 @@
 """Withdrawal: the applicant takes the dossier back before a result is ready; its open steps are cancelled."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -11,9 +15,14 @@ from ..models import Action, Status, can_withdraw
 from .locking import applicants_dossier
 from .transitions import move
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from ..models import Dossier
+
 
 @transaction.atomic
-def withdraw(user, code: str, *, reason: str = ""):
+def withdraw(user: User, code: str, *, reason: str = "") -> Dossier:
     """The applicant withdraws dossier ``code`` (with an optional reason); cannot be undone."""
     dossier = applicants_dossier(user, code)
     if not can_withdraw(dossier):
