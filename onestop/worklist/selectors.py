@@ -83,7 +83,7 @@ def option_name(field: dict | None, value: str) -> str:
     return value or ""
 
 
-def display_value(field: dict, value) -> str:
+def display_value(field: dict, value: object) -> str:
     """A stored form value as an official or the applicant reads it (dd/mm/yyyy dates, option names)."""
     kind = field.get("type")
     if kind == "enum":
