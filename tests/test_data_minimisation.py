@@ -72,7 +72,7 @@ def test_the_applicant_reads_their_own_record(as_user):
     [lookup] = citizen.dossier(code)["exchanges"]
     assert lookup["about_applicant"] is True
     assert lookup["result"]["birth_date"] == "1990-07-22" and lookup["result"]["household_id"] == "HO-079-0034502"
-    assert "HO-079-0034502" in _page("citizen2", f"/my/dossiers/{code}/")
+    assert "Mã hộ: HO-079-0034502" in _page("citizen2", f"/my/dossiers/{code}/")  # labelled, as people read it
 
 
 def test_a_parcel_lookup_shows_the_land_but_not_another_owner(as_user):

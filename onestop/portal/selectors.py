@@ -129,6 +129,7 @@ def recorded_for_me(dossier: Dossier, language: str) -> list[dict]:
 def lookups(dossier: Dossier, language: str) -> list[dict]:
     """The other agencies' systems asked for this dossier: which, when, by whom, for what; and, when the person
     looked up is the applicant, what was read about them. Nothing of anyone else's record (``interop.privacy``)."""
+    from onestop.interop import connectors
     from onestop.interop.selectors import exchanges_seen
 
     rows = []
@@ -140,7 +141,8 @@ def lookups(dossier: Dossier, language: str) -> list[dict]:
                      "at": exchange.created_at, "state": exchange.get_state_display(),
                      "by": (exchange.acting_user.get_full_name() or exchange.acting_user.get_username())
                      if exchange.acting_user_id else "onestop",
-                     "about_me": [(key, value) for key, value in result.items() if key != "found"]})
+                     "about_me": connectors.answer_lines(
+                         exchange.operator, {k: v for k, v in result.items() if k != "found"}, language)})
     return rows
 
 
