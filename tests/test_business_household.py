@@ -1,4 +1,7 @@
 """Business household registration: the ward verifies, the district registers (two agencies)."""
+from django.contrib.auth import get_user_model
+from django.test import Client
+
 from tests.conftest import submit
 
 FORM = {
@@ -66,3 +69,25 @@ def test_district_refusal_ends_the_dossier(as_user):
     # The written refusal goes back to the ward's desk that received the dossier, to be handed over.
     assert [(s["kind"], s["agency"]["code"]) for s in seen["open_steps"]] == [("return", "q1-benthanh")]
     assert seen["timeline"][-1]["comment"] == "Ngành nghề kinh doanh có điều kiện"
+
+
+def _route_of(username, item, language):
+    client = Client(HTTP_ACCEPT_LANGUAGE=language)
+    client.force_login(get_user_model().objects.get(username=username))
+    response = client.get(f"/work/items/{item['id']}/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    return page[page.index('id="route-title"'):page.index("</section>", page.index('id="route-title"'))]
+
+
+def test_the_route_names_the_decision_that_handed_the_dossier_over(as_user):
+    citizen, ward_desk, ward_officer = as_user("citizen2"), as_user("benthanh.receiver"), as_user("benthanh.specialist")
+    code = submit(citizen, "2.000720", "q1-benthanh", FORM)["code"]
+    ward_desk.act(code, "accept")
+    ward_officer.act(code, "forward", {"verify_notes": "Đúng thực tế"})
+    item = as_user("q1.specialist").item(code)
+    # The district reads the ward's decision by its name, in the page's language, not as ``forward``.
+    route = _route_of("q1.specialist", item, "vi")
+    assert "Chuyển cấp huyện xử lý" in route and "forward" not in route.lower() and "Forward" not in route
+    route = _route_of("q1.specialist", item, "en")
+    assert "Forward to the district" in route and "Chuyển cấp" not in route

@@ -79,6 +79,15 @@ def route(dossier: Dossier) -> QuerySet[Handover]:
     return dossier.handovers.select_related("from_agency", "to_agency", "given_by", "received_by")
 
 
+def decision_names(dossier: Dossier) -> dict[str, str]:
+    """``{option id: name}`` over the forms of the dossier's completed steps: a hand-over's ``result`` is the
+    decision that sent the dossier on (``forward``), shown by the name its step's form gives it."""
+    forms = dossier.work_items.filter(state=WorkItem.State.COMPLETED).values_list("form", flat=True)
+    return {option["id"]: option["name"] for form in forms for field in form or []
+            if isinstance(field, dict) and field.get("type") == "enum" for option in field.get("options") or []
+            if isinstance(option, dict) and "id" in option and "name" in option}
+
+
 def incidents_for(user: User) -> QuerySet[Incident]:
     """Admins see every incident; officials those of dossiers of their agencies; citizens none."""
     qs = Incident.objects.select_related("dossier", "exchange", "resolved_by")

@@ -43,6 +43,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from onestop.core.exceptions import NotAllowed
+from onestop.core.text import bilingual
 from onestop.deadlines import timeliness, working_days
 from onestop.deadlines.models import Timeliness
 from onestop.dossiers.models import Attachment, Channel, Dossier, Handover, Rating, Status
@@ -580,7 +581,7 @@ def control_sheet(dossier: Dossier) -> list[Handover]:
               if isinstance(f, dict) and f.get("type") == "enum" for option in f.get("options") or []
               if isinstance(option, dict) and "id" in option and "name" in option}
     for n, leg in enumerate(legs):
-        leg.result_label = labels.get(leg.result, leg.result)
+        leg.result_label = bilingual(labels.get(leg.result, leg.result))
         until = legs[n + 1].handed_at if n + 1 < len(legs) else None
         worst = ""
         for item in done:

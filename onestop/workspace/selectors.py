@@ -224,6 +224,18 @@ def timeline(dossier: Dossier) -> list[DossierEvent]:
     return rows
 
 
+def route(dossier: Dossier) -> list:
+    """The dossier's hand-overs, each with ``result_label``: its result as the deciding step's form names it
+    (in the active language), not the option's id."""
+    from onestop.dossiers import selectors as dossier_selectors
+
+    names = dossier_selectors.decision_names(dossier)
+    legs = list(dossier_selectors.route(dossier))
+    for leg in legs:
+        leg.result_label = bilingual(names.get(leg.result, leg.result))
+    return legs
+
+
 def decision_label(form: list[dict] | None, decision: str) -> str:
     """The name the BPMN (or the desk's form) gives a decision option in the active language, e.g. "Đồng ý"
     for "Đồng ý / Approve"."""

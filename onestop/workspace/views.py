@@ -21,7 +21,6 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from onestop.core.exceptions import Conflict, InvalidInput, NotAllowed, NotFound
 from onestop.core.text import bilingual
 from onestop.dossiers import lifecycle as dossiers
-from onestop.dossiers import selectors as dossier_selectors
 from onestop.engine import runtime
 from onestop.organisation import access
 from onestop.organisation.models import Citizen, OfficialRole, same_tier
@@ -179,7 +178,7 @@ def _item_context(request, item, **extra):
     context = {
         "item": item, "dossier": dossier, "applicant": selectors.applicant_name(dossier),
         "citizen": getattr(dossier.applicant, "citizen", None), "form_rows": selectors.form_rows(dossier),
-        "files": files, "timeline": selectors.timeline(dossier), "route": dossier_selectors.route(dossier),
+        "files": files, "timeline": selectors.timeline(dossier), "route": selectors.route(dossier),
         "can_act": item.is_active and access.may_act_on(item, request.user)
         and item.claimed_by_id in (None, request.user.pk),
         "held_by_me": item.claimed_by_id == request.user.pk,
