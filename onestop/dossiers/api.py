@@ -283,7 +283,7 @@ class DossierViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         payload = SupplementSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         dossier = lifecycle.supplement(request.user, code, **payload.validated_data)
-        return Response(DossierDetailSerializer(dossier).data)
+        return Response(DossierDetailSerializer(dossier, context=self.get_serializer_context()).data)
 
     @extend_schema(request=WithdrawSerializer, responses={200: DossierDetailSerializer})
     @action(detail=True, methods=["post"])
@@ -291,7 +291,7 @@ class DossierViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         payload = WithdrawSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         dossier = lifecycle.withdraw(request.user, code, **payload.validated_data)
-        return Response(DossierDetailSerializer(dossier).data)
+        return Response(DossierDetailSerializer(dossier, context=self.get_serializer_context()).data)
 
     @extend_schema(request=ExtendSerializer, responses={200: DossierDetailSerializer})
     @action(detail=True, methods=["post"])
