@@ -254,3 +254,48 @@ def test_form_02_is_given_for_a_request_made_during_processing(accepted, as_user
     assert specialist.get_full_name() in text  # who asked, named as the contact
     page = _client("citizen1").get(reverse("portal:dossier", kwargs={"code": code})).content.decode()
     assert reverse("documents:form02", kwargs={"code": code}) in page
+
+
+def test_form_06_shows_every_hand_over_between_officials_and_agencies(accepted, as_user):
+    """Desk, specialist, leader, desk, applicant: each hand-over with giver, receiver, time and result, on the
+    page and in the printable PDF."""
+    code = accepted.code
+    as_user("bennghe.specialist").act(code, "approve", {"review_notes": "Đầy đủ"})
+    as_user("bennghe.leader").act(code, "sign")
+    as_user("bennghe.receiver").act(code, "returned")
+    from django.contrib.auth import get_user_model
+
+    names = {u.username: u.get_full_name() for u in get_user_model().objects.filter(
+        username__in=("bennghe.receiver", "bennghe.specialist", "bennghe.leader"))}
+    desk, specialist, leader = names["bennghe.receiver"], names["bennghe.specialist"], names["bennghe.leader"]
+    url = reverse("reports:control-sheet", kwargs={"code": code})
+    rows = _client("bennghe.leader").get(url).context["rows"]
+    assert [(r[2], r[4]) for r in rows] == [
+        ("Nguyễn Văn An", desk), (desk, specialist), (specialist, leader), (leader, desk),
+        (desk, "Nguyễn Văn An (079090000001)")]
+    assert all(r[5] for r in rows)  # each with its time
+    assert rows[-1][9] == "Đã trả kết quả"
+
+    response = _client("bennghe.leader").get(url, {"format": "pdf"})
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    text = _flat(_text(response.content))
+    assert "Mẫu số 06" in text and "PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ" in text
+    for column in ("Bên giao", "Bên nhận", "Thời gian giao, nhận hồ sơ", "Ghi chú"):
+        assert column in text
+    assert text.count("Người giao:") == 5 and f"Người nhận: {specialist}" in text
+    assert _client("citizen2").get(url, {"format": "pdf"}).status_code == 404
+
+
+def test_form_07_prints_the_register_with_every_column(accepted):
+    url = reverse("reports:register")
+    day = timezone.localtime(accepted.received_at).strftime("%d/%m/%Y")
+    response = _client("bennghe.leader").get(url, {"agency": "q1-bennghe", "date_from": day, "date_to": day,
+                                                   "format": "pdf"})
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    text = _flat(_text(response.content))
+    assert "Mẫu số 07" in text and "SỔ THEO DÕI HỒ SƠ" in text
+    packed = re.sub(r"\s", "", text)  # narrow columns wrap their words
+    for column in ("Số lượng hồ sơ (bộ)", "Cơ quan chủ trì giải quyết", "Ký nhận", "Ghi chú", "Hẹn trả kết quả"):
+        assert column.replace(" ", "") in packed
+    assert accepted.code in packed and "NguyễnVănAn" in packed and "Đăngkýkhaisinh" in packed
+    assert f"Từ ngày {day} đến ngày {day}" in text

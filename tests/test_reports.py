@@ -284,21 +284,22 @@ def test_register_form_07(known, client):
 
 def test_control_sheet_form_06(known, client):
     dossier = Dossier.objects.get(code="T-0001")
-    bennghe, q1 = Agency.objects.get(code="q1-bennghe"), Agency.objects.get(code="q1")
+    bennghe = Agency.objects.get(code="q1-bennghe")
     receiver = User.objects.get(username="bennghe.receiver")
-    Handover.objects.create(dossier=dossier, to_agency=bennghe, result="Nộp trực tuyến")
-    Handover.objects.create(dossier=dossier, from_agency=bennghe, to_agency=q1, given_by=receiver,
-                            received_by=User.objects.get(username="q1.specialist"), result="accept")
+    Handover.objects.create(dossier=dossier, to_agency=bennghe, received_by=receiver, result="Nộp trực tuyến")
     response = login(client, "q1.leader").get("/reports/dossiers/T-0001/control-sheet/")
     assert response.status_code == 200
     rows = response.context["rows"]
-    assert [(r[2], r[4], r[5]) for r in rows] == [
-        ("Ủy ban nhân dân Phường Bến Nghé", "", ""), ("Ủy ban nhân dân Quận 1", "Cán bộ một cửa Phường Bến Nghé",
-                                                      "Chuyên viên Quận 1")]
+    # The giver is in the giver's column (not under a date): the submission, handed to the desk.
+    assert [(r[1], r[2], r[3], r[4]) for r in rows] == [
+        ("Tổ chức, cá nhân nộp hồ sơ", selectors.applicant_name(dossier), "Ủy ban nhân dân Phường Bến Nghé",
+         "Cán bộ một cửa Phường Bến Nghé")]
+    page = response.content.decode()
+    assert "Bên giao" in page and "Bên nhận" in page
     book = client.get("/reports/dossiers/T-0001/control-sheet/", {"format": "xlsx"})
     sheet_rows = list(load_workbook(io.BytesIO(book.content)).active.iter_rows(values_only=True))
     assert sheet_rows[1][1] == "T-0001"
-    assert [r[2] for r in sheet_rows[-2:]] == ["Ủy ban nhân dân Phường Bến Nghé", "Ủy ban nhân dân Quận 1"]
+    assert [r[3] for r in sheet_rows[-1:]] == ["Ủy ban nhân dân Phường Bến Nghé"]
     # Someone who may not see the dossier gets the 404 page.
     assert login(client, "citizen2").get("/reports/dossiers/T-0001/control-sheet/").status_code == 404
     assert login(client, "vothisau.leader").get("/reports/dossiers/T-0001/control-sheet/").status_code == 404

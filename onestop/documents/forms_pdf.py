@@ -23,7 +23,7 @@ from django.utils import timezone
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
-from reportlab.lib.pagesizes import A4
+from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
@@ -380,3 +380,115 @@ def form_04(dossier, *, reason, new_date, official, previous_date=None, agency=N
     form.line(f"{_e(agency.name)} xin trân trọng cảm ơn sự hợp tác của Ông/Bà./.")
     form.signatures(("Đại diện cơ quan", _name(official)), how="Ký, ghi rõ họ tên và đóng dấu")
     return form.render()
+
+
+# --- form 06 (the control sheet) and form 07 (the register) ---------------------------------------------
+
+def _at(value):
+    if value is None:
+        return ""
+    local = timezone.localtime(value)
+    return f"{local:%H:%M} {local:%d/%m/%Y}"
+
+
+def form_06(dossier, rows):
+    """Phiếu kiểm soát quá trình giải quyết hồ sơ: every hand-over (``reports.selectors.handovers``), each with
+    the giving and the receiving side (agency, official, room to sign), the time, and how the step ended."""
+    form = _Form(dossier, "06", "Phiếu kiểm soát quá trình giải quyết hồ sơ")
+    form.header()
+    s = form.s
+    form.story.append(Paragraph(f"Mã hồ sơ: <b>{_e(dossier.code)}</b>", s["center"]))
+    form.story.append(Spacer(1, 3 * mm))
+    form.line(f"(Kèm theo hồ sơ của: <b>{_e(selectors.applicant(dossier)['name'])}</b>)")
+    form.line(f"Thủ tục: <b>{_e(dossier.procedure.name)}</b> (thủ tục {_e(dossier.procedure.code)})")
+    form.line(f"Ngày nhận hồ sơ: <b>{_moment(dossier.received_at)}</b>&nbsp;&nbsp;&nbsp;"
+              f"Ngày hẹn trả kết quả: <b>{_date(dossier.appointment_date)}</b>")
+    form.line(f"Cơ quan, đơn vị tiếp nhận: <b>{_e(dossier.receiving_agency.name)}</b>")
+    header = ["<b>TT</b>", "<b>Bên giao</b>", "<b>Bên nhận</b>", "<b>Thời gian giao, nhận hồ sơ</b>",
+              "<b>Kết quả giải quyết hồ sơ (trước hạn / đúng hạn / quá hạn)</b>", "<b>Ghi chú</b>"]
+    table = [header]
+    for n, r in enumerate(rows, 1):
+        giver = f"{r.giver_agency}\nNgười giao: {r.giver or '…'}\n(ký)"
+        receiver = f"{r.receiver_agency}\nNgười nhận: {r.receiver or '…'}\n(ký)"
+        when = f"Giao: {_at(r.handed_at) or '…'}\nNhận: {_at(r.received_at) or '…'}"
+        result = ", ".join(part for part in (r.result, r.timeliness) if part)
+        table.append([str(n), giver, receiver, when, result, r.note])
+    if len(table) == 1:
+        table.append(["", "(chưa có)", "", "", "", ""])
+    cell = s["cell"]
+    data = [[Paragraph(c if i == 0 else _e(c).replace("\n", "<br/>"), cell) for c in row]
+            for i, row in enumerate(table)]
+    grid = Table(data, colWidths=[9 * mm, 36 * mm, 36 * mm, 31 * mm, 30 * mm, WIDTH - 142 * mm], repeatRows=1)
+    grid.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.black), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                              ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee"))]))
+    form.story += [Spacer(1, 2 * mm), grid]
+    return form.render()
+
+
+REGISTER_COLUMNS = [
+    ("TT", 9), ("Mã hồ sơ", 30), ("Tên thủ tục hành chính", 38), ("Số lượng hồ sơ (bộ)", 13),
+    ("Tên cá nhân, tổ chức", 28), ("Địa chỉ, số điện thoại", 32), ("Cơ quan chủ trì giải quyết", 28),
+    ("Nhận hồ sơ", 19), ("Hẹn trả kết quả", 17), ("Chuyển hồ sơ đến cơ quan giải quyết", 19),
+    ("Nhận kết quả từ cơ quan giải quyết", 19), ("Trả kết quả", 19), ("Ký nhận", 14), ("Ghi chú", 22),
+]
+
+
+def _lead_agency(dossier):
+    """The agency that settles the dossier: the last agency other than the receiving one it was handed to,
+    else the receiving agency."""
+    others = [leg.to_agency for leg in dossier.handovers.all() if leg.to_agency_id != dossier.receiving_agency_id]
+    return (others[-1] if others else dossier.receiving_agency).name
+
+
+def form_07(agency, date_from, date_to, dossiers, *, at=None):
+    """Sổ theo dõi hồ sơ: the dossiers ``agency`` received from ``date_from`` to ``date_to`` (the register's
+    query, ``reports.selectors.register``), one line each with every column of the form, on landscape pages."""
+    _register_fonts()
+    s = _styles()
+    cell = ParagraphStyle("tiny", parent=s["cell"], fontSize=7.5, leading=9.5)
+    page = landscape(A4)
+    margins = {"leftMargin": 10 * mm, "rightMargin": 10 * mm, "topMargin": 12 * mm, "bottomMargin": 12 * mm}
+    story = []
+    left = [Paragraph(_e(agency.parent.name.upper()), s["agency"])] if agency.parent else []
+    left += [Paragraph(f"<b>{_e(agency.name.upper())}</b>", s["agency"]),
+             Paragraph(f"<b>{DESK.upper()}</b>", s["agency"])]
+    head = Table([[left, [Paragraph("<b>CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</b>", s["head"]),
+                          Paragraph("<b>Độc lập - Tự do - Hạnh phúc</b>", s["head"])]]], colWidths=["45%", "55%"])
+    head.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    story += [Paragraph("Mẫu số 07", ParagraphStyle("n", parent=s["small"], alignment=TA_RIGHT)), head,
+              Paragraph("SỔ THEO DÕI HỒ SƠ", s["title"]),
+              Paragraph(f"Từ ngày {_date(date_from)} đến ngày {_date(date_to)}", s["center"]), Spacer(1, 3 * mm)]
+    rows = [[Paragraph(f"<b>{_e(name)}</b>", cell) for name, _w in REGISTER_COLUMNS]]
+    if hasattr(dossiers, "prefetch_related"):  # the lead agency of each dossier, read with the page
+        dossiers = dossiers.prefetch_related("handovers__to_agency")
+    for n, d in enumerate(dossiers, 1):
+        note = d.get_status_display()
+        if d.timeliness:
+            note = f"{note} ({d.get_timeliness_display()})"
+        applicant = selectors.applicant(d)
+        contact = ", ".join(part for part in (applicant["address"], applicant["phone"]) if part)
+        returned = d.closed_at if d.status == "returned" else None
+        values = [str(n), d.code, d.procedure.name, "01", applicant["name"], contact, _lead_agency(d),
+                  _at(d.received_at), _date(d.appointment_date) if d.appointment_date else "",
+                  _at(getattr(d, "handed_over_at", None)), _at(d.result_at), _at(returned), "", str(note)]
+        rows.append([Paragraph(_e(v), cell) for v in values])
+    if len(rows) == 1:
+        rows.append([Paragraph("", cell)] * len(REGISTER_COLUMNS))
+    widths = [w * mm for _n, w in REGISTER_COLUMNS]
+    scale = (page[0] - 20 * mm) / sum(widths)
+    grid = Table(rows, colWidths=[w * scale for w in widths], repeatRows=1)
+    grid.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.black), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                              ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee"))]))
+    story.append(grid)
+
+    def footer(canvas, doc):
+        canvas.saveState()
+        canvas.setFont(REGULAR, 8)
+        canvas.drawRightString(page[0] - 10 * mm, 6 * mm, f"Trang {doc.page}")
+        canvas.restoreState()
+
+    buffer = BytesIO()
+    doc = SimpleDocTemplate(buffer, pagesize=page, title=f"Sổ theo dõi hồ sơ – {agency.name}", author=agency.name,
+                            subject="Mẫu số 07", creator="onestop", **margins)
+    doc.build(story, onFirstPage=footer, onLaterPages=footer)
+    return buffer.getvalue()

@@ -159,9 +159,9 @@ def register_xlsx(agency, date_from, date_to, dossiers):
 
 
 CONTROL_HEADER = [
-    gettext_lazy("No."), gettext_lazy("From"), gettext_lazy("To agency"), gettext_lazy("Handed over at"),
-    gettext_lazy("Given by"), gettext_lazy("Received by"), gettext_lazy("Received at"), gettext_lazy("Result"),
-    gettext_lazy("Early / on time / late"),
+    gettext_lazy("No."), gettext_lazy("Giving agency"), gettext_lazy("Given by"), gettext_lazy("Receiving side"),
+    gettext_lazy("Received by"), gettext_lazy("Handed over at"), gettext_lazy("Received at"), gettext_lazy("Result"),
+    gettext_lazy("Early / on time / late"), gettext_lazy("Note"),
 ]
 
 
@@ -172,14 +172,14 @@ def person(user):
     return (user.get_full_name() or user.get_username()) if user else ""
 
 
-def control_rows(legs):
-    for n, leg in enumerate(legs, 1):
-        yield [n, leg.from_agency.name if leg.from_agency else _("The applicant"), leg.to_agency.name,
-               leg.handed_at, person(leg.given_by), person(leg.received_by), leg.received_at, leg.result_label,
-               str(TIMELINESS.get(leg.timeliness, ""))]
+def control_rows(rows):
+    """Form 06's columns for each hand-over (``selectors.handovers``)."""
+    for n, r in enumerate(rows, 1):
+        yield [n, r.giver_agency, r.giver, r.receiver_agency, r.receiver, r.handed_at, r.received_at, r.result,
+               r.timeliness, r.note]
 
 
-def control_xlsx(dossier, legs):
+def control_xlsx(dossier, rows):
     book, sheet = _book(_("Form 06"))
     sheet.append([_bold(sheet, _("PROCESSING CONTROL SHEET (form 06)"))])
     sheet.append([_("Dossier code"), dossier.code])
@@ -189,7 +189,7 @@ def control_xlsx(dossier, legs):
     sheet.append([_("Appointment"), _cell(sheet, dossier.appointment_date)])
     sheet.append([])
     sheet.append([_bold(sheet, str(h)) for h in CONTROL_HEADER])
-    for row in control_rows(legs):
+    for row in control_rows(rows):
         sheet.append([_cell(sheet, v) for v in row])
     return _download(_save(book), XLSX, f"phieu-kiem-soat-{dossier.code}.xlsx")
 

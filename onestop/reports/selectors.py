@@ -46,7 +46,7 @@ from onestop.core.exceptions import NotAllowed
 from onestop.core.text import bilingual
 from onestop.deadlines import timeliness, working_days
 from onestop.deadlines.models import Timeliness
-from onestop.dossiers.models import Attachment, Channel, Dossier, Handover, Rating, Status
+from onestop.dossiers.models import Action, Attachment, Channel, Dossier, Handover, Rating, Status
 from onestop.dossiers.selectors import route
 from onestop.organisation import access
 from onestop.organisation.models import Agency, OfficialRole
@@ -594,3 +594,72 @@ def control_sheet(dossier: Dossier) -> list[Handover]:
                 worst = found
         leg.timeliness = worst
     return legs
+
+
+@dataclass
+class HandoverRow:
+    """One hand-over of a dossier (form 06): who gave it, who received it, when, and how the giver's step
+    ended (its decision's wording, early / on time / late against its due date)."""
+    giver_agency: str
+    giver: str
+    receiver_agency: str
+    receiver: str
+    handed_at: datetime | None
+    received_at: datetime | None
+    result: str = ""
+    timeliness: str = ""
+    note: str = ""
+
+
+def _who(user) -> str:
+    return (user.get_full_name() or user.get_username()) if user else ""
+
+
+def _decision_label(item) -> str:
+    for f in item.form or []:
+        if isinstance(f, dict) and f.get("type") == "enum":
+            for option in f.get("options") or []:
+                if isinstance(option, dict) and option.get("id") == item.decision and option.get("name"):
+                    return option["name"]
+    return item.decision or ""
+
+
+def handovers(dossier: Dossier) -> list[HandoverRow]:
+    """Form 06: every hand-over of the dossier, in order: from the applicant to the desk, then from each
+    completed step's official to whoever holds the step it opened (another official of the same agency,
+    another agency, or the applicant asked to supplement), and the result (or refusal notice) to the applicant.
+
+    A step's successor is the first step opened when it ended; the receiver is whoever claimed it (blank
+    while nobody has), received at the claim."""
+    applicant = applicant_name(dossier)
+    rows = []
+    first = dossier.handovers.filter(from_agency__isnull=True).select_related("to_agency", "given_by",
+                                                                               "received_by").first()
+    if first is not None:
+        rows.append(HandoverRow(_("The applicant"), _who(first.given_by) or applicant, first.to_agency.name,
+                                _who(first.received_by), first.handed_at, first.received_at, first.result))
+    items = list(dossier.work_items.select_related("agency", "claimed_by", "completed_by").order_by("created_at", "id"))
+    collected = (dossier.events.filter(action=Action.RETURN_COMPLETED).values_list("data__collected_by", flat=True)
+                 .first())
+    for n, item in enumerate(items):
+        if item.completed_at is None:
+            continue
+        giver_agency = item.agency.name if item.agency else _("The applicant")
+        giver = _who(item.completed_by) if item.agency else applicant
+        after = [other for other in items[n + 1:] if other.created_at >= item.completed_at - timedelta(seconds=1)]
+        label = _decision_label(item)
+        timing = str(dict(Timeliness.choices).get(item.timeliness, "")) if item.timeliness else ""
+        if after:
+            nxt = after[0]
+            if nxt.kind == WorkItem.Kind.APPLICANT:
+                receiver_agency, receiver = _("The applicant"), applicant
+            else:
+                receiver_agency = nxt.agency.name if nxt.agency else ""
+                receiver = _who(nxt.claimed_by or nxt.completed_by)
+            rows.append(HandoverRow(giver_agency, giver, receiver_agency, receiver, item.completed_at,
+                                    nxt.claimed_at, label, timing))
+        elif dossier.status in (Status.RETURNED, Status.REFUSED):
+            note = _("Refusal notice") if dossier.status == Status.REFUSED else _("Result handed over")
+            rows.append(HandoverRow(giver_agency, giver, _("The applicant"), collected or applicant,
+                                    item.completed_at, item.completed_at, label, timing, note))
+    return rows

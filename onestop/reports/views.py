@@ -2,7 +2,7 @@
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -10,10 +10,18 @@ from django.views.decorators.http import require_safe
 
 from onestop.core.exceptions import NotAllowed, NotFound
 from onestop.deadlines import schedule
+from onestop.documents import forms_pdf
 from onestop.dossiers.selectors import dossier_for
 
 from . import charts, exports, interconnection, selectors
 from .forms import RegisterForm, ReportForm
+
+
+def _pdf(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def _scope(request, which=selectors.visible_agencies):
@@ -92,6 +100,9 @@ def register(request):
         dossiers = selectors.register(agency, data["date_from"], data["date_to"])
         if request.GET.get("format") == "xlsx":
             return exports.register_xlsx(agency, data["date_from"], data["date_to"], dossiers)
+        if request.GET.get("format") == "pdf":
+            content = forms_pdf.form_07(agency, data["date_from"], data["date_to"], dossiers)
+            return _pdf(content, f"so-theo-doi-{agency.code}-{data['date_from']:%Y%m%d}-{data['date_to']:%Y%m%d}.pdf")
         page = Paginator(dossiers, 50).get_page(request.GET.get("page"))
         query = request.GET.copy()
         query.pop("page", None)
@@ -115,12 +126,14 @@ def control_sheet(request, code):
         dossier = selectors.overseen_dossier(request.user, code)
         if dossier is None:
             raise Http404 from None
-    legs = selectors.control_sheet(dossier)
+    rows = selectors.handovers(dossier)
     if request.GET.get("format") == "xlsx":
-        return exports.control_xlsx(dossier, legs)
+        return exports.control_xlsx(dossier, rows)
+    if request.GET.get("format") == "pdf":
+        return _pdf(forms_pdf.form_06(dossier, rows), f"{dossier.code}-06.pdf")
     return render(request, "reports/control_sheet.html", {
         "dossier": dossier, "applicant": selectors.applicant_name(dossier), "header": exports.CONTROL_HEADER,
-        "rows": list(exports.control_rows(legs)), "title": _("Processing control sheet (form 06)"),
+        "rows": list(exports.control_rows(rows)), "title": _("Processing control sheet (form 06)"),
     })
 
 
