@@ -138,3 +138,20 @@ def test_an_empty_answer_to_a_supplementation_request_is_refused(as_user):
     response = citizen.post(f"/api/v1/dossiers/{code}/supplement/",
                             {"form_data": {"child_birth_place": "Bệnh viện Hùng Vương"}})
     assert response.status_code == 200, response.content
+
+
+def test_an_online_dossier_sent_on_a_sunday_carries_the_monday_of_its_receipt_in_its_code(as_user, monkeypatch):
+    """The code's date is the day of receipt: Sunday 29/11/2026 at 10:00 is received on Monday 30/11 at the
+    opening; a paper dossier taken in at the desk carries the day it was taken in."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    sunday = datetime(2026, 11, 29, 10, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+    monkeypatch.setattr(timezone, "now", lambda: sunday)
+    first = submit(as_user("citizen1"), "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+    second = submit(as_user("citizen2"), "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+    assert (first, second) == ("H29.01.01-261130-0001", "H29.01.01-261130-0002")
+    dossier = Dossier.objects.get(code=first)
+    assert timezone.localtime(dossier.submitted_at).date().isoformat() == "2026-11-29"  # when it was sent

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from onestop.core.exceptions import InvalidInput, NotAllowed
+from onestop.deadlines.working_days import received_at
 from onestop.organisation.models import Agency, same_tier
 from procedures.models import Procedure
 from procedures.selectors import published_version
@@ -56,8 +57,11 @@ def submit(user: User, *, procedure_code: str, agency_code: str, form_data: dict
 
     now = timezone.now()
     today = timezone.localdate(now)
+    # The code carries the day of receipt (Circular 01/2018/TT-VPCP art. 19, kept by Circular 03/2025): an
+    # online dossier sent outside office hours (a Sunday, an evening) is received at the next opening.
+    receipt_day = today if official is not None else timezone.localdate(received_at(now, agency))
     dossier = Dossier.objects.create(
-        code=issue_code(agency, today), procedure=procedure, version=version, applicant=user,
+        code=issue_code(agency, receipt_day), procedure=procedure, version=version, applicant=user,
         receiving_agency=agency, form_data=form_data, status=Status.SUBMITTED, submitted_at=now,
         channel=Channel.ONLINE if official is None else Channel.DESK,
     )
