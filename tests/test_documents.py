@@ -299,3 +299,19 @@ def test_form_07_prints_the_register_with_every_column(accepted):
         assert column.replace(" ", "") in packed
     assert accepted.code in packed and "NguyễnVănAn" in packed and "Đăngkýkhaisinh" in packed
     assert f"Từ ngày {day} đến ngày {day}" in text
+
+
+def test_form_05_notifies_that_the_handling_stops_with_the_reason(accepted):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from onestop.documents.forms_pdf import form_05
+
+    leader = accepted.receiving_agency.memberships.get(role="leader").user
+    stopped = datetime(2026, 12, 7, 9, 30, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+    text = _flat(_text(form_05(accepted, reason="Người nộp hồ sơ đề nghị rút hồ sơ", official=leader, at=stopped)))
+    assert "Mẫu số 05" in text and "THÔNG BÁO DỪNG GIẢI QUYẾT HỒ SƠ" in text
+    assert accepted.code in text and "Nguyễn Văn An" in text
+    assert "thông báo dừng giải quyết hồ sơ nêu trên kể từ 09 giờ 30 phút, ngày 07/12/2026" in text
+    assert "Lý do: Người nộp hồ sơ đề nghị rút hồ sơ" in text
+    assert leader.get_full_name() in text

@@ -4,7 +4,10 @@
 - ``form_02(dossier)``: Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ (what to add, and why, given once);
 - ``form_03(dossier)``: Phiếu từ chối tiếp nhận giải quyết hồ sơ (refusal, with the reason);
 - ``form_04(dossier, *, reason, new_date, official, previous_date=None, agency=None, at=None)``:
-  Văn bản xin lỗi và đề nghị gia hạn thời gian giải quyết (apology, asking to extend to the new date).
+  Văn bản xin lỗi và đề nghị gia hạn thời gian giải quyết (apology, asking to extend to the new date);
+- ``form_05(dossier, *, reason, official, agency=None, at=None)``: Thông báo dừng giải quyết hồ sơ (stopped);
+- ``form_06(dossier, rows)``: Phiếu kiểm soát quá trình giải quyết hồ sơ (every hand-over);
+- ``form_07(agency, date_from, date_to, dossiers)``: Sổ theo dõi hồ sơ (the register of a period).
 
 Each returns the PDF as bytes, or raises ``FormNotApplicable`` when the dossier has no such paper (form 01
 before acceptance...). The forms are legal papers written in Vietnamese whatever the reader's language;
@@ -378,6 +381,34 @@ def form_04(dossier, *, reason, new_date, official, previous_date=None, agency=N
               f"Ông/Bà và đề nghị Ông/Bà đồng ý gia hạn thời gian giải quyết hồ sơ, trả kết quả vào "
               f"<b>ngày {_date(new_date)}</b>.")
     form.line(f"{_e(agency.name)} xin trân trọng cảm ơn sự hợp tác của Ông/Bà./.")
+    form.signatures(("Đại diện cơ quan", _name(official)), how="Ký, ghi rõ họ tên và đóng dấu")
+    return form.render()
+
+
+def form_05(dossier, *, reason, official, agency=None, at=None):
+    """Thông báo dừng giải quyết hồ sơ (form 05 of Circular 03/2025/TT-VPCP): the agency tells the applicant
+    that the handling of their dossier stops, from when, and why (the applicant's withdrawal, or a finding
+    that the dossier cannot go on).
+
+    ``reason``: why it stops; ``official``: the user who stopped it, signing for the agency; ``agency``: the
+    agency that stops it (default: the receiving agency); ``at``: when it stopped (default: now).
+    """
+    form = _Form(dossier, "05", "Thông báo dừng giải quyết hồ sơ", agency=agency, at=at)
+    agency, at = form.agency, form.at
+    who = selectors.applicant(dossier)
+    procedure = dossier.procedure
+    form.header()
+    form.story.append(Spacer(1, 4 * mm))
+    form.line(f"Kính gửi: Ông/Bà <b>{_e(who['name'])}</b>")
+    form.fact("Địa chỉ", who["address"])
+    received = dossier.received_at or dossier.submitted_at
+    form.line(f"Ngày {_date(received)}, {_e(dossier.receiving_agency.name)} tiếp nhận hồ sơ của Ông/Bà đề nghị "
+              f"giải quyết thủ tục <b>{_e(procedure.name)}</b>, mã hồ sơ <b>{_e(dossier.code)}</b>.")
+    form.line(f"{_e(agency.name)} thông báo dừng giải quyết hồ sơ nêu trên kể từ <b>{_moment(at)}</b>.")
+    form.line(f"Lý do: <b>{_e(reason) or '…'}</b>")
+    form.line(f"Ông/Bà liên hệ {DESK} – {_e(dossier.receiving_agency.name)} để nhận lại hồ sơ (nếu có) và được "
+              "hướng dẫn.")
+    form.line("Xin thông báo để Ông/Bà được biết./.")
     form.signatures(("Đại diện cơ quan", _name(official)), how="Ký, ghi rõ họ tên và đóng dấu")
     return form.render()
 
