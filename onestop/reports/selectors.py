@@ -620,7 +620,7 @@ def _decision_label(item) -> str:
         if isinstance(f, dict) and f.get("type") == "enum":
             for option in f.get("options") or []:
                 if isinstance(option, dict) and option.get("id") == item.decision and option.get("name"):
-                    return option["name"]
+                    return bilingual(option["name"])
     return item.decision or ""
 
 

@@ -4,7 +4,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
@@ -126,11 +126,12 @@ def control_sheet(request, code):
         dossier = selectors.overseen_dossier(request.user, code)
         if dossier is None:
             raise Http404 from None
+    if request.GET.get("format") == "pdf":  # a legal paper: in Vietnamese whatever the page's language
+        with translation.override("vi"):
+            return _pdf(forms_pdf.form_06(dossier, selectors.handovers(dossier)), f"{dossier.code}-06.pdf")
     rows = selectors.handovers(dossier)
     if request.GET.get("format") == "xlsx":
         return exports.control_xlsx(dossier, rows)
-    if request.GET.get("format") == "pdf":
-        return _pdf(forms_pdf.form_06(dossier, rows), f"{dossier.code}-06.pdf")
     return render(request, "reports/control_sheet.html", {
         "dossier": dossier, "applicant": selectors.applicant_name(dossier), "header": exports.CONTROL_HEADER,
         "rows": list(exports.control_rows(rows)), "title": _("Processing control sheet (form 06)"),
