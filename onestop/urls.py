@@ -20,8 +20,9 @@ from onestop.organisation.api import AgencyViewSet
 from onestop.reports.api import ReportViewSet
 from onestop.workspace import extension
 
-admin.site.site_header = "onestop — Một cửa / One-stop shop"
+admin.site.site_header = _("onestop — One-stop shop")
 admin.site.site_title = "onestop"
+admin.site.index_title = _("Administration")
 handler404 = "onestop.core.api.not_found"  # JSON under /api/
 
 class AuthTokenSerializer(authtoken.AuthTokenSerializer):

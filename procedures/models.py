@@ -80,7 +80,7 @@ class ProcedureVersion(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.procedure.code} v{self.number} ({self.state})"
+        return f"{self.procedure.code} v{self.number} ({self.get_state_display()})"
 
     @property
     def has_errors(self):
@@ -99,6 +99,8 @@ class CatalogueEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+        verbose_name = _("catalogue event")
+        verbose_name_plural = _("catalogue events")
 
     def __str__(self):
         return f"{self.procedure_id} v{self.version_number} {self.action}"

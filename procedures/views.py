@@ -1,5 +1,5 @@
 """Admin pages for BPMN versions: upload, the validation report, the diagram, publish or discard."""
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -12,6 +12,12 @@ from . import entries, services
 from .forms import UploadForm
 from .models import ProcedureVersion
 from .selectors import published_version, unroutable_agencies
+
+
+def _admin_page(request, template: str, context: dict, status: int = 200):
+    """Render one of the catalogue's admin pages with the admin's own context: its branding, the user menu
+    (log out, change password) and the language of the rest of the admin."""
+    return render(request, template, {**admin.site.each_context(request), **context}, status=status)
 
 
 @staff_member_required
@@ -31,15 +37,15 @@ def upload(request):
             form.add_error(None, exc.message)
             for field, messages in (exc.errors or {}).items() if isinstance(exc.errors, dict) else ():
                 form.add_error(None, f"{field}: {messages}")
-            return render(request, "procedures/upload.html", {"form": form, "title": _("Upload BPMN")}, status=400)
+            return _admin_page(request, "procedures/upload.html", {"form": form, "title": _("Upload BPMN")}, status=400)
         result = services.upload_version(file.read(), code, user=request.user, filename=file.name, entry=entry)
         if result.version is not None:
             if not result.created:
                 messages.info(request, _("This file is already version %(n)s.") % {"n": result.version.number})
             return redirect("catalogue-version", code=result.version.procedure.code, number=result.version.number)
         report = result.report
-    return render(request, "procedures/upload.html", {"form": form, "report": report, "title": _("Upload BPMN")},
-                  status=400 if request.method == "POST" else 200)  # a refused file is a 4xx, as in the API
+    return _admin_page(request, "procedures/upload.html", {"form": form, "report": report, "title": _("Upload BPMN")},
+                       status=400 if request.method == "POST" else 200)  # a refused file is a 4xx, as in the API
 
 
 def _version(code, number):
@@ -53,7 +59,7 @@ def version_detail(request, code, number):
     version = _version(code, number)
     published = published_version(version.procedure)
     diff = services.diff(version, published) if published and published.pk != version.pk else None
-    return render(request, "procedures/version.html", {
+    return _admin_page(request, "procedures/version.html", {
         "version": version, "published": published, "diff": diff, "report": version.report,
         "unroutable": [] if version.has_errors else unroutable_agencies(version),
         "title": f"{version.procedure.code} v{version.number}",
