@@ -49,6 +49,12 @@ def test_dashboard_renders_with_its_charts(leader_page, live_server, screenshot)
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{live_server.url}/reports/?date_from=2026-01-01&date_to=2026-03-31")
     assert page.evaluate("document.documentElement.scrollWidth") <= 392
+    # The charts' text stays readable (it was drawn about 5px high) and their captions are not cut off.
+    smallest = page.evaluate("Math.min(...[...document.querySelectorAll('svg.chart text')]"
+                             ".map(t => t.getBoundingClientRect().height))")
+    assert smallest >= 11, smallest
+    assert page.evaluate("[...document.querySelectorAll('.chart-grid figcaption')]"
+                         ".every(c => c.scrollWidth <= c.clientWidth + 1)")
     screenshot(page, "phone", full_page=True)
 
 
