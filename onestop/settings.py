@@ -250,6 +250,9 @@ CELERY_BEAT_SCHEDULE = {
                         "schedule": float(os.environ.get("ONESTOP_DEADLINE_POLL_SECONDS", "300"))},
     # Notifications whose task never reached the broker (docs/notifications.md).
     "send-queued-notifications": {"task": "onestop.notifications.tasks.send_queued", "schedule": 600.0},
+    # Dossiers with no open step, exchange, timer or incident get an incident (docs/run-contract.md).
+    "sweep-stuck-dossiers": {"task": "onestop.dossiers.tasks.sweep_stuck_dossiers",
+                             "schedule": float(os.environ.get("ONESTOP_STUCK_SWEEP_SECONDS", "300"))},
     # Exchanges whose task was lost (broker restarted empty, worker died, database gone mid-task).
     "requeue-stale-exchanges": {"task": "onestop.interop.tasks.requeue_stale_exchanges",
                                 "schedule": float(os.environ.get("ONESTOP_EXCHANGE_SWEEP_SECONDS", "60"))},

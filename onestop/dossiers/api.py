@@ -324,6 +324,10 @@ class ManualEntrySerializer(serializers.Serializer):
     reason = serializers.CharField(allow_blank=True, default="")
 
 
+class StopSerializer(serializers.Serializer):
+    reason = serializers.CharField(allow_blank=True, default="", help_text="Why the dossier cannot go on")
+
+
 class IncidentFilter(filters.FilterSet):
     open = filters.BooleanFilter(field_name="resolved_at", lookup_expr="isnull")
 
@@ -333,7 +337,7 @@ class IncidentFilter(filters.FilterSet):
 
 
 class IncidentViewSet(viewsets.ReadOnlyModelViewSet):
-    """Dossiers whose process stopped: retry, or enter the missing data by hand."""
+    """Dossiers whose process stopped: retry, enter the missing data by hand, or stop the dossier."""
 
     serializer_class = IncidentSerializer
     filterset_class = IncidentFilter
@@ -347,6 +351,16 @@ class IncidentViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def retry(self, request, pk=None):
         incident = lifecycle.retry_incident(self.get_object().pk, request.user)
+        return Response(IncidentSerializer(incident).data)
+
+    @extend_schema(request=StopSerializer, responses=IncidentSerializer)
+    @action(detail=True, methods=["post"])
+    def stop(self, request, pk=None):
+        """End the dossier with a reason the applicant reads: its open steps are cancelled."""
+        incident = self.get_object()
+        payload = StopSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        incident = lifecycle.stop_dossier(incident.pk, request.user, **payload.validated_data)
         return Response(IncidentSerializer(incident).data)
 
     @extend_schema(request=ManualEntrySerializer, responses=IncidentSerializer)

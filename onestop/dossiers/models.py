@@ -18,6 +18,8 @@ class Status(models.TextChoices):
     RETURNED = "returned", _("Result returned")
     REFUSED = "refused", _("Refused")
     WITHDRAWN = "withdrawn", _("Withdrawn")
+    # Ended by an official or admin because its process cannot go on (an incident resolved by stopping it).
+    STOPPED = "stopped", _("Stopped")
 
 
 class Channel(models.TextChoices):
@@ -29,20 +31,24 @@ class Channel(models.TextChoices):
 # The lifecycle of Decree 61/2018 (and Decree 118/2025): which status may follow which.
 TRANSITIONS = {
     "": {Status.SUBMITTED},
-    Status.SUBMITTED: {Status.PROCESSING, Status.SUPPLEMENT_REQUESTED, Status.REFUSED, Status.WITHDRAWN},
+    Status.SUBMITTED: {
+        Status.PROCESSING, Status.SUPPLEMENT_REQUESTED, Status.REFUSED, Status.WITHDRAWN, Status.STOPPED,
+    },
     # A BPMN timer on the applicant's step may end the process without an answer (refused, or a result).
     Status.SUPPLEMENT_REQUESTED: {
-        Status.SUBMITTED, Status.PROCESSING, Status.WITHDRAWN, Status.REFUSED, Status.RESULT_READY,
+        Status.SUBMITTED, Status.PROCESSING, Status.WITHDRAWN, Status.REFUSED, Status.RESULT_READY, Status.STOPPED,
     },
     Status.PROCESSING: {
         Status.PROCESSING, Status.SUPPLEMENT_REQUESTED, Status.RESULT_READY, Status.REFUSED, Status.WITHDRAWN,
+        Status.STOPPED,
     },
-    Status.RESULT_READY: {Status.RETURNED},
+    Status.RESULT_READY: {Status.RETURNED, Status.STOPPED},
     Status.RETURNED: set(),
     Status.REFUSED: set(),
     Status.WITHDRAWN: set(),
+    Status.STOPPED: set(),
 }
-FINAL_STATUSES = {Status.RETURNED, Status.REFUSED, Status.WITHDRAWN}
+FINAL_STATUSES = {Status.RETURNED, Status.REFUSED, Status.WITHDRAWN, Status.STOPPED}
 # The applicant may withdraw until a result is ready; an official may extend while it is being processed.
 WITHDRAWABLE = {Status.SUBMITTED, Status.SUPPLEMENT_REQUESTED, Status.PROCESSING}
 EXTENDABLE = {Status.PROCESSING, Status.SUPPLEMENT_REQUESTED}
@@ -96,6 +102,7 @@ class Action(models.TextChoices):
     CLOCK_STOPPED = "clock_stopped"
     CLOCK_RESTARTED = "clock_restarted"
     EXTENDED = "extended"
+    STOPPED = "stopped"
     REMINDER_SENT = "reminder_sent"
     ESCALATED = "escalated"
 
@@ -256,10 +263,15 @@ class Incident(models.Model):
     class Kind(models.TextChoices):
         EXCHANGE_FAILED = "exchange_failed", _("Exchange with another system failed")
         PROCESS_ERROR = "process_error", _("A step of the process failed")
+        # The process could not advance (the engine or the routing failed): the run contract's incident.
+        ADVANCE_FAILED = "advance_failed", _("The process could not advance")
+        # Found by the sweep: not ended, and nothing open that would move it on.
+        STUCK = "stuck", _("The dossier has no way forward")
 
     class Resolution(models.TextChoices):
         RETRIED = "retried", _("Retried")
         MANUAL = "manual", _("Entered manually")
+        STOPPED = "stopped", _("Dossier stopped")
 
     dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="incidents")
     kind = models.CharField(max_length=30, choices=Kind.choices)
@@ -275,6 +287,9 @@ class Incident(models.Model):
                                     related_name="+")
     resolution = models.CharField(max_length=20, choices=Resolution.choices, blank=True)
     comment = models.TextField(blank=True)
+    # What the engine was asked when the advance failed ({"call": "complete_task", "task_id", "data"}):
+    # retrying asks it again on the stored workflow.
+    call = models.JSONField(default=dict, blank=True)
 
     class Meta:
         verbose_name = _("incident")

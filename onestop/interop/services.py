@@ -160,7 +160,10 @@ def requeue_stale(older_than: timedelta) -> int:
 
     stale = stale_pending(older_than)
     for pk in stale:
-        run_exchange.delay(pk)
+        try:
+            run_exchange.delay(pk)
+        except Exception:  # noqa: BLE001 - without a broker the task runs here: one exchange must not stop the rest
+            log.exception("exchange %s could not be run again", pk)
     return len(stale)
 
 

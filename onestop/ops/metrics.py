@@ -94,6 +94,11 @@ class StateCollector:
         incidents.add_metric([], Incident.objects.filter(resolved_at__isnull=True).count())
         yield incidents
 
+        stuck = GaugeMetricFamily("onestop_dossiers_stuck",
+                                  "Dossiers the sweep found with no way forward, their incident still open.")
+        stuck.add_metric([], Incident.objects.filter(kind=Incident.Kind.STUCK, resolved_at__isnull=True).count())
+        yield stuck
+
     def _exchange_durations(self, Exchange):
         """Finished exchanges' total time over all attempts, as a histogram (one query)."""
         family = HistogramMetricFamily("onestop_exchange_duration_seconds",

@@ -9,8 +9,9 @@ them, and interop tells of an exchange's end through its signals.
 """
 from .advance import advance, after_advance
 from .desk import hand_over_result, receive_at_desk
-from .exchanges import enter_exchange_manually, raise_exchange_incident, resume_after_exchange, retry_incident
+from .exchanges import enter_exchange_manually, raise_exchange_incident, resume_after_exchange
 from .extensions import check_extender, extend, official_agency
+from .incidents import retry_incident, stop_dossier, sweep_stuck_dossiers
 from .locking import lock_dossier, locked_item
 from .migration import migrate_dossiers, migrate_version
 from .rating import rate
@@ -27,5 +28,6 @@ __all__ = [
     "claim_work_item", "comment_on", "complete_work_item", "enter_exchange_manually", "extend", "fire_due_timers",
     "fire_timer_step", "hand_over_result", "lock_dossier", "locked_item", "migrate_dossiers", "migrate_version",
     "official_agency", "raise_exchange_incident", "rate", "reassign_work_item", "receive_at_desk",
-    "resume_after_exchange", "retry_incident", "submit", "supplement", "unclaim_work_item", "withdraw",
+    "resume_after_exchange", "retry_incident", "stop_dossier", "submit", "supplement", "sweep_stuck_dossiers",
+    "unclaim_work_item", "withdraw",
 ]

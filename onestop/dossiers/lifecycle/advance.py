@@ -1,21 +1,28 @@
 """The one advance path: after the engine moved a process on, bring its dossier in step.
 
 Completions, reception, exchanges' answers, timers, retries and migration all end here
-(``advance``): the process's new waits become work items and exchanges, failed steps become
-incidents, the status follows the process, the deadlines app keeps timers and the clock in step,
-and new agencies on the route are recorded as hand-overs. The workflow is stored once.
+(``advance``), which also keeps the run contract (docs/run-contract.md): the process's new waits become
+work items and exchanges, failed steps become incidents, the status follows the process, the deadlines
+app keeps timers and the clock in step, and new agencies on the route are recorded as hand-overs. The
+workflow is stored once.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+import enum
+import logging
 from typing import TYPE_CHECKING
 
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from onestop.core.exceptions import Conflict, DomainError
 from onestop.deadlines import services as deadlines
 from onestop.engine import runtime
+from onestop.engine.errors import EngineError, StepNotWaiting
 from onestop.interop import services as interop
+from onestop.organisation import routing
+from onestop.organisation.routing import RoutingError
 from onestop.worklist import services as worklist
 from onestop.worklist.models import WorkItem
 
@@ -32,14 +39,128 @@ if TYPE_CHECKING:
     from ..models import Dossier
 
 
-def advance(dossier: Dossier, engine_call: Callable[[object], runtime.Snapshot], user: User | None, *,
-            from_agency: Agency | None = None, result: str | None = None) -> runtime.Snapshot:
-    """Run ``engine_call`` on the dossier's process, then ``after_advance``; the workflow is written once,
-    with the timers' due moments the deadlines app sets."""
+log = logging.getLogger(__name__)
+
+
+# What the engine may be asked (``call["call"]``); kept on an incident so that a retry asks it again.
+START, COMPLETE_TASK, COMPLETE_SERVICE_TASK, FIRE_TIMER, RETRY_FAILED, MIGRATE, SYNC = (
+    "start", "complete_task", "complete_service_task", "fire_timer", "retry_failed", "migrate", "sync")
+
+
+class OnFailure(enum.Enum):
+    """What a failed advance becomes (docs/run-contract.md)."""
+
+    INCIDENT = "incident"  # the change before the advance stays, an incident opens: nobody at hand can fix it
+    REFUSE = "refuse"  # nothing changes, 409 with the cause: the person asking can fix it and try again
+
+
+def advance(dossier, call: dict, user, *, from_agency=None, result=None, element: tuple[str, str] = ("", ""),
+            on_failure: OnFailure = OnFailure.INCIDENT) -> runtime.Snapshot | None:
+    """The one advance path: ask the engine ``call`` on the dossier's process, then bring the dossier in step
+    (``after_advance``); the workflow is written once.
+
+    The run contract: the advance runs in a savepoint. A refusal of the rules (a ``DomainError`` other than a
+    routing failure: the step is no longer waiting...) rolls back the request and answers 4xx. Any other
+    failure, of the engine (a script, serialization, the sandbox) or of the routing, rolls back the advance
+    only: with ``OnFailure.INCIDENT`` the caller's change stays and an incident names the dossier, the element
+    and the cause (``None`` is returned); with ``OnFailure.REFUSE`` it becomes a 409 with the cause.
+    """
+    seen = {}
+    try:
+        with transaction.atomic():
+            snapshot = _run(dossier, call, user, from_agency, result, seen)
+        return snapshot
+    except (StepNotWaiting, DatabaseError):
+        raise  # nothing changed: the caller answers 409 (or the database's own error)
+    except (EngineError, RoutingError) as exc:
+        failure = exc
+    except DomainError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the run contract: whatever fails is kept as an incident, not lost
+        log.warning("dossier %s could not advance (%s): %s", dossier.code, call.get("call"), exc, exc_info=True)
+        failure = exc
+    _forget_unsaved(dossier)
+    spec_id, name = _failed_element(dossier, seen.get("snapshot"), failure, element)
+    cause = _cause(failure)
+    if on_failure is OnFailure.REFUSE:
+        raise Conflict(_("The process of dossier %(code)s cannot advance at “%(step)s”: %(cause)s")
+                       % {"code": dossier.code, "step": name or spec_id, "cause": cause})
+    open_incident(dossier, Incident.Kind.ADVANCE_FAILED, element=(spec_id, name), message=cause, call=call)
+    return None
+
+
+def _run(dossier, call, user, from_agency, result, seen):
+    kind = call["call"]
+    if kind == START:
+        instance, snapshot = runtime.start(dossier.version, data=call.get("data"))
+        dossier.process = instance
+        dossier.save(update_fields=["process", "updated_at"])
+        seen["snapshot"] = snapshot
+        with runtime.stored_once(instance):  # the timers' due moments, written with the workflow once more
+            after_advance(dossier, snapshot, user, from_agency=from_agency, result=result)
+        return snapshot
     with runtime.stored_once(dossier.process):
-        snapshot = engine_call(dossier.process)
+        snapshot = _ask_engine(dossier, kind, call)
+        seen["snapshot"] = snapshot
         after_advance(dossier, snapshot, user, from_agency=from_agency, result=result)
     return snapshot
+
+
+def _ask_engine(dossier, kind, call):
+    process, task_id, data = dossier.process, call.get("task_id", ""), call.get("data") or {}
+    if kind == COMPLETE_TASK:
+        return runtime.complete_task(process, task_id, data)
+    if kind == COMPLETE_SERVICE_TASK:
+        return runtime.complete_service_task(process, task_id, data)
+    if kind == FIRE_TIMER:
+        return runtime.fire_timer(process, task_id)
+    if kind == RETRY_FAILED:
+        return runtime.retry_failed(process, task_id)
+    if kind == MIGRATE:
+        return runtime.migrate(process, dossier.version)
+    if kind == SYNC:
+        return runtime.snapshot(process)
+    raise ValueError(f"unknown engine call {kind!r}")
+
+
+def _forget_unsaved(dossier):
+    """After the savepoint rolled back, the dossier in memory is read again (status, dates, process)."""
+    dossier.refresh_from_db(fields=[f.attname for f in type(dossier)._meta.concrete_fields if f.attname != "id"])
+
+
+def _failed_element(dossier, snapshot, failure, element):
+    """The BPMN element the failure belongs to: the step whose lane did not resolve, the task the engine names,
+    else the element the advance was asked about."""
+    if isinstance(failure, RoutingError) and snapshot is not None:
+        for wait in (*snapshot.ready, *snapshot.waiting):
+            try:
+                routing.resolve_agency(routing.role_code_of_lane(wait.lane), dossier.receiving_agency)
+            except RoutingError:
+                return wait.spec_id, wait.name
+            except Exception:  # noqa: BLE001 - the lane of the applicant's step, say
+                continue
+    if isinstance(failure, EngineError) and (failure.element_id or failure.element_name):
+        return failure.element_id, failure.element_name or failure.element_id
+    return element
+
+
+def _cause(failure) -> str:
+    text = str(getattr(failure, "message", "") or failure) or type(failure).__name__
+    if isinstance(failure, EngineError) and failure.cause and failure.cause not in text:
+        text = f"{text} ({failure.cause})"
+    return (text if isinstance(failure, DomainError) else f"{type(failure).__name__}: {text}")[:2000]
+
+
+def open_incident(dossier, kind, *, element: tuple[str, str], message: str, call: dict | None = None,
+                  task_id: str = "") -> Incident:
+    """An incident on the dossier, recorded in its audit trail; admins and the dossier's agencies see it."""
+    spec_id, name = element
+    incident = Incident.objects.create(dossier=dossier, kind=kind, element_id=spec_id or "", element_name=name or "",
+                                       task_id=task_id or (call or {}).get("task_id", ""), message=message,
+                                       call=call or {})
+    audit.record(dossier, Action.INCIDENT_RAISED, from_status=dossier.status, comment=message,
+                 data={"step": name or spec_id, "incident": incident.pk, "kind": kind})
+    return incident
 
 
 def after_advance(dossier: Dossier, snapshot: runtime.Snapshot, user: User | None, *, from_agency: Agency | None,

@@ -1,19 +1,19 @@
 """Exchanges with other agencies' systems, seen from the dossier: the process resumes with the answer,
-a failed exchange becomes an incident, and an incident is retried or its data entered by hand.
+a failed exchange becomes an incident, whose data an official may enter by hand.
 
 ``onestop.interop`` performs the exchanges and tells of their end through its signals
 (``exchange_answered``, ``exchange_failed``), which the receivers here connect to (``DossiersConfig``).
 """
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from onestop.core.exceptions import Conflict, InvalidInput
-from onestop.engine import runtime
+from onestop.engine.errors import StepNotWaiting
 from onestop.interop import services as interop
 from onestop.interop.models import Exchange
 from onestop.organisation import routing
@@ -21,7 +21,8 @@ from onestop.organisation import routing
 from .. import audit
 from ..forms import has_nul
 from ..models import FINAL_STATUSES, Action, Incident
-from .advance import advance
+from .advance import COMPLETE_SERVICE_TASK, advance
+from .incidents import open_incident_for_change, resolve
 from .locking import lock_dossier
 
 if TYPE_CHECKING:
@@ -29,9 +30,15 @@ if TYPE_CHECKING:
 
     from ..models import Dossier
 
+log = logging.getLogger(__name__)
+
 
 def _exchange_agency(dossier, exchange):
-    return routing.resolve_agency(routing.role_code_of_lane(exchange.lane), dossier.receiving_agency)
+    """The agency the exchange acted for, for the audit trail; None when its lane does not resolve."""
+    try:
+        return routing.resolve_agency(routing.role_code_of_lane(exchange.lane), dossier.receiving_agency)
+    except routing.RoutingError:
+        return None
 
 
 def _resume(dossier, exchange, user, action, comment=""):
@@ -39,7 +46,8 @@ def _resume(dossier, exchange, user, action, comment=""):
     from_status = dossier.status
     agency = _exchange_agency(dossier, exchange)
     result = {exchange.result_key or exchange.task_spec_id: exchange.result}
-    advance(dossier, lambda process: runtime.complete_service_task(process, exchange.task_id, result), user)
+    advance(dossier, {"call": COMPLETE_SERVICE_TASK, "task_id": exchange.task_id, "data": result}, user,
+            element=(exchange.task_spec_id, exchange.task_name))
     audit.record(dossier, action, actor=user, agency=agency, from_status=from_status, comment=comment,
                  data={"step": exchange.task_name, "operator": exchange.operator, "exchange": exchange.pk})
 
@@ -62,7 +70,11 @@ def resume_after_exchange(exchange_id: int) -> Dossier:
     interop.mark_succeeded(exchange)
     if dossier.status in FINAL_STATUSES:  # withdrawn meanwhile: keep the answer, go no further
         return dossier
-    _resume(dossier, exchange, exchange.acting_user, Action.EXCHANGE_COMPLETED)
+    try:
+        with transaction.atomic():
+            _resume(dossier, exchange, exchange.acting_user, Action.EXCHANGE_COMPLETED)
+    except StepNotWaiting:  # the process went on without it (a boundary timer...): keep the answer only
+        log.warning("exchange %s answered after its step was left: not resumed", exchange_id)
     return dossier
 
 
@@ -92,39 +104,6 @@ def on_exchange_failed(sender: object, exchange_id: int, **kwargs: object) -> No
     raise_exchange_incident(exchange_id)
 
 
-def _open_incident(incident_id):
-    incident = Incident.objects.select_related("exchange").get(pk=incident_id)
-    dossier = lock_dossier(incident.dossier_id)
-    incident = Incident.objects.select_for_update(of=("self",)).select_related("exchange").get(pk=incident_id)
-    if not incident.is_open:
-        raise Conflict(_("This incident is already resolved."))
-    if dossier.status in FINAL_STATUSES:
-        raise Conflict(_("The dossier is closed."))
-    return dossier, incident
-
-
-def _resolve(incident, user, resolution, comment=""):
-    incident.resolved_at = timezone.now()
-    incident.resolved_by = user
-    incident.resolution = resolution
-    incident.comment = comment
-    incident.save()
-
-
-@transaction.atomic
-def retry_incident(incident_id: int, user: User) -> Incident:
-    """Try again: the failed exchange from its first attempt, or the failed step of the process."""
-    dossier, incident = _open_incident(incident_id)
-    _resolve(incident, user, Incident.Resolution.RETRIED)
-    if incident.exchange_id:
-        interop.retry(incident.exchange)
-    else:
-        advance(dossier, lambda process: runtime.retry_failed(process, incident.task_id), user)
-    audit.record(dossier, Action.INCIDENT_RETRIED, actor=user, from_status=dossier.status,
-                 data={"step": incident.element_name, "incident": incident.pk})
-    return incident
-
-
 @transaction.atomic
 def enter_exchange_manually(incident_id: int, user: User, *, data: dict, reason: str) -> Incident:
     """An official supplies the document or data by hand, with a reason, and the process goes on."""
@@ -135,11 +114,11 @@ def enter_exchange_manually(incident_id: int, user: User, *, data: dict, reason:
         raise InvalidInput(_("Enter the data the step needs."), errors={"data": [_("Expected an object.")]})
     if has_nul(data):  # PostgreSQL cannot store it: a message, not a 500
         raise InvalidInput(_("Enter the data the step needs."), errors={"data": [_("Not in the expected format.")]})
-    dossier, incident = _open_incident(incident_id)
+    dossier, incident = open_incident_for_change(incident_id)
     exchange = incident.exchange
     if exchange is None:
         raise Conflict(_("Data can be entered by hand only for a failed exchange."))
     interop.enter_manually(exchange, data)
-    _resolve(incident, user, Incident.Resolution.MANUAL, reason)
+    resolve(incident, user, Incident.Resolution.MANUAL, reason)
     _resume(dossier, exchange, user, Action.EXCHANGE_ENTERED_MANUALLY, comment=reason)
     return incident

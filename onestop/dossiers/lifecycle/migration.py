@@ -12,7 +12,7 @@ from procedures import services as procedures
 
 from .. import audit
 from ..models import FINAL_STATUSES, Action, Dossier
-from .advance import advance
+from .advance import MIGRATE, OnFailure, advance
 from .locking import lock_dossier
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ def migrate_dossiers(from_version: ProcedureVersion, to_version: ProcedureVersio
         from_status = dossier.status
         dossier.version = to_version
         if dossier.process_id:
-            advance(dossier, lambda process: runtime.migrate(process, to_version), user)
+            advance(dossier, {"call": MIGRATE}, user, on_failure=OnFailure.REFUSE)
         dossier.save()
         audit.record(dossier, Action.MIGRATED, actor=user, from_status=from_status,
                      data={"from_version": from_version.number, "to_version": to_version.number})

@@ -10,13 +10,12 @@ from django.utils.translation import gettext as _
 
 from onestop.core.exceptions import InvalidInput
 from onestop.deadlines.working_days import add_working_days, appointment_date
-from onestop.engine import runtime
 from onestop.organisation.models import OfficialRole
 from onestop.worklist import services as worklist
 from onestop.worklist.models import WorkItem
 
 from ..models import Action, Status
-from .advance import after_advance
+from .advance import START, advance
 from .transitions import move
 
 if TYPE_CHECKING:
@@ -52,6 +51,11 @@ def asked_at_reception(dossier: Dossier) -> bool:
     return dossier.events.filter(action=Action.RECEPTION_COMPLETED, data__decision="supplement").exists()
 
 
+def start_call(dossier) -> dict:
+    """The engine call that starts the dossier's process with the applicant's form."""
+    return {"call": START, "data": {"form": dossier.form_data, "dossier_code": dossier.code}}
+
+
 def receive(dossier: Dossier, item: WorkItem, user: User, decision: str, clean: dict, comment: str) -> None:
     """Apply the desk's decision (the completed reception step ``item``) to the locked dossier."""
     now = timezone.now()
@@ -64,13 +68,10 @@ def receive(dossier: Dossier, item: WorkItem, user: User, decision: str, clean: 
         # it, from the next day.
         dossier.appointment_date = appointment_date(now, dossier.procedure.processing_days, dossier.receiving_agency,
                                                     dossier.procedure)
-        instance, snapshot = runtime.start(
-            dossier.version, data={"form": dossier.form_data, "dossier_code": dossier.code}
-        )
-        dossier.process = instance
         dossier.save()
-        with runtime.stored_once(instance):  # the timers' due moments, written with the workflow once more
-            after_advance(dossier, snapshot, user, from_agency=item.agency, result=decision)
+        # A process that cannot start leaves the dossier received, with an incident (the run contract).
+        advance(dossier, start_call(dossier), user, from_agency=item.agency, result=decision,
+                element=("", dossier.procedure.name))
     elif decision == "supplement":
         missing = clean.get("missing_documents") or []
         if not missing:

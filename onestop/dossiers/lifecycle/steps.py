@@ -12,14 +12,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from onestop.core.exceptions import Conflict, InvalidInput
-from onestop.engine import runtime
 from onestop.worklist import services as worklist
 from onestop.worklist.forms import clean_submission
 from onestop.worklist.models import WorkItem
 
 from .. import audit
 from ..models import Action
-from .advance import advance
+from .advance import COMPLETE_TASK, advance
 from .locking import locked_item
 from .reception import receive
 from .returns import mark_returned
@@ -75,8 +74,8 @@ def complete_work_item(item: WorkItem, user: User, *, decision: str, data: dict 
     elif item.kind == WorkItem.Kind.RETURN:
         mark_returned(dossier)
     elif item.kind == WorkItem.Kind.TASK:
-        advance(dossier, lambda process: runtime.complete_task(process, item.task_id, clean), user,
-                from_agency=item.agency, result=decision)
+        advance(dossier, {"call": COMPLETE_TASK, "task_id": item.task_id, "data": clean}, user,
+                from_agency=item.agency, result=decision, element=(item.task_spec_id, item.name))
     else:
         raise Conflict(_("This step is done by the applicant."))
     note_received(dossier, item, user)

@@ -10,14 +10,13 @@ from django.utils.translation import gettext as _
 
 from onestop.core.exceptions import Conflict, InvalidInput
 from onestop.deadlines import services as deadlines
-from onestop.engine import runtime
 from onestop.worklist import services as worklist
 from onestop.worklist.models import WorkItem
 
 from .. import audit
 from ..forms import form_errors
 from ..models import Action, Attachment, DossierEvent, Status, can_supplement
-from .advance import advance
+from .advance import COMPLETE_TASK, advance
 from .locking import applicants_dossier
 from .reception import open_reception
 from .transitions import move
@@ -68,12 +67,10 @@ def supplement(user: User, code: str, *, form_data: dict | None = None, comment:
         asked_by = (dossier.work_items.filter(kind=WorkItem.Kind.TASK, state=WorkItem.State.COMPLETED)
                     .order_by("completed_at", "id").select_related("agency").last())
 
-        def answer(process):
-            snapshot = runtime.complete_task(process, item.task_id, data)
-            worklist.close(item, user, comment=comment)
-            return snapshot
-
-        advance(dossier, answer, user, from_agency=asked_by.agency if asked_by else None, result=_("Supplemented"))
+        worklist.close(item, user, comment=comment)
+        advance(dossier, {"call": COMPLETE_TASK, "task_id": item.task_id, "data": data}, user,
+                from_agency=asked_by.agency if asked_by else None, result=_("Supplemented"),
+                element=(item.task_spec_id, item.name))
     else:  # asked by the desk at reception
         move(dossier, Status.SUBMITTED)
         dossier.missing_documents = []

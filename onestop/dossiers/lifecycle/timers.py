@@ -21,7 +21,7 @@ from onestop.engine.runtime import EngineError
 
 from .. import audit
 from ..models import FINAL_STATUSES, Action
-from .advance import advance
+from .advance import FIRE_TIMER, advance
 from .locking import lock_dossier
 
 if TYPE_CHECKING:
@@ -44,10 +44,11 @@ def fire_due_timers(now: datetime | None = None, limit: int = BATCH) -> int:
     return fired
 
 
-def fire_timer_step(dossier: Dossier, task_id: str) -> runtime.Snapshot:
+def fire_timer_step(dossier: Dossier, timer: Timer) -> runtime.Snapshot | None:
     """A due BPMN timer fires, under the dossier's row lock: advance the process and sync the work items
-    (an interrupting timer cancels its step)."""
-    return advance(dossier, lambda process: runtime.fire_timer(process, task_id), None)
+    (an interrupting timer cancels its step). None: the advance failed and an incident opened."""
+    return advance(dossier, {"call": FIRE_TIMER, "task_id": timer.task_id}, None,
+                   element=(timer.spec_id, timer.name))
 
 
 @transaction.atomic
@@ -72,7 +73,13 @@ def _fire_next(now, passed):
             # Marked first, so that the sync after the advance does not see it as fired by the engine itself.
             timer.state, timer.fired_at = Timer.State.FIRED, now
             timer.save(update_fields=["state", "fired_at"])
-            snapshot = fire_timer_step(dossier, timer.task_id)
+            snapshot = fire_timer_step(dossier, timer)
+            if snapshot is None:  # an incident says why; the timer is not tried again on its own
+                timer.state, timer.error = Timer.State.FAILED, dossier.incidents.latest("id").message[:1000]
+                timer.save(update_fields=["state", "error"])
+                audit.record(dossier, Action.TIMER_FAILED, from_status=dossier.status, comment=timer.error,
+                             data={"timer": timer.pk, "step": timer.name, "element": timer.spec_id})
+                return False
             audit.record(dossier, Action.TIMER_FIRED, from_status=from_status,
                          data={"timer": timer.pk, "step": timer.name, "element": timer.spec_id,
                                "interrupting": timer.interrupting, "due_at": timer.due_at.isoformat()})
