@@ -136,6 +136,7 @@ MATRIX = {
     "incident-detail": entry({"pk": "incident"}, GET=INCIDENT),
     "incident-retry": entry({"pk": "incident"}, POST=INCIDENT),
     "incident-enter-manually": entry({"pk": "incident"}, POST=INCIDENT),
+    "incident-stop": entry({"pk": "incident"}, POST=INCIDENT),
     "data-tracker-list": entry(GET=LOGGED_IN),
     "national-portal-outbox-list": entry(GET=API_ADMIN),
     "national-portal-outbox-counts": entry(GET=API_ADMIN),
