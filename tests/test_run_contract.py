@@ -12,6 +12,7 @@ from onestop.dossiers.lifecycle import incidents
 from onestop.dossiers.models import Dossier, DossierEvent, Incident
 from onestop.interop.models import Exchange
 from onestop.ops.metrics import exposition
+from onestop.organisation.models import Agency
 from onestop.worklist.models import WorkItem
 from tests.conftest import BIRTH_FORM, Actor, load_demo, submit, wait_for
 from tests.test_business_household import FORM as HOUSEHOLD_FORM
@@ -26,16 +27,26 @@ def demo_on_worker(celery_worker_process, peers):
 
 
 def test_a_step_routed_to_a_missing_district_opens_an_incident_and_the_dossier_can_be_stopped(demo_on_worker):
-    # The two-tier province has communes only: the household registration's district step has nowhere to go.
     citizen = Actor("citizen1")
-    code = submit(citizen, "2.000720", "tn-anbinh", HOUSEHOLD_FORM)["code"]
-    Actor("anbinh.receiver").act(code, "accept")
-    Actor("anbinh.specialist").act(code, "forward")  # answers 200: the verification is recorded
+    # The two-tier province has communes only: the household registration is refused there at submission.
+    refused = citizen.post("/api/v1/dossiers/", {"procedure": "2.000720", "agency": "tn-anbinh",
+                                                 "form_data": HOUSEHOLD_FORM})
+    assert refused.status_code == 400 and "district" in str(refused.json())
+    assert not Dossier.objects.filter(receiving_agency__code="tn-anbinh").exists()
+
+    # A ward's dossier is accepted; then the ward is attached to the city directly (a reorganisation): its
+    # district step has nowhere to go when the verification forwards it.
+    code = submit(citizen, "2.000720", "q1-benthanh", HOUSEHOLD_FORM)["code"]
+    Actor("benthanh.receiver").act(code, "accept")
+    ward = Agency.objects.get(code="q1-benthanh")
+    ward.parent = Agency.objects.get(code="hcm")
+    ward.save()
+    Actor("benthanh.specialist").act(code, "forward")  # answers 200: the verification is recorded
 
     # The worker checks the registry, then the process cannot open the district's step: an incident says so.
     incident = wait_for(lambda: Incident.objects.filter(dossier__code=code, resolved_at__isnull=True).first())
     assert incident.kind == "advance_failed" and incident.element_id == "register"
-    assert "district" in incident.message and "An Bình" in incident.message
+    assert "district" in incident.message and "Bến Thành" in incident.message
     dossier = Dossier.objects.get(code=code)
     assert dossier.status == "processing"
     assert Exchange.objects.get(dossier=dossier).state == "succeeded"  # the registry's answer is kept
@@ -43,7 +54,7 @@ def test_a_step_routed_to_a_missing_district_opens_an_incident_and_the_dossier_c
     assert DossierEvent.objects.filter(dossier=dossier, action="incident_raised").count() == 1
 
     # The admin and the agency holding the dossier see it; another agency does not.
-    for who in ("admin", "anbinh.leader"):
+    for who in ("admin", "benthanh.leader"):
         seen = Actor(who).get("/api/v1/incidents/", open="true").json()["results"]
         assert [i["dossier"] for i in seen if i["id"] == incident.pk] == [code]
     assert Actor("bennghe.leader").get(f"/api/v1/incidents/{incident.pk}/").status_code == 404
@@ -60,12 +71,12 @@ def test_a_step_routed_to_a_missing_district_opens_an_incident_and_the_dossier_c
     # Stopping needs a reason, then ends the dossier with it.
     assert admin.post(f"/api/v1/incidents/{incident.pk}/stop/", {"reason": ""}).status_code == 400
     stopped = admin.post(f"/api/v1/incidents/{incident.pk}/stop/",
-                         {"reason": "Xã chưa có cơ quan đăng ký hộ kinh doanh"})
+                         {"reason": "Phường chưa có cơ quan đăng ký hộ kinh doanh"})
     assert stopped.status_code == 200 and stopped.json()["resolution"] == "stopped"
     seen = citizen.dossier(code)
     assert seen["status"] == "stopped" and not seen["open_steps"]
     assert seen["timeline"][-1]["action"] == "stopped"
-    assert seen["timeline"][-1]["comment"] == "Xã chưa có cơ quan đăng ký hộ kinh doanh"
+    assert seen["timeline"][-1]["comment"] == "Phường chưa có cơ quan đăng ký hộ kinh doanh"
 
 
 def test_the_sweep_finds_a_dossier_with_no_way_forward_and_a_retry_gives_it_back_its_step(demo_on_worker):
