@@ -103,6 +103,9 @@ def test_non_interrupting_timer_fires_once_and_leaves_the_step_open(as_user):
     slow.refresh_from_db()
     assert (slow.state, slow.fired_at) == ("fired", now)
     assert DossierEvent.objects.filter(dossier=dossier, action="timer_fired").count() == 1
+    # Its due time reads in Vietnam's time in the audit trail's data, as every other time does.
+    due = DossierEvent.objects.get(dossier=dossier, action="timer_fired").data["due_at"]
+    assert due.endswith("+07:00") and due == timezone.localtime(slow.due_at).isoformat()
     assert dossier.timers.get(spec_id="late").state == "pending"
     # The leader sees the follow-up step in their queue.
     assert as_user("bennghe.leader").item(dossier.code)["task_spec_id"] == "follow_up"

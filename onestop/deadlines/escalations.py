@@ -78,7 +78,8 @@ def _send(item, kind, action, recipients, now, due):
         with transaction.atomic():
             alert = Alert.objects.create(work_item=item, kind=kind, recipients=recipients, sent_at=now)
             audit.record(item.dossier, action, agency=item.agency, from_status=item.dossier.status, work_item=item,
-                         data={"recipients": recipients, "work_item": item.pk, "due_at": due.isoformat()})
+                         data={"recipients": recipients, "work_item": item.pk,
+                               "due_at": timezone.localtime(due).isoformat()})
     except IntegrityError:
         return None
     return alert

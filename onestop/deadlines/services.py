@@ -116,7 +116,8 @@ def sync_timers(dossier, snapshot, now=None):
             timer.state, timer.fired_at = Timer.State.FIRED, now
             audit.record(dossier, Action.TIMER_FIRED, from_status=dossier.status,
                          data={"timer": timer.pk, "step": timer.name, "element": timer.spec_id,
-                               "interrupting": timer.interrupting, "due_at": timer.due_at.isoformat()})
+                               "interrupting": timer.interrupting,
+                               "due_at": timezone.localtime(timer.due_at).isoformat()})
         else:
             timer.state = Timer.State.CANCELLED
         timer.save(update_fields=["state", "fired_at"])

@@ -82,7 +82,8 @@ def _fire_next(now, passed):
                 return False
             audit.record(dossier, Action.TIMER_FIRED, from_status=from_status,
                          data={"timer": timer.pk, "step": timer.name, "element": timer.spec_id,
-                               "interrupting": timer.interrupting, "due_at": timer.due_at.isoformat()})
+                               "interrupting": timer.interrupting,
+                               "due_at": timezone.localtime(timer.due_at).isoformat()})
     except Exception as exc:  # noqa: BLE001 - one broken process must not stop the others' timers
         # The engine no longer waits on it, or the step it leads to cannot open (a lane that does not
         # resolve...): keep the reason where officials see it, and stop retrying it.
