@@ -618,7 +618,8 @@ def test_a_deleted_rating_leaves_the_cached_month(known, django_capture_on_commi
 def test_interconnection_matrix_of_the_demo_follows_the_bpmn_files(demo):
     """What bpmn/*.bpmn say: birth registration runs in the ward's lane and looks the mother up in the
     population database; the business household goes ward -> district and asks the business registry;
-    the construction permit goes district -> Department of Construction and asks the land registry."""
+    the construction permit goes district -> Department of Construction and asks the land registry; the
+    land change registration goes commune -> provincial Department of Agriculture and Environment."""
     from onestop.reports import interconnection
 
     def cells(code):
@@ -627,7 +628,7 @@ def test_interconnection_matrix_of_the_demo_follows_the_bpmn_files(demo):
 
     birth, found = cells("1.001193")
     assert birth == {"q1-bennghe": ("Y", ""), "q1-benthanh": ("Y", ""), "q3-vothisau": ("Y", ""),
-                     "tn-anbinh": ("Y", ""), "population": ("X", "vertical")}
+                     "tn-anbinh": ("Y", ""), "tn-tanninh": ("Y", ""), "population": ("X", "vertical")}
     assert [(i.element, i.operator, i.supplier, i.local) for i in found["inputs"]] == [
         ("lookup_mother", "population.lookup_citizen", "Cơ sở dữ liệu quốc gia về dân cư", False),
         ("register_birth", "civil_status.register_birth", "", True)]
@@ -638,6 +639,10 @@ def test_interconnection_matrix_of_the_demo_follows_the_bpmn_files(demo):
     permit, _found = cells("1.009794")
     assert permit == {"q1": ("Y", ""), "q3": ("Y", ""), "hcm-sxd": ("Y", "vertical"),
                       "land_registry": ("X", "vertical")}
+    # The two-tier province: its commune and ward receive, its Department of Agriculture and Environment
+    # decides; the city's wards cannot route to another province's department.
+    land, _found = cells("TN.DD.01")
+    assert land == {"tn-anbinh": ("Y", ""), "tn-tanninh": ("Y", ""), "tn-snnmt": ("Y", "vertical")}
 
 
 def test_interconnection_page_api_and_files(known, client):

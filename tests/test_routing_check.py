@@ -22,16 +22,17 @@ def admin_client():
 def test_publishing_lists_the_agencies_a_lane_cannot_be_routed_from(as_user):
     admin = as_user("admin")
     version = published_version(Procedure.objects.get(code=HOUSEHOLD))
-    [broken] = unroutable_agencies(version)
-    assert broken["agency"] == "tn-anbinh"
+    # The two-tier province's commune and ward: no district above them.
+    broken, _ward = unroutable_agencies(version)
+    assert (broken["agency"], _ward["agency"]) == ("tn-anbinh", "tn-tanninh")
     [lane] = broken["lanes"]
     assert lane["role"] == "district" and "district" in lane["message"]
     # The publication's audit event names it; the version's API answer lists it with the reason.
     event = CatalogueEvent.objects.filter(procedure__code=HOUSEHOLD, action="published").last()
-    assert event.data["unroutable_agencies"] == ["tn-anbinh"]
+    assert event.data["unroutable_agencies"] == ["tn-anbinh", "tn-tanninh"]
     detail = admin.get(f"/api/v1/procedures/{HOUSEHOLD}/versions/{version.number}/").json()
     assert [(a["agency"], [lane["role"] for lane in a["lanes"]]) for a in detail["unroutable_agencies"]] == [
-        ("tn-anbinh", ["district"])]
+        ("tn-anbinh", ["district"]), ("tn-tanninh", ["district"])]
     # Birth registration stays in the ward: every commune can take it.
     birth = published_version(Procedure.objects.get(code="1.001193"))
     assert unroutable_agencies(birth) == []
@@ -73,7 +74,7 @@ def test_agency_tree_changes_show_on_the_admin_pages(demo):
     # The province gets a district tier again above the commune: the procedure can be offered there.
     tn = Agency.objects.get(code="tn")
     district = Agency.objects.create(code="tn-hoathanh", name="Huyện Hòa Thành", level="district", parent=tn)
-    Agency.objects.filter(code="tn-anbinh").update(parent=district)
+    Agency.objects.filter(code__in=["tn-anbinh", "tn-tanninh"]).update(parent=district)
     Agency.objects.get(code="tn-anbinh").save()  # what the admin's save does: the routing cache is forgotten
     assert unroutable_agencies(version) == []
     change = client.get(f"/admin/procedures/procedure/{procedure.pk}/change/").content.decode()

@@ -1,5 +1,6 @@
-"""Demo data: a city with districts and wards (the pre-2025 shape), a two-tier province with only
-communes (the shape since July 2025), officials per role, citizens, and the procedures in ``bpmn/``.
+"""Demo data: a two-tier province (the shape since July 2025: the province, its departments, communes and
+wards), a city with districts and wards (the pre-2025 shape, the second agency tree), officials per role,
+citizens, and the procedures in ``bpmn/``.
 
 Safe to run twice: every row is looked up by its natural key first.
 """
@@ -34,12 +35,17 @@ AGENCIES = [
      "H29.03.01"),
     ("tn", "Ủy ban nhân dân tỉnh Tây Ninh", "Tay Ninh Provincial People's Committee", "province", None, "H55"),
     ("tn-anbinh", "Ủy ban nhân dân xã An Bình", "An Binh Commune People's Committee", "commune", "tn", "H55.01"),
+    ("tn-tanninh", "Ủy ban nhân dân phường Tân Ninh", "Tan Ninh Ward People's Committee", "ward", "tn", "H55.02"),
+    ("tn-snnmt", "Sở Nông nghiệp và Môi trường tỉnh Tây Ninh", "Tay Ninh Department of Agriculture and Environment",
+     "department", "tn", "H55.11"),
 ]
 
 ROUTING_ROLES = [
     ("ward", "Ủy ban nhân dân cấp xã", "Commune-level People's Committee", "ancestor", "ward,commune", None),
     ("district", "Ủy ban nhân dân cấp huyện", "District People's Committee", "ancestor", "district", None),
     ("construction_department", "Sở Xây dựng", "Department of Construction", "fixed", "", "hcm-sxd"),
+    ("agriculture_environment_department", "Sở Nông nghiệp và Môi trường", "Department of Agriculture and Environment",
+     "fixed", "", "tn-snnmt"),
     ("receiving", "Cơ quan tiếp nhận", "The receiving agency", "receiving", "", None),
 ]
 
@@ -52,6 +58,8 @@ OFFICIALS = {
     "q3": ("q3", ["receiver", "specialist", "leader"]),
     "hcm-sxd": ("sxd", ["specialist", "leader"]),
     "tn-anbinh": ("anbinh", ["receiver", "specialist", "leader"]),
+    "tn-tanninh": ("tanninh", ["receiver", "specialist", "leader"]),
+    "tn-snnmt": ("snnmt", ["specialist", "leader"]),
 }
 ROLE_NAMES = {"receiver": "Cán bộ một cửa", "specialist": "Chuyên viên", "leader": "Lãnh đạo"}
 

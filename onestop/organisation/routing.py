@@ -22,14 +22,21 @@ def resolve_agency(role_code, receiving_agency: Agency) -> Agency:
     if role_code is None:
         return receiving_agency
     role = refcache.cache("routing-roles").get(
-        role_code, lambda: RoutingRole.objects.select_related("agency").filter(code=role_code).first())
+        role_code, lambda: RoutingRole.objects.select_related("agency__parent").filter(code=role_code).first())
     if role is None:
         raise RoutingError(_("No routing role named “%(role)s” is defined.") % {"role": role_code})
     if role.strategy == RoutingRole.Strategy.RECEIVING:
         return receiving_agency
-    if role.strategy == RoutingRole.Strategy.FIXED:
-        return role.agency
     lineage = list(receiving_agency.lineage())
+    if role.strategy == RoutingRole.Strategy.FIXED:
+        # A province's department serves that province only; an agency without a parent serves everyone.
+        parent_id = role.agency.parent_id if role.agency is not None else None
+        if parent_id is None or parent_id in {agency.pk for agency in lineage}:
+            return role.agency
+        raise RoutingError(
+            _("Agency “%(agency)s” is not under “%(parent)s”, which routing role “%(role)s” serves.")
+            % {"agency": receiving_agency.name, "parent": role.agency.parent.name, "role": role_code}
+        )
     for level in role.level_list:
         for agency in lineage:
             if agency.level == level:

@@ -399,22 +399,27 @@ def summary(filters: Filters, found: dict[tuple, dict[str, int]] | None = None) 
 def _offered(agencies, agency_ids):
     """Procedures offered, and of them fully online, by each of ``agency_ids`` and by the agencies in scope
     (``"all"``; ``agencies`` None: every agency): the active procedures with a published version whose
-    receiving level is the agency's tier. The catalogue as it stands, not as it stood in the period."""
-    from procedures.selectors import published_procedures, receiving_tier
+    receiving level is the agency's tier, unless its lanes cannot be routed from the agency (a province's
+    department serves that province only). The catalogue as it stands, not as it stood in the period."""
+    from procedures.selectors import published_procedures, receiving_tier, unroutable_agency_ids
 
-    catalogue = list(published_procedures().values_list("id", "receiving_level", "online_level"))
+    catalogue = [(p.receiving_level, p.online_level, unroutable_agency_ids(p)) for p in published_procedures()]
     scope = Agency.objects.filter(is_active=True)
     if agencies is not None:
         scope = scope.filter(pk__in=agencies)
     levels = dict(scope.values_list("id", "level"))
+    by_level = {}
+    for pk, level in levels.items():
+        by_level.setdefault(level, set()).add(pk)
 
     def count(agency_levels):
-        tiers = {lv for level in agency_levels for lv in receiving_tier(level)}
-        offered = {pk: online for pk, level, online in catalogue if level in tiers}
-        return len(offered), sum(1 for online in offered.values() if online == Procedure.OnlineLevel.FULL)
+        offered = [online for level, online, unroutable in catalogue
+                   if any(level in receiving_tier(own) and len(pks & unroutable) < len(pks)
+                          for own, pks in agency_levels.items())]
+        return len(offered), sum(1 for online in offered if online == Procedure.OnlineLevel.FULL)
 
-    found = {pk: count([levels[pk]]) for pk in agency_ids if pk in levels}
-    found["all"] = count(set(levels.values()))
+    found = {pk: count({levels[pk]: {pk}}) for pk in agency_ids if pk in levels}
+    found["all"] = count(by_level)
     return found
 
 
