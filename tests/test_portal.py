@@ -104,6 +104,9 @@ def test_home_is_in_vietnamese_english_on_request_and_sends_officials_to_their_w
     assert 'lang="vi"' in page and "Dịch vụ công trực tuyến" in page
     page = Client().get(f"/procedures/{BIRTH}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'lang="en"' in page and "<h1>Birth registration</h1>" in page and "Documents to submit" in page
+    # Its form and documents have no English: the page says so, once; in Vietnamese it says nothing.
+    assert page.count('id="vietnamese-only"') == 1 and "content is available in Vietnamese only" in page
+    assert 'id="vietnamese-only"' not in Client().get(f"/procedures/{BIRTH}/").content.decode()
     response = client_for("bennghe.specialist").get("/")
     assert response.status_code == 302 and response["Location"] == reverse("workspace:queue")
     response = client_for("bennghe.receiver").get("/")  # the desk's officials land at the desk
