@@ -665,7 +665,8 @@ def test_interconnection_page_api_and_files(known, client):
     login(client, "q1.leader")
     html = client.get("/reports/interconnection/").content.decode()
     assert "Sở Xây dựng Thành phố Hồ Chí Minh" in html and "Cơ sở dữ liệu đất đai" in html
-    assert "Sở Xây dựng" in client.get("/reports/interconnection/1.009794/").content.decode()
+    page = client.get("/reports/interconnection/1.009794/").content.decode()
+    assert "Sở Xây dựng" in page and "Lấy thông tin thửa đất —" in page and "Fetch the land parcel" not in page
     rows = list(csv.reader(io.StringIO(client.get("/reports/interconnection/", {"format": "csv"})
                                        .content.decode("utf-8-sig"))))
     header = rows[0]
