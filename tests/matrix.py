@@ -242,3 +242,16 @@ def add_incident(world, peers):
     world["incident_dossier"] = code
     world["incident"] = Incident.objects.get(dossier__code=code).pk
     world["incident_item"] = WorkItem.objects.get(dossier__code=code, kind=WorkItem.Kind.RECEPTION).pk
+    # Another one, stopped by an admin: its notice (form 05) exists.
+    from django.contrib.auth import get_user_model
+
+    from onestop.dossiers import lifecycle
+
+    world["stopped"] = code = submit(Actor("citizen1"), "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+    peers.control(down=True)
+    try:
+        Actor("bennghe.receiver").act(code, "accept")
+    finally:
+        peers.control(down=False)
+    lifecycle.stop_dossier(Incident.objects.get(dossier__code=code).pk, get_user_model().objects.get(username="admin"),
+                           reason="Không thể tiếp tục giải quyết")

@@ -315,3 +315,28 @@ def test_form_05_notifies_that_the_handling_stops_with_the_reason(accepted):
     assert "thông báo dừng giải quyết hồ sơ nêu trên kể từ 09 giờ 30 phút, ngày 07/12/2026" in text
     assert "Lý do: Người nộp hồ sơ đề nghị rút hồ sơ" in text
     assert leader.get_full_name() in text
+
+
+def test_form_05_page_prints_the_notice_once_the_dossier_is_stopped(as_user, peers):
+    from django.contrib.auth import get_user_model
+
+    from onestop.dossiers import lifecycle
+    from onestop.dossiers.models import Incident
+
+    code = submit(as_user("citizen1"), "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+    assert _get("citizen1", "form05", code).status_code == 404  # not stopped
+    peers.control(down=True)
+    try:
+        as_user("bennghe.receiver").act(code, "accept")
+    finally:
+        peers.control(down=False)
+    admin = get_user_model().objects.get(username="admin")
+    lifecycle.stop_dossier(Incident.objects.get(dossier__code=code).pk, admin,
+                           reason="Cơ sở dữ liệu dân cư không trả lời")
+    response = _get("citizen1", "form05", code)
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == f'inline; filename="{code}-05.pdf"'
+    text = _flat(_text(response.content))
+    assert "THÔNG BÁO DỪNG GIẢI QUYẾT HỒ SƠ" in text and code in text
+    assert "Lý do: Cơ sở dữ liệu dân cư không trả lời" in text
+    assert _get("citizen2", "form05", code).status_code == 404

@@ -73,6 +73,7 @@ MATRIX = {
     "documents:form02": entry({"code": "supplement"}, GET=DOSSIER),
     "documents:form03": entry({"code": "refused"}, GET=DOSSIER),
     "documents:form04": entry(DOSSIER_CODE, GET=DOSSIER),
+    "documents:form05": entry({"code": "stopped"}, GET=DOSSIER),
     "deadlines:extend": entry(DOSSIER_CODE, data={"reason": "Chờ xác minh", "new_date": LATER},
                               GET="login 403   404   ok    ok    ok    404   403",
                               POST="login 403   404   ok    ok    ok    404   403"),
@@ -310,7 +311,8 @@ def _codes(asker, role, url):
 def test_lists_show_each_role_only_what_it_may_see(world, db):
     """The object checks hold in the lists too: dossiers, queues, incidents, the data tracker, messages."""
     asker = Asker()
-    a_codes = {world[k] for k in ("new", "dossier", "supplement", "refused", "ready", "returned", "incident_dossier")}
+    a_codes = {world[k] for k in ("new", "dossier", "supplement", "refused", "ready", "returned", "incident_dossier",
+                                  "stopped")}
     assert _codes(asker, "citizen_a", "/api/v1/dossiers/?page_size=200") == a_codes
     assert _codes(asker, "desk", "/api/v1/dossiers/?page_size=200") == a_codes  # all received by its desk
     for role in ("citizen_b", "official_y"):
@@ -327,7 +329,7 @@ def test_lists_show_each_role_only_what_it_may_see(world, db):
     assert not [code for code in a_codes if code in queue]
     assert world["dossier"] in asker.ask("leader", "GET", "/work/queue/?tab=all").content.decode()
     # Incidents are for officials and admins; the applicant sees their dossier's lookups in the data tracker.
-    assert _codes(asker, "desk", "/api/v1/incidents/") == {world["incident_dossier"]}
+    assert _codes(asker, "desk", "/api/v1/incidents/") == {world["incident_dossier"], world["stopped"]}
     assert not _codes(asker, "citizen_a", "/api/v1/incidents/")
     assert world["dossier"] in _codes(asker, "citizen_a", "/api/v1/data-tracker/")
     # The applicant reads the messages sent to them, not reminders between officials.

@@ -94,6 +94,17 @@ def supplementation_request(dossier: Dossier) -> ReceptionDecision | None:
                              at_reception=event.action == Action.RECEPTION_COMPLETED)
 
 
+def stopping(dossier: Dossier) -> ReceptionDecision | None:
+    """Who stopped the handling of the dossier, when and why (its ``stopped`` audit event), or None."""
+    if dossier.status != Status.STOPPED:
+        return None
+    event = (DossierEvent.objects.filter(dossier=dossier, action=Action.STOPPED).select_related("actor", "agency")
+             .order_by("-at", "-id").first())
+    if event is None:
+        return None
+    return ReceptionDecision(at=event.at, official=event.actor, reason=event.comment, agency=event.agency)
+
+
 def extension_of(dossier: Dossier) -> Extension | None:
     """The dossier's extension of its appointment date (at most one), or None."""
     return Extension.objects.filter(dossier=dossier).select_related("requested_by", "agency").first()

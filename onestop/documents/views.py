@@ -6,8 +6,8 @@ from django.views.decorators.http import require_safe
 from onestop.core.exceptions import NotFound
 from onestop.dossiers import selectors
 
-from .forms_pdf import FormNotApplicable, form_01, form_02, form_03, form_04
-from .selectors import extension_of
+from .forms_pdf import FormNotApplicable, form_01, form_02, form_03, form_04, form_05
+from .selectors import extension_of, stopping
 
 
 def _pdf(request, code, number, build):
@@ -54,3 +54,16 @@ def _apology(dossier):
 @require_safe
 def form04(request, code):
     return _pdf(request, code, "04", _apology)
+
+
+def _stop_notice(dossier):
+    stopped = stopping(dossier)
+    if stopped is None:
+        raise FormNotApplicable("The handling of the dossier was not stopped.")
+    return form_05(dossier, reason=stopped.reason, official=stopped.official, agency=stopped.agency, at=stopped.at)
+
+
+@login_required
+@require_safe
+def form05(request, code):
+    return _pdf(request, code, "05", _stop_notice)

@@ -305,6 +305,8 @@ def _desk_papers(dossier):
         papers.append((_("Documents to add (form 02)"), _url_or_none("documents:form02", code=dossier.code)))
     if dossier.status == Status.REFUSED and not dossier.received_at:
         papers.append((_("Refusal of the dossier (form 03)"), _url_or_none("documents:form03", code=dossier.code)))
+    if dossier.status == Status.STOPPED:
+        papers.append((_("Notice of stopping (form 05)"), _url_or_none("documents:form05", code=dossier.code)))
     if hasattr(dossier, "extension"):  # the agency's apology and the new date
         papers.append((_("Apology and new appointment date (form 04)"),
                        _url_or_none("documents:form04", code=dossier.code)))
