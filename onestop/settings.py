@@ -205,7 +205,9 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "onestop.core.schema.document_errors"],
     # One name per choice set: the agency levels (competent, receiving, an agency's own), the outbox's states.
     "ENUM_NAME_OVERRIDES": {"LevelEnum": "onestop.organisation.models.Level",
-                            "PortalMessageStateEnum": "onestop.nationalportal.models.OutboxMessage.State"},
+                            "PortalMessageStateEnum": "onestop.nationalportal.models.OutboxMessage.State",
+                            "WorkItemKindEnum": "onestop.worklist.models.WorkItem.Kind",
+                            "WorkItemStateEnum": "onestop.worklist.models.WorkItem.State"},
 }
 
 # Content Security Policy: scripts only from our own files (no inline script, no eval). Inline styles
