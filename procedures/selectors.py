@@ -29,11 +29,11 @@ def is_conditional(document: dict) -> bool:
     return "(trường hợp" in document.get("name", "").lower() or "(if " in document.get("name_en", "").lower()
 
 
-def published_procedures():
+def published_procedures() -> QuerySet[Procedure]:
     return Procedure.objects.filter(is_active=True, versions__state=ProcedureVersion.State.PUBLISHED).distinct()
 
 
-def published_version(procedure):
+def published_version(procedure: Procedure) -> ProcedureVersion | None:
     """The version new dossiers start on. Its BPMN text and validation report are read only when used (every
     submission asks for the version; the engine keeps the parsed spec by checksum)."""
     return procedure.versions.filter(state=ProcedureVersion.State.PUBLISHED).defer("bpmn_xml", "report").first()

@@ -1,7 +1,10 @@
 """Writes to the catalogue: uploading BPMN as versions (with a validation report), publishing,
 retiring, discarding, and moving running dossiers to a new version. Every step is audited."""
+from __future__ import annotations
+
 import hashlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import Max
@@ -17,6 +20,11 @@ from .models import CatalogueEvent, Procedure, ProcedureVersion
 from .selectors import unroutable_agencies, unroutable_lanes
 from .step_forms import apply_step_forms
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from onestop.organisation.models import Agency
+
 # What a procedure created by a BPMN upload without its catalogue entry starts with; the entry (side file,
 # API) says the rest, and publishing waits for the applicant's form.
 NEW_PROCEDURE = {"competent_level": "ward", "receiving_level": "ward", "processing_days": 1,
@@ -30,7 +38,7 @@ class Upload:
     created: bool
 
 
-def validation_context(process_id=None):
+def validation_context(process_id: str | None = None) -> validation.ValidationContext:
     operators = {}
     for name in connectors.known_operators():
         operators[name] = connectors.get_operator(name).params_schema
@@ -47,7 +55,7 @@ def _record(procedure, action, user=None, version=None, **data):
 
 
 @transaction.atomic
-def create_procedure(entry: dict, *, user=None) -> Procedure:
+def create_procedure(entry: dict, *, user: User | None = None) -> Procedure:
     """A new catalogue entry (checked by ``entries.CatalogueEntrySerializer``); no version yet."""
     if Procedure.objects.filter(code=entry["code"]).exists():
         raise Conflict(_("A procedure with this code exists already; change it with PATCH."),
@@ -58,7 +66,7 @@ def create_procedure(entry: dict, *, user=None) -> Procedure:
 
 
 @transaction.atomic
-def update_procedure(procedure: Procedure, entry: dict, *, user=None) -> Procedure:
+def update_procedure(procedure: Procedure, entry: dict, *, user: User | None = None) -> Procedure:
     """Change the catalogue entry of ``procedure`` (names, levels, time, fee, documents, form...); audited with
     the names of the fields that changed. Running dossiers keep the form they were submitted with."""
     procedure = Procedure.objects.select_for_update().get(pk=procedure.pk)
@@ -72,8 +80,8 @@ def update_procedure(procedure: Procedure, entry: dict, *, user=None) -> Procedu
 
 
 @transaction.atomic
-def upload_version(xml_bytes, procedure_code, *, user=None, filename="upload.bpmn", process_id=None,
-                   defaults=None, entry=None):
+def upload_version(xml_bytes: bytes, procedure_code: str, *, user: User | None = None, filename: str = "upload.bpmn",
+                   process_id: str | None = None, defaults: dict | None = None, entry: dict | None = None) -> Upload:
     """Validate ``xml_bytes`` and keep it as a draft version of ``procedure_code`` (created when new).
 
     User tasks made from onestop's step templates get the template's form (``step_forms``).
@@ -115,7 +123,7 @@ def upload_version(xml_bytes, procedure_code, *, user=None, filename="upload.bpm
     return Upload(version, report_dict, True)
 
 
-def ensure_routable(version: ProcedureVersion, agency) -> None:
+def ensure_routable(version: ProcedureVersion, agency: Agency) -> None:
     """Refuse a dossier of ``version`` received by ``agency`` when one of its lanes cannot be routed from
     there (e.g. a district step for a commune of a two-tier province): refused at submission, with the
     missing level named, rather than stuck at the first hand-over."""
@@ -133,8 +141,9 @@ def _next_number(procedure):
 
 
 @transaction.atomic
-def import_bpmn(xml_bytes, procedure_code, *, user=None, publish=False, defaults=None, filename="upload.bpmn",
-                process_id=None, entry=None) -> ProcedureVersion:
+def import_bpmn(xml_bytes: bytes, procedure_code: str, *, user: User | None = None, publish: bool = False,
+                defaults: dict | None = None, filename: str = "upload.bpmn", process_id: str | None = None,
+                entry: dict | None = None) -> ProcedureVersion:
     """The command-line path: upload (with the catalogue entry, when given), refuse a file with errors,
     publish when asked. All or nothing: when anything is refused, no procedure, version or entry change is
     kept (the transaction is rolled back) and the ``DomainError`` says why."""
@@ -159,7 +168,7 @@ def entry_line(entry: dict) -> str:
 
 
 @transaction.atomic
-def publish_version(version, user=None):
+def publish_version(version: ProcedureVersion, user: User | None = None) -> ProcedureVersion:
     """Make ``version`` the one new dossiers start on. Running dossiers keep their own version.
 
     The receiving agencies from which a lane of the version cannot be routed are listed on the returned
@@ -204,7 +213,7 @@ def form_problems(version: ProcedureVersion) -> list[str]:
 
 
 @transaction.atomic
-def retire_version(version, user=None):
+def retire_version(version: ProcedureVersion, user: User | None = None) -> ProcedureVersion:
     """No new dossiers on this version; the dossiers running on it carry on."""
     if version.state != ProcedureVersion.State.PUBLISHED:
         raise Conflict(_("Only the published version can be retired."))
@@ -215,7 +224,7 @@ def retire_version(version, user=None):
 
 
 @transaction.atomic
-def discard_version(version, user=None):
+def discard_version(version: ProcedureVersion, user: User | None = None) -> None:
     """Throw away a draft nobody uses."""
     if version.state != ProcedureVersion.State.DRAFT or version.dossiers.exists():
         raise Conflict(_("Only a draft no dossier uses can be discarded."))
@@ -223,7 +232,7 @@ def discard_version(version, user=None):
     version.delete()
 
 
-def diff(version, against):
+def diff(version: ProcedureVersion, against: ProcedureVersion) -> dict:
     """Tasks and lanes added, removed and renamed between ``against`` (e.g. the published version) and ``version``."""
     old, new = parsing.elements(against.bpmn_xml.encode()), parsing.elements(version.bpmn_xml.encode())
     result = {}
@@ -238,7 +247,8 @@ def diff(version, against):
     return result
 
 
-def record_migration(from_version, to_version, user, moved):
+def record_migration(from_version: ProcedureVersion, to_version: ProcedureVersion, user: User | None,
+                     moved: list[str]) -> None:
     """Keep in the catalogue's history that the running dossiers ``moved`` (their codes) went to ``to_version``
     (the lifecycle moves them: ``onestop.dossiers.lifecycle.migration``)."""
     _record(to_version.procedure, "migrated", user, to_version, from_version=from_version.number, dossiers=moved)

@@ -4,8 +4,11 @@ classification, and the timers a process waits on.
 These functions run inside the caller's transaction, under the dossier's row lock; they never import
 the dossiers' services (which call them).
 """
+from __future__ import annotations
+
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
@@ -19,6 +22,12 @@ from . import working_days
 from .models import ClockStop, Timer
 from .timeliness import classify
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from onestop.dossiers.models import Dossier
+    from onestop.organisation.models import Agency
+
 
 @dataclass(frozen=True)
 class Due:
@@ -26,7 +35,7 @@ class Due:
     at: datetime | None  # set for budgets in hours: late after this moment
 
 
-def step_due(budget, opened_at, agency=None):
+def step_due(budget: str, opened_at: datetime, agency: Agency | None = None) -> Due | None:
     """When a step opened at ``opened_at`` with ``budget`` ("P2D", "PT4H", "P1DT2H") is due; None without one.
 
     Days count like a dossier's appointment date (from the next opening when opened out of hours).
@@ -43,7 +52,7 @@ def step_due(budget, opened_at, agency=None):
     return Due(timezone.localdate(at), at)
 
 
-def due_moment(item):
+def due_moment(item: WorkItem) -> datetime | None:
     """The moment after which ``item`` is late: its ``due_at``, else the office's close on its due date."""
     if item.due_at is not None:
         return item.due_at
@@ -52,7 +61,7 @@ def due_moment(item):
     return working_days.close_of_day(item.due_date, item.agency)
 
 
-def classify_item(item):
+def classify_item(item: WorkItem) -> None:
     """Officials' steps only: a step asked of the applicant stops the clock instead (``stop_clock``).
 
     A step due by the dossier's appointment date (no budget of its own) is measured against the original
@@ -67,7 +76,7 @@ def classify_item(item):
     item.timeliness = classify(item.completed_at, due_date, item.due_at)
 
 
-def classify_dossier(dossier):
+def classify_dossier(dossier: Dossier) -> None:
     """Set when the result is ready, or the dossier is refused after reception: against its original
     appointment date (an extension does not turn late into on time)."""
     done_at = dossier.result_at or dossier.closed_at
@@ -77,7 +86,7 @@ def classify_dossier(dossier):
 
 # --- after every advance of a process ------------------------------------------------------------------
 
-def after_advance(dossier, snapshot, from_status):
+def after_advance(dossier: Dossier, snapshot: runtime.Snapshot, from_status: str) -> None:
     """Keep timers, the clock and the classification in step with the process (``dossiers.lifecycle.advance``)."""
     sync_timers(dossier, snapshot)
     if dossier.status == Status.SUPPLEMENT_REQUESTED and from_status != Status.SUPPLEMENT_REQUESTED:
@@ -102,7 +111,7 @@ def _timer_due(dossier, wait, opened_at):
     return due.at or working_days.close_of_day(due.date, agency)
 
 
-def sync_timers(dossier, snapshot, now=None):
+def sync_timers(dossier: Dossier, snapshot: runtime.Snapshot, now: datetime | None = None) -> None:
     """Record the timers the process now waits on, and close those it no longer waits on."""
     now = now or timezone.now()
     recorded = {t.task_id: t for t in dossier.timers.all()}
@@ -138,7 +147,7 @@ def sync_timers(dossier, snapshot, now=None):
 
 # --- the clock stops while the applicant supplements -----------------------------------------------------
 
-def stop_clock(dossier, now=None):
+def stop_clock(dossier: Dossier, now: datetime | None = None) -> ClockStop | None:
     """The applicant is asked to supplement a received dossier: its clock stops until they answer."""
     if not dossier.received_at or dossier.clock_stops.filter(ended_at__isnull=True).exists():
         return None
@@ -149,7 +158,7 @@ def stop_clock(dossier, now=None):
     return stop
 
 
-def restart_clock(dossier, user, now=None):
+def restart_clock(dossier: Dossier, user: User | None, now: datetime | None = None) -> ClockStop | None:
     """The applicant answered: the appointment date and the open steps' due dates move by the working days
     spent waiting (those after the day of the request, up to and including the day of the answer)."""
     stop = dossier.clock_stops.filter(ended_at__isnull=True).first()

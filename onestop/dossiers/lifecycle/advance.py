@@ -54,7 +54,8 @@ class OnFailure(enum.Enum):
     REFUSE = "refuse"  # nothing changes, 409 with the cause: the person asking can fix it and try again
 
 
-def advance(dossier, call: dict, user, *, from_agency=None, result=None, element: tuple[str, str] = ("", ""),
+def advance(dossier: Dossier, call: dict, user: User | None, *, from_agency: Agency | None = None,
+            result: str | None = None, element: tuple[str, str] = ("", ""),
             on_failure: OnFailure = OnFailure.INCIDENT) -> runtime.Snapshot | None:
     """The one advance path: ask the engine ``call`` on the dossier's process, then bring the dossier in step
     (``after_advance``); the workflow is written once.
@@ -151,7 +152,7 @@ def _cause(failure) -> str:
     return (text if isinstance(failure, DomainError) else f"{type(failure).__name__}: {text}")[:2000]
 
 
-def open_incident(dossier, kind, *, element: tuple[str, str], message: str, call: dict | None = None,
+def open_incident(dossier: Dossier, kind: str, *, element: tuple[str, str], message: str, call: dict | None = None,
                   task_id: str = "") -> Incident:
     """An incident on the dossier, recorded in its audit trail; admins and the dossier's agencies see it."""
     spec_id, name = element

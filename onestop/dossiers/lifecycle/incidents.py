@@ -4,10 +4,13 @@ An incident is resolved by trying again after a fix (``retry_incident``), by ent
 hand (``exchanges.enter_exchange_manually``), or by stopping the dossier with a reason (``stop_dossier``).
 The sweep (``sweep_stuck_dossiers``, beat) opens one for any dossier left with no way forward.
 """
+from __future__ import annotations
+
 import logging
+from typing import TYPE_CHECKING
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,6 +28,9 @@ from .locking import lock_dossier
 from .reception import open_reception, start_call
 from .transitions import move
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 log = logging.getLogger(__name__)
 RECEPTION = "reception"  # the sweep's way forward for a submitted dossier without its reception step
 
@@ -41,7 +47,7 @@ def open_incident_for_change(incident_id: int) -> tuple[Dossier, Incident]:
     return dossier, incident
 
 
-def resolve(incident: Incident, user, resolution: str, comment: str = "") -> None:
+def resolve(incident: Incident, user: User, resolution: str, comment: str = "") -> None:
     incident.resolved_at = timezone.now()
     incident.resolved_by = user
     incident.resolution = resolution
@@ -50,7 +56,7 @@ def resolve(incident: Incident, user, resolution: str, comment: str = "") -> Non
 
 
 @transaction.atomic
-def retry_incident(incident_id: int, user) -> Incident:
+def retry_incident(incident_id: int, user: User) -> Incident:
     """Try again: the failed exchange from its first attempt, the failed step of the process, or the advance
     that failed. A retry that fails again changes nothing and answers 409 with the cause."""
     dossier, incident = open_incident_for_change(incident_id)
@@ -71,7 +77,7 @@ def retry_incident(incident_id: int, user) -> Incident:
 
 
 @transaction.atomic
-def stop_dossier(incident_id: int, user, *, reason: str) -> Incident:
+def stop_dossier(incident_id: int, user: User, *, reason: str) -> Incident:
     """End the dossier of an incident that cannot be resolved otherwise, with the reason the applicant reads.
 
     Its open steps are cancelled and its open incidents resolved as ``stopped``; pending exchanges and
@@ -95,7 +101,7 @@ def stop_dossier(incident_id: int, user, *, reason: str) -> Incident:
     return incident
 
 
-def stuck_dossiers():
+def stuck_dossiers() -> QuerySet[Dossier]:
     """Dossiers not ended and not waiting for the applicant, with no open step, no pending exchange, no pending
     timer and no open incident: nothing would ever move them on."""
     def pending(model, **states):

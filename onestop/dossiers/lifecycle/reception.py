@@ -51,7 +51,7 @@ def asked_at_reception(dossier: Dossier) -> bool:
     return dossier.events.filter(action=Action.RECEPTION_COMPLETED, data__decision="supplement").exists()
 
 
-def start_call(dossier) -> dict:
+def start_call(dossier: Dossier) -> dict:
     """The engine call that starts the dossier's process with the applicant's form."""
     return {"call": START, "data": {"form": dossier.form_data, "dossier_code": dossier.code}}
 
