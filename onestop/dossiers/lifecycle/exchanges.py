@@ -41,15 +41,22 @@ def _exchange_agency(dossier, exchange):
         return None
 
 
-def _resume(dossier, exchange, user, action, comment=""):
-    """Hand the exchange's result to its service task (under the key of the task's id) and advance."""
+def _resume(dossier, exchange, user, action, comment="", *, by_worker=False):
+    """Hand the exchange's result to its service task (under the key of the task's id) and advance.
+
+    ``by_worker``: the answer came to the background worker, which the trail names as the actor (no person),
+    with the official whose step asked for it in the data; an official entering the data by hand is the actor.
+    """
     from_status = dossier.status
     agency = _exchange_agency(dossier, exchange)
     result = {exchange.result_key or exchange.task_spec_id: exchange.result}
     advance(dossier, {"call": COMPLETE_SERVICE_TASK, "task_id": exchange.task_id, "data": result}, user,
             element=(exchange.task_spec_id, exchange.task_name))
-    audit.record(dossier, action, actor=user, agency=agency, from_status=from_status, comment=comment,
-                 data={"step": exchange.task_name, "operator": exchange.operator, "exchange": exchange.pk})
+    data = {"step": exchange.task_name, "operator": exchange.operator, "exchange": exchange.pk}
+    if by_worker and user is not None:
+        data["requested_by"] = user.get_username()
+    audit.record(dossier, action, actor=None if by_worker else user, agency=agency, from_status=from_status,
+                 comment=comment, data=data)
 
 
 def _exchange_dossier(exchange_id, *, with_process=False):
@@ -72,7 +79,7 @@ def resume_after_exchange(exchange_id: int) -> Dossier:
         return dossier
     try:
         with transaction.atomic():
-            _resume(dossier, exchange, exchange.acting_user, Action.EXCHANGE_COMPLETED)
+            _resume(dossier, exchange, exchange.acting_user, Action.EXCHANGE_COMPLETED, by_worker=True)
     except StepNotWaiting:  # the process went on without it (a boundary timer...): keep the answer only
         log.warning("exchange %s answered after its step was left: not resumed", exchange_id)
     return dossier
