@@ -15,7 +15,7 @@ def test_catalogue_is_public_and_dossiers_are_not(demo):
     response = anonymous.get("/api/v1/procedures/")
     assert response.status_code == 200
     codes = [p["code"] for p in response.json()["results"]]
-    assert codes == ["1.001193", "1.009794", "2.000720"]
+    assert codes == ["1.001193", "1.009794", "2.000720", "TN.DD.01"]  # the demo catalogue, published
     assert anonymous.get("/api/v1/procedures/1.001193/").json()["processing_days"] == 1
     assert anonymous.get("/api/v1/dossiers/").status_code in (401, 403)
     response = anonymous.post("/api/v1/dossiers/", {"procedure": "1.001193"}, format="json")
