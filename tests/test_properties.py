@@ -45,6 +45,9 @@ def valid_value(spec):
     """A value the field's schema accepts (the subset the procedures use and SchemaForm renders)."""
     if "enum" in spec:
         return st.sampled_from(spec["enum"])
+    options = spec.get("oneOf") or spec.get("anyOf") or []
+    if options and all(isinstance(o, dict) and "const" in o for o in options):  # choices with their labels
+        return st.sampled_from([o["const"] for o in options])
     kind = spec.get("type")
     if kind == "boolean":
         return st.booleans()

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from onestop.demo.seed import ROUTING_ROLES
 from onestop.engine import validation
 from onestop.engine.validation import ValidationContext, validate
 
@@ -20,7 +21,7 @@ SAMPLES = sorted((ROOT / "bpmn").glob("*.bpmn"))
 MIWG = Path(__file__).resolve().parents[2] / "shared" / "bpmn-conformance" / "miwg-reference"
 
 CONTEXT = ValidationContext(
-    role_codes={"ward", "district", "construction_department", "receiving"},
+    role_codes={code for code, *_ in ROUTING_ROLES},  # the demo's routing roles, which the samples name
     official_roles={"receiver", "specialist", "leader"},
     operators={
         "population.lookup_citizen": {"type": "object", "required": ["id_number"]},
