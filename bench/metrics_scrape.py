@@ -54,9 +54,9 @@ WITH base AS (
     RETURNING 1
 )
 INSERT INTO worklist_workitem (dossier_id, kind, agency_id, role, task_id, task_spec_id, name, lane, form, state,
-                               decision, timeliness, comment, created_at)
+                               decision, timeliness, comment, data, created_at)
 SELECT made.id, 'task', made.receiving_agency_id, 'specialist', 'w', 'review', 'Review', '', '[]', 'open', '', '',
-       '', now()
+       '', '{}', now()
 FROM made WHERE made.id %% 10 = 0
 """
 

@@ -71,6 +71,8 @@ CASES = [
      {"tab": "all", "due_from": "01/01/2020", "due_to": "31/12/2030"}),
     ("page: search by code", "bennghe.specialist", "/work/queue/", {"tab": "all", "q": "Q1-BENNGHE-2511"}),
     ("page: search by name", "bennghe.specialist", "/work/queue/", {"tab": "all", "q": "Nguyễn"}),
+    ("page: search by name, no marks", "bennghe.specialist", "/work/queue/", {"tab": "all", "q": "nguyen van"}),
+    ("page: search by code fragment", "bennghe.specialist", "/work/queue/", {"tab": "all", "q": "0004"}),
     ("page: leader's queue", "bennghe.leader", "/work/queue/", {}),
     ("page: desk", "bennghe.receiver", "/work/desk/", {}),
 ]
@@ -185,7 +187,7 @@ def load(n):
     step("work_items", """
         INSERT INTO worklist_workitem (dossier_id, dossier_code, procedure_code, kind, agency_id, role, task_id,
             task_spec_id, name, lane, form, due_date, state, claimed_by_id, claimed_at, completed_at, decision,
-            timeliness, comment, created_at)
+            timeliness, comment, data, created_at)
         SELECT d.id, d.code, p.code, s.kind, d.receiving_agency_id, s.role,
                CASE WHEN s.k IN (1, 5) THEN '' ELSE d.id || '-' || s.k END,
                s.spec, s.name, '', '[]', (d.received_at + s.k * interval '1 day')::date,
@@ -198,7 +200,7 @@ def load(n):
                CASE WHEN d.status = 'returned' OR s.k = 1 THEN d.received_at + s.k * interval '1 day' END,
                CASE WHEN d.status = 'returned' OR s.k = 1 THEN 'approve' ELSE '' END,
                CASE WHEN d.status = 'returned' OR s.k = 1 THEN 'on_time' ELSE '' END,
-               '', d.received_at + s.k * interval '1 hour'
+               '', '{}', d.received_at + s.k * interval '1 hour'
         FROM dossiers_dossier d JOIN procedures_procedure p ON p.id = d.procedure_id
         CROSS JOIN (VALUES (1, 'reception', 'receiver', '', 'Tiếp nhận hồ sơ'),
                            (2, 'task', 'specialist', 'appraise', 'Thẩm định hồ sơ'),

@@ -169,12 +169,12 @@ def load(n):
     # One step per dossier: the specialist's review in the receiving ward, completed or open.
     cur.execute("""
         INSERT INTO worklist_workitem (dossier_id, kind, agency_id, role, task_id, task_spec_id, name, lane, form,
-            due_date, state, claimed_at, completed_at, decision, timeliness, comment, created_at)
+            due_date, state, claimed_at, completed_at, decision, timeliness, comment, data, created_at)
         SELECT id, 'task', receiving_agency_id, 'specialist', 't' || id, 'review', 'Thẩm định', '', '[]',
             appointment_date, CASE WHEN result_at IS NULL AND status = 'processing' THEN 'open' ELSE 'completed' END,
             NULL, COALESCE(result_at, closed_at) - interval '2 hours', '',
             CASE WHEN result_at IS NULL THEN '' WHEN result_at::date < appointment_date THEN 'early'
-                 WHEN result_at::date = appointment_date THEN 'on_time' ELSE 'late' END, '', received_at
+                 WHEN result_at::date = appointment_date THEN 'on_time' ELSE 'late' END, '', '{}', received_at
         FROM dossiers_dossier
     """)
     conn.commit()
