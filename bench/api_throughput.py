@@ -66,6 +66,7 @@ from common import (  # noqa: E402  (the set-up every bench script shares)
     project_env,
     recreate_database,
     run_pgbench,
+    without_service_tasks,
 )
 
 RESULTS_FILE = RESULTS_DIR / "api_throughput.json"
@@ -118,6 +119,9 @@ def parse_args(argv=None):
                         help=f"Redis database of the bench's own (emptied at the start; default {DEFAULT_BROKER})")
     parser.add_argument("--eager", action="store_true",
                         help="no broker: exchanges and messages run inside the request that makes them")
+    parser.add_argument("--without-exchanges", action="store_true",
+                        help="publish the birth registration without its two service tasks first (the population"
+                             " lookup, the birth register): the officials' steps alone, as versus_viewflow's peer")
     parser.add_argument("--quick", action="store_true", help="smoke run: 40 dossiers, pgbench -T 5")
     parser.add_argument("--keep", action="store_true", help="keep the bench databases afterwards")
     args = parser.parse_args(argv)
@@ -311,6 +315,14 @@ def cpu_usage(before, after):
     usage = {k: round(v / capacity, 3) for k, v in used.items()}
     usage["other"] = round(max(0.0, usage["busy"] - sum(v for k, v in usage.items() if k != "busy")), 3)
     return usage
+
+
+def publish_without_exchanges(env):
+    """A new published version of the birth registration: the shipped file with its service tasks taken out."""
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    plain = RESULTS_DIR / "birth_registration.without_exchanges.bpmn"
+    plain.write_bytes(without_service_tasks((ROOT / "bpmn" / "birth_registration.bpmn").read_bytes()))
+    manage(env, "import_bpmn", str(plain), "--procedure", PROCEDURE, "--publish")
 
 
 # --- the project: migrate, seed, serve ------------------------------------------------------------------
@@ -696,6 +708,8 @@ def run(args):
             env = project_env(BENCH_DB, peers.url, **({} if args.eager else {"CELERY_BROKER_URL": args.broker}))
             manage(env, "migrate", "--noinput")
             manage(env, "seed_demo")
+            if args.without_exchanges:
+                publish_without_exchanges(env)
             if peers.url:
                 print(f"peer stand-ins (onestop.peers.server) on {peers.url}", flush=True)
             with Server(env, args.workers, args.threads) as server, \
@@ -715,7 +729,8 @@ def run(args):
         "threads": args.threads, "worker_class": "gthread" if args.threads > 1 else "sync",
         "celery": None if args.eager else {"broker": args.broker, "processes": args.celery},
         "cpus": os.cpu_count(), "python": platform.python_version(), "machine": platform.node(),
-        "postgres_server": urlsplit(database_url(BENCH_DB)).hostname, "quick": args.quick, **git_state(),
+        "postgres_server": urlsplit(database_url(BENCH_DB)).hostname, "quick": args.quick,
+        "exchanges": not args.without_exchanges, **git_state(),
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     return results

@@ -112,6 +112,48 @@ def manage(env, *command):
         raise BenchFailure(f"manage.py {' '.join(command)} failed:\n{done.stdout}{done.stderr}")
 
 
+BPMN_NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
+           "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI"}
+
+
+def without_service_tasks(bpmn: bytes) -> bytes:
+    """The same process with every service task taken out and its flows joined: the officials' steps as drawn,
+    none of the exchanges with other agencies' systems between them (a shape a bench compares like for like)."""
+    from lxml import etree
+
+    root = etree.fromstring(bpmn)
+    flows = {f.get("id"): f for f in root.iterfind(".//bpmn:sequenceFlow", BPMN_NS)}
+    dropped = set()
+    for task in root.findall(".//bpmn:serviceTask", BPMN_NS):
+        task_id = task.get("id")
+        incoming = [f for f in flows.values() if f.get("targetRef") == task_id]
+        outgoing = [f for f in flows.values() if f.get("sourceRef") == task_id]
+        if len(outgoing) != 1:
+            raise BenchFailure(f"service task {task_id} has {len(outgoing)} outgoing flows: cannot join them")
+        target = outgoing[0].get("targetRef")
+        for flow in incoming:  # each incoming flow now ends where the task's outgoing flow ended
+            flow.set("targetRef", target)
+        target_node = root.find(f".//*[@id='{target}']")
+        for ref in target_node.findall("bpmn:incoming", BPMN_NS):
+            if ref.text == outgoing[0].get("id"):  # in its place, the flows that came into the task
+                for flow in reversed(incoming):
+                    added = etree.Element(f"{{{BPMN_NS['bpmn']}}}incoming")
+                    added.text, added.tail = flow.get("id"), ref.tail
+                    ref.addnext(added)
+                target_node.remove(ref)
+        dropped |= {task_id, outgoing[0].get("id")}
+        task.getparent().remove(task)
+        outgoing[0].getparent().remove(outgoing[0])
+        flows.pop(outgoing[0].get("id"))
+    for ref in root.findall(".//bpmn:flowNodeRef", BPMN_NS):
+        if ref.text in dropped:
+            ref.getparent().remove(ref)
+    for shape in root.findall(".//bpmndi:*[@bpmnElement]", BPMN_NS):
+        if shape.get("bpmnElement") in dropped:
+            shape.getparent().remove(shape)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
 def setup_django(env):
     """Django in this process, on the bench database (settings read the environment once)."""
     os.environ.update({k: v for k, v in env.items() if k not in os.environ or os.environ[k] != v})
