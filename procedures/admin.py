@@ -4,6 +4,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from onestop.core.admin import FoldedSearchMixin
+
 from .models import CatalogueEvent, Procedure, ProcedureVersion
 from .selectors import published_version, unroutable_agencies
 
@@ -25,11 +27,12 @@ class VersionInline(admin.TabularInline):
 
 
 @admin.register(Procedure)
-class ProcedureAdmin(admin.ModelAdmin):
+class ProcedureAdmin(FoldedSearchMixin, admin.ModelAdmin):
     list_display = ["code", "name", "field", "competent_level", "processing_days", "online_level", "is_active",
                     "upload"]
     list_filter = ["competent_level", "online_level", "is_active"]
     search_fields = ["code", "name", "name_en"]
+    folded_search_fields = ("name", "name_en", "field")
     inlines = [VersionInline]
     readonly_fields = ["routing_check"]
 

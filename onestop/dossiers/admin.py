@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from onestop.core.admin import RecordAdmin
+from onestop.organisation.selectors import dossier_search
 
 from .models import Dossier, DossierEvent, Handover, Incident
 
@@ -33,6 +34,12 @@ class DossierAdmin(RecordAdmin):
     list_filter = ["status", "procedure"]
     search_fields = ["code"]
     inlines = [HandoverInline, EventInline]
+
+    def get_search_results(self, request, queryset, search_term):
+        # As the queues search: any fragment of a code, or the applicant's name without marks or case.
+        if not search_term.strip():
+            return queryset, False
+        return queryset.filter(dossier_search(search_term)), False
 
 
 @admin.register(Incident)

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from onestop.core.admin import FoldedSearchMixin
 from onestop.core.text import fold
 
 from .models import Agency, Citizen, Membership, RoutingRole
@@ -12,10 +13,11 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Agency)
-class AgencyAdmin(admin.ModelAdmin):
+class AgencyAdmin(FoldedSearchMixin, admin.ModelAdmin):
     list_display = ["code", "name", "level", "parent", "national_id", "is_active"]
     list_filter = ["level", "is_active"]
     search_fields = ["code", "name", "name_en", "national_id"]
+    folded_search_fields = ("name", "name_en")
     autocomplete_fields = ["parent"]
     inlines = [MembershipInline]
 

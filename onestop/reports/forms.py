@@ -77,6 +77,8 @@ class RegisterForm(forms.Form):
     agency = forms.ChoiceField(label=_("Agency"))
     date_from = _date_field(_("From"))
     date_to = _date_field(_("To"))
+    q = forms.CharField(label=_("Dossier code or applicant"), required=False, max_length=100,
+                        help_text=_("Any part of the code, or the name without marks: “0004”, “nguyen van”."))
 
     def __init__(self, data=None, *, scope=None, **kwargs):
         super().__init__(data, **kwargs)

@@ -50,6 +50,7 @@ from onestop.dossiers.models import Action, Attachment, Channel, Dossier, Handov
 from onestop.dossiers.selectors import route
 from onestop.organisation import access
 from onestop.organisation.models import Agency, OfficialRole
+from onestop.organisation.selectors import dossier_search
 from onestop.worklist.models import WorkItem
 from procedures.models import Procedure
 
@@ -528,13 +529,17 @@ def steps(filters: Filters) -> list[dict]:
 
 # --- form 07 (the dossier register) and form 06 (the processing control sheet) -------------------------
 
-def register(agency: Agency, date_from: date, date_to: date) -> QuerySet[Dossier]:
+def register(agency: Agency, date_from: date, date_to: date, q: str = "") -> QuerySet[Dossier]:
     """Form 07: the dossiers ``agency``'s desk received in the period, oldest first, with the first
-    hand-over to processing (the first leg given by an agency) and the dates of result and return."""
+    hand-over to processing (the first leg given by an agency) and the dates of result and return; with ``q``,
+    those whose code holds it or whose applicant is so named (marks and case ignored)."""
     first_handover = Handover.objects.filter(dossier=OuterRef("pk"), from_agency__isnull=False).order_by(
         "handed_at", "id").values("handed_at")[:1]
-    return (Dossier.objects.filter(receiving_agency=agency, received_at__gte=_moment(date_from),
-                                   received_at__lt=_moment(date_to + timedelta(days=1)))
+    dossiers = Dossier.objects.filter(receiving_agency=agency, received_at__gte=_moment(date_from),
+                                      received_at__lt=_moment(date_to + timedelta(days=1)))
+    if q.strip():
+        dossiers = dossiers.filter(dossier_search(q))
+    return (dossiers
             .select_related("procedure", "applicant", "applicant__citizen")
             .annotate(handed_over_at=Subquery(first_handover))
             .order_by("received_at", "id"))

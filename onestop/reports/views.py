@@ -98,16 +98,21 @@ def register(request):
         data = form.cleaned_data
         agency = form.agencies[data["agency"]]
         dossiers = selectors.register(agency, data["date_from"], data["date_to"])
-        if request.GET.get("format") == "xlsx":
+        if request.GET.get("format") == "xlsx":  # the files are the register itself: whole, whatever the search
             return exports.register_xlsx(agency, data["date_from"], data["date_to"], dossiers)
         if request.GET.get("format") == "pdf":
             content = forms_pdf.form_07(agency, data["date_from"], data["date_to"], dossiers)
             return _pdf(content, f"so-theo-doi-{agency.code}-{data['date_from']:%Y%m%d}-{data['date_to']:%Y%m%d}.pdf")
+        if data["q"]:
+            dossiers = selectors.register(agency, data["date_from"], data["date_to"], data["q"])
         page = Paginator(dossiers, 50).get_page(request.GET.get("page"))
         query = request.GET.copy()
         query.pop("page", None)
+        files_query = query.copy()
+        files_query.pop("q", None)
         context.update({
             "agency": agency, "data": data, "page": page, "query": query.urlencode(),
+            "files_query": files_query.urlencode(),
             "header": exports.REGISTER_HEADER,
             "rows": list(exports.register_rows(page.object_list)),
             "first": page.start_index(),

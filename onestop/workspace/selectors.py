@@ -13,13 +13,13 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from onestop.core.text import bilingual, fold
+from onestop.core.text import bilingual
 from onestop.deadlines import timeliness
 from onestop.deadlines.working_days import add_working_days
 from onestop.dossiers.models import Action, Attachment
 from onestop.interop import connectors
 from onestop.organisation import access
-from onestop.organisation.models import Citizen
+from onestop.organisation.selectors import dossier_search
 from onestop.web.schema_forms import describe
 from onestop.worklist.forms import decision_field
 from onestop.worklist.models import WorkItem
@@ -86,10 +86,8 @@ def queue(user: User, *, tab: str = "open", procedure: str = "", state: str = ""
     if due_to:
         filters &= Q(due_date__lte=due_to)
     q = (q or "").strip()
-    if q and any(c.isdigit() for c in q):  # names have no digits: any fragment of a dossier code
-        filters &= Q(dossier__code__icontains=q)
-    elif q:  # applicants are citizens (``submit`` requires a profile): match the few citizens first
-        filters &= Q(dossier__applicant_id__in=citizens_named(q))
+    if q:  # a fragment of a code, or the applicant's name (applicants are citizens: ``submit`` needs a profile)
+        filters &= dossier_search(q, prefix="dossier__")
     base = _base(user).filter(filters)
     # The active tabs count the active steps (a few hundred) from the partial workitem_queue index alone.
     counts = base.filter(ACTIVE).aggregate(
@@ -111,15 +109,6 @@ def queue(user: User, *, tab: str = "open", procedure: str = "", state: str = ""
     items = (base.filter(tabs[tab]).order_by(*order)
              .select_related("dossier__procedure", "dossier__applicant__citizen", "agency", "claimed_by"))
     return items, counts
-
-
-def citizens_named(q: str) -> QuerySet:
-    """The user ids of the citizens whose name holds every word of ``q``, marks and case ignored ("nguyen van"
-    finds "Nguyễn Văn An"; "anh" finds "Ánh"), as a subquery (``Citizen.search_name``, trigram-indexed)."""
-    citizens = Citizen.objects.all()
-    for word in fold(q).split():
-        citizens = citizens.filter(search_name__contains=word)
-    return citizens.values("user_id")
 
 
 def desk(user: User, kind: str) -> QuerySet[WorkItem]:
