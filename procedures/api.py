@@ -13,25 +13,43 @@ from onestop.core.exceptions import InvalidInput
 from onestop.dossiers.models import FINAL_STATUSES
 from onestop.engine import parsing
 
-from . import entries, services
+from . import content, entries, services
 from .models import Procedure, ProcedureVersion
 from .selectors import published_procedures, published_version, unroutable_agencies
 
 
 class ProcedureSerializer(serializers.Serializer):
+    """``name``, ``field`` and ``fee_note`` are in one language, ``language``: English when the request asks for
+    it (``Accept-Language: en``) and the procedure has all its English texts, else Vietnamese, as on the
+    portal's pages. The stored English texts are also given as they are (``*_en``, ``x-en`` in the form)."""
+
     code = serializers.CharField()
-    name = serializers.CharField()
+    language = serializers.SerializerMethodField(help_text="Language of name, field and fee_note: vi or en")
+    name = serializers.SerializerMethodField()
     name_en = serializers.CharField()
-    field = serializers.CharField()
+    field = serializers.SerializerMethodField()
     field_en = serializers.CharField()
     competent_level = serializers.CharField()
     receiving_level = serializers.CharField()
     processing_days = serializers.IntegerField()
     fee = serializers.IntegerField()
-    fee_note = serializers.CharField()
+    fee_note = serializers.SerializerMethodField()
+    fee_note_en = serializers.CharField()
     online_level = serializers.CharField()
     documents = serializers.JSONField()
     form_schema = serializers.JSONField()
+
+    def get_language(self, obj) -> str:
+        return content.content_language(obj)
+
+    def get_name(self, obj) -> str:
+        return content.text(obj, "name", content.content_language(obj))
+
+    def get_field(self, obj) -> str:
+        return content.text(obj, "field", content.content_language(obj))
+
+    def get_fee_note(self, obj) -> str:
+        return content.text(obj, "fee_note", content.content_language(obj))
 
 
 class ProcedureViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):

@@ -60,6 +60,7 @@ class CatalogueEntrySerializer(serializers.Serializer):
                                                help_text="Legal processing time, in working days")
     fee = serializers.IntegerField(min_value=0, max_value=1_000_000_000, required=False, help_text="VND")
     fee_note = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    fee_note_en = serializers.CharField(max_length=300, required=False, allow_blank=True)
     online_level = serializers.ChoiceField(Procedure.OnlineLevel.choices, required=False)
     documents = DocumentSerializer(many=True, required=False)
     form_schema = serializers.JSONField(required=False, help_text="The applicant's form, a JSON Schema object")
@@ -124,6 +125,7 @@ def check_form_schema(value):
                             % {"name": name})
         elif not spec.get("title"):
             problems.append(_("Field “%(name)s” has no title: the applicant would see no label.") % {"name": name})
+    problems.extend(_english_problems(value))
     missing = [name for name in value.get("required") or [] if name not in properties]
     if missing:
         problems.append(_("Required fields that the form does not define: %(names)s.")
@@ -131,6 +133,44 @@ def check_form_schema(value):
     if problems:
         raise serializers.ValidationError(problems)
     return value
+
+
+def _english_problems(schema):
+    """What is wrong with the form's English texts (``x-en``, docs/forms.md): they must be text, and option
+    names must name options the field has."""
+    problems = []
+
+    def check(where, english, keys, options=None):
+        if english is None:
+            return
+        if not isinstance(english, dict):
+            problems.append(_("%(where)s: “x-en” must be an object.") % {"where": where})
+            return
+        for key in sorted(set(english) - set(keys) - ({"options"} if options is not None else set())):
+            problems.append(_("%(where)s: “x-en” has no “%(key)s”; it takes %(keys)s.")
+                            % {"where": where, "key": key, "keys": ", ".join(keys + (["options"] if options
+                                                                                       is not None else []))})
+        for key in keys:
+            if key in english and not isinstance(english[key], str):
+                problems.append(_("%(where)s: the English “%(key)s” must be text.") % {"where": where, "key": key})
+        if options is not None and "options" in english:
+            names = english["options"]
+            if not isinstance(names, dict) or not all(isinstance(v, str) for v in names.values()):
+                problems.append(_("%(where)s: “x-en.options” must map each option's value to its English name.")
+                                % {"where": where})
+            else:
+                unknown = sorted(set(names) - set(options))
+                if unknown:
+                    problems.append(_("%(where)s: “x-en.options” names values the field does not offer: %(v)s.")
+                                    % {"where": where, "v": ", ".join(unknown)})
+
+    check(_("The form"), schema.get("x-en"), ["title"])
+    for name, spec in (schema.get("properties") or {}).items():
+        if isinstance(spec, dict):
+            values = [str(v) for v in spec.get("enum") or []] or [
+                str(o.get("const")) for o in spec.get("oneOf") or [] if isinstance(o, dict)]
+            check(_("Field “%(name)s”") % {"name": name}, spec.get("x-en"), ["title", "description"], values)
+    return problems
 
 
 def read_side_file(content: bytes, *, code: str | None = None, partial: bool = True) -> dict:

@@ -19,6 +19,10 @@ form-js component                 JSON Schema property
 
 ``label`` becomes ``title``, ``description`` stays ``description``, ``validate.required`` makes the field
 required, ``defaultValue`` becomes ``default``. The order of the components is the form's order.
+
+English texts are the components' custom properties (Camunda Modeler's "Custom properties" group):
+``label_en``, ``description_en`` and, per option, ``option_en:<value>``; the form's own ``title_en``.
+They become the property's ``x-en`` keyword (``{"title", "description", "options": {value: name}}``).
 """
 from django.utils.translation import gettext as _
 
@@ -52,7 +56,28 @@ def to_json_schema(form: dict) -> dict:
     title = form.get("title") or form.get("name")
     if isinstance(title, str) and title:
         schema["title"] = title
+    title_en = _custom(form).get("title_en")
+    if isinstance(title_en, str) and title_en:
+        schema["x-en"] = {"title": title_en}
     return schema
+
+
+def _custom(component):
+    properties = component.get("properties")
+    return properties if isinstance(properties, dict) else {}
+
+
+def _english(component):
+    """The ``x-en`` keyword of a component, from its custom properties; empty when it has none."""
+    custom, english = _custom(component), {}
+    for source, target in (("label_en", "title"), ("description_en", "description")):
+        if isinstance(custom.get(source), str) and custom[source]:
+            english[target] = custom[source]
+    options = {key.split(":", 1)[1]: value for key, value in custom.items()
+               if key.startswith("option_en:") and isinstance(value, str) and value}
+    if options:
+        english["options"] = options
+    return english
 
 
 def _convert(components, properties, required, errors):
@@ -90,6 +115,9 @@ def _convert(components, properties, required, errors):
             spec["description"] = str(component["description"])
         if "defaultValue" in component:
             spec["default"] = component["defaultValue"]
+        english = _english(component)
+        if english:
+            spec["x-en"] = english
         properties[key] = spec
         if (component.get("validate") or {}).get("required"):
             required.append(key)

@@ -24,10 +24,11 @@ class Procedure(models.Model):
     processing_days = models.PositiveSmallIntegerField(_("legal processing time (working days)"))
     fee = models.PositiveIntegerField(_("fee (VND)"), default=0)
     fee_note = models.CharField(_("fee note"), max_length=300, blank=True)
+    fee_note_en = models.CharField(_("English fee note"), max_length=300, blank=True)
     online_level = models.CharField(_("online level"), max_length=10, choices=OnlineLevel.choices)
-    # [{"name": ..., "name_en": ..., "originals": 1, "copies": 0}]
+    # [{"name": ..., "name_en": ..., "originals": 1, "copies": 0}]; English texts: procedures/content.py
     documents = models.JSONField(_("required documents"), default=list, blank=True)
-    # JSON Schema (draft 2020-12) of the applicant's form.
+    # JSON Schema (draft 2020-12) of the applicant's form; its English texts in "x-en" keywords (docs/forms.md).
     form_schema = models.JSONField(_("applicant form"), default=dict, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)

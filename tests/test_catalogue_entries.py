@@ -82,10 +82,13 @@ def test_a_camunda_form_becomes_the_applicants_form_with_its_labels(admin):
     schema = Procedure.objects.get(code="9.000100").form_schema
     assert schema["ui:order"] == ["person_full_name", "person_id_number", "marital_status", "purpose", "copies"]
     assert schema["properties"]["marital_status"]["oneOf"][1] == {"const": "divorced", "title": "Đã ly hôn"}
-    assert schema["properties"]["person_id_number"] == {"type": "string", "pattern": "^[0-9]{12}$",
-                                                        "title": "Số định danh cá nhân", "description": "12 chữ số"}
+    # The components' custom properties label_en, description_en and option_en:<value> give the English texts.
+    assert schema["properties"]["person_id_number"] == {
+        "type": "string", "pattern": "^[0-9]{12}$", "title": "Số định danh cá nhân", "description": "12 chữ số",
+        "x-en": {"title": "Personal identification number", "description": "12 digits"}}
     assert schema["properties"]["copies"] == {"type": "integer", "minimum": 1, "maximum": 10,
-                                              "title": "Số bản cần cấp"}
+                                              "title": "Số bản cần cấp", "x-en": {"title": "Number of copies"}}
+    assert schema["properties"]["marital_status"]["x-en"]["options"]["divorced"] == "Divorced"
     assert set(schema["required"]) == {"person_full_name", "person_id_number", "marital_status", "purpose"}
     # What the applicant's form cannot ask is refused with the field, not dropped.
     form["components"].append({"type": "filepicker", "key": "scan", "label": "Bản chụp"})
@@ -146,3 +149,47 @@ def test_a_procedure_written_from_the_conventions_alone_uploads_publishes_and_ru
     as_user("bennghe.receiver").act(refused, "accept")
     as_user("bennghe.specialist").act(refused, "refuse", comment="Người yêu cầu đang có vợ/chồng")
     assert citizen.dossier(refused)["status"] == "refused"
+
+
+def test_the_entry_carries_english_texts_and_the_api_answers_in_one_language(admin):
+    english = {**ENTRY, "field": "Hộ tịch", "field_en": "Civil status", "fee_note": "Nộp khi nhận kết quả.",
+               "fee_note_en": "Paid when the result is collected.",
+               "documents": [{"name": "Đơn đề nghị", "name_en": "Application"}],
+               "form_schema": {"type": "object", "properties": {"sex": {
+                   "type": "string", "title": "Giới tính", "enum": ["nam", "nữ"],
+                   "x-en": {"title": "Sex", "options": {"nam": "Male", "nữ": "Female"}}}}}}
+    response = admin.post("/api/v1/procedures/", english)
+    assert response.status_code == 201, response.content
+    assert Procedure.objects.get(code="9.000100").fee_note_en == "Paid when the result is collected."
+    read = admin.client.get("/api/v1/procedures/9.000100/", HTTP_ACCEPT_LANGUAGE="en")
+    assert read.status_code == 404  # not published yet: the admin's answer to POST is what is checked
+    answer = admin.client.patch("/api/v1/procedures/9.000100/", {"fee": 1}, format="json",
+                                HTTP_ACCEPT_LANGUAGE="en").json()
+    assert (answer["language"], answer["name"], answer["field"], answer["fee_note"]) == (
+        "en", "Trial procedure", "Civil status", "Paid when the result is collected.")
+    answer = admin.client.patch("/api/v1/procedures/9.000100/", {"fee_note_en": ""}, format="json",
+                                HTTP_ACCEPT_LANGUAGE="en").json()
+    # One English text missing: the whole entry answers in Vietnamese, never a mix.
+    assert (answer["language"], answer["name"], answer["field"]) == ("vi", "Thủ tục thử", "Hộ tịch")
+
+
+def test_wrong_english_texts_of_the_form_are_refused_with_the_field(admin):
+    wrong = {**ENTRY, "form_schema": {"type": "object", "properties": {"sex": {
+        "type": "string", "title": "Giới tính", "enum": ["nam", "nữ"],
+        "x-en": {"title": 3, "label": "Sex", "options": {"male": "Male"}}}}}}
+    response = admin.client.post("/api/v1/procedures/", wrong, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert "“sex”: “x-en” has no “label”" in text and "must be text" in text and "does not offer: male" in text
+    assert not Procedure.objects.filter(code=ENTRY["code"]).exists()
+
+
+def test_the_public_catalogue_names_the_demo_procedures_in_the_language_asked(demo):
+    english = Client().get("/api/v1/procedures/", HTTP_ACCEPT_LANGUAGE="en").json()
+    rows = english["results"] if isinstance(english, dict) else english
+    assert {row["language"] for row in rows} == {"en"}
+    assert "Birth registration" in [row["name"] for row in rows]
+    assert not [row for row in rows if " / " in row["name"] or row["name"] == row.get("name_vi")]
+    vietnamese = Client().get("/api/v1/procedures/").json()
+    rows = vietnamese["results"] if isinstance(vietnamese, dict) else vietnamese
+    assert "Đăng ký khai sinh" in [row["name"] for row in rows] and {row["language"] for row in rows} == {"vi"}

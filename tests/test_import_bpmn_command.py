@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from procedures import content
 from procedures.models import CatalogueEvent, Procedure, ProcedureVersion
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,6 +55,9 @@ def test_import_with_its_side_file_and_form_publishes_the_whole_procedure(roles,
     # marital_status.catalogue.json beside the file was read without being named.
     assert (procedure.name_en, procedure.processing_days, procedure.fee) == ("Certificate of marital status", 3, 15000)
     assert procedure.form_schema["properties"]["marital_status"]["title"] == "Tình trạng hôn nhân hiện nay"
+    # The side file and the form carry every English text: the English portal shows it wholly in English.
+    assert (procedure.fee_note_en, content.missing_english(procedure)) == (
+        "Fee set by the resolution of the provincial People's Council.", [])
     assert procedure.versions.get().state == "published"
     assert "1.004873 phiên bản 1" in capsys.readouterr().out
 

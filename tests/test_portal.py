@@ -104,8 +104,9 @@ def test_home_is_in_vietnamese_english_on_request_and_sends_officials_to_their_w
     assert 'lang="vi"' in page and "Dịch vụ công trực tuyến" in page
     page = Client().get(f"/procedures/{BIRTH}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'lang="en"' in page and "<h1>Birth registration</h1>" in page and "Documents to submit" in page
-    # Its form and documents have no English: the page says so, once; in Vietnamese it says nothing.
-    assert page.count('id="vietnamese-only"') == 1 and "content is available in Vietnamese only" in page
+    # The demo procedure has all its English texts: no notice, no Vietnamese content on the English page.
+    assert 'id="vietnamese-only"' not in page and "Medical birth certificate" in page and "Civil status" in page
+    assert "No fee for a birth registered on time" in page and "Miễn lệ phí" not in page
     assert 'id="vietnamese-only"' not in Client().get(f"/procedures/{BIRTH}/").content.decode()
     response = client_for("bennghe.specialist").get("/")
     assert response.status_code == 302 and response["Location"] == reverse("workspace:queue")
@@ -391,3 +392,47 @@ def test_lookup_is_rate_limited_per_client_address(demo, settings):
     assert 'id="lookup-limited"' in response.content.decode()
     # Another address is not held back.
     assert Client(REMOTE_ADDR="203.0.113.8").post("/lookup/", {"code": "X-1", "id_digits": "1234"}).status_code == 200
+
+
+
+def _english_page(path, client=None):
+    """The main content of ``path`` asked for in English."""
+    page = (client or Client()).get(path, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<html lang="en">' in page
+    return page.split("<main", 1)[1].split("</main>", 1)[0]
+
+
+def test_an_english_page_shows_the_procedure_wholly_in_english_or_wholly_in_vietnamese_with_one_notice(demo):
+    from procedures.models import Procedure
+
+    citizen = client_for("citizen1")
+    page = _english_page(f"/procedures/{BIRTH}/apply/", citizen)
+    # The form's title, labels, help and options, and the documents, all in English.
+    assert "Birth registration declaration" in page and "Child&#x27;s full name" in page and " Female</label>" in page
+    assert "12 digits" in page and "Medical birth certificate" in page
+    assert "Giới tính" not in page and "Tờ khai" not in page and 'lang="vi"' not in page
+
+    # One English text missing (the fee note): the whole procedure reads in Vietnamese, said once.
+    Procedure.objects.filter(code=BIRTH).update(fee_note_en="")
+    for path in (f"/procedures/{BIRTH}/", f"/procedures/{BIRTH}/apply/"):
+        page = _english_page(path, citizen)
+        assert page.count('id="vietnamese-only"') == 1 and "available in Vietnamese only" in page
+        assert "Medical birth certificate" not in page and "Child&#x27;s full name" not in page
+        assert 'lang="en"' not in page
+    page = _english_page(f"/procedures/{BIRTH}/", citizen)
+    assert 'lang="vi" id="fee-note">Miễn lệ phí' in page and '<td lang="vi">Giấy chứng sinh' in page
+    page = _english_page(f"/procedures/{BIRTH}/apply/", citizen)
+    assert '<div class="form" lang="vi">' in page and "Giới tính" in page and "> nữ</label>" in page
+    # The Vietnamese page never shows the notice.
+    assert 'id="vietnamese-only"' not in citizen.get(f"/procedures/{BIRTH}/apply/").content.decode()
+
+
+def test_the_citizen_reads_back_their_answers_in_english_with_the_options_english_names(demo):
+    from tests.conftest import Actor
+
+    code = submit(Actor("citizen1"), BIRTH, "q1-bennghe", BIRTH_FORM)["code"]
+    page = _english_page(f"/my/dossiers/{code}/", client_for("citizen1"))
+    assert "<dt>Child&#x27;s full name</dt><dd>Nguyễn Minh Khôi</dd>" in page
+    assert "<dt>Sex</dt><dd>Male</dd>" in page and "<dd>20/11/2026</dd>" in page and "Giới tính" not in page
+    page = client_for("citizen1").get(f"/my/dossiers/{code}/").content.decode()
+    assert "<dt>Giới tính</dt><dd>nam</dd>" in page

@@ -67,7 +67,7 @@ class DocumentsForm(forms.Form):
         self.documents = documents
         for index, document in enumerate(documents):
             name = document.get("name", "")
-            if language == "en" and document.get("name_en"):
+            if language == "en" and document.get("name_en"):  # the procedure's content language
                 name = document["name_en"]
             field = forms.FileField(label=name, required=False, widget=forms.FileInput(attrs=file_attrs()))
             field.document, field.index, field.staged = document, index, staged.get(index)

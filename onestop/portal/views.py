@@ -26,6 +26,7 @@ from onestop.web.context import roles_of
 from onestop.web.schema_forms import SchemaForm, describe
 from onestop.web.security import client_address
 from onestop.worklist.models import WorkItem
+from procedures import content
 from procedures.selectors import is_conditional
 
 from . import selectors, services
@@ -129,8 +130,12 @@ def procedure(request, code):
     item = selectors.procedure(code)
     if item is None:
         raise Http404
-    documents = [{**doc, "conditional": is_conditional(doc)} for doc in item.documents or []]
-    return render(request, "portal/procedure.html", {"procedure": item, "documents": documents})
+    lang = content.content_language(item)
+    documents = [{**doc, "conditional": is_conditional(stored)}
+                 for doc, stored in zip(content.documents(item, lang), item.documents or [], strict=True)]
+    return render(request, "portal/procedure.html", {
+        "procedure": item, "documents": documents, "content_lang": lang,
+        "field": content.text(item, "field", lang), "fee_note": content.text(item, "fee_note", lang)})
 
 
 # --- apply ---------------------------------------------------------------------------------------------
@@ -144,9 +149,10 @@ def _apply_forms(request, item, draft):
     agencies = selectors.receiving_agencies(item)
     data = request.POST if request.method == "POST" else None
     files = request.FILES if request.method == "POST" else None
-    schema_form = SchemaForm(item.form_schema, data, initial=draft.form_data)
+    lang = content.content_language(item)
+    schema_form = SchemaForm(content.schema(item.form_schema, lang), data, initial=draft.form_data)
     documents_form = DocumentsForm(item.documents or [], data, files, staged=draft.files,
-                                   conditional=is_conditional, language=_language())
+                                   conditional=is_conditional, language=lang)
     return agencies, schema_form, documents_form
 
 
@@ -186,6 +192,7 @@ def apply(request, code):
     return render(request, "portal/apply.html", {
         "procedure": item, "agencies": agencies, "agency_code": agency_code, "agency_error": agency_error,
         "form": schema_form, "documents_form": documents_form, "max_mb": settings.ONESTOP_MAX_UPLOAD_BYTES // 2**20,
+        "content_lang": content.content_language(item),
     }, status=400 if request.method == "POST" else 200)  # a refused form or file is a 4xx, as on the desk's pages
 
 
@@ -228,11 +235,12 @@ def apply_review(request, code):
             return redirect("portal:my-dossiers")
         SubmissionThrottle().record(request)
         return redirect("portal:submitted", code=dossier.code)
-    documents = item.documents or []
+    lang = content.content_language(item)
     files = draft.files
     return render(request, "portal/review.html", {
-        "procedure": item, "agency": agency, "answers": describe(item.form_schema, draft.form_data),
-        "documents": [{"document": doc, "file": files.get(i)} for i, doc in enumerate(documents)],
+        "procedure": item, "agency": agency, "content_lang": lang,
+        "answers": describe(content.schema(item.form_schema, lang), draft.form_data),
+        "documents": [{"document": doc, "file": files.get(i)} for i, doc in enumerate(content.documents(item, lang))],
     })
 
 
@@ -264,8 +272,10 @@ def _mine(request, code):
 
 
 def _dossier_page(request, dossier, *, supplement_form=None, schema_form=None, rating_form=None, status=200):
+    lang = content.content_language(dossier.procedure)
     if schema_form is None:
-        schema_form = SchemaForm(dossier.procedure.form_schema, initial=dossier.form_data, prefix="form")
+        schema_form = SchemaForm(content.schema(dossier.procedure.form_schema, lang), initial=dossier.form_data,
+                                 prefix="form")
     agencies = {}
     for step in open_steps(dossier):
         if step.kind != WorkItem.Kind.APPLICANT and step.agency_id:
@@ -276,7 +286,8 @@ def _dossier_page(request, dossier, *, supplement_form=None, schema_form=None, r
         "refusal": selectors.refusal(dossier, _language()),
         "recorded": selectors.recorded_for_me(dossier, _language()),
         "lookups": selectors.lookups(dossier, _language()),
-        "answers": describe(dossier.procedure.form_schema, dossier.form_data),
+        "answers": describe(content.schema(dossier.procedure.form_schema, lang), dossier.form_data),
+        "content_lang": lang,
         "agencies": list(agencies.values()),
         "timeline": selectors.citizen_timeline(dossier, _language()),
         "route": route(dossier),
@@ -324,7 +335,8 @@ def dossier(request, code):
 def supplement(request, code):
     dossier = _mine(request, code)
     form = SupplementForm(request.POST, request.FILES)
-    schema_form = SchemaForm(dossier.procedure.form_schema, request.POST, prefix="form")
+    schema_form = SchemaForm(content.schema(dossier.procedure.form_schema, content.content_language(dossier.procedure)),
+                             request.POST, prefix="form")
     if form.is_valid() and schema_form.is_valid():
         uploads = form.cleaned_data["files"]
         for upload in uploads:

@@ -4,7 +4,8 @@ The form only renders fields and turns what the browser sends into JSON values; 
 ``onestop.dossiers.forms.form_errors``, the same rules as the API, and its messages are put next to
 their fields. Supported: string (minLength, maxLength, pattern, format date or email), enum (radios up
 to four options, else a select), integer, number, boolean. ``title`` is the label, ``description`` the
-help. Fields come in ``ui:order`` when the schema gives one, else in the order of ``properties``.
+help. The schema is given in the page's language (``procedures.content.schema``). Fields come in
+``ui:order`` when the schema gives one, else in the order of ``properties``.
 """
 import datetime
 
@@ -19,12 +20,14 @@ RADIO_LIMIT = 4
 
 
 def _choices(spec):
-    """``[(value, label)]`` from ``enum`` or from ``oneOf: [{const, title}]``."""
+    """``[(value, label)]`` from ``enum`` or from ``oneOf: [{const, title}]``; ``x-labels`` (``{value: label}``,
+    set when the schema is read in English: ``procedures.content.schema``) names the options instead."""
+    labels = spec.get("x-labels") if isinstance(spec.get("x-labels"), dict) else {}
     if "enum" in spec:
-        return [(str(value), str(value)) for value in spec["enum"]]
+        return [(str(value), str(labels.get(str(value)) or value)) for value in spec["enum"]]
     options = spec.get("oneOf") or spec.get("anyOf") or []
     if options and all(isinstance(o, dict) and "const" in o for o in options):
-        return [(str(o["const"]), str(o.get("title", o["const"]))) for o in options]
+        return [(str(o["const"]), str(labels.get(str(o["const"])) or o.get("title", o["const"]))) for o in options]
     return None
 
 

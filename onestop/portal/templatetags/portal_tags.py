@@ -30,14 +30,3 @@ def localized(obj, attr):
         if english:
             return english
     return getattr(obj, attr, "")
-
-
-@register.filter
-def vietnamese_only(procedure) -> bool:
-    """Whether, on an English page, part of the procedure's own content (its form, documents, fee note) has
-    no English text and so stays Vietnamese: the page then says so once instead of mixing silently."""
-    if not (get_language() or "vi").startswith("en"):
-        return False
-    documents = procedure.documents or []
-    return (not procedure.name_en or bool(procedure.fee_note) or bool((procedure.form_schema or {}).get("properties"))
-            or any(not (d or {}).get("name_en") for d in documents))
