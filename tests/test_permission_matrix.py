@@ -92,6 +92,10 @@ MATRIX = {
     "workspace:reassign": entry(TASK, POST="login 403   403   403   403   ok    403   403"),
     "workspace:retry-incident": entry({"pk": "incident_item", "incident": "incident"},
                                       POST="login 403   403   ok    403   ok    403   403"),
+    "workspace:incidents": entry(GET="login 403   403   ok    ok    ok    ok    ok"),
+    "workspace:incident-retry": entry({"incident": "incident"}, POST=INCIDENT),
+    "workspace:incident-stop": entry({"incident": "incident"}, POST=INCIDENT,
+                                     data={"reason": "Không thể tiếp tục xử lý"}),
     # --- reports ---------------------------------------------------------------------------------------
     "reports:dashboard": entry(GET=LEADERS),
     "reports:export-csv": entry(GET=LEADERS),

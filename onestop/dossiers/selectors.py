@@ -75,6 +75,15 @@ def refusal(dossier: Dossier) -> DossierEvent | None:
             .order_by("at", "id").first())
 
 
+def stopping(dossier: Dossier) -> DossierEvent | None:
+    """The audit event that stopped the dossier (an incident no one could resolve otherwise), or None.
+    Its comment is the reason the applicant reads; stopping requires one."""
+    if dossier.status != Status.STOPPED:
+        return None
+    return (dossier.events.filter(to_status=Status.STOPPED).select_related("agency", "actor")
+            .order_by("at", "id").first())
+
+
 def route(dossier: Dossier) -> QuerySet[Handover]:
     return dossier.handovers.select_related("from_agency", "to_agency", "given_by", "received_by")
 

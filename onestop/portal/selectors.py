@@ -113,6 +113,14 @@ def refusal(dossier: Dossier, language: str) -> dict | None:
             "collect_at": dossier.receiving_agency if waiting else None}
 
 
+def stop_notice(dossier: Dossier) -> dict | None:
+    """Why the agency stopped processing the dossier, for the box at the top of its page; or None."""
+    from onestop.dossiers.selectors import stopping
+
+    event = stopping(dossier)
+    return {"reason": event.comment, "at": event.at} if event else None
+
+
 def recorded_for_me(dossier: Dossier, language: str) -> list[dict]:
     """What officials entered at the dossier's steps in fields the procedure marks public, step by step."""
     from onestop.worklist.selectors import case_file

@@ -284,6 +284,7 @@ def _dossier_page(request, dossier, *, supplement_form=None, schema_form=None, r
         "dossier": dossier,
         "asked": selectors.asked_of_me(dossier),
         "refusal": selectors.refusal(dossier, _language()),
+        "stop_notice": selectors.stop_notice(dossier),
         "recorded": selectors.recorded_for_me(dossier, _language()),
         "lookups": selectors.lookups(dossier, _language()),
         "answers": describe(content.schema(dossier.procedure.form_schema, lang), dossier.form_data),

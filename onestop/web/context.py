@@ -35,6 +35,7 @@ MENU = [
     ("workspace:queue", _("Task queue"), {"receiver", "specialist", "leader"}),
     ("reports:dashboard", _("Dashboard"), {"leader", "admin"}),
     ("reports:register", _("Dossier register"), {"receiver", "leader", "admin"}),
+    ("workspace:incidents", _("Incidents"), {"receiver", "specialist", "leader", "admin"}),
     ("admin:index", _("Administration"), {"admin"}),
 ]
 

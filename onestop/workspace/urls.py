@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from . import views
+from . import incidents, views
 
 app_name = "workspace"
 
@@ -20,4 +20,7 @@ urlpatterns = [
     path("items/<int:pk>/comment/", views.comment, name="comment"),
     path("items/<int:pk>/reassign/", views.reassign, name="reassign"),
     path("items/<int:pk>/incidents/<int:incident>/retry/", views.retry_incident, name="retry-incident"),
+    path("incidents/", incidents.incidents, name="incidents"),
+    path("incidents/<int:incident>/retry/", incidents.retry, name="incident-retry"),
+    path("incidents/<int:incident>/stop/", incidents.stop, name="incident-stop"),
 ]
