@@ -19,17 +19,22 @@ _lock = threading.Lock()
 
 
 class Cache:
-    """key -> value, each entry for ``ttl`` seconds."""
+    """key -> value, each entry for ``ttl`` seconds; past ``max_entries`` the cache starts afresh."""
 
-    def __init__(self, name):
-        self.name, self._entries = name, {}
+    def __init__(self, name, max_entries=10_000):
+        self.name, self.max_entries, self._entries = name, max_entries, {}
 
-    def get(self, key, load):
-        """The cached value of ``key``, or ``load()`` kept for next time (``None`` is kept too)."""
+    def get(self, key, load, keep_none=True):
+        """The cached value of ``key``, or ``load()`` kept for next time (``None`` too, unless ``keep_none`` is
+        false: a key from the client that finds nothing then costs its query each time, and no memory)."""
         now = time.monotonic()
         value, expires = self._entries.get(key, (_MISSING, 0.0))
         if value is _MISSING or expires <= now:
             value = load()
+            if value is None and not keep_none:
+                return value
+            if len(self._entries) >= self.max_entries:
+                self._entries = {}
             self._entries[key] = (value, now + settings.ONESTOP_REFCACHE_SECONDS)
         return value
 
@@ -45,6 +50,24 @@ def cache(name) -> Cache:
         if name not in _caches:
             _caches[name] = Cache(name)
         return _caches[name]
+
+
+def row(instance):
+    """What ``rebuild`` needs to make a fresh copy of ``instance`` (its loaded fields only): keep this, not the
+    instance, so that what one request caches on its objects never reaches another."""
+    if instance is None:
+        return None
+    deferred = instance.get_deferred_fields()
+    names = [f.attname for f in instance._meta.concrete_fields if f.attname not in deferred]
+    return type(instance), names, [getattr(instance, name) for name in names]
+
+
+def rebuild(kept):
+    """A model instance from ``row``'s result, as if just read (no query)."""
+    if kept is None:
+        return None
+    model, names, values = kept
+    return model.from_db("default", names, values)
 
 
 def invalidate_on(model, name):

@@ -7,10 +7,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from onestop.core import refcache
 from onestop.core.exceptions import InvalidInput, NotAllowed
 from onestop.deadlines.working_days import received_at
-from onestop.organisation.models import Agency, same_tier
-from procedures.models import Procedure
+from onestop.organisation.models import Agency, Citizen, same_tier
+from procedures.models import Procedure, ProcedureVersion
 from procedures.selectors import published_version
 from procedures.services import ensure_routable
 
@@ -23,6 +24,35 @@ from .reception import open_reception
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
+# What every submission reads before it writes (the procedure with its published version, the agency, whether
+# the user is a citizen) is kept per process (``core.refcache``): emptied here when one of these rows is saved,
+# elsewhere within ONESTOP_REFCACHE_SECONDS. Codes that find nothing are not kept.
+REFS, CITIZENS = "submission-refs", "citizens"
+for _model in (Procedure, ProcedureVersion, Agency):
+    refcache.invalidate_on(_model, REFS)
+refcache.invalidate_on(Citizen, CITIZENS)
+
+
+def _procedure(code: str) -> tuple[Procedure, ProcedureVersion | None] | None:
+    """The active procedure ``code`` and the version new dossiers start on (``None`` if none is published)."""
+    def load():
+        procedure = Procedure.objects.filter(code=code, is_active=True).first()
+        return procedure and (refcache.row(procedure), refcache.row(published_version(procedure)))
+
+    kept = refcache.cache(REFS).get(("procedure", code), load, keep_none=False)
+    return kept and (refcache.rebuild(kept[0]), refcache.rebuild(kept[1]))
+
+
+def _agency(code: str) -> Agency | None:
+    kept = refcache.cache(REFS).get(
+        ("agency", code), lambda: refcache.row(Agency.objects.filter(code=code, is_active=True).first()),
+        keep_none=False)
+    return refcache.rebuild(kept)
+
+
+def _is_citizen(user: User) -> bool:
+    return refcache.cache(CITIZENS).get(user.pk, lambda: Citizen.objects.filter(user_id=user.pk).exists())
+
 
 @transaction.atomic
 def submit(user: User, *, procedure_code: str, agency_code: str, form_data: dict,
@@ -32,16 +62,16 @@ def submit(user: User, *, procedure_code: str, agency_code: str, form_data: dict
     With ``official``, a desk official takes in a paper dossier on behalf of ``user`` (channel DESK):
     the audit trail names the official as the actor. One transaction, its checks' reads included.
     """
-    if not hasattr(user, "citizen"):
+    if not _is_citizen(user):
         raise NotAllowed(_("Only citizens with a profile can submit dossiers."))
-    procedure = Procedure.objects.filter(code=procedure_code, is_active=True).first()
-    if procedure is None:
+    found = _procedure(procedure_code)
+    if found is None:
         raise InvalidInput(_("Unknown procedure."), errors={"procedure": [_("No procedure has this code.")]})
-    version = published_version(procedure)
+    procedure, version = found
     if version is None:
         raise InvalidInput(_("This procedure is not open for submissions."),
                            errors={"procedure": [_("The procedure has no published version.")]})
-    agency = Agency.objects.filter(code=agency_code, is_active=True).first()
+    agency = _agency(agency_code)
     if agency is None:
         raise InvalidInput(_("Unknown agency."), errors={"agency": [_("No agency has this code.")]})
     if not same_tier(agency.level, procedure.receiving_level):
