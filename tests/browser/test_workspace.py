@@ -31,6 +31,7 @@ def test_desk_receives_a_dossier_submitted_through_the_api(page, demo_live, scre
 
     page.get_by_role("link", name=code).click()
     page.wait_for_selector("text=Kiểm tra thành phần hồ sơ")
+    page.get_by_text("Thông tin người nộp đã khai").click()  # the answers are folded under the decision
     assert "Nguyễn Minh Khôi" in page.inner_text("main")
     screenshot(page, "reception", full_page=True)
     page.get_by_role("button", name="Tiếp nhận hồ sơ", exact=True).click()
@@ -116,3 +117,44 @@ def test_desk_takes_in_a_paper_dossier(page, demo_live, screenshot, tmp_path):
     assert dossier.code in page.locator(".messages").inner_text()
     assert page.locator("iframe.ws-preview").count() == 1  # the scan, previewed in the page
     screenshot(page, "intake-received", full_page=True)
+
+
+def test_the_desk_sees_the_decision_on_the_first_screens_of_the_reception_page(page, demo_live, screenshot):
+    """At 1366×800 the reception page leads with the decision; the checklist, the applicant's answers and the
+    files are one click away (details), and the page passes axe's WCAG 2.1 AA rules."""
+    from axe_playwright_python.sync_playwright import Axe
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from onestop.dossiers.attachments import add_attachment
+
+    citizen = Actor("citizen1")
+    code = submit(citizen, "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+    dossier = Dossier.objects.get(code=code)
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    for index, name in enumerate(["to-khai.pdf", "giay-chung-sinh.pdf", "uy-quyen.pdf"]):
+        add_attachment(dossier, SimpleUploadedFile(name, pdf), user=citizen.user, document_index=index)
+    page.set_viewport_size({"width": 1366, "height": 800})
+    log_in(page, demo_live, "bennghe.receiver", "/work/desk/")
+    page.get_by_role("link", name=code).click()
+    page.wait_for_selector("#accept")
+    height = page.evaluate("document.documentElement.scrollHeight")
+    decide_top = page.evaluate("document.getElementById('outcome-title').getBoundingClientRect().top + scrollY")
+    refuse_bottom = page.evaluate("document.getElementById('refuse').getBoundingClientRect().bottom + scrollY")
+    print(f"reception page at 1366x800: height {height} px, decision at {decide_top} px, "
+          f"last button ends at {refuse_bottom} px")
+    screenshot(page, "reception-1366", full_page=True)
+    assert decide_top < 800, decide_top  # the decision starts on the first screen
+    assert refuse_bottom < 2 * 800, refuse_bottom  # all three outcomes within the first two screens
+    assert height < 2400, height
+    # The answers and the files are there, one click away; the checklist's file links open the files.
+    page.get_by_text("Thông tin người nộp đã khai").first.click()
+    assert page.get_by_text("Nguyễn Minh Khôi").first.is_visible()
+    page.locator("#checklist summary").click()
+    page.get_by_role("link", name="giay-chung-sinh.pdf").click()
+    assert page.locator("#files-fold").evaluate("details => details.open")
+    results = Axe().run(page, options={"runOnly": {"type": "tag",
+                                                   "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}})
+    assert results.violations_count == 0, results.generate_report()
+    page.set_viewport_size({"width": 390, "height": 844})  # one column on a phone, nothing wider than it
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page.console_errors == []
