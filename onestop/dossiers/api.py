@@ -16,7 +16,7 @@ from onestop.core.throttling import SubmissionThrottle, submission_refused
 from onestop.deadlines import schedule
 from onestop.deadlines.models import Extension
 from onestop.interop.selectors import exchanges_seen
-from onestop.worklist.api import SHOWN, CaseFileEntrySerializer, CompleteSerializer, WorkItemSerializer, WorkItemViewSet
+from onestop.worklist.api import CaseFileEntrySerializer, CompleteSerializer, WorkItemSerializer, WorkItemViewSet
 from onestop.worklist.models import WorkItem
 from onestop.worklist.selectors import case_file
 from procedures.models import ProcedureVersion
@@ -446,8 +446,9 @@ class WorkItemActionViewSet(WorkItemViewSet):
     @extend_schema(request=None, responses=WorkItemSerializer)
     @action(detail=True, methods=["post"])
     def claim(self, request, pk=None):
-        with transaction.atomic():  # one transaction per request: the queue check, the claim, the answer
-            item = lifecycle.claim_work_item(self.get_object(), request.user)
+        with transaction.atomic():  # one transaction, one statement to find and lock: the queue check, the claim
+            dossier, item = lifecycle.queued_item(pk, request.user)
+            lifecycle.claim_locked(dossier, item, request.user)
             return Response(WorkItemSerializer(item).data)
 
     @extend_schema(request=None, responses=WorkItemSerializer)
@@ -456,21 +457,27 @@ class WorkItemActionViewSet(WorkItemViewSet):
         item = lifecycle.unclaim_work_item(self.get_object(), request.user)
         return Response(WorkItemSerializer(item).data)
 
-    @extend_schema(request=CompleteSerializer, responses=WorkItemSerializer)
+    @extend_schema(
+        request=CompleteSerializer, responses=WorkItemSerializer,
+        description="Complete a step of your queues. A step still open (nobody holds it) is claimed and completed "
+                    "by this one request: the audit trail records both, `claimed` then the completion, by you. A "
+                    "step someone else holds is refused (403); `claim/` first remains possible. For the return of "
+                    "a result, `data` names who collected it (`collector_name`, `collector_id_number`).")
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
-        with transaction.atomic():  # one transaction per request: the queue check, the step, the answer
-            item = self.get_object()  # another queue's item is not found, whatever the body says
+        with transaction.atomic():  # one transaction: the queue check and both locks in one statement, the step
+            # Another queue's item is not found, whatever the body says.
+            dossier, item = lifecycle.queued_item(pk, request.user, with_process=True)
             payload = CompleteSerializer(data=request.data)
             payload.is_valid(raise_exception=True)
             if item.kind == WorkItem.Kind.RETURN:
                 # As at the desk's page: the result is handed to a named person, whose ID number is checked.
                 data = payload.validated_data["data"] if isinstance(payload.validated_data["data"], dict) else {}
                 lifecycle.hand_over_result(item, request.user, collector_name=str(data.get("collector_name") or ""),
-                                           collector_id_number=str(data.get("collector_id_number") or ""))
+                                           collector_id_number=str(data.get("collector_id_number") or ""),
+                                           locked=dossier)
             else:
-                lifecycle.complete_work_item(item, request.user, **payload.validated_data)
-            item.refresh_from_db(from_queryset=WorkItem.objects.select_related(*SHOWN))
+                lifecycle.complete_locked(dossier, item, request.user, **payload.validated_data)
             return Response(WorkItemSerializer(item).data)
 
 

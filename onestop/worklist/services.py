@@ -30,8 +30,10 @@ DEFAULT_ROLE = OfficialRole.SPECIALIST
 
 
 def open_item(dossier: Dossier, *, kind: str, agency: Agency | None, role: str, name: str, due_date: date | None = None,
-              form: Iterable[dict] = (), task: HumanTask | None = None, due_at: datetime | None = None) -> WorkItem:
-    return WorkItem.objects.create(
+              form: Iterable[dict] = (), task: HumanTask | None = None, due_at: datetime | None = None,
+              save: bool = True) -> WorkItem:
+    """A new item of the dossier; with ``save=False`` not written yet (``bulk_create`` writes several at once)."""
+    item = WorkItem(
         dossier=dossier,
         dossier_code=dossier.code,
         procedure_code=dossier.procedure.code,
@@ -46,25 +48,36 @@ def open_item(dossier: Dossier, *, kind: str, agency: Agency | None, role: str, 
         task_spec_id=task.spec_id if task else "",
         lane=(task.lane or "") if task else "",
     )
+    if save:
+        item.save()
+    return item
 
 
-def sync_with_process(dossier: Dossier, snapshot: Snapshot, *, due_date: date | None) -> list[WorkItem]:
+def active_items(dossier: Dossier) -> list[WorkItem]:
+    """The dossier's open and claimed items, of every kind (one query)."""
+    return list(dossier.work_items.filter(state__in=WorkItem.ACTIVE_STATES).order_by("id"))
+
+
+def sync_with_process(dossier: Dossier, snapshot: Snapshot, *, due_date: date | None,
+                      active: list[WorkItem] | None = None, closing: WorkItem | None = None) -> list[WorkItem]:
     """Make the dossier's open process items match the READY human tasks of ``snapshot``.
 
     New READY tasks become items in the queue of the agency their lane resolves to; items whose
-    task is no longer READY (cancelled by the process) are cancelled. Returns the new items.
+    task is no longer READY (cancelled by the process) are cancelled, in one update. ``active`` is the
+    dossier's active items when the caller read them (``active_items``); ``closing`` is the item being
+    completed, which the caller closes itself. Returns the new items.
     """
-    active = {
-        item.task_id: item
-        for item in dossier.work_items.filter(
-            kind__in=[WorkItem.Kind.TASK, WorkItem.Kind.APPLICANT], state__in=WorkItem.ACTIVE_STATES
-        )
-    }
+    if active is None:
+        active = active_items(dossier)
+    process_kinds = (WorkItem.Kind.TASK, WorkItem.Kind.APPLICANT)
+    active = {item.task_id: item for item in active if item.kind in process_kinds and item.is_active}
     ready_ids = {task.id for task in snapshot.ready}
-    for task_id, item in active.items():
-        if task_id not in ready_ids:
-            item.state = WorkItem.State.CANCELLED
-            item.save(update_fields=["state"])
+    gone = [item for task_id, item in active.items()
+            if task_id not in ready_ids and (closing is None or item.pk != closing.pk)]
+    for item in gone:
+        item.state = WorkItem.State.CANCELLED
+    if gone:
+        WorkItem.objects.filter(pk__in=[item.pk for item in gone]).update(state=WorkItem.State.CANCELLED)
     created = []
     now = timezone.now()
     for task in snapshot.ready:
@@ -86,9 +99,9 @@ def sync_with_process(dossier: Dossier, snapshot: Snapshot, *, due_date: date | 
         created.append(
             open_item(dossier, kind=kind, agency=agency, role=role, name=task.name,
                       due_date=due.date if due else due_date, due_at=due.at if due else None,
-                      form=task.form, task=task)
+                      form=task.form, task=task, save=False)
         )
-    return created
+    return WorkItem.objects.bulk_create(created) if created else created
 
 
 def asks_applicant(snapshot: Snapshot) -> bool:
@@ -106,14 +119,16 @@ def check_can_act(item: WorkItem, user: User) -> None:
                                                                or item.claimed_by.get_username()})
 
 
-def claim(item: WorkItem, user: User) -> bool:
+def claim(item: WorkItem, user: User, *, save: bool = True) -> bool:
+    """``user`` takes the item; ``save=False`` leaves the write to the caller (a completion writes it once)."""
     check_can_act(item, user)
     if item.claimed_by_id == user.pk:
         return False
     item.state = WorkItem.State.CLAIMED
     item.claimed_by = user
     item.claimed_at = timezone.now()
-    item.save(update_fields=["state", "claimed_by", "claimed_at"])
+    if save:
+        item.save(update_fields=["state", "claimed_by", "claimed_at"])
     return True
 
 

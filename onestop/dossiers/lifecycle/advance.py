@@ -56,7 +56,7 @@ class OnFailure(enum.Enum):
 
 def advance(dossier: Dossier, call: dict, user: User | None, *, from_agency: Agency | None = None,
             result: str | None = None, element: tuple[str, str] = ("", ""),
-            on_failure: OnFailure = OnFailure.INCIDENT) -> runtime.Snapshot | None:
+            on_failure: OnFailure = OnFailure.INCIDENT, closing: WorkItem | None = None) -> runtime.Snapshot | None:
     """The one advance path: ask the engine ``call`` on the dossier's process, then bring the dossier in step
     (``after_advance``); the workflow is written once.
 
@@ -65,8 +65,11 @@ def advance(dossier: Dossier, call: dict, user: User | None, *, from_agency: Age
     failure, of the engine (a script, serialization, the sandbox) or of the routing, rolls back the advance
     only: with ``OnFailure.INCIDENT`` the caller's change stays and an incident names the dossier, the element
     and the cause (``None`` is returned); with ``OnFailure.REFUSE`` it becomes a 409 with the cause.
+
+    ``closing``: the work item the caller completes (and closes itself) with this advance.
     """
-    seen = {}
+    seen = {"closing": closing}
+    recorded = audit.mark()  # audit events of a batch not yet written: those of a rolled-back advance are dropped
     try:
         with transaction.atomic():
             snapshot = _run(dossier, call, user, from_agency, result, seen)
@@ -80,6 +83,7 @@ def advance(dossier: Dossier, call: dict, user: User | None, *, from_agency: Age
     except Exception as exc:  # noqa: BLE001 - the run contract: whatever fails is kept as an incident, not lost
         log.warning("dossier %s could not advance (%s): %s", dossier.code, call.get("call"), exc, exc_info=True)
         failure = exc
+    audit.forget_since(recorded)
     _forget_unsaved(dossier)
     spec_id, name = _failed_element(dossier, seen.get("snapshot"), failure, element)
     cause = _cause(failure)
@@ -94,16 +98,16 @@ def _run(dossier, call, user, from_agency, result, seen):
     kind = call["call"]
     if kind == START:
         instance, snapshot = runtime.start(dossier.version, data=call.get("data"))
-        dossier.process = instance
-        dossier.save(update_fields=["process", "updated_at"])
+        dossier.process = instance  # written with the dossier by after_advance
         seen["snapshot"] = snapshot
         with runtime.stored_once(instance):  # the timers' due moments, written with the workflow once more
-            after_advance(dossier, snapshot, user, from_agency=from_agency, result=result)
+            after_advance(dossier, snapshot, user, from_agency=from_agency, result=result,
+                          closing=seen["closing"])
         return snapshot
     with runtime.stored_once(dossier.process):
         snapshot = _ask_engine(dossier, kind, call)
         seen["snapshot"] = snapshot
-        after_advance(dossier, snapshot, user, from_agency=from_agency, result=result)
+        after_advance(dossier, snapshot, user, from_agency=from_agency, result=result, closing=seen["closing"])
     return snapshot
 
 
@@ -165,10 +169,14 @@ def open_incident(dossier: Dossier, kind: str, *, element: tuple[str, str], mess
 
 
 def after_advance(dossier: Dossier, snapshot: runtime.Snapshot, user: User | None, *, from_agency: Agency | None,
-                  result: str | None) -> None:
-    """Turn the process's new waits into work items, record the hand-overs, update the status."""
+                  result: str | None, closing: WorkItem | None = None) -> None:
+    """Turn the process's new waits into work items, record the hand-overs, update the status.
+
+    ``closing``: the item being completed, which its caller closes (no cancel of it here first)."""
     from_status = dossier.status
-    new_items = worklist.sync_with_process(dossier, snapshot, due_date=dossier.appointment_date)
+    active = worklist.active_items(dossier)
+    new_items = worklist.sync_with_process(dossier, snapshot, due_date=dossier.appointment_date, active=active,
+                                           closing=closing)
     interop.open_exchanges(dossier, snapshot, actor=user)
     raise_process_incidents(dossier, snapshot)
     if snapshot.completed:
@@ -186,7 +194,11 @@ def after_advance(dossier: Dossier, snapshot: runtime.Snapshot, user: User | Non
         move(dossier, Status.PROCESSING)
     dossier.save()
     deadlines.after_advance(dossier, snapshot, from_status)  # timers, the stopped clock, timeliness
-    _record_handovers(dossier, new_items, user, from_agency, result)
+    # The agencies holding the dossier before these new steps: its active items, less those just cancelled and
+    # the one being completed.
+    holders = {item.agency_id for item in active
+               if item.is_active and (closing is None or item.pk != closing.pk)}
+    _record_handovers(dossier, new_items, user, from_agency, result, holders)
 
 
 def raise_process_incidents(dossier: Dossier, snapshot: runtime.Snapshot) -> None:
@@ -202,15 +214,12 @@ def raise_process_incidents(dossier: Dossier, snapshot: runtime.Snapshot) -> Non
                      data={"step": error.name, "incident": incident.pk})
 
 
-def _record_handovers(dossier, new_items, user, from_agency, result):
-    """A new step in an agency that does not hold the dossier yet is a hand-over (a row of form 06).
+def _record_handovers(dossier, new_items, user, from_agency, result, holders):
+    """A new step in an agency that does not hold the dossier yet (``holders``: the agency ids of its other
+    active items) is a hand-over (a row of form 06).
 
     Without a giving agency (after a background exchange), the dossier comes from where its route last led.
     """
-    holders = set(
-        dossier.work_items.filter(state__in=WorkItem.ACTIVE_STATES)
-        .exclude(pk__in=[i.pk for i in new_items]).values_list("agency_id", flat=True)
-    )
     if from_agency is None:
         last_leg = dossier.handovers.select_related("to_agency").last()
         from_agency = last_leg.to_agency if last_leg else None

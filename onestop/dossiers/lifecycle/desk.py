@@ -16,7 +16,7 @@ from onestop.worklist.models import WorkItem
 from ..attachments import add_attachment, check_upload
 from ..models import Attachment
 from .locking import lock_dossier, locked_item
-from .steps import claim_work_item, complete_work_item
+from .steps import claim_work_item, complete_locked, complete_work_item
 from .submission import submit
 
 if TYPE_CHECKING:
@@ -53,8 +53,10 @@ def receive_at_desk(official: User, applicant: User, *, procedure_code: str, age
 
 @transaction.atomic
 def hand_over_result(item: WorkItem, official: User, *, collector_name: str, collector_id_number: str,
-                     result_file: UploadedFile | None = None) -> Dossier:
-    """The desk hands the result over: the result file (optional) is kept, and who collected it."""
+                     result_file: UploadedFile | None = None, locked: Dossier | None = None) -> Dossier:
+    """The desk hands the result over: the result file (optional) is kept, and who collected it.
+
+    ``locked``: the item's dossier, when the caller locked it with the item (``queued_item``)."""
     collector_name, collector_id_number = (collector_name or "").strip(), (collector_id_number or "").strip()
     errors = {}
     if not collector_name:
@@ -65,10 +67,14 @@ def hand_over_result(item: WorkItem, official: User, *, collector_name: str, col
         raise InvalidInput(_("Say who collected the result."), errors=errors)
     if item.kind != WorkItem.Kind.RETURN:  # a step's kind never changes: no lock needed to read it
         raise Conflict(_("This step is not the return of a result."))
-    if result_file is not None:  # kept under the lock, by whoever may act; complete_work_item checks both again
-        dossier, item = locked_item(item)
+    dossier = locked
+    if result_file is not None:  # kept under the lock, by whoever may act; the completion checks both again
+        if dossier is None:
+            dossier, item = locked_item(item)
         worklist.check_can_act(item, official)
         add_attachment(dossier, result_file, user=official, kind=Attachment.Kind.RESULT, work_item=item,
                        agency=item.agency)
     collected_by = f"{collector_name} ({collector_id_number})"
-    return complete_work_item(item, official, decision="returned", data={"collected_by": collected_by})
+    if dossier is None:
+        return complete_work_item(item, official, decision="returned", data={"collected_by": collected_by})
+    return complete_locked(dossier, item, official, decision="returned", data={"collected_by": collected_by})

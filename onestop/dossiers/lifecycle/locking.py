@@ -7,14 +7,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext as _
 
 from onestop.core.exceptions import NotFound
 from onestop.engine.models import ProcessInstance
+from onestop.organisation import access
 from onestop.worklist.models import WorkItem
 from procedures.models import ProcedureVersion
 
-from ..models import Dossier
+from ..models import Dossier, Handover
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -41,13 +43,20 @@ def lock_dossier(dossier_id: int, *, with_process: bool = False, skip_locked: bo
             return None
         raise Dossier.DoesNotExist
     if with_process:
-        versions = ProcedureVersion.objects.defer("bpmn_xml", "report")
-        if dossier.process_id:
-            dossier.process = (ProcessInstance.objects.select_related("version")
-                               .defer("version__bpmn_xml", "version__report").get(pk=dossier.process_id))
-        else:
-            dossier.version = versions.get(pk=dossier.version_id)
+        _read_process(dossier)
     return dossier
+
+
+def _read_process(dossier: Dossier) -> None:
+    if dossier.process_id:
+        dossier.process = (ProcessInstance.objects.select_related("version")
+                           .defer("version__bpmn_xml", "version__report").get(pk=dossier.process_id))
+    else:
+        dossier.version = ProcedureVersion.objects.defer("bpmn_xml", "report").get(pk=dossier.version_id)
+
+
+# The steps whose completion runs the process (a task) or starts it (the reception).
+PROCESS_KINDS = (WorkItem.Kind.TASK, WorkItem.Kind.RECEPTION)
 
 
 def locked_item(item: WorkItem, *, with_process: bool = False) -> tuple[Dossier, WorkItem]:
@@ -56,6 +65,35 @@ def locked_item(item: WorkItem, *, with_process: bool = False) -> tuple[Dossier,
     locked = WorkItem.objects.select_for_update(of=("self",))
     item = locked.select_related("claimed_by", "agency").get(pk=item.pk)
     item.dossier = dossier  # the answer names the dossier and its procedure: no query to find them again
+    return dossier, item
+
+
+def queued_item(pk: int | str, user: User, *, with_process: bool = False) -> tuple[Dossier, WorkItem]:
+    """The work item ``pk`` of ``user``'s queues and its dossier, both row-locked, in one statement: the queue
+    check, the dossier with what every change reads (see ``lock_dossier``), the item's agency and holder, and
+    the open leg of the dossier's route to the item's agency (``item.open_leg``, for ``note_received``).
+
+    ``FOR UPDATE OF`` locks the dossier before the item (the order every other change takes them in), and a
+    lock wait re-reads both rows. An item the user may not act on, or no item, is not found (404).
+    """
+    if not str(pk).isdigit():
+        raise NotFound(_("No such step in your queues."))
+    leg = (Handover.objects.filter(dossier_id=OuterRef("dossier_id"), to_agency_id=OuterRef("agency_id"),
+                                   received_by__isnull=True).order_by("-id").values("id")[:1])
+    rows = (WorkItem.objects.select_related("dossier__procedure", "dossier__receiving_agency__parent__parent",
+                                            "agency", "claimed_by")
+            .defer("dossier__procedure__documents", "dossier__procedure__form_schema")
+            .annotate(may_act=access.may_act_on_row(user), open_leg=Subquery(leg))
+            .select_for_update(of=("dossier", "self")))
+    item = rows.filter(pk=int(pk)).order_by().first()
+    if item is None or not item.may_act:
+        raise NotFound(_("No such step in your queues."))
+    dossier = item.dossier
+    if item.claimed_by_id and getattr(item.claimed_by, "pk", None) != item.claimed_by_id:
+        # Claimed while this request waited for the lock: the holder joined was read before the wait.
+        item.claimed_by = type(user).objects.get(pk=item.claimed_by_id)
+    if with_process and item.kind in PROCESS_KINDS:
+        _read_process(dossier)
     return dossier, item
 
 
