@@ -44,8 +44,14 @@ def catalogue(q: str = "", field: str = "", agency: Agency | None = None) -> Que
     return qs
 
 
-def catalogue_fields() -> list[str]:
-    return list(published_procedures().exclude(field="").order_by("field").values_list("field", flat=True).distinct())
+def catalogue_fields(language: str = "vi") -> list[tuple[str, str]]:
+    """``[(field, name)]`` of the published procedures' fields: the value the filter takes (Vietnamese) and its
+    name in ``language`` (the English one a procedure gives, else the Vietnamese)."""
+    names: dict[str, str] = {}
+    for field, field_en in published_procedures().exclude(field="").order_by("field").values_list("field", "field_en"):
+        if not names.get(field):
+            names[field] = field_en if language == "en" and field_en else ("" if language == "en" else field)
+    return [(field, name or field) for field, name in names.items()]
 
 
 def desks() -> QuerySet[Agency]:

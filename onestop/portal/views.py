@@ -75,7 +75,7 @@ def home(request):
         if start:
             return redirect(start)
     return render(request, "portal/home.html", {
-        "fields": selectors.catalogue_fields(),
+        "fields": selectors.catalogue_fields(_language()),
         "popular": selectors.catalogue()[:6],
     })
 
@@ -116,8 +116,8 @@ def catalogue(request):
     field = request.GET.get("field", "").strip()[:200]
     agency = Agency.objects.filter(code=request.GET.get("agency", ""), is_active=True).first()
     page = Paginator(selectors.catalogue(q, field, agency), CATALOGUE_PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"page": page, "q": q, "field": field, "agency": agency, "fields": selectors.catalogue_fields(),
-               "agencies": selectors.desks()}
+    context = {"page": page, "q": q, "field": field, "agency": agency,
+               "fields": selectors.catalogue_fields(_language()), "agencies": selectors.desks()}
     # htmx swaps in the results only; going back in history asks for the whole page again.
     partial = request.htmx and not request.htmx.history_restore_request
     response = render(request, "portal/_catalogue_results.html" if partial else "portal/catalogue.html", context)

@@ -161,3 +161,34 @@ def test_portal_pages_pass_an_accessibility_check(page, portal, screenshot):
                                   comment="Bản scan bị mờ")
     for path in ("/my/dossiers/", f"/my/dossiers/{code}/", f"/my/dossiers/{code}/withdraw/"):
         check(path)
+
+
+# The widest option's text and the room a select gives its chosen text (its width less padding and arrow).
+SELECT_ROOM = """select => {
+  const style = getComputedStyle(select), canvas = document.createElement('canvas').getContext('2d');
+  canvas.font = style.font;
+  const widest = Math.max(...[...select.options].map(o => canvas.measureText(o.text).width));
+  const room = select.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 20;
+  return {widest: Math.round(widest), room: Math.round(room),
+          inside: select.getBoundingClientRect().right <= document.documentElement.clientWidth};
+}"""
+
+
+def test_the_agency_dropdowns_show_whole_agency_names_on_a_desktop(page, portal, screenshot):
+    """An agency is named with its parent; at 1366×800 the catalogue's filter and the apply page show the
+    whole name of any agency once chosen, in either language."""
+    page.set_viewport_size({"width": 1366, "height": 800})
+    log_in(page, portal, "citizen1")
+    for path in ("/procedures/", "/procedures/1.001193/apply/", "/procedures/1.009794/apply/"):
+        for language in ("vi", "en"):
+            page.context.add_cookies([{"name": "django_language", "value": language, "url": portal}])
+            page.goto(f"{portal}{path}")
+            room = page.locator("#id_agency").evaluate(SELECT_ROOM)
+            assert room["inside"] and room["widest"] <= room["room"], (path, language, room)
+    page.goto(f"{portal}/procedures/")
+    page.select_option("#id_agency", "hcm-sxd")
+    page.wait_for_load_state("networkidle")
+    screenshot(page, "catalogue-filters")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page.console_errors == []
