@@ -193,3 +193,20 @@ def test_the_public_catalogue_names_the_demo_procedures_in_the_language_asked(de
     vietnamese = Client().get("/api/v1/procedures/").json()
     rows = vietnamese["results"] if isinstance(vietnamese, dict) else vietnamese
     assert "Đăng ký khai sinh" in [row["name"] for row in rows] and {row["language"] for row in rows} == {"vi"}
+
+
+def test_the_dossier_api_names_steps_agencies_and_the_procedure_in_the_language_asked(as_user):
+    from tests.conftest import BIRTH_FORM
+
+    citizen = as_user("citizen1")
+    code = submit(citizen, "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+    english = citizen.client.get(f"/api/v1/dossiers/{code}/", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert english["procedure_name"] == "Birth registration"
+    assert english["receiving_agency"]["name"] == "Ben Nghe Ward People's Committee"
+    assert [step["name"] for step in english["open_steps"]] == ["Receive the dossier"]
+    vietnamese = citizen.client.get(f"/api/v1/dossiers/{code}/").json()
+    assert vietnamese["procedure_name"] == "Đăng ký khai sinh"
+    assert vietnamese["receiving_agency"]["name"] == "Ủy ban nhân dân Phường Bến Nghé"
+    assert [step["name"] for step in vietnamese["open_steps"]] == ["Tiếp nhận hồ sơ"]
+    for answer in (english, vietnamese):
+        assert " / " not in json.dumps(answer, ensure_ascii=False)

@@ -108,7 +108,7 @@ def test_the_desk_refusal_reason_is_shown_too(as_user):
     desk.act(code, "refuse", comment=reason)
     seen = citizen.dossier(code)
     assert (seen["status"], seen["refusal"]["reason"], seen["refusal"]["step"]) == (
-        "refused", reason, "Tiếp nhận hồ sơ / Receive the dossier")
+        "refused", reason, "Tiếp nhận hồ sơ")
     assert reason in _page("citizen1", code)
 
 

@@ -3,6 +3,7 @@ import math
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.translation import get_language
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
@@ -12,6 +13,7 @@ from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from onestop.core.text import bilingual
 from onestop.core.throttling import SubmissionThrottle, submission_refused
 from onestop.deadlines import schedule
 from onestop.deadlines.models import Extension
@@ -19,6 +21,7 @@ from onestop.interop.selectors import exchanges_seen
 from onestop.worklist.api import CaseFileEntrySerializer, CompleteSerializer, WorkItemSerializer, WorkItemViewSet
 from onestop.worklist.models import WorkItem
 from onestop.worklist.selectors import case_file
+from procedures import content
 from procedures.models import ProcedureVersion
 
 from . import lifecycle, selectors
@@ -26,9 +29,33 @@ from .lifecycle import extensions
 from .models import Dossier, Incident, Status
 
 
+def _named(obj) -> str | None:
+    """An agency's or another system's name in the request's language (its English name, when it has one, on
+    an ``Accept-Language: en`` request)."""
+    if obj is None:
+        return None
+    english = getattr(obj, "name_en", "") and (get_language() or "vi").startswith("en")
+    return obj.name_en if english else obj.name
+
+
+def _procedure_name(procedure) -> str:
+    """As the catalogue names it (``procedures.content``): English only when the procedure reads wholly in English."""
+    return content.text(procedure, "name", content.content_language(procedure))
+
+
+class OneLanguageField(serializers.CharField):
+    """A BPMN name written "Tiếng Việt / English", in the request's language only."""
+
+    def to_representation(self, value):
+        return bilingual(super().to_representation(value))
+
+
 class AgencyRefSerializer(serializers.Serializer):
     code = serializers.CharField()
-    name = serializers.CharField()
+    name = serializers.SerializerMethodField(help_text="In the request's language (Accept-Language)")
+
+    def get_name(self, obj) -> str:
+        return _named(obj)
 
 
 def _person(user):
@@ -68,9 +95,9 @@ def _submitted(dossier):
     """``DossierListSerializer(dossier).data`` of a dossier just submitted, written out (no serializer to build,
     and every value is at hand)."""
     agency, procedure = dossier.receiving_agency, dossier.procedure
-    return {"code": dossier.code, "procedure": procedure.code, "procedure_name": procedure.name,
+    return {"code": dossier.code, "procedure": procedure.code, "procedure_name": _procedure_name(procedure),
             "status": dossier.status, "status_display": dossier.get_status_display(),
-            "receiving_agency": {"code": agency.code, "name": agency.name},
+            "receiving_agency": {"code": agency.code, "name": _named(agency)},
             "submitted_at": _datetime.to_representation(dossier.submitted_at),
             "appointment_date": _date.to_representation(dossier.appointment_date),
             "appointment_provisional": schedule.is_provisional(dossier.appointment_date)}
@@ -92,7 +119,8 @@ class ExtendSerializer(serializers.Serializer):
 
 class DossierListSerializer(serializers.ModelSerializer):
     procedure = serializers.CharField(source="procedure.code")
-    procedure_name = serializers.CharField(source="procedure.name")
+    procedure_name = serializers.SerializerMethodField(help_text="In the request's language, as the catalogue "
+                                                                 "gives it (docs/portal.md)")
     status_display = serializers.CharField(source="get_status_display")
     receiving_agency = AgencyRefSerializer()
     appointment_provisional = serializers.SerializerMethodField()
@@ -102,6 +130,9 @@ class DossierListSerializer(serializers.ModelSerializer):
         fields = ["code", "procedure", "procedure_name", "status", "status_display", "receiving_agency",
                   "submitted_at", "appointment_date", "appointment_provisional"]
 
+    def get_procedure_name(self, obj) -> str:
+        return _procedure_name(obj.procedure)
+
     def get_appointment_provisional(self, obj) -> bool:
         """True when the appointment date falls in a year whose working calendar is not yet confirmed by the
         government's notice: the date may move once it is."""
@@ -110,7 +141,7 @@ class DossierListSerializer(serializers.ModelSerializer):
 
 class StepSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    name = serializers.CharField()
+    name = OneLanguageField()
     kind = serializers.CharField()
     agency = AgencyRefSerializer(allow_null=True)
     state = serializers.CharField()
@@ -149,13 +180,13 @@ class EventSerializer(serializers.Serializer):
         return _person(obj.actor)
 
     def get_step(self, obj) -> str | None:
-        return obj.work_item.name if obj.work_item_id else None
+        return bilingual(obj.work_item.name) if obj.work_item_id else None
 
 
 class ExchangeSerializer(serializers.Serializer):
-    step = serializers.CharField(source="task_name", help_text="What the system was asked for: the process step")
+    step = OneLanguageField(source="task_name", help_text="What the system was asked for: the process step")
     operator = serializers.CharField()
-    system = serializers.CharField(source="peer.name", allow_null=True, default=None)
+    system = serializers.SerializerMethodField()
     requested_by = serializers.SerializerMethodField()
     state = serializers.CharField()
     attempts = serializers.IntegerField()
@@ -170,6 +201,9 @@ class ExchangeSerializer(serializers.Serializer):
     def get_requested_by(self, obj) -> str:
         return _person(obj.acting_user) or "onestop"
 
+    def get_system(self, obj) -> str | None:
+        return _named(obj.peer)
+
 
 class RefusalSerializer(serializers.Serializer):
     reason = serializers.CharField(source="comment", help_text="Why the dossier was refused, as the official wrote it")
@@ -178,7 +212,7 @@ class RefusalSerializer(serializers.Serializer):
     at = serializers.DateTimeField()
 
     def get_step(self, obj) -> str | None:
-        return obj.work_item.name if obj.work_item_id else None
+        return bilingual(obj.work_item.name) if obj.work_item_id else None
 
 
 class DossierDetailSerializer(DossierListSerializer):
@@ -247,7 +281,7 @@ class DossierDetailSerializer(DossierListSerializer):
         return ExchangeSerializer(exchanges_seen(obj, as_applicant=self._as_applicant(obj)), many=True).data
 
     def get_incidents(self, obj) -> list[dict]:
-        return [{"id": i.id, "step": i.element_name, "message": i.message, "created_at": i.created_at,
+        return [{"id": i.id, "step": bilingual(i.element_name), "message": i.message, "created_at": i.created_at,
                  "resolved_at": i.resolved_at} for i in obj.incidents.all()]
 
 
@@ -408,9 +442,9 @@ class IncidentViewSet(viewsets.ReadOnlyModelViewSet):
 class DataLookupSerializer(serializers.Serializer):
     at = serializers.DateTimeField(source="created_at")
     dossier = serializers.CharField(source="dossier.code")
-    purpose = serializers.CharField(source="task_name")
+    purpose = OneLanguageField(source="task_name")
     operator = serializers.CharField()
-    system = serializers.CharField(source="peer.name")
+    system = serializers.SerializerMethodField()
     requested_by = serializers.SerializerMethodField()
     state = serializers.CharField()
     about_me = serializers.SerializerMethodField()
@@ -419,6 +453,9 @@ class DataLookupSerializer(serializers.Serializer):
 
     def get_requested_by(self, obj) -> str:
         return _person(obj.acting_user) or "onestop"
+
+    def get_system(self, obj) -> str | None:
+        return _named(obj.peer)
 
     def get_about_me(self, obj) -> bool:
         """Whether the system was asked about me (else it served my dossier, about someone else)."""
