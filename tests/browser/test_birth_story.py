@@ -153,7 +153,7 @@ def test_supplementation_story(person, site, tmp_path, screenshot):
     desk = person("bennghe.receiver", DESK)
     open_from_queue(desk, code, site + DESK)
     desk.locator("input[name=missing]").first.check()
-    desk.fill("textarea[name=note]:visible >> nth=0", "Bản scan giấy chứng sinh bị mờ")
+    desk.fill("form:has(#request-supplement) textarea[name=note]", "Bản scan giấy chứng sinh bị mờ")
     desk.get_by_role("button", name="Yêu cầu bổ sung", exact=False).click()
     desk.wait_for_selector(".messages")
     assert Dossier.objects.get(code=code).status == "supplement_requested"
