@@ -16,7 +16,8 @@ taken from it; the databases used are always ``onestop_bench`` and ``onestop_pgb
 3. phase A: citizen1 submits N birth registrations (procedure 1.001193) from C client threads,
    spread over three wards;
 4. phase B: the wards' officials drive every dossier through accept -> approve -> sign -> returned
-   (claim + complete per step) from C client threads, one stage after the other; each stage waits until
+   (one request per step: complete/ claims the open step as it completes it; ``--two-requests``: claim/
+   then complete/) from C client threads, one stage after the other; each stage waits until
    the worker has opened every step of the stage (the exchanges before approval and before the return),
    runs ANALYZE and lists the queues once, so finding a step's id costs no request per completion;
 5. checks through the API that every dossier ended "returned" and no queue holds anything;
@@ -122,6 +123,8 @@ def parse_args(argv=None):
     parser.add_argument("--without-exchanges", action="store_true",
                         help="publish the birth registration without its two service tasks first (the population"
                              " lookup, the birth register): the officials' steps alone, as versus_viewflow's peer")
+    parser.add_argument("--two-requests", action="store_true",
+                        help="claim each step in a request of its own, then complete it (default: one request)")
     parser.add_argument("--quick", action="store_true", help="smoke run: 40 dossiers, pgbench -T 5")
     parser.add_argument("--keep", action="store_true", help="keep the bench databases afterwards")
     args = parser.parse_args(argv)
@@ -481,8 +484,9 @@ def list_queue(api, token, kind):
         page += 1
 
 
-def complete_step(api, token, item_id, decision):
-    api.call("POST", f"/api/v1/work-items/{item_id}/claim/", "claim", token=token)
+def complete_step(api, token, item_id, decision, two_requests=False):
+    if two_requests:
+        api.call("POST", f"/api/v1/work-items/{item_id}/claim/", "claim", token=token)
     body = {"decision": decision, "data": data_for(decision), "comment": ""}
     api.call("POST", f"/api/v1/work-items/{item_id}/complete/", f"complete {decision}", token=token, body=body)
 
@@ -506,7 +510,7 @@ def wait_until(query, params, done, failure):
         conn.close()
 
 
-def run_stage(api, tokens, dossiers, stage, concurrency):
+def run_stage(api, tokens, dossiers, stage, concurrency, two_requests=False):
     """Wait for the stage's steps, ANALYZE, list each ward's queue once, then claim + complete every
     dossier's step of this stage."""
     decision, role, kind = stage
@@ -523,17 +527,17 @@ def run_stage(api, tokens, dossiers, stage, concurrency):
         if item_id is None:
             errors.append(("step not in queue", f"{officials[ward]} has no {kind} step of {code} to {decision}"))
         else:
-            jobs.append(lambda t=tokens[officials[ward]], i=item_id: complete_step(api, t, i, decision))
+            jobs.append(lambda t=tokens[officials[ward]], i=item_id: complete_step(api, t, i, decision, two_requests))
     seconds, failures = run_all(jobs, concurrency)
     return {"decision": decision, "completions": len(jobs) - len(failures), "prep_seconds": prep,
             "seconds": seconds}, errors + failures
 
 
-def process_dossiers(api, tokens, dossiers, concurrency):
+def process_dossiers(api, tokens, dossiers, concurrency, two_requests=False):
     stages = []
     started = time.perf_counter()
     for stage in STAGES:
-        result, errors = run_stage(api, tokens, dossiers, stage, concurrency)
+        result, errors = run_stage(api, tokens, dossiers, stage, concurrency, two_requests)
         stop_on_errors(f"phase B, stage {stage[0]}", errors)
         stages.append(result)
     return stages, time.perf_counter() - started
@@ -678,7 +682,7 @@ def run_api_phases(args, server, worker, peers, stats_conn):
     stop_on_errors("phase A", errors)
     print(f"phase B: processing them ({len(STAGES)} steps each)...", flush=True)
     (stages, b_seconds), b_meas = measure_phase(
-        trees, stats_conn, lambda: process_dossiers(api, tokens, dossiers, args.concurrency))
+        trees, stats_conn, lambda: process_dossiers(api, tokens, dossiers, args.concurrency, args.two_requests))
     if worker:  # the last messages (result handed over) are the worker's: wait, so that nothing is cut off
         wait_until("SELECT count(*) FROM notifications_notification WHERE state = 'queued'", [],
                    lambda queued: queued == 0, "the worker did not send every message")
@@ -730,7 +734,7 @@ def run(args):
         "celery": None if args.eager else {"broker": args.broker, "processes": args.celery},
         "cpus": os.cpu_count(), "python": platform.python_version(), "machine": platform.node(),
         "postgres_server": urlsplit(database_url(BENCH_DB)).hostname, "quick": args.quick,
-        "exchanges": not args.without_exchanges, **git_state(),
+        "exchanges": not args.without_exchanges, "requests_per_step": 2 if args.two_requests else 1, **git_state(),
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     return results
