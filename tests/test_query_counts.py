@@ -149,11 +149,11 @@ def test_work_items_carry_their_dossier_code_and_procedure(as_user):
 # docs/run-contract.md); so do the citizen's messages (accept, sign: a fault there must not undo the step).
 SUBMISSION_COST = {"commits": 1, "statements": 5}  # the inserts only: what it reads first is kept per process
 COMPLETION_COST = {  # decision: (commits, statements) of the one request
-    "accept": (1, 19), "approve": (1, 11), "sign": (1, 12), "returned": (1, 6),
+    "accept": (1, 16), "approve": (1, 11), "sign": (1, 12), "returned": (1, 4),
 }
 # The same steps claimed first, in a request of their own (claim/, then complete/).
 TWO_REQUEST_COST = {
-    "accept": (2, 22), "approve": (2, 14), "sign": (2, 15), "returned": (2, 9),
+    "accept": (2, 19), "approve": (2, 14), "sign": (2, 15), "returned": (2, 7),
 }
 STEPS = [("accept", "bennghe.receiver"), ("approve", "bennghe.specialist"), ("sign", "bennghe.leader"),
          ("returned", "bennghe.receiver")]
@@ -217,3 +217,28 @@ def test_submission_and_completions_cost_the_statements_and_commits_measured(dem
     costs = {}
     drive_one(clients, costs, two_requests=True)
     assert measured(costs) == TWO_REQUEST_COST
+
+
+# With the National Public Service Portal linked, a change the portal hears of (a status, a step that may hand
+# the dossier over) costs its outbox: a savepoint, one read (the sequence, the last message's and the route's
+# last leg, under the lifecycle's lock) and the release; a message to send adds what its record reads (the
+# processing agencies, the attachments; the applicant unless already read) and its insert.
+PORTAL_COST = {"accept": 6, "approve": 3, "sign": 3, "returned": 7}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_portals_outbox_costs_one_read_and_one_insert_per_change(demo):
+    from onestop.nationalportal.models import OutboxMessage, PortalLink
+
+    clients = {who: token_client(who) for who in ["citizen1"] + [who for _d, who in STEPS]}
+    drive_one(clients)
+    without = {}
+    drive_one(clients, without)
+    PortalLink.objects.create(code="dvcqg", name="Cổng DVCQG", base_url="http://127.0.0.1:9")
+    drive_one(clients)
+    linked = {}
+    code = drive_one(clients, linked)
+    extra = {decision: linked_cost[1] - measured(without)[decision][1]
+             for decision, linked_cost in measured(linked).items()}
+    assert extra == PORTAL_COST, {d: "\n".join(linked[d][0].request.sql) for d, _who in STEPS}
+    assert OutboxMessage.objects.filter(dossier__code=code).count() >= 3

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -75,10 +76,18 @@ def _processing_agencies(dossier):
     return list(agencies.values()) or [dossier.receiving_agency]
 
 
+def _applicant(dossier):
+    """The applicant with their citizen record, in one query (none when already read with the dossier)."""
+    field = type(dossier)._meta.get_field("applicant")
+    if not field.is_cached(dossier):
+        dossier.applicant = get_user_model().objects.select_related("citizen").get(pk=dossier.applicant_id)
+    return dossier.applicant
+
+
 def dossier_record(dossier, code: str) -> dict:
     """The dossier as the portal's dossier-sync item (``DongBoHoSoMC``'s ``data`` entry)."""
     proto = protocol()
-    applicant = dossier.applicant
+    applicant = _applicant(dossier)
     citizen = getattr(applicant, "citizen", None)
     procedure = dossier.procedure
     agencies = _processing_agencies(dossier)

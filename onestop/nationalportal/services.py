@@ -10,12 +10,12 @@ the portal.
 import logging
 from datetime import timedelta
 
-from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from onestop.core import refcache
-from onestop.dossiers.models import Action, Dossier, DossierEvent
+from onestop.dossiers.models import Action, Dossier, DossierEvent, Handover
 
 from . import protocol
 from .models import OutboxMessage, PortalLink
@@ -59,11 +59,17 @@ def record_change(event: DossierEvent) -> OutboxMessage | None:
     if not is_connected():
         return None
     dossier = event.dossier
-    # The lifecycle already holds the dossier's row lock (then this costs nothing); taken here too, so that
-    # two changes of one dossier can never draw the same sequence number.
-    Dossier.objects.select_for_update().filter(pk=dossier.pk).values_list("pk").first()
-    last = dossier.portal_messages.order_by("-sequence").only("sequence", "handover_id").first()
-    handover_id = dossier.handovers.order_by("-id").values_list("id", flat=True).first()
+    # The next sequence number, the last message's leg and the route's last leg, in one query. The lifecycle
+    # holds the dossier's row lock (``row_locked``); otherwise it is taken first, in a statement of its own, so
+    # that what is read after it is current and two changes never draw the same sequence number.
+    if not (getattr(dossier, "row_locked", False) and connection.in_atomic_block):
+        Dossier.objects.select_for_update().filter(pk=dossier.pk).values_list("pk").first()
+    messages = OutboxMessage.objects.filter(dossier_id=OuterRef("pk")).order_by("-sequence")
+    last_sequence, last_handover_id, handover_id = Dossier.objects.filter(pk=dossier.pk).values_list(
+        Subquery(messages.values("sequence")[:1]), Subquery(messages.values("handover_id")[:1]),
+        Subquery(Handover.objects.filter(dossier_id=OuterRef("pk")).order_by("-id").values("id")[:1]),
+    ).get()
+    last = None if last_sequence is None else OutboxMessage(sequence=last_sequence, handover_id=last_handover_id)
     status_changed = event.to_status != event.from_status or event.action == Action.SUBMITTED
     handed_over = last is not None and handover_id != last.handover_id
     if not status_changed and not handed_over:
@@ -76,7 +82,7 @@ def record_change(event: DossierEvent) -> OutboxMessage | None:
     agency_code = dossier.receiving_agency.identifier
     message.payload = protocol.envelope("sync_dossier", agency_code=agency_code, message_id=str(message.message_id),
                                         updating=last is not None, data=[protocol.dossier_record(dossier, code)])
-    message.save()
+    made = [message]
     if protocol.protocol().get("send_progress"):
         # The step that made the change, as the portal's progress record; sent after the dossier itself (the
         # sent message queues its follower).
@@ -85,7 +91,8 @@ def record_change(event: DossierEvent) -> OutboxMessage | None:
         progress.payload = protocol.envelope("progress", agency_code=agency_code,
                                              message_id=str(progress.message_id),
                                              data=[protocol.progress_record(dossier, event, code)])
-        progress.save()
+        made.append(progress)
+    OutboxMessage.objects.bulk_create(made)  # one insert
     transaction.on_commit(lambda: _enqueue(message.pk))
     return message
 

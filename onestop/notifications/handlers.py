@@ -59,6 +59,14 @@ def _may_notify(event):
         event.action == Action.RECEPTION_COMPLETED and event.to_status == Status.PROCESSING)
 
 
+def _applicant(dossier):
+    """The dossier's applicant with their citizen record (the SMS number): one query, or none when read."""
+    field = type(dossier)._meta.get_field("applicant")
+    if not field.is_cached(dossier):
+        dossier.applicant = get_user_model().objects.select_related("citizen").get(pk=dossier.applicant_id)
+    return dossier.applicant
+
+
 def messages_for(event):
     """The messages an audit event calls for (cheap for the events that call for none)."""
     dossier = event.dossier
@@ -71,14 +79,14 @@ def messages_for(event):
         # lifecycle.extensions records {"from": date, "to": date, "letter": attachment key}.
         new_date = _date(data.get("new_date") or data.get("to")) or dossier.appointment_date
         letter = link("dossier-attachment", data["letter"]) if data.get("letter") else ""
-        return [Message("extended", [dossier.applicant], sms=True, facts={
+        return [Message("extended", [_applicant(dossier)], sms=True, facts={
             "new_date": new_date, "appointment_date": new_date, "reason": data.get("reason") or event.comment,
             "link": citizen_link, "letter": letter,
         })]
     if event.to_status == event.from_status:
         return []
     if event.action == Action.RECEPTION_COMPLETED and event.to_status == Status.PROCESSING:
-        return [Message("received", [dossier.applicant], sms=True, facts={"link": citizen_link})]
+        return [Message("received", [_applicant(dossier)], sms=True, facts={"link": citizen_link})]
     template = CITIZEN_ON_STATUS.get(event.to_status)
     if template is None:
         return []
@@ -86,7 +94,7 @@ def messages_for(event):
              "reason": event.comment, "link": citizen_link}
     if template != "result_ready" and event.agency_id:
         facts["agency"] = event.agency  # who asks or refuses; the result is collected at the receiving desk
-    return [Message(template, [dossier.applicant], sms=True, facts=facts)]
+    return [Message(template, [_applicant(dossier)], sms=True, facts=facts)]
 
 
 def _to_officials(event, template, who):

@@ -8,6 +8,7 @@ workflow is stored once.
 """
 from __future__ import annotations
 
+import copy
 import enum
 import logging
 from typing import TYPE_CHECKING
@@ -69,6 +70,7 @@ def advance(dossier: Dossier, call: dict, user: User | None, *, from_agency: Age
     ``closing``: the work item the caller completes (and closes itself) with this advance.
     """
     seen = {"closing": closing}
+    before = _fields(dossier)  # the caller's change, written or not: it stays if the advance fails
     recorded = audit.mark()  # audit events of a batch not yet written: those of a rolled-back advance are dropped
     try:
         with transaction.atomic():
@@ -84,12 +86,13 @@ def advance(dossier: Dossier, call: dict, user: User | None, *, from_agency: Age
         log.warning("dossier %s could not advance (%s): %s", dossier.code, call.get("call"), exc, exc_info=True)
         failure = exc
     audit.forget_since(recorded)
-    _forget_unsaved(dossier)
+    _restore(dossier, before)
     spec_id, name = _failed_element(dossier, seen.get("snapshot"), failure, element)
     cause = _cause(failure)
     if on_failure is OnFailure.REFUSE:
         raise Conflict(_("The process of dossier %(code)s cannot advance at “%(step)s”: %(cause)s")
                        % {"code": dossier.code, "step": name or spec_id, "cause": cause})
+    dossier.save()  # the caller's change, which it may have left to the advance to write
     open_incident(dossier, Incident.Kind.ADVANCE_FAILED, element=(spec_id, name), message=cause, call=call)
     return None
 
@@ -128,9 +131,16 @@ def _ask_engine(dossier, kind, call):
     raise ValueError(f"unknown engine call {kind!r}")
 
 
-def _forget_unsaved(dossier):
-    """After the savepoint rolled back, the dossier in memory is read again (status, dates, process)."""
-    dossier.refresh_from_db(fields=[f.attname for f in type(dossier)._meta.concrete_fields if f.attname != "id"])
+def _fields(dossier):
+    return {f.attname: copy.deepcopy(getattr(dossier, f.attname)) for f in type(dossier)._meta.concrete_fields
+            if f.attname != "id"}
+
+
+def _restore(dossier, fields):
+    """After the savepoint rolled back, the dossier in memory is as the caller left it (status, dates, process:
+    a changed key forgets the related object it had cached)."""
+    for name, value in fields.items():
+        setattr(dossier, name, value)
 
 
 def _failed_element(dossier, snapshot, failure, element):

@@ -51,12 +51,17 @@ def receive_at_desk(official: User, applicant: User, *, procedure_code: str, age
     return complete_work_item(item, official, decision="accept")
 
 
-@transaction.atomic
 def hand_over_result(item: WorkItem, official: User, *, collector_name: str, collector_id_number: str,
                      result_file: UploadedFile | None = None, locked: Dossier | None = None) -> Dossier:
     """The desk hands the result over: the result file (optional) is kept, and who collected it.
 
-    ``locked``: the item's dossier, when the caller locked it with the item (``queued_item``)."""
+    ``locked``: the item's dossier, when the caller locked it with the item in its transaction (``queued_item``):
+    then no savepoint of its own (a refusal rolls the caller's transaction back)."""
+    with transaction.atomic(savepoint=locked is None):
+        return _hand_over(item, official, collector_name, collector_id_number, result_file, locked)
+
+
+def _hand_over(item, official, collector_name, collector_id_number, result_file, locked):
     collector_name, collector_id_number = (collector_name or "").strip(), (collector_id_number or "").strip()
     errors = {}
     if not collector_name:

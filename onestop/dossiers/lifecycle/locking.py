@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext as _
 
+from onestop.core import refcache
 from onestop.core.exceptions import NotFound
 from onestop.engine.models import ProcessInstance
 from onestop.organisation import access
@@ -20,6 +21,9 @@ from ..models import Dossier, Handover
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
+
+VERSIONS = "lifecycle-versions"
+refcache.invalidate_on(ProcedureVersion, VERSIONS)
 
 
 def lock_dossier(dossier_id: int, *, with_process: bool = False, skip_locked: bool = False) -> Dossier | None:
@@ -42,6 +46,7 @@ def lock_dossier(dossier_id: int, *, with_process: bool = False, skip_locked: bo
         if skip_locked:
             return None
         raise Dossier.DoesNotExist
+    dossier.row_locked = True  # what follows the change in its transaction need not lock it again (the outbox)
     if with_process:
         _read_process(dossier)
     return dossier
@@ -51,8 +56,10 @@ def _read_process(dossier: Dossier) -> None:
     if dossier.process_id:
         dossier.process = (ProcessInstance.objects.select_related("version")
                            .defer("version__bpmn_xml", "version__report").get(pk=dossier.process_id))
-    else:
-        dossier.version = ProcedureVersion.objects.defer("bpmn_xml", "report").get(pk=dossier.version_id)
+    else:  # the process starts on this version: kept per process, like the other reference data a step reads
+        kept = refcache.cache(VERSIONS).get(dossier.version_id, lambda: refcache.row(
+            ProcedureVersion.objects.defer("bpmn_xml", "report").get(pk=dossier.version_id)))
+        dossier.version = refcache.rebuild(kept)
 
 
 # The steps whose completion runs the process (a task) or starts it (the reception).
@@ -89,6 +96,7 @@ def queued_item(pk: int | str, user: User, *, with_process: bool = False) -> tup
     if item is None or not item.may_act:
         raise NotFound(_("No such step in your queues."))
     dossier = item.dossier
+    dossier.row_locked = True
     if item.claimed_by_id and getattr(item.claimed_by, "pk", None) != item.claimed_by_id:
         # Claimed while this request waited for the lock: the holder joined was read before the wait.
         item.claimed_by = type(user).objects.get(pk=item.claimed_by_id)

@@ -68,8 +68,8 @@ def receive(dossier: Dossier, item: WorkItem, user: User, decision: str, clean: 
         # it, from the next day.
         dossier.appointment_date = appointment_date(now, dossier.procedure.processing_days, dossier.receiving_agency,
                                                     dossier.procedure)
-        dossier.save()
-        # A process that cannot start leaves the dossier received, with an incident (the run contract).
+        # Written with the started process (after_advance). A process that cannot start leaves the dossier
+        # received, with an incident (the run contract: advance writes the reception then).
         advance(dossier, start_call(dossier), user, from_agency=item.agency, result=decision,
                 element=("", dossier.procedure.name))
     elif decision == "supplement":
