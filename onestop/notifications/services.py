@@ -151,14 +151,16 @@ def notify(dossier: Dossier, message: Message, *, event: DossierEvent | None = N
 
 
 def enqueue(ids: Iterable[int]) -> None:
-    """Hand rows to the worker. A broker that is down leaves them queued for ``send_queued``."""
-    from .tasks import send_notification
+    """Hand rows to the worker, in one task. A broker that is down leaves them queued for ``send_queued``."""
+    from .tasks import send_notifications
 
-    for pk in ids:
-        try:
-            send_notification.delay(pk)
-        except Exception:  # the broker is down: the sweep sends it later
-            log.exception("Could not enqueue notification %s", pk)
+    ids = list(ids)
+    if not ids:
+        return
+    try:
+        send_notifications.delay(ids)
+    except Exception:  # the broker is down: the sweep sends them later
+        log.exception("Could not enqueue notifications %s", ids)
 
 
 # --- sending -----------------------------------------------------------------------------------------

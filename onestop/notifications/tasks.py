@@ -17,14 +17,34 @@ from . import services
 def send_notification(self, notification_id):
     """Send one notification. Delivered twice, it sends once: the row says it is sent."""
     if self.request.is_eager:
-        # Without a broker (the demo) nothing can run later: make the attempts now, until sent or given up.
-        while True:
-            try:
-                services.deliver(notification_id)
-                return
-            except services.DeliveryFailed:
-                continue
+        _deliver_now(notification_id)
+        return
     services.deliver(notification_id)
+
+
+def _deliver_now(notification_id):
+    # Without a broker (the demo) nothing can run later: make the attempts now, until sent or given up.
+    while True:
+        try:
+            services.deliver(notification_id)
+            return
+        except services.DeliveryFailed:
+            continue
+
+
+@shared_task(bind=True, acks_late=True)
+def send_notifications(self, notification_ids):
+    """The first attempt at every message one change made, in one task (one broker message, not one per
+    message). Delivered twice, each is sent once (its row says it is sent); one whose attempt fails is retried on
+    its own by ``send_notification``, with its backoff."""
+    for pk in notification_ids:
+        if self.request.is_eager:
+            _deliver_now(pk)
+            continue
+        try:
+            services.deliver(pk)
+        except services.DeliveryFailed:
+            send_notification.apply_async((pk,), countdown=settings.ONESTOP_NOTIFICATION_RETRY_BACKOFF)
 
 
 @shared_task
