@@ -80,6 +80,17 @@ def role_pairs(user: User, role: str | Iterable[str] | None = None) -> list[tupl
     return list(_memberships(user, role).values_list("agency_id", "role"))
 
 
+def held_pairs(user: User) -> list[tuple[int, str]]:
+    """``role_pairs(user)``, read once per user object: a page asks it several times (its access check, its
+    menu, its queue), and a request's user is loaded per request. Empty for a citizen or an anonymous user."""
+    if not user.is_authenticated:
+        return []
+    pairs = getattr(user, "_onestop_role_pairs", None)
+    if pairs is None:
+        pairs = user._onestop_role_pairs = role_pairs(user)
+    return pairs
+
+
 # --- where a user works -------------------------------------------------------------------------------
 
 def agency_ids_of(user: User, role: str | Iterable[str] | None = None) -> QuerySet:
@@ -123,10 +134,11 @@ def queue_filter(user: User) -> Q:
     return q
 
 
-def workspace_filter(user: User) -> Q:
-    """Like ``queue_filter``, but a leader sees every item of the agencies they lead, whatever its role."""
+def workspace_filter(user: User, pairs: list[tuple[int, str]] | None = None) -> Q:
+    """Like ``queue_filter``, but a leader sees every item of the agencies they lead, whatever its role.
+    ``pairs``: the user's ``role_pairs`` when already read."""
     q = Q(pk__in=[])
-    for agency_id, role in role_pairs(user):
+    for agency_id, role in role_pairs(user) if pairs is None else pairs:
         q |= Q(agency_id=agency_id) if role == OfficialRole.LEADER else Q(agency_id=agency_id, role=role)
     return q
 

@@ -62,7 +62,7 @@ def _tab_filters(user, today, now=None):
 def _base(user):
     # Steps asked of the applicant have no agency (WorkItem.agency), so no (agency, role) pair matches them:
     # no condition on the kind, which the history's indexes do not hold.
-    return WorkItem.objects.filter(access.workspace_filter(user))
+    return WorkItem.objects.filter(access.workspace_filter(user, access.held_pairs(user)))
 
 
 def queue(user: User, *, tab: str = "open", procedure: str = "", state: str = "", kind: str = "",
