@@ -46,6 +46,11 @@ SORTS = {
 }
 ACTIVE = Q(state__in=WorkItem.ACTIVE_STATES)
 PAGE_SIZE = 20
+# What a row of the queue shows, read as plain values (no model instances, no JSON columns decoded).
+QUEUE_ROW = ("id", "dossier_code", "dossier__procedure__name", "dossier__applicant__citizen__full_name",
+             "dossier__applicant__first_name", "dossier__applicant__last_name", "name", "agency__name",
+             "created_at", "due_date", "due_at", "state", "claimed_by__first_name", "claimed_by__last_name",
+             "claimed_by__username")
 
 
 def _tab_filters(user, today, now=None):
@@ -67,8 +72,9 @@ def _base(user):
 
 def queue(user: User, *, tab: str = "open", procedure: str = "", state: str = "", kind: str = "",
           due_from: date | None = None, due_to: date | None = None, q: str = "",
-          sort: str = "due") -> tuple[QuerySet[WorkItem], dict[str, int | None]]:
-    """The items of the user's queue for one tab, filtered, searched and sorted; plus the tabs' counts.
+          sort: str = "due") -> tuple[QuerySet, dict[str, int | None]]:
+    """The items of the user's queue for one tab, filtered, searched and sorted, as ``QUEUE_ROW`` dicts;
+    plus the tabs' counts.
 
     During a search the "all" tab is not counted (its count is None): the page is read on its own and tells
     whether more follow (``views.queue``)."""
@@ -106,8 +112,7 @@ def queue(user: User, *, tab: str = "open", procedure: str = "", state: str = ""
         order = [F(c).desc(nulls_first=True) for c in columns] + ["-id"]
     else:
         order = [F(c).asc(nulls_last=True) for c in columns] + ["id"]
-    items = (base.filter(tabs[tab]).order_by(*order)
-             .select_related("dossier__procedure", "dossier__applicant__citizen", "agency", "claimed_by"))
+    items = base.filter(tabs[tab]).order_by(*order).values(*QUEUE_ROW)
     return items, counts
 
 
