@@ -5,6 +5,8 @@
 - the applicant's form of a paper dossier is the portal's ``SchemaForm`` (``onestop.web.schema_forms``).
 """
 from django import forms
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from onestop.core.text import bilingual
@@ -194,20 +196,60 @@ class IntakeForm(forms.Form):
 WORK_ITEM_KINDS = [(k, label) for k, label in WorkItem.Kind.choices if k != WorkItem.Kind.APPLICANT]
 
 
+# The queue's filters are on every queue page: their widgets write the HTML of Django's form templates
+# (input.html, select.html, select_option.html, attrs.html) in Python, without a template include per option.
+
+def _attrs(attrs):
+    return "".join(f" {conditional_escape(k)}" if v is True else f' {conditional_escape(k)}="{conditional_escape(v)}"'
+                   for k, v in attrs.items() if v is not False and v is not None)
+
+
+class _PlainInput:
+    def render(self, name, value, attrs=None, renderer=None):
+        w = self.get_context(name, value, attrs)["widget"]
+        shown = "" if w["value"] is None else f' value="{conditional_escape(w["value"])}"'
+        name = conditional_escape(w["name"])
+        return mark_safe(f'<input type="{w["type"]}" name="{name}"{shown}{_attrs(w["attrs"])}>')
+
+
+class PlainHiddenInput(_PlainInput, forms.HiddenInput):
+    pass
+
+
+class PlainDayMonthYearInput(_PlainInput, DayMonthYearInput):
+    pass
+
+
+class PlainSelect(forms.Select):
+    def render(self, name, value, attrs=None, renderer=None):
+        w = self.get_context(name, value, attrs)["widget"]
+        html = [f'<select name="{conditional_escape(w["name"])}"{_attrs(w["attrs"])}>']
+        for group, options, _index in w["optgroups"]:
+            if group:
+                html.append(f'<optgroup label="{conditional_escape(group)}">')
+            html.extend(f'\n  <option value="{conditional_escape(o["value"])}"{_attrs(o["attrs"])}>'
+                        f'{conditional_escape(o["label"])}</option>' for o in options)
+            if group:
+                html.append("</optgroup>")
+        html.append("\n</select>")
+        return mark_safe("".join(html))
+
+
 class QueueFilterForm(forms.Form):
     """The queue's filters (a GET form; every value optional and checked)."""
 
     q = forms.CharField(label=_("Search"), required=False, max_length=100,
                         widget=forms.TextInput(attrs={"type": "search",
                                                       "placeholder": _("Dossier code or applicant's name")}))
-    procedure = forms.ChoiceField(label=_("Procedure"), required=False)
-    state = forms.ChoiceField(label=_("State"), required=False,
+    procedure = forms.ChoiceField(label=_("Procedure"), required=False, widget=PlainSelect)
+    state = forms.ChoiceField(label=_("State"), required=False, widget=PlainSelect,
                               choices=[("", _("Any")), *WorkItem.State.choices])
-    kind = forms.ChoiceField(label=_("Kind of step"), required=False, choices=[("", _("Any")), *WORK_ITEM_KINDS])
-    due_from = forms.DateField(label=_("Due from"), required=False, widget=DayMonthYearInput())
-    due_to = forms.DateField(label=_("Due until"), required=False, widget=DayMonthYearInput())
-    tab = forms.CharField(required=False, widget=forms.HiddenInput)
-    sort = forms.CharField(required=False, widget=forms.HiddenInput)
+    kind = forms.ChoiceField(label=_("Kind of step"), required=False, widget=PlainSelect,
+                             choices=[("", _("Any")), *WORK_ITEM_KINDS])
+    due_from = forms.DateField(label=_("Due from"), required=False, widget=PlainDayMonthYearInput())
+    due_to = forms.DateField(label=_("Due until"), required=False, widget=PlainDayMonthYearInput())
+    tab = forms.CharField(required=False, widget=PlainHiddenInput)
+    sort = forms.CharField(required=False, widget=PlainHiddenInput)
 
     def __init__(self, procedures, *args, **kwargs):
         super().__init__(*args, **kwargs)
