@@ -8,11 +8,13 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db import connection
+from django.db.models import F, Q, QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from onestop.core import refcache
 from onestop.core.text import bilingual
 from onestop.deadlines import timeliness
 from onestop.deadlines.working_days import add_working_days
@@ -23,6 +25,7 @@ from onestop.organisation.selectors import dossier_search
 from onestop.web.schema_forms import describe
 from onestop.worklist.forms import decision_field
 from onestop.worklist.models import WorkItem
+from procedures.models import Procedure
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -45,6 +48,8 @@ SORTS = {
     "received": ("created_at",),
 }
 ACTIVE = Q(state__in=WorkItem.ACTIVE_STATES)
+PROCEDURES = "workspace-procedures"
+refcache.invalidate_on(Procedure, PROCEDURES)
 PAGE_SIZE = 20
 # What a row of the queue shows, read as plain values (no model instances, no JSON columns decoded).
 QUEUE_ROW = ("id", "dossier_code", "dossier__procedure__name", "dossier__applicant__citizen__full_name",
@@ -64,6 +69,24 @@ def _tab_filters(user, today, now=None):
     }
 
 
+def _count_tabs(active: QuerySet, user, today, now) -> dict[str, int]:
+    """The four active tabs' counts over the active steps ``active`` selects, in one statement.
+
+    The conditions are ``_tab_filters``' written in SQL (the tests compare each tab's count with its rows):
+    Django's ``aggregate`` of four filtered counts cost more CPU than the rest of the queue's reads together."""
+    inner, params = active.order_by().values("state", "claimed_by_id", "due_date", "due_at").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FILTER (WHERE state = %s),"
+            " count(*) FILTER (WHERE state = %s AND claimed_by_id = %s),"
+            " count(*) FILTER (WHERE due_date >= %s AND due_date <= %s),"
+            " count(*) FILTER (WHERE due_date < %s OR (due_at IS NOT NULL AND due_at < %s))"
+            f" FROM ({inner}) active",
+            [WorkItem.State.OPEN.value, WorkItem.State.CLAIMED.value, user.pk, today, add_working_days(today, 1),
+             today, now, *params])
+        return dict(zip(("open", "mine", "due_soon", "overdue"), cursor.fetchone(), strict=True))
+
+
 def _base(user):
     # Steps asked of the applicant have no agency (WorkItem.agency), so no (agency, role) pair matches them:
     # no condition on the kind, which the history's indexes do not hold.
@@ -78,7 +101,8 @@ def queue(user: User, *, tab: str = "open", procedure: str = "", state: str = ""
 
     During a search the "all" tab is not counted (its count is None): the page is read on its own and tells
     whether more follow (``views.queue``)."""
-    tabs = _tab_filters(user, timezone.localdate())
+    today, now = timezone.localdate(), timezone.now()
+    tabs = _tab_filters(user, today, now)
     tab = tab if tab in tabs else "open"
     filters = Q()
     if procedure:
@@ -96,8 +120,7 @@ def queue(user: User, *, tab: str = "open", procedure: str = "", state: str = ""
         filters &= dossier_search(q, prefix="dossier__")
     base = _base(user).filter(filters)
     # The active tabs count the active steps (a few hundred) from the partial workitem_queue index alone.
-    counts = base.filter(ACTIVE).aggregate(
-        **{name: Count("id", filter=cond) for name, cond in tabs.items() if name != "all"})
+    counts = _count_tabs(base.filter(ACTIVE), user, today, now)
     if q:
         # A search joins each step to its dossier and applicant. Counting the agency's whole history that way
         # cost 60-700 ms at 1,000,000 dossiers, and a count capped at 100-1,000 matches still 4-1,000 ms,
@@ -114,6 +137,12 @@ def queue(user: User, *, tab: str = "open", procedure: str = "", state: str = ""
         order = [F(c).asc(nulls_last=True) for c in columns] + ["id"]
     items = base.filter(tabs[tab]).order_by(*order).values(*QUEUE_ROW)
     return items, counts
+
+
+def active_procedures() -> list[tuple[str, str]]:
+    """(code, name) of the active procedures, for the queue's filter: kept per process (``core.refcache``)."""
+    return refcache.cache(PROCEDURES).get("active", lambda: list(
+        Procedure.objects.filter(is_active=True).order_by("code").values_list("code", "name")))
 
 
 def desk(user: User, kind: str) -> QuerySet[WorkItem]:
