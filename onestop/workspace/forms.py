@@ -252,5 +252,6 @@ class QueueFilterForm(forms.Form):
     sort = forms.CharField(required=False, widget=PlainHiddenInput)
 
     def __init__(self, procedures, *args, **kwargs):
+        """``procedures``: (code, name) pairs."""
         super().__init__(*args, **kwargs)
-        self.fields["procedure"].choices = [("", _("Any")), *[(p.code, f"{p.code} — {p.name}") for p in procedures]]
+        self.fields["procedure"].choices = [("", _("Any")), *[(code, f"{code} — {name}") for code, name in procedures]]
