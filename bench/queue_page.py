@@ -14,6 +14,7 @@
 5. Prints the table and writes ``bench/results/queue_page.json``.
 
     python bench/queue_page.py [--dossiers 1000000] [--runs 60] [--quick] [--reuse] [--keep] [--explain]
+                               [--database NAME]
 """
 import argparse
 import http.client
@@ -80,6 +81,7 @@ HEADLINE = ("api: queue (active)", "page: queue (to claim)")
 
 
 def parse_args(argv=None):
+    global BENCH_DB
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dossiers", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=60, help="rounds of one request per case")
@@ -87,11 +89,14 @@ def parse_args(argv=None):
     parser.add_argument("--reuse", action="store_true", help="keep an already loaded database")
     parser.add_argument("--keep", action="store_true", help="do not drop the database afterwards")
     parser.add_argument("--explain", action="store_true", help="write EXPLAIN ANALYZE of each page's queries")
+    parser.add_argument("--database", help=f"the database to load or reuse (default {BENCH_DB}, or "
+                        f"{BENCH_DB}_N with fewer dossiers)")
     args = parser.parse_args(argv)
     if args.quick:
         args.dossiers, args.runs = min(args.dossiers, 20_000), min(args.runs, 10)
-    if args.dossiers < 1_000_000:  # a small run never replaces the loaded million
-        global BENCH_DB
+    if args.database:
+        BENCH_DB = args.database
+    elif args.dossiers < 1_000_000:  # a small run never replaces the loaded million
         BENCH_DB = f"onestop_bench_queue_{args.dossiers}"
     return args
 
