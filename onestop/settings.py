@@ -73,14 +73,15 @@ MIDDLEWARE = [
     "onestop.ops.middleware.OpsMiddleware",  # first: request id, metrics, /healthz /readyz /metrics
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "onestop.core.middleware.CSPMiddleware",  # django-csp's, its header built once
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "onestop.core.middleware.RefuseNulMiddleware",  # a NUL in the URL is a 400 (PostgreSQL cannot compare it)
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    # Django's lazy user and messages, skipped on the API's token calls (onestop.core.middleware).
+    "onestop.core.middleware.AuthenticationMiddleware",
+    "onestop.core.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into its 429 answer
@@ -177,6 +178,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "onestop.core.negotiation.ContentNegotiation",
     "DEFAULT_PAGINATION_CLASS": "onestop.core.api.Pagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

@@ -21,6 +21,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DatabaseError, connection, transaction
 from django.test import Client, override_settings
 from django.urls import get_resolver
+from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from onestop.ops.logging import PersonalDataFilter, mask
@@ -361,6 +362,29 @@ def test_every_page_has_csrf_on_its_forms_and_no_inline_script(story):
                 assert answer.context is None or "reason" in answer.context, target  # Django's CSRF refusal
     assert not problems, "\n".join(problems)
     assert checked_pages >= 25 and len(checked_forms) >= 12, (checked_pages, sorted(checked_forms, key=str))
+
+
+def test_api_writes_with_a_session_need_the_csrf_token_and_token_calls_do_not(demo):
+    """The browser's session calls to the API keep CSRF's check; token calls need no CSRF token, set no cookie
+    and keep the security headers."""
+    citizen = get_user_model().objects.get(username="citizen1")
+    body = json.dumps({"procedure": "1.001193", "agency": "q1-bennghe", "form_data": BIRTH_FORM})
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(citizen)
+    assert browser.post("/api/v1/dossiers/", body, content_type="application/json").status_code == 403
+    assert not citizen.dossiers.exists()
+    browser.cookies["csrftoken"] = secret = "a" * 32
+    answer = browser.post("/api/v1/dossiers/", body, content_type="application/json", HTTP_X_CSRFTOKEN=secret)
+    assert answer.status_code == 201, answer.content
+
+    key = Token.objects.get_or_create(user=citizen)[0].key
+    answer = Client(enforce_csrf_checks=True).post("/api/v1/dossiers/", body, content_type="application/json",
+                                                    HTTP_AUTHORIZATION=f"Token {key}")
+    assert answer.status_code == 201 and not answer.cookies
+    assert "frame-ancestors 'none'" in answer["Content-Security-Policy"] and answer["X-Frame-Options"] == "DENY"
+    assert citizen.dossiers.count() == 2
+    refused = Client().get("/api/v1/dossiers/", HTTP_AUTHORIZATION="Token not-a-key")
+    assert refused.status_code == 401 and "frame-ancestors 'none'" in refused["Content-Security-Policy"]
 
 
 # --- production settings ---------------------------------------------------------------------------------------------
