@@ -220,7 +220,7 @@ class Topology:
         return process
 
     def wait_web(self, process):
-        self.wait(lambda: self.ready(process), f"{process.name} ready", process)
+        self.wait(lambda: self.ready(process), f"{process.name} ready", process, timeout=180)
 
     def worker(self, name, queues, settings_module="onestop.settings", wait=True):
         argv = [sys.executable, "-m", "celery", "-A", "onestop", "worker", "-Q", queues, "-n", f"{name}@%h",
@@ -242,7 +242,7 @@ class Topology:
     def ready(process):
         try:
             return requests.get(process.url + "/readyz", timeout=5).status_code == 200
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # a first answer may be slow on a busy machine
             return False
 
     @staticmethod
