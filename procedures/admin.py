@@ -51,9 +51,14 @@ class ProcedureAdmin(FoldedSearchMixin, admin.ModelAdmin):
 
 @admin.register(CatalogueEvent)
 class CatalogueEventAdmin(admin.ModelAdmin):
-    list_display = ["at", "procedure", "version_number", "action", "actor"]
+    list_display = ["at", "procedure", "version_number", "action_label", "actor"]
     list_filter = ["action"]
-    readonly_fields = ["procedure", "version_number", "action", "actor", "at", "data"]
+    readonly_fields = ["procedure", "version_number", "action_label", "actor", "at", "data"]
+    exclude = ["action"]
+
+    @admin.display(description=_("action"), ordering="action")
+    def action_label(self, event):
+        return event.get_action_display()
 
     def has_add_permission(self, request):
         return False

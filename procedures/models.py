@@ -62,9 +62,10 @@ class ProcedureVersion(models.Model):
     process_id = models.CharField(_("process id"), max_length=200)
     dialect = models.CharField(_("dialect"), max_length=20)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.DRAFT)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
-    uploaded_at = models.DateTimeField(auto_now_add=True)
-    published_at = models.DateTimeField(null=True, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                    verbose_name=_("uploaded by"))
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     filename = models.CharField(_("file name"), max_length=255, blank=True)
     # The validation report of the upload: {"ok": bool, "entries": [{level, code, element_id, ...}]}.
     report = models.JSONField(_("validation report"), default=dict, blank=True)
@@ -91,12 +92,22 @@ class ProcedureVersion(models.Model):
 class CatalogueEvent(models.Model):
     """Who uploaded, published, retired, discarded or migrated what, and when. Append-only."""
 
-    procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="events")
-    version_number = models.PositiveIntegerField(null=True, blank=True)
-    action = models.CharField(max_length=30)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)
-    at = models.DateTimeField(auto_now_add=True)
-    data = models.JSONField(default=dict, blank=True)
+    # What people read for each action (the stored value stays the code).
+    ACTIONS = {
+        "created": _("procedure created"), "uploaded": _("uploaded"), "published": _("published"),
+        "retired": _("retired"), "discarded": _("discarded"), "migrated": _("running dossiers moved to it"),
+        "catalogue_changed": _("catalogue entry changed"),
+        "imported_national": _("imported from the national catalogue"),
+    }
+
+    procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="events",
+                                  verbose_name=_("procedure"))
+    version_number = models.PositiveIntegerField(_("version"), null=True, blank=True)
+    action = models.CharField(_("action"), max_length=30)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                              verbose_name=_("by"))
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    data = models.JSONField(_("details"), default=dict, blank=True)
 
     class Meta:
         ordering = ["at", "id"]
@@ -104,9 +115,12 @@ class CatalogueEvent(models.Model):
         verbose_name_plural = _("catalogue events")
 
     def __str__(self):
-        return f"{self.procedure_id} v{self.version_number} {self.action}"
+        return f"{self.procedure_id} v{self.version_number} {self.get_action_display()}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise TypeError("Catalogue events are append-only.")
         super().save(*args, **kwargs)
+
+    def get_action_display(self):
+        return self.ACTIONS.get(self.action, self.action)

@@ -20,3 +20,21 @@ def bilingual(text: str | None, language: str | None = None) -> str:
         return text or ""
     vi, en = text.split(" / ", 1)
     return en.strip() if language.startswith("en") else vi.strip()
+
+
+# Texts stored as they read in the language of whoever acted (a hand-over's result: "Submitted online").
+STORED_TEXTS = ("Submitted online", "Submitted at the desk", "Supplemented")
+
+
+def stored_text(text: str | None) -> str:
+    """``text`` in the active language when it is one of ``STORED_TEXTS`` as written in either language;
+    any other text as it is."""
+    from django.utils import translation
+
+    for msgid in STORED_TEXTS:
+        for language in ("vi", "en"):
+            with translation.override(language):
+                written = translation.gettext(msgid)
+            if text == written:
+                return translation.gettext(msgid)
+    return text or ""

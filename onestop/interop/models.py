@@ -115,35 +115,36 @@ class Exchange(models.Model):
         FAILED = "failed", _("Failed")
         MANUAL = "manual", _("Entered manually")
 
-    dossier = models.ForeignKey("dossiers.Dossier", on_delete=models.PROTECT, related_name="exchanges")
-    task_id = models.CharField(max_length=36)
-    task_spec_id = models.CharField(max_length=200, blank=True)
+    dossier = models.ForeignKey("dossiers.Dossier", on_delete=models.PROTECT, related_name="exchanges",
+                                verbose_name=_("dossier"))
+    task_id = models.CharField(_("BPMN task instance"), max_length=36)
+    task_spec_id = models.CharField(_("BPMN element id"), max_length=200, blank=True)
     # The process variable the result goes into (the service task's id unless the BPMN names one).
-    result_key = models.CharField(max_length=200, blank=True)
-    task_name = models.CharField(max_length=300)
-    lane = models.CharField(max_length=200, blank=True)
-    operator = models.CharField(max_length=100)
-    peer = models.ForeignKey(Peer, on_delete=models.PROTECT, null=True, blank=True)
-    params = models.JSONField(default=dict)
+    result_key = models.CharField(_("result variable"), max_length=200, blank=True)
+    task_name = models.CharField(_("step"), max_length=300)
+    lane = models.CharField(_("lane"), max_length=200, blank=True)
+    operator = models.CharField(_("operator"), max_length=100)
+    peer = models.ForeignKey(Peer, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("peer system"))
+    params = models.JSONField(_("parameters"), default=dict)
     acting_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                    related_name="+")
+                                    related_name="+", verbose_name=_("on behalf of"))
     # The same on every attempt: the peer can tell a retry from a new question.
-    idempotency_key = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
-    state = models.CharField(max_length=20, choices=State.choices, default=State.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
+    idempotency_key = models.UUIDField(_("idempotency key"), default=uuid.uuid4, editable=False, unique=True)
+    state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
     # Kept as soon as the answer is verified, so that a repeated delivery resumes without calling again.
-    result = models.JSONField(null=True, blank=True)
+    result = models.JSONField(_("result"), null=True, blank=True)
     request_id = models.CharField(_("last request id"), max_length=36, blank=True)
-    request_digest = models.CharField(max_length=64, blank=True)
-    response_digest = models.CharField(max_length=64, blank=True)
-    response_body = models.TextField(blank=True)
-    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    last_duration_ms = models.PositiveIntegerField(null=True, blank=True)
-    total_duration_ms = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_attempt_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    request_digest = models.CharField(_("request digest"), max_length=64, blank=True)
+    response_digest = models.CharField(_("response digest"), max_length=64, blank=True)
+    response_body = models.TextField(_("response body"), blank=True)
+    http_status = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
+    last_duration_ms = models.PositiveIntegerField(_("last call (ms)"), null=True, blank=True)
+    total_duration_ms = models.PositiveIntegerField(_("all calls (ms)"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_attempt_at = models.DateTimeField(_("last attempt at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("exchange")
@@ -152,7 +153,7 @@ class Exchange(models.Model):
         constraints = [models.UniqueConstraint(fields=["dossier", "task_id"], name="uniq_exchange_task")]
 
     def __str__(self):
-        return f"{self.operator} for {self.dossier_id} ({self.state})"
+        return f"{self.operator} – {self.dossier_id} ({self.get_state_display()})"
 
 
 class PersonalDataRead(models.Model):
@@ -179,19 +180,21 @@ class PersonalDataRead(models.Model):
         ordering = ["-read_at", "-id"]
 
     def __str__(self):
-        return f"{self.operator} read {self.subject_id_number} for {self.dossier_id}"
+        return f"{self.operator}: {self.subject_id_number} – {self.dossier_id}"
 
 
 class RegisterBook(models.Model):
     """A register an agency keeps locally (e.g. the birth register), numbered per year."""
 
-    agency = models.ForeignKey("organisation.Agency", on_delete=models.PROTECT)
-    book = models.CharField(max_length=60)
-    year = models.PositiveIntegerField()
-    last = models.PositiveIntegerField(default=0)
+    agency = models.ForeignKey("organisation.Agency", on_delete=models.PROTECT, verbose_name=_("agency"))
+    book = models.CharField(_("register"), max_length=60)
+    year = models.PositiveIntegerField(_("year"))
+    last = models.PositiveIntegerField(_("last number"), default=0)
 
     class Meta:
+        verbose_name = _("register book")
+        verbose_name_plural = _("register books")
         constraints = [models.UniqueConstraint(fields=["agency", "book", "year"], name="uniq_register_book")]
 
     def __str__(self):
-        return f"{self.book} {self.year} of {self.agency_id}: {self.last}"
+        return f"{self.book} {self.year} – {self.agency_id}: {self.last}"

@@ -1,6 +1,6 @@
 """The staff page of the outbox: what waits for the National Public Service Portal, what failed and why,
 and a button to send again. Admins only, like the rest of the administration."""
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,6 +21,7 @@ def outbox(request):
         listed = selectors.outbox(state=state if state in OutboxMessage.State.values else "-")
     page = Paginator(listed, 50).get_page(request.GET.get("page"))
     return render(request, "nationalportal/outbox.html", {
+        **admin.site.each_context(request),  # the admin's header, user menu and sidebar, in the page's language
         "title": _("Messages to the National Public Service Portal"), "page": page, "state": state,
         "counts": selectors.outbox_counts(), "link": services.active_link(),
         "states": [("unsent", _("Not sent")), *OutboxMessage.State.choices],

@@ -16,11 +16,13 @@ nothing here imports SpiffWorkflow.
 """
 from dataclasses import dataclass, field
 
+from django.utils.translation import get_language
+
 from onestop.engine import parsing, runtime
 from onestop.interop import connectors
 from onestop.interop.models import Peer
 from onestop.organisation import routing
-from onestop.organisation.models import COMMUNE_TIER, Agency
+from onestop.organisation.models import COMMUNE_TIER, Agency, RoutingRole
 from procedures.models import Procedure, ProcedureVersion
 from procedures.selectors import receiving_agencies, routed_lanes, unroutable_lanes
 
@@ -103,6 +105,11 @@ def procedure_matrix(version: ProcedureVersion, receivers=None) -> dict:
     receivers = list(receivers.select_related("parent__parent__parent").order_by("code"))
     lanes, supplied = routed_lanes(version), inputs(version)
     entries = {}
+    # A lane is named in the BPMN file's language (Vietnamese); an English page names its routing role.
+    english_roles = {}
+    if (get_language() or "vi").startswith("en"):
+        english_roles = dict(RoutingRole.objects.filter(code__in={role for _, role in lanes})
+                             .exclude(name_en="").values_list("code", "name_en"))
 
     def entry(agency):
         key = f"agency:{agency.code}"
@@ -123,7 +130,7 @@ def procedure_matrix(version: ProcedureVersion, receivers=None) -> dict:
                 continue  # reported when publishing; such agencies are not offered to applicants
             part = entry(agency)
             part.marks.add("Y")
-            part.roles.add(lane)
+            part.roles.add(english_roles.get(role) or lane)
             if agency.pk != receiving.pk:
                 part.directions.add(HORIZONTAL if _same_tier(agency.level, receiving.level) else VERTICAL)
         for item in supplied:

@@ -43,7 +43,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from onestop.core.exceptions import NotAllowed
-from onestop.core.text import bilingual
+from onestop.core.text import bilingual, stored_text
 from onestop.deadlines import timeliness, working_days
 from onestop.deadlines.models import Timeliness
 from onestop.dossiers.models import Action, Attachment, Channel, Dossier, Handover, Rating, Status
@@ -591,7 +591,7 @@ def control_sheet(dossier: Dossier) -> list[Handover]:
               if isinstance(f, dict) and f.get("type") == "enum" for option in f.get("options") or []
               if isinstance(option, dict) and "id" in option and "name" in option}
     for n, leg in enumerate(legs):
-        leg.result_label = bilingual(labels.get(leg.result, leg.result))
+        leg.result_label = bilingual(labels.get(leg.result)) or stored_text(leg.result)
         until = legs[n + 1].handed_at if n + 1 < len(legs) else None
         worst = ""
         for item in done:
@@ -647,7 +647,7 @@ def handovers(dossier: Dossier) -> list[HandoverRow]:
                                                                                "received_by").first()
     if first is not None:
         rows.append(HandoverRow(_("The applicant"), _who(first.given_by) or applicant, first.to_agency.name,
-                                _who(first.received_by), first.handed_at, first.received_at, first.result))
+                                _who(first.received_by), first.handed_at, first.received_at, stored_text(first.result)))
     items = list(dossier.work_items.select_related("agency", "claimed_by", "completed_by").order_by("created_at", "id"))
     collected = (dossier.events.filter(action=Action.RETURN_COMPLETED).values_list("data__collected_by", flat=True)
                  .first())

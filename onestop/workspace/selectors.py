@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from onestop.core import refcache
-from onestop.core.text import bilingual
+from onestop.core.text import bilingual, stored_text
 from onestop.deadlines import timeliness
 from onestop.deadlines.working_days import add_working_days
 from onestop.dossiers.models import Action, Attachment
@@ -232,6 +232,15 @@ ACTION_LABELS = {
     Action.INCIDENT_RAISED: _("Incident"),
     Action.INCIDENT_RETRIED: _("Incident retried"),
     Action.MIGRATED: _("Moved to a new version of the procedure"),
+    Action.APPLICANT_COMPLETED: _("Done by the applicant"),
+    Action.TIMER_FIRED: _("Deadline reached"),
+    Action.TIMER_FAILED: _("Deadline could not be handled"),
+    Action.CLOCK_STOPPED: _("Processing time paused"),
+    Action.CLOCK_RESTARTED: _("Processing time resumed"),
+    Action.EXTENDED: _("Appointment date extended"),
+    Action.STOPPED: _("Processing stopped"),
+    Action.REMINDER_SENT: _("Reminder sent"),
+    Action.ESCALATED: _("Overdue: the leaders were told"),
 }
 
 
@@ -255,7 +264,7 @@ def route(dossier: Dossier) -> list:
     names = dossier_selectors.decision_names(dossier)
     legs = list(dossier_selectors.route(dossier))
     for leg in legs:
-        leg.result_label = bilingual(names.get(leg.result, leg.result))
+        leg.result_label = bilingual(names.get(leg.result)) or stored_text(leg.result)
     return legs
 
 
