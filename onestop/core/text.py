@@ -1,6 +1,8 @@
 """Text as people type it."""
 import unicodedata
 
+from django.utils.translation import gettext_noop
+
 
 def fold(text: str) -> str:
     """``text`` in lower case without its diacritics (``Nguyễn Văn Ánh`` -> ``nguyen van anh``; ``đ`` -> ``d``):
@@ -37,4 +39,30 @@ def stored_text(text: str | None) -> str:
                 written = translation.gettext(msgid)
             if text == written:
                 return translation.gettext(msgid)
+    return text or ""
+
+
+# How the connection layer words a failed call (interop.connectors, interop.platform), and what a person reads.
+ERRORS = (
+    (r"(?P<peer>.+): connection failed \(\w+\)", gettext_noop("%(peer)s: could not connect")),
+    (r"(?P<peer>.+): no answer within the time limit", gettext_noop("%(peer)s: no answer within the time limit")),
+    (r"(?P<peer>.+) answered (?P<status>\d+)", gettext_noop("%(peer)s answered with an error (%(status)s)")),
+    (r"(?P<peer>.+) answered something that is not JSON", gettext_noop("%(peer)s gave an answer that cannot be read")),
+    (r"(?P<peer>.+) refused the request: HTTP (?P<status>\d+).*",
+     gettext_noop("%(peer)s refused the request (%(status)s)")),
+    (r"(?P<peer>.+): the answer is not trustworthy .*", gettext_noop("%(peer)s: the answer could not be verified")),
+)
+
+
+def readable_error(text: str | None) -> str:
+    """An exchange's error as the connection layer recorded it (technical English), in the active language;
+    any other text as it is. The recorded text stays in the admin for whoever investigates."""
+    import re
+
+    from django.utils.translation import gettext
+
+    for pattern, msgid in ERRORS:
+        match = re.fullmatch(pattern, text or "", flags=re.S)
+        if match:
+            return gettext(msgid) % match.groupdict()
     return text or ""
