@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.utils import quote
 from django.contrib.auth import get_user_model
@@ -132,11 +133,14 @@ class Asker:
         self.count = 0
         self.seconds = 0.0
 
-    def ask(self, role, method, url, data=None):
+    def ask(self, role, method, url, data=None, language=None):
+        """``language``: as the language switch chooses it (its cookie); by default the browser's (none)."""
         client = self.clients[role]
         client.cookies.clear()
         for name, value in self.cookies[role].items():  # a logout in an earlier request is undone
             client.cookies[name] = value
+        if language:
+            client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
         cache.clear()  # rate limits count per client address: every request here comes from one
         send = getattr(client, method.lower())
         started = time.perf_counter()
