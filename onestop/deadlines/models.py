@@ -64,14 +64,15 @@ class CalendarDay(models.Model):
 class OfficeHours(models.Model):
     """When an agency's one-stop desk is open; an agency without a row keeps the default hours."""
 
-    agency = models.OneToOneField("organisation.Agency", on_delete=models.CASCADE, related_name="office_hours")
-    morning_start = models.TimeField(default=time(7, 0))
-    morning_end = models.TimeField(default=time(11, 30))
-    afternoon_start = models.TimeField(default=time(13, 30))
-    afternoon_end = models.TimeField(default=time(17, 0))
+    agency = models.OneToOneField("organisation.Agency", verbose_name=_("agency"), on_delete=models.CASCADE,
+                                  related_name="office_hours")
+    morning_start = models.TimeField(_("morning starts"), default=time(7, 0))
+    morning_end = models.TimeField(_("morning ends"), default=time(11, 30))
+    afternoon_start = models.TimeField(_("afternoon starts"), default=time(13, 30))
+    afternoon_end = models.TimeField(_("afternoon ends"), default=time(17, 0))
     # After this time a dossier of a same-day procedure whose law sets a cut-off (``SameDayCutoff``)
     # counts from the next working day.
-    same_day_cutoff = models.TimeField(default=time(15, 0))
+    same_day_cutoff = models.TimeField(_("same-day result cut-off"), default=time(15, 0))
 
     class Meta:
         verbose_name = _("office hours")
@@ -86,7 +87,8 @@ class SameDayCutoff(models.Model):
     office's ``same_day_cutoff``, 15:00 by default) is handled the next working day. Procedures without
     one have no cut-off: received during office hours, due that same day."""
 
-    procedure = models.OneToOneField("procedures.Procedure", on_delete=models.CASCADE, related_name="+")
+    procedure = models.OneToOneField("procedures.Procedure", verbose_name=_("procedure"), on_delete=models.CASCADE,
+                                     related_name="+")
     legal_basis = models.CharField(_("legal basis"), max_length=300,
                                    help_text=_("the article that sets the cut-off"))
 
@@ -112,18 +114,19 @@ class Timer(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
         FAILED = "failed", _("Failed")
 
-    dossier = models.ForeignKey("dossiers.Dossier", on_delete=models.CASCADE, related_name="timers")
+    dossier = models.ForeignKey("dossiers.Dossier", verbose_name=_("dossier"), on_delete=models.CASCADE,
+                                related_name="timers")
     task_id = models.CharField(_("BPMN task instance"), max_length=36)
     spec_id = models.CharField(_("BPMN element id"), max_length=200)
     name = models.CharField(_("name"), max_length=300, blank=True)
     # For a boundary timer: the human task it is attached to; empty for an intermediate catch event.
-    attached_to = models.CharField(max_length=36, blank=True)
-    interrupting = models.BooleanField(default=False)
+    attached_to = models.CharField(_("attached to (BPMN task instance)"), max_length=36, blank=True)
+    interrupting = models.BooleanField(_("interrupting"), default=False)
     due_at = models.DateTimeField(_("due at"))
     state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.PENDING)
     fired_at = models.DateTimeField(_("fired at"), null=True, blank=True)
-    error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("timer")
@@ -139,8 +142,10 @@ class Timer(models.Model):
 class ClockStop(models.Model):
     """A span during which the dossier's clock stood still: the applicant was asked to supplement it."""
 
-    dossier = models.ForeignKey("dossiers.Dossier", on_delete=models.CASCADE, related_name="clock_stops")
-    work_item = models.ForeignKey("worklist.WorkItem", on_delete=models.SET_NULL, null=True, blank=True,
+    dossier = models.ForeignKey("dossiers.Dossier", verbose_name=_("dossier"), on_delete=models.CASCADE,
+                                related_name="clock_stops")
+    work_item = models.ForeignKey("worklist.WorkItem", verbose_name=_("step"), on_delete=models.SET_NULL, null=True,
+                                  blank=True,
                                   related_name="+")
     started_at = models.DateTimeField(_("stopped at"))
     ended_at = models.DateTimeField(_("restarted at"), null=True, blank=True)
@@ -159,17 +164,21 @@ class ClockStop(models.Model):
 class Extension(models.Model):
     """The one extension of a dossier's appointment date (form 04 of Circular 03/2025: apology letter)."""
 
-    dossier = models.OneToOneField("dossiers.Dossier", on_delete=models.PROTECT, related_name="extension")
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    agency = models.ForeignKey("organisation.Agency", on_delete=models.PROTECT, null=True, blank=True,
+    dossier = models.OneToOneField("dossiers.Dossier", verbose_name=_("dossier"), on_delete=models.PROTECT,
+                                   related_name="extension")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("requested by"),
+                                     on_delete=models.PROTECT, related_name="+")
+    agency = models.ForeignKey("organisation.Agency", verbose_name=_("agency"), on_delete=models.PROTECT, null=True,
+                               blank=True,
                                related_name="+")
     reason = models.TextField(_("reason"))
     previous_date = models.DateField(_("previous appointment date"))
     new_date = models.DateField(_("new appointment date"))
     # The apology letter (form 04) as issued, kept on the dossier for the applicant to download.
-    letter = models.ForeignKey("dossiers.Attachment", on_delete=models.PROTECT, null=True, blank=True,
+    letter = models.ForeignKey("dossiers.Attachment", verbose_name=_("letter (form 04)"), on_delete=models.PROTECT,
+                               null=True, blank=True,
                                related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("extension")
@@ -186,9 +195,10 @@ class Alert(models.Model):
         REMINDER = "reminder", _("Reminder")
         ESCALATION = "escalation", _("Escalation")
 
-    work_item = models.ForeignKey("worklist.WorkItem", on_delete=models.CASCADE, related_name="alerts")
+    work_item = models.ForeignKey("worklist.WorkItem", verbose_name=_("step"), on_delete=models.CASCADE,
+                                  related_name="alerts")
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
-    recipients = models.JSONField(default=list)
+    recipients = models.JSONField(_("recipients"), default=list)
     sent_at = models.DateTimeField(_("sent at"))
 
     class Meta:

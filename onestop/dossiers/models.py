@@ -115,11 +115,15 @@ class Action(models.TextChoices):
 class Dossier(models.Model):
     # "<agency identifier>-YYMMDD-NNNN": issued once, never changed.
     code = models.CharField(_("dossier code"), max_length=60, unique=True, editable=False)
-    procedure = models.ForeignKey("procedures.Procedure", on_delete=models.PROTECT, related_name="dossiers")
-    version = models.ForeignKey("procedures.ProcedureVersion", on_delete=models.PROTECT, related_name="dossiers")
-    applicant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="dossiers")
+    procedure = models.ForeignKey("procedures.Procedure", verbose_name=_("procedure"), on_delete=models.PROTECT,
+                                  related_name="dossiers")
+    version = models.ForeignKey("procedures.ProcedureVersion", verbose_name=_("version"), on_delete=models.PROTECT,
+                                related_name="dossiers")
+    applicant = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("applicant"), on_delete=models.PROTECT,
+                                  related_name="dossiers")
     receiving_agency = models.ForeignKey(
-        "organisation.Agency", on_delete=models.PROTECT, related_name="received_dossiers"
+        "organisation.Agency", verbose_name=_("receiving agency"), on_delete=models.PROTECT,
+        related_name="received_dossiers"
     )
     form_data = models.JSONField(_("form data"), default=dict)
     status = models.CharField(_("status"), max_length=30, choices=Status.choices, default=Status.SUBMITTED)
@@ -136,9 +140,10 @@ class Dossier(models.Model):
     # Set when the result is ready (or the dossier is refused after reception): against the original date.
     timeliness = models.CharField(_("timeliness"), max_length=10, choices=Timeliness.choices, blank=True)
     process = models.OneToOneField(
-        "engine.ProcessInstance", on_delete=models.PROTECT, null=True, blank=True, related_name="dossier"
+        "engine.ProcessInstance", verbose_name=_("process"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="dossier"
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("dossier")
@@ -174,11 +179,13 @@ class Dossier(models.Model):
 class DailySequence(models.Model):
     """The last number an agency issued on a day; its row lock serialises concurrent submissions."""
 
-    agency = models.ForeignKey("organisation.Agency", on_delete=models.CASCADE)
-    day = models.DateField()
-    last = models.PositiveIntegerField(default=0)
+    agency = models.ForeignKey("organisation.Agency", verbose_name=_("agency"), on_delete=models.CASCADE)
+    day = models.DateField(_("day"))
+    last = models.PositiveIntegerField(_("last number"), default=0)
 
     class Meta:
+        verbose_name = _("daily sequence")
+        verbose_name_plural = _("daily sequences")
         constraints = [models.UniqueConstraint(fields=["agency", "day"], name="uniq_daily_sequence")]
 
     def __str__(self):
@@ -188,22 +195,28 @@ class DailySequence(models.Model):
 class Handover(models.Model):
     """One leg of the dossier's route (form 06's rows): who gave it to which agency, and the result."""
 
-    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="handovers")
+    dossier = models.ForeignKey(Dossier, verbose_name=_("dossier"), on_delete=models.CASCADE, related_name="handovers")
     from_agency = models.ForeignKey(
-        "organisation.Agency", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "organisation.Agency", verbose_name=_("from agency"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+"
     )
-    to_agency = models.ForeignKey("organisation.Agency", on_delete=models.PROTECT, related_name="+")
-    handed_at = models.DateTimeField(auto_now_add=True)
+    to_agency = models.ForeignKey("organisation.Agency", verbose_name=_("to agency"), on_delete=models.PROTECT,
+                                  related_name="+")
+    handed_at = models.DateTimeField(_("handed over at"), auto_now_add=True)
     given_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("given by"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+"
     )
     received_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("received by"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+"
     )
-    received_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(_("received at"), null=True, blank=True)
     result = models.CharField(_("result"), max_length=300, blank=True)
 
     class Meta:
+        verbose_name = _("handover")
+        verbose_name_plural = _("handovers")
         ordering = ["handed_at", "id"]
 
     def __str__(self):
@@ -221,24 +234,29 @@ class AppendOnlyQuerySet(models.QuerySet):
 class DossierEvent(models.Model):
     """The audit trail: one row per change, never updated or deleted."""
 
-    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="events")
+    dossier = models.ForeignKey(Dossier, verbose_name=_("dossier"), on_delete=models.PROTECT, related_name="events")
     # No index on ``at`` nor on ``work_item``: the trail is read a dossier at a time (its dossier index), and
     # every index here costs each event (bench/README.md, "Storage per completed 5-step dossier").
-    at = models.DateTimeField(auto_now_add=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)
-    agency = models.ForeignKey("organisation.Agency", on_delete=models.PROTECT, null=True, blank=True)
-    action = models.CharField(max_length=40)
-    from_status = models.CharField(max_length=30, blank=True)
-    to_status = models.CharField(max_length=30, blank=True)
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, null=True,
+                              blank=True)
+    agency = models.ForeignKey("organisation.Agency", verbose_name=_("agency"), on_delete=models.PROTECT, null=True,
+                               blank=True)
+    action = models.CharField(_("action"), max_length=40)
+    from_status = models.CharField(_("from status"), max_length=30, blank=True)
+    to_status = models.CharField(_("to status"), max_length=30, blank=True)
     work_item = models.ForeignKey(
-        "worklist.WorkItem", on_delete=models.PROTECT, null=True, blank=True, related_name="events", db_index=False
+        "worklist.WorkItem", verbose_name=_("step"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="events", db_index=False
     )
-    comment = models.TextField(blank=True)
-    data = models.JSONField(default=dict, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+    data = models.JSONField(_("details"), default=dict, blank=True)
 
     objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("dossier event")
+        verbose_name_plural = _("dossier events")
         ordering = ["at", "id"]
 
     def __str__(self):
@@ -273,23 +291,25 @@ class Incident(models.Model):
         MANUAL = "manual", _("Entered manually")
         STOPPED = "stopped", _("Dossier stopped")
 
-    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="incidents")
-    kind = models.CharField(max_length=30, choices=Kind.choices)
+    dossier = models.ForeignKey(Dossier, verbose_name=_("dossier"), on_delete=models.PROTECT, related_name="incidents")
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     element_id = models.CharField(_("BPMN element"), max_length=200, blank=True)
     element_name = models.CharField(_("step"), max_length=300, blank=True)
-    task_id = models.CharField(max_length=36, blank=True)
+    task_id = models.CharField(_("BPMN task instance"), max_length=36, blank=True)
     message = models.TextField(_("message"))
-    exchange = models.ForeignKey("interop.Exchange", on_delete=models.PROTECT, null=True, blank=True,
+    exchange = models.ForeignKey("interop.Exchange", verbose_name=_("exchange"), on_delete=models.PROTECT, null=True,
+                                 blank=True,
                                  related_name="incidents")
-    created_at = models.DateTimeField(auto_now_add=True)
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("resolved by"),
+                                    on_delete=models.PROTECT, null=True, blank=True,
                                     related_name="+")
-    resolution = models.CharField(max_length=20, choices=Resolution.choices, blank=True)
-    comment = models.TextField(blank=True)
+    resolution = models.CharField(_("resolution"), max_length=20, choices=Resolution.choices, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
     # What the engine was asked when the advance failed ({"call": "complete_task", "task_id", "data"}):
     # retrying asks it again on the stored workflow.
-    call = models.JSONField(default=dict, blank=True)
+    call = models.JSONField(_("call"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("incident")

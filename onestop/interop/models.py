@@ -162,15 +162,18 @@ class PersonalDataRead(models.Model):
     written with the answer, never changed; admins read it, the person sees it in their data tracker."""
 
     subject_id_number = models.CharField(_("subject's ID number"), max_length=12, db_index=True)
-    exchange = models.ForeignKey(Exchange, on_delete=models.PROTECT, related_name="personal_reads")
-    dossier = models.ForeignKey("dossiers.Dossier", on_delete=models.PROTECT, related_name="+")
+    exchange = models.ForeignKey(Exchange, verbose_name=_("exchange"), on_delete=models.PROTECT,
+                                 related_name="personal_reads")
+    dossier = models.ForeignKey("dossiers.Dossier", verbose_name=_("dossier"), on_delete=models.PROTECT,
+                                related_name="+")
     step = models.CharField(_("purpose (step)"), max_length=300)
-    agency = models.ForeignKey("organisation.Agency", on_delete=models.PROTECT, null=True, blank=True,
-                               related_name="+")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                              related_name="+")
-    operator = models.CharField(max_length=100)
-    peer = models.ForeignKey(Peer, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    agency = models.ForeignKey("organisation.Agency", verbose_name=_("agency"), on_delete=models.PROTECT, null=True,
+                               blank=True, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, null=True,
+                              blank=True, related_name="+")
+    operator = models.CharField(_("operator"), max_length=100)
+    peer = models.ForeignKey(Peer, verbose_name=_("peer system"), on_delete=models.PROTECT, null=True, blank=True,
+                             related_name="+")
     fields = models.JSONField(_("fields read"), default=list)
     read_at = models.DateTimeField(_("read at"), auto_now_add=True)
 

@@ -49,21 +49,23 @@ class OutboxMessage(models.Model):
         FAILED = "failed", pgettext_lazy("outbox state", "Failed")
 
     message_id = models.UUIDField(_("message id"), default=uuid.uuid4, unique=True, editable=False)
-    dossier = models.ForeignKey("dossiers.Dossier", on_delete=models.PROTECT, related_name="portal_messages")
+    dossier = models.ForeignKey("dossiers.Dossier", verbose_name=_("dossier"), on_delete=models.PROTECT,
+                                related_name="portal_messages")
     sequence = models.PositiveIntegerField(_("number within the dossier"))
-    event = models.ForeignKey("dossiers.DossierEvent", on_delete=models.PROTECT, null=True, blank=True,
+    event = models.ForeignKey("dossiers.DossierEvent", verbose_name=_("event"), on_delete=models.PROTECT, null=True,
+                              blank=True,
                               related_name="+")
     service = models.CharField(_("portal service"), max_length=60)
     status_code = models.CharField(_("portal status"), max_length=10, blank=True)
     # The last leg of the dossier's route when the message was made: a new leg is a hand-over to report.
-    handover_id = models.PositiveBigIntegerField(null=True, blank=True)
+    handover_id = models.PositiveBigIntegerField(_("handover id on the portal"), null=True, blank=True)
     payload = models.JSONField(_("message"))
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
-    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    http_status = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
     error = models.TextField(_("last error"), blank=True)
     answer = models.TextField(_("portal's answer"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -80,7 +82,7 @@ class OutboxMessage(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.dossier_id} #{self.sequence} {self.service} ({self.state})"
+        return f"{self.dossier_id} #{self.sequence} {self.service} ({self.get_state_display()})"
 
 
 class PortalSubmission(models.Model):
@@ -88,7 +90,8 @@ class PortalSubmission(models.Model):
 
     portal_code = models.CharField(_("code on the portal"), max_length=80, unique=True)
     # None when it was refused (unknown procedure or agency, a form that does not fit): ``error`` says why.
-    dossier = models.OneToOneField("dossiers.Dossier", on_delete=models.PROTECT, null=True, blank=True,
+    dossier = models.OneToOneField("dossiers.Dossier", verbose_name=_("dossier"), on_delete=models.PROTECT,
+                                   null=True, blank=True,
                                    related_name="portal_submission")
     error = models.TextField(_("why it was refused"), blank=True)
     citizen_created = models.BooleanField(_("applicant account created"), default=False)

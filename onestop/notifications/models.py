@@ -16,11 +16,14 @@ class Notification(models.Model):
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
 
-    dossier = models.ForeignKey("dossiers.Dossier", on_delete=models.PROTECT, related_name="notifications")
+    dossier = models.ForeignKey("dossiers.Dossier", verbose_name=_("dossier"), on_delete=models.PROTECT,
+                                related_name="notifications")
     # The audit event that caused the message (null for messages made by hand or by a future trigger).
-    event = models.ForeignKey("dossiers.DossierEvent", on_delete=models.PROTECT, null=True, blank=True,
+    event = models.ForeignKey("dossiers.DossierEvent", verbose_name=_("event"), on_delete=models.PROTECT, null=True,
+                              blank=True,
                               related_name="notifications")
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                  null=True, blank=True,
                                   related_name="notifications", verbose_name=_("recipient"))
     # Copied when the message is made: the address it went to, even if the profile changes later.
     address = models.CharField(_("address"), max_length=254, blank=True)
@@ -49,4 +52,4 @@ class Notification(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.dossier_id} {self.template} → {self.address or '-'} ({self.state})"
+        return f"{self.dossier_id} {self.template} → {self.address or '-'} ({self.get_state_display()})"
