@@ -67,3 +67,19 @@ def test_the_completion_comes_before_the_clock_it_stopped_in_the_timeline(as_use
     # The completion carries the status it led to.
     assert (timeline[done]["from_status"], timeline[done]["to_status"]) == ("processing", "supplement_requested")
     assert citizen.get(f"/api/v1/dossiers/{code}/").json()["status"] == "supplement_requested"
+
+
+def test_the_step_is_found_and_locked_dossier_first(as_user):
+    """Every change locks the dossier, then its items: one statement that locked the item first could deadlock
+    with a change holding the dossier and about to lock the item."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from onestop.dossiers.lifecycle import queued_item
+
+    code = submit(as_user("citizen1"), "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+    receiver = as_user("bennghe.receiver")
+    with transaction.atomic(), CaptureQueriesContext(connection) as captured:
+        dossier, item = queued_item(receiver.item(code)["id"], receiver.user)
+    assert (dossier.code, item.kind) == (code, "reception")
+    assert 'FOR UPDATE OF "dossiers_dossier", "worklist_workitem"' in captured[-1]["sql"]
