@@ -17,6 +17,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bench.faults import common  # noqa: E402
 
+MIN_KILLS = 2  # a second worker dies holding tasks the first one's death handed it
+
 
 def in_flight():
     """An exchange attempt started within the last second and not answered yet: a worker is mid-call."""
@@ -36,7 +38,8 @@ def fault(stack, load, args):
     kills, mid_call = 0, 0
     every = max(5.0, args.fault_seconds / 4)
     end = time.monotonic() + args.fault_seconds
-    while time.monotonic() < end:
+    # At least two kills whatever the time: on a busy machine a new worker alone may take the short run's window.
+    while time.monotonic() < end or kills < MIN_KILLS:
         deadline = time.monotonic() + every
         while time.monotonic() < deadline and not in_flight():
             time.sleep(0.05)
