@@ -96,7 +96,7 @@ def _submitted(dossier):
     and every value is at hand)."""
     agency, procedure = dossier.receiving_agency, dossier.procedure
     return {"code": dossier.code, "procedure": procedure.code, "procedure_name": _procedure_name(procedure),
-            "status": dossier.status, "status_display": dossier.get_status_display(),
+            "status": dossier.status, "status_display": str(Status(dossier.status).label),
             "receiving_agency": {"code": agency.code, "name": _named(agency)},
             "submitted_at": _datetime.to_representation(dossier.submitted_at),
             "appointment_date": _date.to_representation(dossier.appointment_date),

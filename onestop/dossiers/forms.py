@@ -70,6 +70,24 @@ def _message(error):
     return error.message
 
 
+_ANY_OBJECT = {"type": "object"}
+_FORMATS = FormatChecker()
+_validators = {}  # id(schema) -> (schema, its validator)
+
+
+def _validator(schema):
+    """The validator of ``schema``, kept while the same schema object comes back: the procedures kept per
+    process (``dossiers.lifecycle.submission``) hand the same dictionary to every submission."""
+    kept = _validators.get(id(schema))
+    if kept is not None and kept[0] is schema:  # kept[0] is held here, so its id cannot be another's meanwhile
+        return kept[1]
+    if len(_validators) >= 256:
+        _validators.clear()
+    validator = Validator(schema, format_checker=_FORMATS)
+    _validators[id(schema)] = (schema, validator)
+    return validator
+
+
 def form_errors(schema, data):
     """``{field: [messages]}`` for ``data`` against ``schema``; empty when the form is valid."""
     if not isinstance(data, dict):
@@ -79,7 +97,7 @@ def form_errors(schema, data):
     for name in [name for name, value in data.items() if has_nul(name) or has_nul(value)]:
         errors[name.replace("\x00", "")] = [_("Not in the expected format.")]
         data = {k: v for k, v in data.items() if k != name}
-    validator = Validator(schema or {"type": "object"}, format_checker=FormatChecker())
+    validator = _validator(schema or _ANY_OBJECT)
     for error in validator.iter_errors(data):
         if error.validator == "required" and not error.absolute_path:
             # jsonschema reports each missing property separately, each with the whole list.

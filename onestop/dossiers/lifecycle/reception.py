@@ -38,11 +38,11 @@ RECEPTION_FORM = [
 RECEPTION_NAME = "Tiếp nhận hồ sơ / Receive the dossier"
 
 
-def open_reception(dossier: Dossier, today: date) -> WorkItem:
-    """The receiving agency's desk checks the dossier within one working day."""
+def open_reception(dossier: Dossier, today: date, save: bool = True) -> WorkItem:
+    """The receiving agency's desk checks the dossier within one working day (``save=False``: not written yet)."""
     return worklist.open_item(
         dossier, kind=WorkItem.Kind.RECEPTION, agency=dossier.receiving_agency, role=OfficialRole.RECEIVER,
-        name=RECEPTION_NAME, due_date=add_working_days(today, 1), form=RECEPTION_FORM,
+        name=RECEPTION_NAME, due_date=add_working_days(today, 1), form=RECEPTION_FORM, save=save,
     )
 
 

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from onestop.core import refcache
+from onestop.core import inserts, refcache
 from onestop.core.exceptions import InvalidInput, NotAllowed
 from onestop.deadlines.working_days import received_at
 from onestop.organisation.models import Agency, Citizen, same_tier
@@ -90,14 +90,18 @@ def submit(user: User, *, procedure_code: str, agency_code: str, form_data: dict
     # The code carries the day of receipt (Circular 01/2018/TT-VPCP art. 19, kept by Circular 03/2025): an
     # online dossier sent outside office hours (a Sunday, an evening) is received at the next opening.
     receipt_day = today if official is not None else timezone.localdate(received_at(now, agency))
-    dossier = Dossier.objects.create(
-        code=issue_code(agency, receipt_day), procedure=procedure, version=version, applicant=user,
+    dossier = Dossier(
+        procedure=procedure, version=version, applicant=user,
         receiving_agency=agency, form_data=form_data, status=Status.SUBMITTED, submitted_at=now,
         channel=Channel.ONLINE if official is None else Channel.DESK,
     )
-    Handover.objects.create(dossier=dossier, to_agency=agency, given_by=official or user,
-                            result=_("Submitted online") if official is None else _("Submitted at the desk"))
-    item = open_reception(dossier, today)
-    audit.record(dossier, Action.SUBMITTED, actor=official or user, agency=agency, work_item=item,
-                 data={"on_behalf_of": user.get_username(), "channel": Channel.DESK} if official else None)
+    handover = Handover(dossier=dossier, to_agency=agency, given_by=official or user,
+                        result=_("Submitted online") if official is None else _("Submitted at the desk"))
+    # The code last: its daily number's row stays locked until the commit, so the time between is kept short.
+    dossier.code = issue_code(agency, receipt_day)
+    item = open_reception(dossier, today, save=False)
+    event = audit.event(dossier, Action.SUBMITTED, actor=official or user, agency=agency, work_item=item,
+                       data={"on_behalf_of": user.get_username(), "channel": Channel.DESK} if official else None)
+    # The four rows in one statement (``core.inserts``): the dossier's id and the item's are taken inside it.
+    inserts.insert_rows(dossier, handover, item, event)
     return dossier

@@ -1,0 +1,77 @@
+"""Rows of several tables written in one statement (``onestop.core.inserts``) hold what ``save()`` writes."""
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, connection, transaction
+from django.db.models.signals import post_save
+from django.utils import timezone
+
+from onestop.core import inserts
+from onestop.dossiers.models import Dossier, DossierEvent, Handover, Status
+from onestop.organisation.models import Agency
+from onestop.worklist.models import WorkItem
+from procedures.models import Procedure
+from tests.conftest import BIRTH_FORM
+
+pytestmark = pytest.mark.django_db
+
+
+def rows(demo_code):
+    agency = Agency.objects.get(code="q1-bennghe")
+    procedure = Procedure.objects.get(code="1.001193")
+    citizen = get_user_model().objects.get(username="citizen1")
+    dossier = Dossier(code=demo_code, procedure=procedure, version=procedure.versions.first(), applicant=citizen,
+                      receiving_agency=agency, form_data=BIRTH_FORM, status=Status.SUBMITTED,
+                      submitted_at=timezone.now())
+    handover = Handover(dossier=dossier, to_agency=agency, given_by=citizen, result="handed")
+    item = WorkItem(dossier=dossier, dossier_code=demo_code, procedure_code=procedure.code,
+                    kind=WorkItem.Kind.RECEPTION, agency=agency, role="receiver", name="Reception", form=[{"id": "x"}])
+    event = DossierEvent(dossier=dossier, action="submitted", actor=citizen, agency=agency, to_status=Status.SUBMITTED,
+                         work_item=item, data={"k": "v"})
+    return dossier, handover, item, event
+
+
+def saved_fields(instance):
+    instance = type(instance).objects.get(pk=instance.pk)
+    return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields
+            if f.attname not in {"id", "dossier_id", "work_item_id", "code", "dossier_code", "at"}
+            and not f.attname.endswith("_at")}
+
+
+def test_rows_written_together_equal_rows_saved_one_by_one(demo):
+    made = []
+    post_save.connect(lambda sender, instance, created, **kw: made.append((sender, created)), weak=False,
+                      dispatch_uid="test-inserts")
+    try:
+        together = rows("TEST-1")
+        with transaction.atomic():
+            inserts.insert_rows(*together)
+        alone = rows("TEST-2")
+        with transaction.atomic():
+            for instance in alone:
+                instance.save()
+    finally:
+        post_save.disconnect(dispatch_uid="test-inserts")
+    dossier, handover, item, event = together
+    assert handover.dossier_id == item.dossier_id == event.dossier_id == dossier.pk and event.work_item_id == item.pk
+    assert event.dossier is dossier and event.work_item is item  # the objects given are kept, no query to get them
+    assert item.created_at is not None and handover.handed_at is not None  # auto_now_add filled as save() does
+    for one, other in zip(together, alone, strict=True):
+        assert not one._state.adding
+        assert saved_fields(one) == saved_fields(other)
+    assert made[:4] == made[4:] == [(Dossier, True), (Handover, True), (WorkItem, True), (DossierEvent, True)]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="one statement on PostgreSQL only")
+def test_one_statement_and_nothing_kept_when_it_fails(demo):
+    from django.test.utils import CaptureQueriesContext
+
+    first, again = rows("TEST-3"), rows("TEST-3")
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        inserts.insert_rows(*first)
+    written = [q["sql"] for q in queries if "INSERT" in q["sql"]]
+    assert len(written) == 1 and all(table in written[0] for table in (
+        "dossiers_dossier", "dossiers_handover", "worklist_workitem", "dossiers_dossierevent")), written
+    with pytest.raises(IntegrityError), transaction.atomic():  # the same code twice: the unique code refuses it
+        inserts.insert_rows(*again)
+    assert Dossier.objects.filter(code="TEST-3").count() == 1
+    assert Handover.objects.filter(dossier__code="TEST-3").count() == 1
