@@ -2,6 +2,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from onestop.organisation.models import Level
@@ -39,7 +40,7 @@ class Procedure(models.Model):
         ordering = ["code"]
 
     def __str__(self):
-        return f"{self.code} {self.name}"
+        return f"{self.code} {self.display_name}"
 
     def save(self, *args, **kwargs):
         # PostgreSQL's jsonb does not keep key order: remember the form's field order while we still know it.
@@ -47,6 +48,13 @@ class Procedure(models.Model):
         if isinstance(properties, dict) and "ui:order" not in self.form_schema:
             self.form_schema["ui:order"] = list(properties)
         super().save(*args, **kwargs)
+
+    @property
+    def display_name(self) -> str:
+        """The name in the page's language: the English name on an English page when there is one."""
+        if (get_language() or "vi").startswith("en") and self.name_en:
+            return self.name_en
+        return self.name
 
 
 class ProcedureVersion(models.Model):

@@ -136,7 +136,7 @@ def register_rows(dossiers):
         note = d.get_status_display()
         if d.timeliness:
             note = f"{note} ({d.get_timeliness_display()})"
-        yield [n, d.code, d.procedure.name, selectors.applicant_name(d), selectors.applicant_contact(d),
+        yield [n, d.code, d.procedure.display_name, selectors.applicant_name(d), selectors.applicant_contact(d),
                d.received_at, d.appointment_date, d.handed_over_at, d.result_at, selectors.returned_at(d), note]
 
 
@@ -203,7 +203,7 @@ def interconnection_table(found):
     rows = []
     for procedure in found["procedures"]:
         cells = {e.key: e for e in procedure["entries"]}
-        row = [procedure["procedure"].code, procedure["procedure"].name]
+        row = [procedure["procedure"].code, procedure["procedure"].display_name]
         for key, _code, _name in columns:
             e = cells.get(key)
             if e is None:

@@ -41,7 +41,7 @@ class ReportForm(forms.Form):
         procedures = Procedure.objects.order_by("code").only("pk", "code", "name")
         self.procedures = {p.code: p for p in procedures}
         self.fields["procedure"].choices = [("", _("All procedures"))] + [
-            (p.code, f"{p.code} – {p.name}") for p in procedures]
+            (p.code, f"{p.code} – {p.display_name}") for p in procedures]
         self.fields["channel"].choices = [("", _("All channels"))] + list(Channel.choices)
 
     def clean(self):

@@ -166,7 +166,7 @@ class FindCitizenForm(forms.Form):
     def __init__(self, procedures, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["procedure"].choices = [("", _("Choose a procedure")),
-                                            *[(p.code, f"{p.code} — {p.name}") for p in procedures]]
+                                            *[(p.code, f"{p.code} — {p.display_name}") for p in procedures]]
 
 
 class IntakeForm(forms.Form):

@@ -12,6 +12,7 @@ from django.db import connection
 from django.db.models import F, Q, QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from onestop.core import refcache
@@ -52,7 +53,8 @@ PROCEDURES = "workspace-procedures"
 refcache.invalidate_on(Procedure, PROCEDURES)
 PAGE_SIZE = 20
 # What a row of the queue shows, read as plain values (no model instances, no JSON columns decoded).
-QUEUE_ROW = ("id", "dossier_code", "dossier__procedure__name", "dossier__applicant__citizen__full_name",
+QUEUE_ROW = ("id", "dossier_code", "dossier__procedure__name", "dossier__procedure__name_en",
+             "dossier__applicant__citizen__full_name",
              "dossier__applicant__first_name", "dossier__applicant__last_name", "name", "agency__name",
              "created_at", "due_date", "due_at", "state", "claimed_by__first_name", "claimed_by__last_name",
              "claimed_by__username")
@@ -140,9 +142,12 @@ def queue(user: User, *, tab: str = "open", procedure: str = "", state: str = ""
 
 
 def active_procedures() -> list[tuple[str, str]]:
-    """(code, name) of the active procedures, for the queue's filter: kept per process (``core.refcache``)."""
-    return refcache.cache(PROCEDURES).get("active", lambda: list(
-        Procedure.objects.filter(is_active=True).order_by("code").values_list("code", "name")))
+    """(code, name in the page's language) of the active procedures, for the queue's filter: kept per process
+    (``core.refcache``) in both languages."""
+    procedures = refcache.cache(PROCEDURES).get("active", lambda: list(
+        Procedure.objects.filter(is_active=True).order_by("code").values_list("code", "name", "name_en")))
+    english = (get_language() or "vi").startswith("en")
+    return [(code, name_en if english and name_en else name) for code, name, name_en in procedures]
 
 
 def desk(user: User, kind: str) -> QuerySet[WorkItem]:

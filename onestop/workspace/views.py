@@ -181,9 +181,11 @@ def _rows(values):
         applicant = (v["dossier__applicant__citizen__full_name"]
                      or f"{v['dossier__applicant__first_name']} {v['dossier__applicant__last_name']}".strip())
         agency = f'<br><span class="muted">{escape(v["agency__name"])}</span>' if v["agency__name"] else ""
+        english = language.startswith("en") and v["dossier__procedure__name_en"]
+        procedure = english or v["dossier__procedure__name"]
         rows.append(mark_safe(
             f'<tr>\n  <td><a href="{item_url % v["id"]}">{escape(v["dossier_code"])}</a></td>\n'
-            f'  <td>{escape(applicant)}</td>\n  <td>{escape(v["dossier__procedure__name"])}</td>\n'
+            f'  <td>{escape(applicant)}</td>\n  <td>{escape(procedure)}</td>\n'
             f'  <td>{escape(bilingual(v["name"], language))}{agency}</td>\n'
             f'  <td>{timezone.localtime(v["created_at"]).strftime("%d/%m/%Y %H:%M")}</td>\n'
             f'  <td>{due_cell}</td>\n  <td><span class="badge">{state_cell}</span></td>\n</tr>\n'))
