@@ -139,7 +139,8 @@ def _data_texts():
         add([citizen.full_name, citizen.address])
     add(list(Agency.objects.values_list("name", flat=True)))
     add(list(Peer.objects.values_list("name", flat=True)))
-    add(list(Procedure.objects.values_list("name", "field", "fee_note", "documents", "form_schema")))
+    add([name for name, name_en in Procedure.objects.values_list("name", "name_en") if not name_en])
+    add(list(Procedure.objects.values_list("documents", "form_schema")))
     for dossier in Dossier.objects.all():
         add(dossier.form_data)
     add(list(DossierEvent.objects.values_list("comment", flat=True)))
@@ -228,12 +229,13 @@ def admin_data():
     from onestop.interop.models import Exchange, PersonalDataRead
     from onestop.notifications.models import Notification
     from onestop.organisation.models import RoutingRole
+    from procedures.models import Procedure
 
     texts = set()
     for rows in (Incident.objects.values_list("element_name", "message"), Exchange.objects.values_list(
             "task_name", "lane"), PersonalDataRead.objects.values_list("step"),
             Notification.objects.values_list("subject", "body"), RoutingRole.objects.values_list("name"),
-            Handover.objects.values_list("result")):
+            Handover.objects.values_list("result"), Procedure.objects.values_list("name", "field")):
         for row in rows:
             texts.update(value.strip() for value in row if value and value.strip())
     # The halves too: a long text is cut short in lists and titles.
@@ -277,7 +279,7 @@ def test_every_page_speaks_one_language(world, db):  # noqa: F811 (the fixture i
     both = sorted({*in_admin, *data}, key=len, reverse=True) or data
     wrong = []
     seen = set()  # one line per URL, language and text (the first role that met it)
-    walked = 0
+    walked, urls = 0, set()
     started = time.process_time()
     for url, roles in pages(world):
         for role in roles:
@@ -286,6 +288,7 @@ def test_every_page_speaks_one_language(world, db):  # noqa: F811 (the fixture i
                 if response.status_code != 200 or not response.get("Content-Type", "").startswith("text/html"):
                     continue
                 walked += 1
+                urls.add(url)
                 page = response.content.decode()
                 stored = in_admin if url.startswith("/admin/") else []
                 if language == "vi":
@@ -298,7 +301,7 @@ def test_every_page_speaks_one_language(world, db):  # noqa: F811 (the fixture i
                     if not allowed(language, url, text) and (url, language, text) not in seen:
                         seen.add((url, language, text))
                         wrong.append(f"{url} as {role} in {language}: {what} {text!r}: {context}")
-    print(f"\none language: {walked} pages walked, {asker.count} requests, "
+    print(f"\none language: {walked} pages walked ({len(urls)} URLs), {asker.count} requests, "
           f"{time.process_time() - started:.1f} s of CPU")
     assert walked > 100
     assert not wrong, "\n".join(["text of the other language:", *wrong])
