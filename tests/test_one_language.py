@@ -56,10 +56,6 @@ VIETNAMESE_PAGE_WORDS = {
 # What a page may show of the other language: (language of the page, URL pattern, the text, why).
 ALLOWED = [
     ("en", r"", r"\d+/(\d+/)?(NĐ-CP|QĐ-TTg)", "a legal document's number is its name (Decree 118/2025/NĐ-CP)"),
-    # The diagram's legend and labels are written in both languages in onestop/engine/templates/engine/diagram.html
-    # and engine/diagram.js (the engine's, not changed here).
-    ("vi", r"^/(dossiers|catalogue|work)/", r"Process|diagram|Current|step|Done", "the engine's diagram legend"),
-    ("en", r"^/(dossiers|catalogue|work)/", r"Sơ|đồ|trình|Bước|hiện|tại|Đã|thực", "the engine's diagram legend"),
     # Django's own admin.
     ("vi", r"^/admin/auth/(group/add|group/\d+/change|user/\d+/change)/$", r"[\w -]+",
      "permission names: Django stores them in English when it creates them (auth.Permission.name)"),

@@ -22,6 +22,13 @@
     return (value || '').split(',').map(function (id) { return id.trim(); }).filter(Boolean);
   }
 
+  // A "Tiếng Việt / English" name (as BPMN files name steps) in the page's language, as core.text.bilingual does.
+  function oneLanguage(text, lang) {
+    var at = text.indexOf(' / ');
+    if (at < 0) return text;
+    return (lang && lang.indexOf('en') === 0 ? text.slice(at + 3) : text.slice(0, at)).trim();
+  }
+
   function describe(error) {
     var message = (error && error.message) || String(error);
     return message.split('\n')[0];
@@ -33,7 +40,8 @@
     var note = document.createElement('p');
     note.className = 'onestop-diagram__error';
     note.setAttribute('role', 'alert');
-    note.textContent = 'Không hiển thị được sơ đồ quy trình / The process diagram could not be shown: ' + message;
+    note.textContent = (container.getAttribute('data-msg-failed') || 'The process diagram could not be shown:') +
+      ' ' + message;
     container.appendChild(note);
   }
 
@@ -50,11 +58,11 @@
     if (!target) return;
     var names = current.map(function (id) {
       var element = registry.get(id);
-      return (element && element.businessObject && element.businessObject.name) || id;
+      return oneLanguage((element && element.businessObject && element.businessObject.name) || id,
+                         container.getAttribute('data-lang'));
     });
-    target.textContent = names.length
-      ? 'Bước hiện tại / Current step' + (names.length > 1 ? 's' : '') + ': ' + names.join('; ')
-      : '';
+    var label = container.getAttribute(names.length > 1 ? 'data-msg-current-many' : 'data-msg-current');
+    target.textContent = names.length ? (label || 'Current step:') + ' ' + names.join('; ') : '';
   }
 
   async function render(container) {
