@@ -88,6 +88,23 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
     process.wait(timeout=30)
 
 
+@pytest.fixture(autouse=True)
+def _worker_idle_before_flush(request):
+    """A ``worker`` test ends when the worker has no task running: the test database is then emptied (TRUNCATE
+    of every table), which deadlocks with a task still writing. Set up after the database, so torn down first."""
+    if request.node.get_closest_marker("worker") is None or "celery_worker_process" not in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("transactional_db")
+    yield
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        active = celery_app.control.inspect(timeout=1, limit=1).active() or {}  # one worker: its answer
+        if not any(active.values()):
+            return
+        time.sleep(0.2)
+
+
 def wait_for(predicate, timeout=30.0, interval=0.1):
     """Poll until ``predicate()`` is true; the background worker commits on its own schedule."""
     deadline = time.monotonic() + timeout
