@@ -158,3 +158,20 @@ def test_the_desk_sees_the_decision_on_the_first_screens_of_the_reception_page(p
     page.set_viewport_size({"width": 390, "height": 844})  # one column on a phone, nothing wider than it
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert page.console_errors == []
+
+
+def test_the_officials_long_names_show_whole_in_their_selects_on_a_desktop(page, demo_live):
+    """Procedures and agencies have long names: at 1366×800 the queue's procedure filter, the desk's intake and
+    the register's agency show the whole chosen name in either language."""
+    from tests.browser.test_citizen_portal import SELECT_ROOM
+
+    page.set_viewport_size({"width": 1366, "height": 800})
+    log_in(page, demo_live, "bennghe.receiver", "/work/desk/")
+    for path, select in (("/work/queue/", "#id_procedure"), ("/work/queue/", "#id_kind"),
+                         ("/work/desk/intake/", "select[name$=procedure]"), ("/reports/register/", "#id_agency")):
+        for language in ("vi", "en"):
+            page.context.add_cookies([{"name": "django_language", "value": language, "url": demo_live.url}])
+            page.goto(f"{demo_live.url}{path}")
+            room = page.locator(select).first.evaluate(SELECT_ROOM)
+            assert room["inside"] and room["widest"] <= room["room"], (path, select, language, room)
+    assert page.console_errors == []
