@@ -113,3 +113,9 @@ def schema(form_schema: dict, language: str) -> dict:
         if isinstance(options, dict):
             spec["x-labels"] = {value: options.get(value) or label for value, label in _option_values(spec)}
     return result
+
+
+def display_name(procedure) -> str:
+    """The procedure's name as the catalogue shows it in the active language: English only when the procedure
+    reads wholly in English."""
+    return text(procedure, "name", content_language(procedure))

@@ -79,6 +79,11 @@ def test_what_a_step_records_reaches_the_leader_and_its_public_part_the_applican
     assert [f["label"] for f in check["fields"]] == ["Register entry", "Visit date", "Internal note"]
     assert check["decision_label"] == "Passed"
     assert check["official"]
+    # The step itself: its name, its agency's and its procedure's in English, one language per field.
+    assert english["name"] == "Leader signs" and "/" not in english["agency_name"]
+    assert english["agency_name"] == "Ben Nghe Ward People's Committee"
+    vietnamese = leader.client.get(f"/api/v1/work-items/{item['id']}/").json()
+    assert vietnamese["name"] == "Lãnh đạo ký" and vietnamese["agency_name"] == "Ủy ban nhân dân Phường Bến Nghé"
     # ... and on the step's page.
     page = _page("bennghe.leader", f"/work/items/{item['id']}/")
     assert 'id="case-file"' in page and SECRET in page and "03/12/2026" in page

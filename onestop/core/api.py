@@ -1,13 +1,15 @@
-"""Shared API pieces: pagination and the mapping of service errors to HTTP answers."""
+"""Shared API pieces: pagination, the mapping of service errors to HTTP answers, one-language names."""
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from django.views import defaults
+from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .exceptions import DomainError
+from .text import bilingual
 
 
 class Pagination(PageNumberPagination):
@@ -36,3 +38,10 @@ def not_found(request, exception=None):
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": _("Not found.")}, status=404)
     return defaults.page_not_found(request, exception)
+
+
+class OneLanguageField(serializers.CharField):
+    """A BPMN name written "Tiếng Việt / English", in the request's language only (``core.text.bilingual``)."""
+
+    def to_representation(self, value):
+        return bilingual(super().to_representation(value))

@@ -66,3 +66,14 @@ def readable_error(text: str | None) -> str:
         if match:
             return gettext(msgid) % match.groupdict()
     return text or ""
+
+
+def named(obj) -> str | None:
+    """An agency's or another system's name in the active language: its English name (``name_en``), when it has
+    one, on an English request or page; else its name."""
+    if obj is None:
+        return None
+    from django.utils.translation import get_language
+
+    english = getattr(obj, "name_en", "") and (get_language() or "vi").startswith("en")
+    return obj.name_en if english else obj.name

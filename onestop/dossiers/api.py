@@ -3,7 +3,6 @@ import math
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils.translation import get_language
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
@@ -13,7 +12,8 @@ from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from onestop.core.text import bilingual
+from onestop.core.api import OneLanguageField
+from onestop.core.text import bilingual, named
 from onestop.core.throttling import SubmissionThrottle, submission_refused
 from onestop.deadlines import schedule
 from onestop.deadlines.models import Extension
@@ -29,33 +29,12 @@ from .lifecycle import extensions
 from .models import Dossier, Incident, Status
 
 
-def _named(obj) -> str | None:
-    """An agency's or another system's name in the request's language (its English name, when it has one, on
-    an ``Accept-Language: en`` request)."""
-    if obj is None:
-        return None
-    english = getattr(obj, "name_en", "") and (get_language() or "vi").startswith("en")
-    return obj.name_en if english else obj.name
-
-
-def _procedure_name(procedure) -> str:
-    """As the catalogue names it (``procedures.content``): English only when the procedure reads wholly in English."""
-    return content.text(procedure, "name", content.content_language(procedure))
-
-
-class OneLanguageField(serializers.CharField):
-    """A BPMN name written "Tiếng Việt / English", in the request's language only."""
-
-    def to_representation(self, value):
-        return bilingual(super().to_representation(value))
-
-
 class AgencyRefSerializer(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.SerializerMethodField(help_text="In the request's language (Accept-Language)")
 
     def get_name(self, obj) -> str:
-        return _named(obj)
+        return named(obj)
 
 
 def _person(user):
@@ -95,9 +74,9 @@ def _submitted(dossier):
     """``DossierListSerializer(dossier).data`` of a dossier just submitted, written out (no serializer to build,
     and every value is at hand)."""
     agency, procedure = dossier.receiving_agency, dossier.procedure
-    return {"code": dossier.code, "procedure": procedure.code, "procedure_name": _procedure_name(procedure),
+    return {"code": dossier.code, "procedure": procedure.code, "procedure_name": content.display_name(procedure),
             "status": dossier.status, "status_display": str(Status(dossier.status).label),
-            "receiving_agency": {"code": agency.code, "name": _named(agency)},
+            "receiving_agency": {"code": agency.code, "name": named(agency)},
             "submitted_at": _datetime.to_representation(dossier.submitted_at),
             "appointment_date": _date.to_representation(dossier.appointment_date),
             "appointment_provisional": schedule.is_provisional(dossier.appointment_date)}
@@ -131,7 +110,7 @@ class DossierListSerializer(serializers.ModelSerializer):
                   "submitted_at", "appointment_date", "appointment_provisional"]
 
     def get_procedure_name(self, obj) -> str:
-        return _procedure_name(obj.procedure)
+        return content.display_name(obj.procedure)
 
     def get_appointment_provisional(self, obj) -> bool:
         """True when the appointment date falls in a year whose working calendar is not yet confirmed by the
@@ -202,7 +181,7 @@ class ExchangeSerializer(serializers.Serializer):
         return _person(obj.acting_user) or "onestop"
 
     def get_system(self, obj) -> str | None:
-        return _named(obj.peer)
+        return named(obj.peer)
 
 
 class RefusalSerializer(serializers.Serializer):
@@ -455,7 +434,7 @@ class DataLookupSerializer(serializers.Serializer):
         return _person(obj.acting_user) or "onestop"
 
     def get_system(self, obj) -> str | None:
-        return _named(obj.peer)
+        return named(obj.peer)
 
     def get_about_me(self, obj) -> bool:
         """Whether the system was asked about me (else it served my dossier, about someone else)."""

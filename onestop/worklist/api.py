@@ -3,6 +3,10 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, viewsets
 
+from onestop.core.api import OneLanguageField
+from onestop.core.text import named
+from procedures import content
+
 from . import selectors
 from .models import WorkItem
 
@@ -13,9 +17,11 @@ SHOWN = ("dossier__procedure", "agency", "claimed_by")
 class WorkItemSerializer(serializers.ModelSerializer):
     dossier = serializers.CharField(source="dossier.code")
     procedure = serializers.CharField(source="dossier.procedure.code")
-    procedure_name = serializers.CharField(source="dossier.procedure.name")
+    procedure_name = serializers.SerializerMethodField(help_text="In the request's language, as the catalogue "
+                                                       "reads (procedures.content)")
+    name = OneLanguageField(help_text="The step's name in the request's language")
     agency = serializers.CharField(source="agency.code", allow_null=True)
-    agency_name = serializers.CharField(source="agency.name", allow_null=True)
+    agency_name = serializers.SerializerMethodField(help_text="In the request's language")
     claimed_by = serializers.SerializerMethodField()
 
     class Meta:
@@ -24,6 +30,12 @@ class WorkItemSerializer(serializers.ModelSerializer):
                   "task_spec_id", "state", "due_date", "due_at", "timeliness", "claimed_by", "claimed_at", "form",
                   "created_at", "completed_at", "decision", "comment", "data"]
         extra_kwargs = {"data": {"help_text": "What the official entered in the step's form (the decision apart)"}}
+
+    def get_procedure_name(self, obj) -> str:
+        return content.display_name(obj.dossier.procedure)
+
+    def get_agency_name(self, obj) -> str | None:
+        return named(obj.agency)
 
     def get_claimed_by(self, obj) -> str | None:
         user = obj.claimed_by
@@ -44,13 +56,16 @@ class CaseFileEntrySerializer(serializers.Serializer):
     step = serializers.CharField()
     kind = serializers.CharField()
     agency = serializers.CharField(source="agency.code", allow_null=True, default=None)
-    agency_name = serializers.CharField(source="agency.name", allow_null=True, default=None)
+    agency_name = serializers.SerializerMethodField(help_text="In the request's language")
     completed_at = serializers.DateTimeField()
     official = serializers.CharField(required=False, help_text="Who completed the step (officials only)")
     decision = serializers.CharField(required=False)
     decision_label = serializers.CharField(required=False)
     comment = serializers.CharField(required=False)
     fields = EnteredFieldSerializer(many=True)
+
+    def get_agency_name(self, obj) -> str | None:
+        return named(obj.get("agency") if isinstance(obj, dict) else obj.agency)
 
 
 class WorkItemDetailSerializer(WorkItemSerializer):
