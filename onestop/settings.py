@@ -308,6 +308,18 @@ ONESTOP_NOTIFICATION_RETRY_BACKOFF = int(os.environ.get("ONESTOP_NOTIFICATION_RE
 # The address of the site in links inside messages.
 ONESTOP_SITE_URL = os.environ.get("ONESTOP_SITE_URL", "http://127.0.0.1:8000")
 
+# The cache that rate limits count in (logins per address, public lookups, submissions per account): shared by
+# every process of the site, or a limit counts per process and several web processes multiply it.
+# ONESTOP_CACHE_URL: "db" (a table in PostgreSQL, made by `manage.py createcachetable`), "redis://host:6379/N",
+# or unset (memory of each process: one `make run` process, or the tests).
+ONESTOP_CACHE_URL = os.environ.get("ONESTOP_CACHE_URL", "")
+if ONESTOP_CACHE_URL == "db":
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "onestop_cache"}}
+elif ONESTOP_CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": ONESTOP_CACHE_URL}}
+elif ONESTOP_CACHE_URL:
+    raise ImproperlyConfigured('ONESTOP_CACHE_URL must be "db" or a redis:// URL.')
+
 # Reference data read on every step (routing roles, office hours, the calendar, peers' ids, API tokens) is kept
 # per process this long (seconds): an admin's change reaches the other processes within it. 0: read every time.
 ONESTOP_REFCACHE_SECONDS = float(os.environ.get("ONESTOP_REFCACHE_SECONDS", "30"))
