@@ -155,3 +155,24 @@ def test_an_online_dossier_sent_on_a_sunday_carries_the_monday_of_its_receipt_in
     assert (first, second) == ("H29.01.01-261130-0001", "H29.01.01-261130-0002")
     dossier = Dossier.objects.get(code=first)
     assert timezone.localtime(dossier.submitted_at).date().isoformat() == "2026-11-29"  # when it was sent
+
+
+def test_an_english_reception_page_names_the_documents_in_english_and_records_them_in_vietnamese(as_user, client):
+    """The desk working in English reads the checklist and the applicant's answers in English (the procedure has
+    them); what it asks for is recorded as the dossier keeps it and form 02 prints it, in Vietnamese."""
+    from django.contrib.auth import get_user_model
+
+    citizen, desk = as_user("citizen1"), as_user("bennghe.receiver")
+    code = submit(citizen, "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+    item = desk.item(code)
+    client.force_login(get_user_model().objects.get(username="bennghe.receiver"))
+    client.cookies["django_language"] = "en"
+    page = client.get(f"/work/items/{item['id']}/").content.decode()
+    assert "Birth registration declaration form" in page
+    assert "Tờ khai đăng ký khai sinh" not in page
+    client.post(f"/work/items/{item['id']}/claim/")
+    answer = client.post(f"/work/items/{item['id']}/receive/",
+                         {"decision": "supplement", "missing": ["0"], "note": "Please sign the form"})
+    assert answer.status_code == 302, answer.content.decode()[:2000]
+    assert Dossier.objects.get(code=code).missing_documents == [
+        "Tờ khai đăng ký khai sinh (theo mẫu) (bản chính: 1, bản sao: 0)"]

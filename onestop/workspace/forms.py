@@ -5,6 +5,7 @@
 - the applicant's form of a paper dossier is the portal's ``SchemaForm`` (``onestop.web.schema_forms``).
 """
 from django import forms
+from django.utils import translation
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
@@ -97,10 +98,14 @@ class StepForm(forms.Form):
 
 # --- the desk ----------------------------------------------------------------------------------------------
 
-def document_label(document):
-    return _("%(name)s (originals: %(originals)s, copies: %(copies)s)") % {
-        "name": document.get("name", ""), "originals": document.get("originals", 0),
-        "copies": document.get("copies", 0)}
+def document_label(document, language=None):
+    """A required document as the checklist names it, in ``language`` (the active one when None): its English
+    name on an English page when it has one."""
+    language = language or translation.get_language() or "vi"
+    name = document.get("name_en") if language.startswith("en") and document.get("name_en") else document.get("name")
+    with translation.override(language):
+        return str(_("%(name)s (originals: %(originals)s, copies: %(copies)s)") % {
+            "name": name or "", "originals": document.get("originals", 0), "copies": document.get("copies", 0)})
 
 
 class ReceptionForm(forms.Form):
@@ -116,15 +121,18 @@ class ReceptionForm(forms.Form):
     note = forms.CharField(label=_("Note to the applicant"), required=False, max_length=4000,
                            widget=forms.Textarea(attrs={"rows": 3}))
 
-    def __init__(self, documents, *args, **kwargs):
+    def __init__(self, documents, *args, language=None, **kwargs):
+        """``language``: the one the procedure's content is shown in on this page (``procedures.content``)."""
         super().__init__(*args, **kwargs)
-        self.fields["missing"].choices = [(str(i), document_label(d)) for i, d in enumerate(documents)]
+        self.documents = documents
+        self.fields["missing"].choices = [(str(i), document_label(d, language)) for i, d in enumerate(documents)]
         if self.data.get(self.add_prefix("decision")) == "refuse":
             self.fields["note"].label = _("Reason for refusal")
 
     def missing_documents(self):
-        labels = dict(self.fields["missing"].choices)
-        chosen = [str(labels[i]) for i in self.cleaned_data.get("missing", [])]
+        """What the applicant is asked for, as recorded on the dossier and printed on form 02: in Vietnamese,
+        whatever the official's page showed."""
+        chosen = [document_label(self.documents[int(i)], "vi") for i in self.cleaned_data.get("missing", [])]
         others = [line.strip() for line in self.cleaned_data.get("other_missing", "").splitlines() if line.strip()]
         return chosen + others
 

@@ -26,6 +26,7 @@ from onestop.organisation.selectors import dossier_search
 from onestop.web.schema_forms import describe
 from onestop.worklist.forms import decision_field
 from onestop.worklist.models import WorkItem
+from procedures import content
 from procedures.models import Procedure
 
 if TYPE_CHECKING:
@@ -169,8 +170,11 @@ def applicant_name(dossier: Dossier) -> str:
 
 
 def form_rows(dossier: Dossier) -> list[tuple[str, str]]:
-    """The applicant's form as (label, text) rows, labelled by the procedure's JSON Schema."""
-    return describe(dossier.procedure.form_schema, dossier.form_data or {})
+    """The applicant's form as (label, text) rows, labelled by the procedure's JSON Schema in the language its
+    content is shown in (``procedures.content``: English only where the procedure has it all)."""
+    procedure = dossier.procedure
+    return describe(content.schema(procedure.form_schema, content.content_language(procedure)),
+                    dossier.form_data or {})
 
 
 def attachments(dossier: Dossier) -> list[Attachment]:
@@ -187,7 +191,8 @@ def attachments(dossier: Dossier) -> list[Attachment]:
 def checklist(dossier: Dossier, files: list[Attachment]) -> tuple[list[dict], list[Attachment]]:
     """Procedure.documents, each with the files submitted for it (a desk scan covers the whole dossier)."""
     rows = []
-    for index, document in enumerate(dossier.procedure.documents or []):
+    procedure = dossier.procedure
+    for index, document in enumerate(content.documents(procedure, content.content_language(procedure))):
         given = [f for f in files if f.document_index == index]
         rows.append({"index": index, "document": document, "files": given})
     scans = [f for f in files if f.kind == Attachment.Kind.SCAN]

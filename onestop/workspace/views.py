@@ -30,6 +30,7 @@ from onestop.organisation.models import Citizen, OfficialRole, same_tier
 from onestop.web.schema_forms import SchemaForm
 from onestop.worklist import selectors as worklist
 from onestop.worklist.models import WorkItem
+from procedures import content
 from procedures.models import Procedure
 
 from . import forms, selectors, services
@@ -272,8 +273,10 @@ def _item_context(request, item, **extra):
     if item.kind == WorkItem.Kind.RECEPTION:
         context["checklist"], context["scans"] = selectors.checklist(dossier, files)
         documents = dossier.procedure.documents or []
+        shown = content.content_language(dossier.procedure)
         for decision in ("accept", "supplement", "refuse"):
-            context[f"{decision}_form"] = forms.ReceptionForm(documents, initial={"decision": decision})
+            context[f"{decision}_form"] = forms.ReceptionForm(documents, initial={"decision": decision},
+                                                              language=shown)
     elif item.kind == WorkItem.Kind.RETURN:
         context["return_form"] = forms.ReturnForm()
     else:
@@ -353,7 +356,8 @@ def receive(request, pk):
     item = _item_or_403(request, pk, act=True)
     if item.kind != WorkItem.Kind.RECEPTION:
         raise Http404
-    form = forms.ReceptionForm(item.dossier.procedure.documents or [], request.POST)
+    form = forms.ReceptionForm(item.dossier.procedure.documents or [], request.POST,
+                               language=content.content_language(item.dossier.procedure))
     if form.is_valid():
         decision = form.cleaned_data["decision"]
         done, error = _attempt(request, lambda: services.decide_reception(
