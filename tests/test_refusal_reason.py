@@ -140,7 +140,7 @@ def test_the_written_refusal_is_handed_over_at_the_desk_like_a_result(as_user):
     desk.act(code, "accept")
     officer.act(code, "refuse", comment="Giấy chứng sinh không hợp lệ")
     item = desk.item(code)
-    assert (item["kind"], item["name"]) == ("return", "Trả văn bản từ chối / Hand over the refusal")
+    assert (item["kind"], item["name"]) == ("return", "Trả văn bản từ chối")
     page = _page("citizen1", code)
     assert 'id="refusal-collect"' in page and "Phường Bến Nghé" in page
 
