@@ -115,7 +115,13 @@ def schema(form_schema: dict, language: str) -> dict:
     return result
 
 
-def display_name(procedure) -> str:
+def display_name(procedure, memo: dict | None = None) -> str:
     """The procedure's name as the catalogue shows it in the active language: English only when the procedure
-    reads wholly in English."""
-    return text(procedure, "name", content_language(procedure))
+    reads wholly in English. ``memo``, a dict kept for one request, decides each procedure's language once for
+    a list of rows (deciding reads its whole form)."""
+    if memo is None:
+        return text(procedure, "name", content_language(procedure))
+    key = procedure.pk
+    if key not in memo:
+        memo[key] = content_language(procedure)
+    return text(procedure, "name", memo[key])

@@ -238,6 +238,18 @@ def submit(actor, procedure, agency, form):
     return response.json()
 
 
+def stalled_at_lookup(peers):
+    """The code of a birth registration whose population lookup failed: the registry was down when the desk
+    accepted it, so an incident is open on it."""
+    code = submit(Actor("citizen1"), "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+    peers.control(down=True)
+    try:
+        Actor("bennghe.receiver").act(code, "accept")
+    finally:
+        peers.control(down=False)
+    return code
+
+
 class NationalPortalService(PeerService):
     """The stand-in National Public Service Portal (``onestop.peers.national_portal``) on loopback."""
 

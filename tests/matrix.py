@@ -235,15 +235,9 @@ def add_incident(world, peers):
     """A dossier whose population lookup failed: the peer system is down while the desk accepts it."""
     from onestop.dossiers.models import Incident
     from onestop.worklist.models import WorkItem
-    from tests.conftest import BIRTH_FORM, Actor, submit
+    from tests.conftest import BIRTH_FORM, Actor, stalled_at_lookup, submit
 
-    code = submit(Actor("citizen1"), "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
-    peers.control(down=True)
-    try:
-        Actor("bennghe.receiver").act(code, "accept")
-    finally:
-        peers.control(down=False)
-    world["incident_dossier"] = code
+    world["incident_dossier"] = code = stalled_at_lookup(peers)
     world["incident"] = Incident.objects.get(dossier__code=code).pk
     world["incident_item"] = WorkItem.objects.get(dossier__code=code, kind=WorkItem.Kind.RECEPTION).pk
     # Another one, stopped by an admin: its notice (form 05) exists.

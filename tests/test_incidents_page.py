@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 
 from onestop.dossiers.models import Action, Dossier, Incident, Status
 from onestop.worklist.models import WorkItem
-from tests.conftest import BIRTH_FORM, Actor, submit
+from tests.conftest import stalled_at_lookup
 
 User = get_user_model()
 pytestmark = pytest.mark.django_db
@@ -13,14 +13,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def stalled(demo, peers):
-    """A birth registration whose population lookup failed: the registry was down when the desk accepted it."""
-    code = submit(Actor("citizen1"), "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
-    peers.control(down=True)
-    try:
-        Actor("bennghe.receiver").act(code, "accept")
-    finally:
-        peers.control(down=False)
-    return Incident.objects.get(dossier__code=code)
+    return Incident.objects.get(dossier__code=stalled_at_lookup(peers))
 
 
 def as_user(client, username):

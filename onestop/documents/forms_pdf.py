@@ -185,6 +185,17 @@ class _Form:
     def fact(self, label, value):
         self.line(f"{label}: <b>{_e(value) or '…'}</b>")
 
+    def letter_opening(self, received_by):
+        """A letter's first lines to the applicant (forms 04 and 05): whom it is to, and which dossier
+        ``received_by`` received from them, when."""
+        dossier, who = self.dossier, selectors.applicant(self.dossier)
+        self.story.append(Spacer(1, 4 * mm))
+        self.line(f"Kính gửi: Ông/Bà <b>{_e(who['name'])}</b>")
+        self.fact("Địa chỉ", who["address"])
+        received = dossier.received_at or dossier.submitted_at
+        self.line(f"Ngày {_date(received)}, {_e(received_by.name)} tiếp nhận hồ sơ của Ông/Bà đề nghị giải quyết "
+                  f"thủ tục <b>{_e(dossier.procedure.name)}</b>, mã hồ sơ <b>{_e(dossier.code)}</b>.")
+
     def applicant(self, label="Tiếp nhận hồ sơ của"):
         who = selectors.applicant(self.dossier)
         self.fact(label, who["name"])
@@ -363,15 +374,8 @@ def form_04(dossier, *, reason, new_date, official, previous_date=None, agency=N
         previous_date = dossier.appointment_date
     form = _Form(dossier, "04", "Văn bản xin lỗi và đề nghị gia hạn thời gian giải quyết", agency=agency, at=at)
     agency = form.agency
-    who = selectors.applicant(dossier)
-    procedure = dossier.procedure
     form.header()
-    form.story.append(Spacer(1, 4 * mm))
-    form.line(f"Kính gửi: Ông/Bà <b>{_e(who['name'])}</b>")
-    form.fact("Địa chỉ", who["address"])
-    received = dossier.received_at or dossier.submitted_at
-    form.line(f"Ngày {_date(received)}, {_e(agency.name)} tiếp nhận hồ sơ của Ông/Bà đề nghị giải quyết thủ tục "
-              f"<b>{_e(procedure.name)}</b>, mã hồ sơ <b>{_e(dossier.code)}</b>.")
+    form.letter_opening(received_by=agency)
     if previous_date is not None:
         form.line(f"Thời hạn trả kết quả giải quyết hồ sơ theo Giấy tiếp nhận hồ sơ và hẹn trả kết quả: "
                   f"<b>ngày {_date(previous_date)}</b>.")
@@ -395,15 +399,8 @@ def form_05(dossier, *, reason, official, agency=None, at=None):
     """
     form = _Form(dossier, "05", "Thông báo dừng giải quyết hồ sơ", agency=agency, at=at)
     agency, at = form.agency, form.at
-    who = selectors.applicant(dossier)
-    procedure = dossier.procedure
     form.header()
-    form.story.append(Spacer(1, 4 * mm))
-    form.line(f"Kính gửi: Ông/Bà <b>{_e(who['name'])}</b>")
-    form.fact("Địa chỉ", who["address"])
-    received = dossier.received_at or dossier.submitted_at
-    form.line(f"Ngày {_date(received)}, {_e(dossier.receiving_agency.name)} tiếp nhận hồ sơ của Ông/Bà đề nghị "
-              f"giải quyết thủ tục <b>{_e(procedure.name)}</b>, mã hồ sơ <b>{_e(dossier.code)}</b>.")
+    form.letter_opening(received_by=dossier.receiving_agency)
     form.line(f"{_e(agency.name)} thông báo dừng giải quyết hồ sơ nêu trên kể từ <b>{_moment(at)}</b>.")
     form.line(f"Lý do: <b>{_e(reason) or '…'}</b>")
     form.line(f"Ông/Bà liên hệ {DESK} – {_e(dossier.receiving_agency.name)} để nhận lại hồ sơ (nếu có) và được "

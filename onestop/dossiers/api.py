@@ -110,7 +110,7 @@ class DossierListSerializer(serializers.ModelSerializer):
                   "submitted_at", "appointment_date", "appointment_provisional"]
 
     def get_procedure_name(self, obj) -> str:
-        return content.display_name(obj.procedure)
+        return content.display_name(obj.procedure, memo=self.context.setdefault("content_languages", {}))
 
     def get_appointment_provisional(self, obj) -> bool:
         """True when the appointment date falls in a year whose working calendar is not yet confirmed by the

@@ -32,7 +32,7 @@ class WorkItemSerializer(serializers.ModelSerializer):
         extra_kwargs = {"data": {"help_text": "What the official entered in the step's form (the decision apart)"}}
 
     def get_procedure_name(self, obj) -> str:
-        return content.display_name(obj.dossier.procedure)
+        return content.display_name(obj.dossier.procedure, memo=self.context.setdefault("content_languages", {}))
 
     def get_agency_name(self, obj) -> str | None:
         return named(obj.agency)
