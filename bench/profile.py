@@ -7,7 +7,8 @@ completed through ``POST /api/v1/work-items/{id}/complete/``, which claims an op
 client: middleware, DRF, services, SQL; no network, no WSGI server; Celery eager, so the exchanges and
 messages a step sends run inside its request, counted apart as background work). For each kind of request:
 its SQL statements and commits (``onestop.ops.db_work``), the wall time per request, and pyinstrument's call
-tree, written to ``bench/results/profile-<kind>.txt`` and ``.html``, and the SQL of one request in ``.sql``;
+tree, written to ``bench/results/profile-<kind>.txt`` and ``.html`` (each function's own time in
+``.flat.txt``), and the SQL of one request in ``.sql``;
 then the statements and commits per submission and per completion (claim + complete, in one request or two)
 against the limits: at most 3 commits and 12 statements per completion, at most 2 commits per submission.
 
@@ -54,6 +55,7 @@ def client_for(username):
 
 def run(args):
     from pyinstrument import Profiler
+    from pyinstrument.renderers import ConsoleRenderer
 
     from onestop.ops.db_work import DbWork, Work
     from onestop.worklist.models import WorkItem
@@ -89,6 +91,9 @@ def run(args):
         (RESULTS_DIR / f"profile-{kind}.txt").write_text(profiler.output_text(unicode=True, show_all=False),
                                                          encoding="utf-8")
         (RESULTS_DIR / f"profile-{kind}.html").write_text(profiler.output_html(), encoding="utf-8")
+        # Each function's own time, highest first: where the CPU goes, whoever calls it.
+        (RESULTS_DIR / f"profile-{kind}.flat.txt").write_text(
+            profiler.output(ConsoleRenderer(flat=True, show_all=True, unicode=True)), encoding="utf-8")
         # The statements of the last request, in order (T: inside a transaction block), then its background's.
         (RESULTS_DIR / f"profile-{kind}.sql").write_text(
             "\n".join(last.request.sql + ["-- background (Celery tasks, eager)"] + last.background.sql) + "\n",
