@@ -13,7 +13,13 @@ the whole procedure stays Vietnamese (and the page says so once), never a mix wi
 """
 import copy
 
+from onestop.core import refcache
+
 EN = "x-en"
+ENGLISH = "procedure-english"  # procedure id -> whether it reads wholly in English
+# What deciding reads; the hot reads of a step leave the two JSON columns out (deferred).
+_CONTENT_FIELDS = ("name", "name_en", "field", "field_en", "fee_note", "fee_note_en", "documents", "form_schema")
+refcache.invalidate_on("procedures.Procedure", ENGLISH)
 
 
 def _is_english(language: str | None) -> bool:
@@ -69,7 +75,18 @@ def missing_english(procedure) -> list[str]:
 
 def content_language(procedure, language: str | None = None) -> str:
     """``"en"`` when the page is English and the procedure has every English text, else ``"vi"``."""
-    return "en" if _is_english(language) and not missing_english(procedure) else "vi"
+    return "en" if _is_english(language) and _wholly_english(procedure) else "vi"
+
+
+def _wholly_english(procedure) -> bool:
+    """Whether ``procedure`` reads wholly in English. A procedure read without its form and documents (the
+    steps' and lists' reads defer them) is decided once per process from its stored row, kept as reference
+    data (``onestop.core.refcache``), instead of loading its whole form on every request."""
+    if procedure.pk is None or not procedure.get_deferred_fields().intersection(_CONTENT_FIELDS):
+        return not missing_english(procedure)
+    model = type(procedure)
+    return refcache.cache(ENGLISH).get(procedure.pk, lambda: not missing_english(
+        model.objects.only(*_CONTENT_FIELDS).get(pk=procedure.pk)))
 
 
 def text(procedure, attr: str, language: str) -> str:

@@ -210,3 +210,26 @@ def test_the_dossier_api_names_steps_agencies_and_the_procedure_in_the_language_
     assert [step["name"] for step in vietnamese["open_steps"]] == ["Tiếp nhận hồ sơ"]
     for answer in (english, vietnamese):
         assert " / " not in json.dumps(answer, ensure_ascii=False)
+
+
+def test_a_completed_step_names_the_procedure_in_english_until_an_english_text_goes(as_user):
+    from django.test import TestCase
+
+    from tests.conftest import BIRTH_FORM
+
+    citizen, receiver = as_user("citizen1"), as_user("bennghe.receiver")
+    codes = [submit(citizen, "1.001193", "q1-bennghe", BIRTH_FORM)["code"] for _ in range(2)]
+
+    def accept(code):
+        item = receiver.item(code)
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            answer = receiver.client.post(f"/api/v1/work-items/{item['id']}/complete/",
+                                          {"decision": "accept", "data": {}}, format="json",
+                                          HTTP_ACCEPT_LANGUAGE="en")
+        assert answer.status_code == 200, answer.content
+        return answer.json()["procedure_name"]
+
+    assert accept(codes[0]) == "Birth registration"
+    as_user("admin").client.patch("/api/v1/procedures/1.001193/", {"fee_note_en": ""}, format="json")
+    # Whether a procedure reads in English is kept per process, but an admin's change is seen at once.
+    assert accept(codes[1]) == "Đăng ký khai sinh"
