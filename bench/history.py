@@ -219,8 +219,7 @@ def load_store_seconds(instance, repeat=5):
     for _ in range(repeat):
         started = time.perf_counter()
         workflow = runtime._load(instance)
-        runtime._to_json(runtime._serializers[runtime.parsed_version(instance.version).dialect], workflow,
-                         drop=("spec", "subprocess_specs"))
+        runtime._state_json(runtime._serializers[runtime.parsed_version(instance.version).dialect], workflow)
         times.append(time.perf_counter() - started)
     return statistics.median(times)
 

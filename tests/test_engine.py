@@ -132,6 +132,30 @@ def test_state_is_stored_as_versioned_json_and_survives_reload(demo):
     assert runtime.task_data(stored, snapshot.ready[0].id)["form"] == {"household_name": "Phở Bình"}
 
 
+def test_stored_state_is_what_the_serializer_writes_without_the_spec(demo):
+    """Rows written earlier (SpiffWorkflow's ``serialize_json`` minus the spec) and rows written now are one
+    format: the state is the same JSON, and the workflow read back runs on the version's parsed spec."""
+    import json
+
+    from onestop.engine.models import ProcessInstance
+    from procedures.models import ProcedureVersion
+
+    version = ProcedureVersion.objects.get(procedure__code="1.001193", state="published")
+    instance, snapshot = runtime.start(version, data={"form": BIRTH_FORM, "dossier_code": "X-1"})
+    snapshot = runtime.complete_service_task(instance, snapshot.waiting[0].id, {"lookup_mother": {"found": True}})
+    workflow = runtime._load(ProcessInstance.objects.get(pk=instance.pk))
+    assert workflow.spec is runtime.parsed_version(version).spec
+    serializer = runtime._serializers["camunda"]
+    full = json.loads(serializer.serialize_json(workflow))
+    del full["spec"], full["subprocess_specs"]
+    assert json.loads(instance.state) == full
+    assert list(json.loads(instance.state)) == list(full)
+    snapshot = runtime.complete_task(instance, snapshot.ready[0].id, {"decision": "approve"})
+    assert [t.spec_id for t in snapshot.ready] == ["sign_certificate"]
+    stored = ProcessInstance.objects.get(pk=instance.pk)
+    assert (stored.state, stored.version_id) == (instance.state, version.pk)
+
+
 def test_import_is_idempotent_and_publishing_keeps_running_versions(demo):
     from procedures.models import ProcedureVersion
 

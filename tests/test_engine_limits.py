@@ -148,3 +148,37 @@ def test_a_stored_multi_instance_process_is_read_back_and_completed(settings):
     [review] = runtime.snapshot(instance).ready
     assert review.spec_id == "review" and review.id == snapshot.ready[0].id
     assert runtime.complete_task(instance, review.id, {}).completed
+
+
+@pytest.mark.django_db
+def test_dossiers_of_a_version_whose_spec_changes_as_it_runs_each_get_their_own_copy():
+    """Camunda's multi-instance user task rewrites its own spec from the data (a cardinality naming a
+    collection): a second dossier on the same version, in the same worker process, runs as the first did."""
+    import hashlib
+
+    from procedures.models import Procedure, ProcedureVersion
+
+    xml = document("""
+  <bpmn:startEvent id="start"/>
+  <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="review"/>
+  <bpmn:userTask id="review" name="Thẩm định từng hồ sơ">
+    <bpmn:multiInstanceLoopCharacteristics isSequential="false">
+      <bpmn:loopCardinality>items</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics>
+  </bpmn:userTask>
+  <bpmn:sequenceFlow id="f2" sourceRef="review" targetRef="end"/>
+  <bpmn:endEvent id="end"/>""")
+    procedure = Procedure.objects.create(code="9.999002", name="Thử đa thể hiện", competent_level="ward",
+                                         receiving_level="ward", processing_days=1, online_level="full")
+    version = ProcedureVersion.objects.create(procedure=procedure, number=1, bpmn_xml=xml.decode(),
+                                              checksum=hashlib.sha256(xml).hexdigest(), process_id="p",
+                                              dialect="camunda", state="published")
+    first, snapshot = runtime.start(version, data={"items": ["a", "b"]})
+    assert len(snapshot.ready) == 2
+    second, snapshot = runtime.start(version, data={"items": ["a", "b", "c"]})
+    assert len(snapshot.ready) == 3
+    for instance, count in ((first, 2), (second, 3)):
+        ready = runtime.snapshot(instance).ready
+        assert len(ready) == count
+        for task in ready:
+            snapshot = runtime.complete_task(instance, task.id, {})
+        assert snapshot.completed

@@ -4,9 +4,11 @@ Callers hold the dossier's row lock (``select_for_update``) around every call th
 instance, so two completions on one dossier are applied one after the other.
 Everything returned is plain data, so no other module needs SpiffWorkflow's types.
 """
+import copy
 import functools
 import json
 import threading
+import weakref
 from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,11 +21,14 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.config import DEFAULT_CONFIG
 from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter, MultiInstanceTaskConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent, ParallelMultiInstanceTask, SequentialMultiInstanceTask
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
+from SpiffWorkflow.camunda.specs.multiinstance_task import ParallelMultiInstanceTask as _CamundaParallelMI
+from SpiffWorkflow.camunda.specs.multiinstance_task import SequentialMultiInstanceTask as _CamundaSequentialMI
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
@@ -58,6 +63,7 @@ _CONFIGS = {"camunda": _CAMUNDA, "spiff": _SPIFF, "bpmn": DEFAULT_CONFIG}
 _serializers = {d: BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(c)) for d, c in _CONFIGS.items()}
 _specs = OrderedDict()
 _spec_jsons = {}
+_shareable_by_spec = weakref.WeakKeyDictionary()  # parsed spec -> whether workflows may share its objects
 _specs_lock = threading.Lock()
 _serializer_lock = threading.Lock()
 
@@ -160,11 +166,45 @@ def parsed_version(version) -> parsing.ParsedProcess:
     return parsed
 
 
+# Task specs that SpiffWorkflow changes while a workflow runs (Camunda's multi-instance tasks rewrite their
+# collection and cardinality from the task data); a start event that triggers event subprocesses connects
+# them on its first trigger. A spec holding one cannot be shared by several workflows.
+_CHANGED_WHILE_RUNNING = (_CamundaParallelMI, _CamundaSequentialMI)
+
+
+def _shareable(parsed):
+    for spec in (parsed.spec, *parsed.subprocess_specs.values()):
+        if getattr(getattr(spec, "start", None), "trigger_specs", None):
+            return False
+        if any(isinstance(task_spec, _CHANGED_WHILE_RUNNING) for task_spec in spec.task_specs.values()):
+            return False
+    return True
+
+
+def _run_specs(version, loading=False):
+    """``(spec, subprocess_specs)`` for a workflow of ``version``: the parsed objects themselves, shared by every
+    workflow of the version, when nothing in them changes while a workflow runs (then loading a workflow
+    restores its tasks only). Otherwise a copy of its own: restored from the version's serialized spec when
+    ``loading``, as stored workflows have always been read, else a deep copy of the parsed objects."""
+    parsed = parsed_version(version)
+    shareable = _shareable_by_spec.get(parsed.spec)
+    if shareable is None:
+        shareable = _shareable_by_spec[parsed.spec] = _shareable(parsed)
+    if shareable:
+        return parsed.spec, parsed.subprocess_specs
+    if not loading:
+        return copy.deepcopy((parsed.spec, parsed.subprocess_specs))
+    serializer = _serializers[parsed.dialect]
+    dct = json.loads(_spec_json(version), cls=serializer.json_decoder_cls)
+    return (serializer.from_dict(dct["spec"]),
+            {name: serializer.from_dict(spec) for name, spec in dct["subprocess_specs"].items()})
+
+
 @engine_call
 def start(version, data=None) -> tuple[ProcessInstance, Snapshot]:
     """Create and save a process instance of ``version`` and run it to its first wait."""
     parsed = parsed_version(version)
-    workflow = BpmnWorkflow(parsed.spec, parsed.subprocess_specs, script_engine=sandbox.script_engine())
+    workflow = BpmnWorkflow(*_run_specs(version), script_engine=sandbox.script_engine())
     first = workflow.get_next_task(state=TaskState.READY)
     if first is not None and data:
         first.data.update(data)
@@ -274,11 +314,13 @@ def migrate(instance: ProcessInstance, new_version) -> Snapshot:
     if _blockers(workflow, new.spec.task_specs):
         raise StepNotWaiting(_("The new version lacks steps this process waits in."))
     registry = _serializers[new.dialect].registry
-    top_diff, _sub_diffs = diff_workflow(registry, workflow, new.spec, new.subprocess_specs)
+    spec, subprocess_specs = _run_specs(new_version)
+    top_diff, _sub_diffs = diff_workflow(registry, workflow, spec, subprocess_specs)
     # Keep READY human tasks (and their ids: the work items point at them); repredict the waiting rest.
-    migrate_workflow(top_diff, workflow, new.spec, reset_mask=TaskState.WAITING)
-    workflow.subprocess_specs = new.subprocess_specs
+    migrate_workflow(top_diff, workflow, spec, reset_mask=TaskState.WAITING)
+    workflow.subprocess_specs = subprocess_specs
     instance.version = new_version
+    instance._moved = True  # the next write saves the version too
     _advance(workflow)
     _store(instance, workflow, new.dialect)
     return _snapshot(workflow)
@@ -444,8 +486,8 @@ def _advance(workflow):
         raise ProcessFailed(_("The process stalled: nothing is waiting and it has not ended."))
 
 
-def _to_json(serializer, obj, drop=()):
-    """SpiffWorkflow's ``serialize_json``, minus the keys in ``drop``. Everything goes through the
+def _to_json(serializer, obj):
+    """SpiffWorkflow's ``serialize_json`` without the version key. Everything goes through the
     serializer's registry (its converters), never through hand-written JSON."""
     try:
         with _serializer_lock:  # the registry's encoder flag is shared by every thread
@@ -454,8 +496,6 @@ def _to_json(serializer, obj, drop=()):
                 dct = serializer.to_dict(obj)
             finally:
                 serializer.registry._encoder_mode = False
-        for key in drop:
-            dct.pop(key, None)
         return json.dumps(dct, cls=serializer._encoder_cls)
     except (TypeError, ValueError, KeyError, RecursionError) as exc:
         raise StoredStateError(_("The process state cannot be stored: %(msg)s") % {"msg": _first_line(exc)},
@@ -508,14 +548,50 @@ def _store(instance, workflow, dialect):
 def _write(instance, workflow, dialect):
     """Keep the workflow's state without its spec: the spec is the version's, stored once with it
     (about 6 KB of a 10 KB state for a small procedure)."""
-    serializer = _serializers[dialect]
-    dct = json.loads(_to_json(serializer, workflow, drop=("spec", "subprocess_specs")))
-    dct[serializer.VERSION_KEY] = serializer.VERSION
-    instance.state = json.dumps(dct, separators=(",", ":"))
-    instance.serializer_version = serializer.VERSION
+    instance.state = _state_json(_serializers[dialect], workflow)
+    instance.serializer_version = _serializers[dialect].VERSION
     instance.is_completed = workflow.is_completed()
     instance.outcome = _outcome(workflow) if instance.is_completed else ""
-    instance.save()
+    if instance.pk is None:
+        instance.save()
+        return
+    fields = ["state", "serializer_version", "is_completed", "outcome", "updated_at"]
+    if instance.__dict__.pop("_moved", False):  # migrated onto another version
+        fields.append("version")
+    instance.save(update_fields=fields)
+
+
+def _state_json(serializer, workflow):
+    """The JSON ``serialize_json`` makes of the workflow, without the "spec" and "subprocess_specs" keys, and
+    without converting the spec at all: ``BpmnWorkflowConverter.to_dict`` minus its spec parts, through the
+    serializer's registry (its converters)."""
+    registry = serializer.registry
+    typename = registry.typenames[BpmnWorkflow]
+    converter = _workflow_converter(registry)
+    try:
+        with _serializer_lock:  # the registry's encoder flag is shared by every thread
+            registry._encoder_mode = True
+            try:
+                dct = WorkflowConverter.to_dict(converter, workflow)
+                dct["subprocesses"] = converter.mapping_to_dict(workflow.subprocesses)
+                dct["bpmn_events"] = registry.convert(workflow.bpmn_events)
+            finally:
+                registry._encoder_mode = False
+        dct["typename"] = typename
+        dct[serializer.VERSION_KEY] = serializer.VERSION
+        return json.dumps(dct, cls=serializer._encoder_cls, separators=(",", ":"))
+    except (TypeError, ValueError, KeyError, RecursionError) as exc:
+        raise StoredStateError(_("The process state cannot be stored: %(msg)s") % {"msg": _first_line(exc)},
+                               cause=type(exc).__name__) from exc
+
+
+@functools.cache
+def _workflow_converter(registry):
+    """The registry's converter of ``BpmnWorkflow`` (``register`` keeps its bound ``to_dict``)."""
+    converter = registry.convert_to_dict[registry.typenames[BpmnWorkflow]].args[1].__self__
+    if not isinstance(converter, BpmnWorkflowConverter):
+        raise TypeError(f"unexpected workflow converter {type(converter).__name__}")
+    return converter
 
 
 def _load(instance):
@@ -528,7 +604,11 @@ def _load(instance):
         raise StoredStateError(_("This process was stored by another version of the workflow library."))
     try:
         dct = json.loads(instance.state, cls=serializer.json_decoder_cls)
-        dct.update(json.loads(_spec_json(instance.version)))
+        if dct.get(serializer.VERSION_KEY) == serializer.VERSION:
+            # The registry restores only what it recognises and returns the spec objects as they are.
+            dct["spec"], dct["subprocess_specs"] = _run_specs(instance.version, loading=True)
+        else:  # SpiffWorkflow's migrations work on the serialized spec
+            dct.update(json.loads(_spec_json(instance.version)))
         serializer.migrate(dct)
         workflow = serializer.from_dict(dct)
     except (TypeError, ValueError, KeyError, AttributeError) as exc:
