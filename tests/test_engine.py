@@ -183,3 +183,19 @@ def test_state_of_a_finished_dossier_stays_small(demo):
     with_spec = len(runtime._spec_json(version).encode())
     assert size < 8 * 1024, size
     assert size < with_spec * 3  # the spec is not in it (and is bigger than a short run's state)
+
+
+def test_a_step_form_is_worked_out_once_and_each_snapshot_gets_its_own(demo, monkeypatch):
+    from onestop.engine import analysis
+    from procedures.models import ProcedureVersion
+
+    version = ProcedureVersion.objects.get(procedure__code="1.001193", state="published")
+    instance, snapshot = runtime.start(version, data={"form": BIRTH_FORM})
+    snapshot = runtime.complete_service_task(instance, snapshot.waiting[0].id, {"lookup_mother": {"found": True}})
+    [review] = snapshot.ready
+    refuse = next(o for o in review.form[0]["options"] if o["id"] == "refuse")
+    assert refuse["requires_reason"] is True
+    refuse["requires_reason"] = False  # a caller changing what it was given
+    monkeypatch.setattr(analysis, "refusal_options", lambda spec: pytest.fail("worked out again"))
+    [again] = runtime.snapshot(instance).ready
+    assert next(o for o in again.form[0]["options"] if o["id"] == "refuse")["requires_reason"] is True

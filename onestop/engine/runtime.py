@@ -626,7 +626,18 @@ def _outcome(workflow):
     return (getattr(last.task_spec, "extensions", None) or {}).get("outcome", "completed")
 
 
+_forms = weakref.WeakKeyDictionary()  # task spec -> its form (a parsed spec does not change)
+
+
 def _form_of(spec):
+    """``_step_form`` of the task spec, worked out once per spec; the caller gets dicts of its own."""
+    form = _forms.get(spec)
+    if form is None:
+        form = _forms[spec] = _step_form(spec)
+    return tuple({**field, "options": [dict(option) for option in field["options"]]} for field in form)
+
+
+def _step_form(spec):
     """The step's form as plain dicts. The decision options whose path can end the dossier refused carry
     ``"requires_reason": True`` (found from the graph, whatever their names): the step then needs a comment."""
     form = getattr(spec, "form", None)
