@@ -268,6 +268,63 @@ def test_overhead_stays_small():
     assert sorted(times)[100] < 0.005  # measured ~40-60 µs; generous for a busy CI machine
 
 
+# --- plain comparisons, decided without a sandbox process -----------------------------------------------
+
+SIMPLE_DATA = {"decision": "approve", "n": 4, "ratio": 0.5, "ok": True, "nothing": None, "name": "Phở Bình",
+               "form": {"a": 1}, "items": [1, 2], "when": sandbox.today(), "big": "x" * 20_000,
+               "inf": float("inf"), "odd": "\ud800"}
+SIMPLE = [  # decided in the server process
+    'decision == "approve"', ' decision == "refuse" ', 'decision in ["approve", "supplement"]',
+    'decision not in ("refuse",)', "n > 3 and n <= 10", "not ok", "n == 4 or ratio < 1", "1 < n < 5",
+    "nothing is None", "ok is not True", "decision and n", "nothing or ratio", '"Phở" in name', "n", "'PT24H'",
+    "n != 4.0", "ok == 1", "True",
+]
+TO_THE_SANDBOX = [  # anything else: the sandbox answers or fails as it always did
+    "missing == 1", "n < decision", "n in 5", "form == 1", "items == [1, 2]", "when == 1", "big == 'x'",
+    "inf > 1", "odd == 1", "len(name) > 3", 'decision.upper() == "APPROVE"', 'form["a"] == 1', "n + 1 > 4",
+    "-n < 0", 'decision is "approve"', "n in items", "__name__ == 1", 'type == "x"', "decision == x",
+    "[n] == [4]", "1e999 > n", "n == (1, 2)", "decision if ok else n", "lambda: 1", "{'a': 1}", "print",
+    '__import__("os").system("touch /tmp/onestop-sandbox-pwned") == 0', "().__class__ == 1",
+]
+
+
+def _outcome(evaluate, expression):
+    try:
+        return "value", evaluate(expression, dict(SIMPLE_DATA))
+    except Exception as exc:  # noqa: BLE001 - compared below
+        return type(exc).__name__, str(exc)
+
+
+@pytest.mark.parametrize("expression", SIMPLE + TO_THE_SANDBOX)
+def test_a_plain_comparison_is_decided_in_process_with_the_sandbox_answer(expression, monkeypatch):
+    from onestop.engine.sandbox import engine, simple
+
+    decided = simple.evaluate(expression, dict(SIMPLE_DATA)) is not simple.UNDECIDED
+    assert decided == (expression in SIMPLE)
+    expected = _outcome(sandbox.evaluate, expression)
+    if decided:  # and never reaches a sandbox process
+        monkeypatch.setattr(engine, "evaluate", lambda *a: pytest.fail("sent to the sandbox"))
+    got = _outcome(sandbox.RestrictedEnvironment().evaluate, expression)
+    assert got == expected and type(got[1]) is type(expected[1])
+    assert not Path("/tmp/onestop-sandbox-pwned").exists()
+
+
+def test_the_task_data_comes_before_the_external_context():
+    env = sandbox.RestrictedEnvironment()
+    assert env.evaluate("n == 1", {"n": 1}, {"n": 2}) is True
+    assert env.evaluate("n == 2", {}, {"n": 2}) is True
+    assert env.evaluate("n == 2", {}, {"n": 2}) == sandbox.evaluate("n == 2", {}, {"n": 2})
+
+
+def test_a_condition_naming_missing_data_fails_its_gateway_as_before():
+    workflow = _workflow({"a": 3}, condition="y &gt; 5")
+    with pytest.raises(SpiffWorkflowException) as caught:
+        workflow.do_engine_steps()
+    assert [t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.ERROR)] == ["gw"]
+    assert "NameError" in str(caught.value) and "no task data, form field or function has this name" in str(
+        caught.value)
+
+
 # --- with SpiffWorkflow ----------------------------------------------------------------------------------
 
 BPMN = """<?xml version="1.0" encoding="UTF-8"?>

@@ -5,19 +5,24 @@ from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from ..budget import check_instances
+from . import simple
 from .checker import _normalise
 from .limits import SandboxError
 from .pool import evaluate, execute
 
 
 class RestrictedEnvironment(TaskDataEnvironment):
-    """``TaskDataEnvironment``'s contract, with every evaluation run in the sandbox."""
+    """``TaskDataEnvironment``'s contract, with every evaluation run in the sandbox, but for comparisons of
+    plain task-data values with literals (``simple``), which cannot reach anything else."""
 
     def __init__(self):
         super().__init__({})
 
     def evaluate(self, expression, context, external_context=None):
-        return evaluate(expression, context, external_context)
+        value = simple.evaluate(expression, context, external_context)  # a comparison of plain values
+        if value is simple.UNDECIDED:
+            value = evaluate(expression, context, external_context)
+        return value
 
     def execute(self, script, context, external_context=None):
         return execute(script, context, external_context)
