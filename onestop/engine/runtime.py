@@ -376,6 +376,25 @@ def task_data(instance: ProcessInstance, task_id: str) -> dict:
 
 # --- internals ---------------------------------------------------------------------------------------
 
+_kinds = weakref.WeakKeyDictionary()  # a workflow's spec -> the kinds of elements it and its subprocesses hold
+
+
+def _has(workflow, kind):
+    """Whether the workflow's process (subprocesses included) has ``kind`` of element ("timers" or
+    "multi_instance"): without one, looking through the task tree for them is skipped."""
+    kinds = _kinds.get(workflow.spec)
+    if kinds is None:
+        task_specs = [t for spec in (workflow.spec, *workflow.subprocess_specs.values())
+                      for t in spec.task_specs.values()]
+        kinds = _kinds[workflow.spec] = frozenset(
+            kind for kind, present in (
+                ("timers", any(isinstance(getattr(t, "event_definition", None), TimerEventDefinition)
+                               for t in task_specs)),
+                ("multi_instance", any(isinstance(t, MultiInstanceTask) for t in task_specs)),
+            ) if present)
+    return kind in kinds
+
+
 def _is_timer(task):
     return isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition)
 
@@ -407,6 +426,8 @@ def _timers(workflow):
             due_at=_timer_due(task), duration=parsing.timer_duration(spec), attached_to=attached,
             interrupting=bool(boundary and spec.cancel_activity),
         ))
+    if not _has(workflow, "timers"):
+        return tuple(waiting), ()
     fired = tuple(str(t.id) for t in workflow.get_tasks(state=TaskState.COMPLETED) if _is_timer(t))
     return tuple(waiting), fired
 
@@ -459,6 +480,8 @@ def _instance_count(task):
 
 def _check_instances(workflow):
     """Multi-instance elements over a collection (human tasks included) within the limit."""
+    if not _has(workflow, "multi_instance"):
+        return
     for task in workflow.get_tasks(state=TaskState.STARTED | TaskState.READY):
         if isinstance(task.task_spec, MultiInstanceTask):
             budget.check_instances(task.task_spec, _instance_count(task))
