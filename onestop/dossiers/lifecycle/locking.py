@@ -14,8 +14,9 @@ from onestop.core import refcache
 from onestop.core.exceptions import NotFound
 from onestop.engine.models import ProcessInstance
 from onestop.organisation import access
+from onestop.organisation.models import Agency
 from onestop.worklist.models import WorkItem
-from procedures.models import ProcedureVersion
+from procedures.models import Procedure, ProcedureVersion
 
 from ..models import Dossier, Handover
 
@@ -24,11 +25,46 @@ if TYPE_CHECKING:
 
 VERSIONS = "lifecycle-versions"
 refcache.invalidate_on(ProcedureVersion, VERSIONS)
+# The procedures and agencies of dossiers (neither changes while dossiers run): kept per process, so that the
+# lock reads the dossier's row alone instead of joining them (``core.refcache``).
+REFS = "lifecycle-refs"
+for _model in (Procedure, Agency):
+    refcache.invalidate_on(_model, REFS)
+_AGENCY_PARENT = Agency._meta.get_field("parent")
+_DOSSIER_PROCEDURE = Dossier._meta.get_field("procedure")
+_DOSSIER_AGENCY = Dossier._meta.get_field("receiving_agency")
+_ITEM_AGENCY = WorkItem._meta.get_field("agency")
+_ITEM_HOLDER = WorkItem._meta.get_field("claimed_by")
+
+
+def _procedure(pk: int) -> Procedure:
+    # Its documents and form schema (JSON, often kilobytes) are read only where used.
+    return refcache.rebuild(refcache.cache(REFS).get(("procedure", pk), lambda: refcache.row(
+        Procedure.objects.defer("documents", "form_schema").get(pk=pk))))
+
+
+def agency_line(pk: int) -> Agency:
+    """The agency ``pk`` with its parents up to the root set on it (``Agency.lineage`` walks them, no query)."""
+    def load():  # a city's tree is 3-4 levels deep: one query
+        agency = Agency.objects.select_related("parent__parent__parent").get(pk=pk)
+        return [refcache.row(each) for each in agency.lineage()]
+
+    line = [refcache.rebuild(kept) for kept in refcache.cache(REFS).get(("agency", pk), load)]
+    for child, parent in zip(line, line[1:], strict=False):
+        _AGENCY_PARENT.set_cached_value(child, parent)
+    return line[0]
+
+
+def _with_refs(dossier: Dossier) -> Dossier:
+    _DOSSIER_PROCEDURE.set_cached_value(dossier, _procedure(dossier.procedure_id))
+    _DOSSIER_AGENCY.set_cached_value(dossier, agency_line(dossier.receiving_agency_id))
+    dossier.row_locked = True  # what follows the change in its transaction need not lock it again (the outbox)
+    return dossier
 
 
 def lock_dossier(dossier_id: int, *, with_process: bool = False, skip_locked: bool = False) -> Dossier | None:
     """The dossier, row-locked, with what every change reads: its procedure and its receiving agency up to
-    the city (routing walks that line: ``Agency.lineage``); neither changes while dossiers run.
+    the city (routing walks that line: ``Agency.lineage``), both from the per-process reference cache.
 
     ``with_process`` then reads its workflow state and version, in a query of its own *after* the lock:
     PostgreSQL re-reads only the locked row when a lock wait ends, so a joined process would be the one
@@ -38,15 +74,13 @@ def lock_dossier(dossier_id: int, *, with_process: bool = False, skip_locked: bo
     ``skip_locked`` answers None instead of waiting when another transaction holds the dossier (beat's
     timers leave a dossier an official is changing for their next run).
     """
-    locked = Dossier.objects.select_for_update(of=("self",), skip_locked=skip_locked)
-    locked = locked.select_related("procedure", "receiving_agency__parent__parent")
-    # The procedure's documents and form schema (JSON, often kilobytes) are read only where used.
-    dossier = locked.defer("procedure__documents", "procedure__form_schema").filter(pk=dossier_id).first()
+    locked = Dossier.objects.select_for_update(skip_locked=skip_locked)
+    dossier = locked.filter(pk=dossier_id).first()
     if dossier is None:
         if skip_locked:
             return None
         raise Dossier.DoesNotExist
-    dossier.row_locked = True  # what follows the change in its transaction need not lock it again (the outbox)
+    _with_refs(dossier)
     if with_process:
         _read_process(dossier)
     return dossier
@@ -69,16 +103,30 @@ PROCESS_KINDS = (WorkItem.Kind.TASK, WorkItem.Kind.RECEPTION)
 def locked_item(item: WorkItem, *, with_process: bool = False) -> tuple[Dossier, WorkItem]:
     """The work item's dossier locked (see ``lock_dossier``), then the item itself, read again under the lock."""
     dossier = lock_dossier(item.dossier_id, with_process=with_process)
-    locked = WorkItem.objects.select_for_update(of=("self",))
-    item = locked.select_related("claimed_by", "agency").get(pk=item.pk)
-    item.dossier = dossier  # the answer names the dossier and its procedure: no query to find them again
+    item = WorkItem.objects.select_for_update().get(pk=item.pk)
+    _with_item_refs(item, dossier, None)
     return dossier, item
+
+
+def _with_item_refs(item: WorkItem, dossier: Dossier, user: User | None) -> None:
+    """The item's dossier (the answer names it and its procedure), its agency from the reference cache, and its
+    holder when that is ``user`` (anyone else's is read if needed: the refusal names them)."""
+    WorkItem.dossier.field.set_cached_value(item, dossier)
+    agency = None
+    if item.agency_id is not None:
+        agency = (dossier.receiving_agency if item.agency_id == dossier.receiving_agency_id
+                  else agency_line(item.agency_id))
+    _ITEM_AGENCY.set_cached_value(item, agency)
+    if user is not None and item.claimed_by_id == user.pk:
+        _ITEM_HOLDER.set_cached_value(item, user)
 
 
 def queued_item(pk: int | str, user: User, *, with_process: bool = False) -> tuple[Dossier, WorkItem]:
     """The work item ``pk`` of ``user``'s queues and its dossier, both row-locked, in one statement: the queue
-    check, the dossier with what every change reads (see ``lock_dossier``), the item's agency and holder, and
-    the open leg of the dossier's route to the item's agency (``item.open_leg``, for ``note_received``).
+    check, the item and its dossier, and the open leg of the dossier's route to the item's agency
+    (``item.open_leg``, for ``note_received``). What every change reads besides (the procedure, the agencies up
+    to the city) comes from the per-process reference cache (see ``lock_dossier``); the item's holder is
+    ``user`` or read when needed.
 
     ``FOR UPDATE OF`` locks the dossier before the item (the order every other change takes them in), and a
     lock wait re-reads both rows. An item the user may not act on, or no item, is not found (404).
@@ -87,19 +135,14 @@ def queued_item(pk: int | str, user: User, *, with_process: bool = False) -> tup
         raise NotFound(_("No such step in your queues."))
     leg = (Handover.objects.filter(dossier_id=OuterRef("dossier_id"), to_agency_id=OuterRef("agency_id"),
                                    received_by__isnull=True).order_by("-id").values("id")[:1])
-    rows = (WorkItem.objects.select_related("dossier__procedure", "dossier__receiving_agency__parent__parent",
-                                            "agency", "claimed_by")
-            .defer("dossier__procedure__documents", "dossier__procedure__form_schema")
+    rows = (WorkItem.objects.select_related("dossier")
             .annotate(may_act=access.may_act_on_row(user), open_leg=Subquery(leg))
             .select_for_update(of=("dossier", "self")))
     item = rows.filter(pk=int(pk)).order_by().first()
     if item is None or not item.may_act:
         raise NotFound(_("No such step in your queues."))
-    dossier = item.dossier
-    dossier.row_locked = True
-    if item.claimed_by_id and getattr(item.claimed_by, "pk", None) != item.claimed_by_id:
-        # Claimed while this request waited for the lock: the holder joined was read before the wait.
-        item.claimed_by = type(user).objects.get(pk=item.claimed_by_id)
+    dossier = _with_refs(item.dossier)
+    _with_item_refs(item, dossier, user)
     if with_process and item.kind in PROCESS_KINDS:
         _read_process(dossier)
     return dossier, item
