@@ -149,11 +149,11 @@ def test_work_items_carry_their_dossier_code_and_procedure(as_user):
 # docs/run-contract.md); so do the citizen's messages (accept, sign: a fault there must not undo the step).
 SUBMISSION_COST = {"commits": 1, "statements": 2}  # the number, then its four rows in one insert (core.inserts)
 COMPLETION_COST = {  # decision: (commits, statements) of the one request
-    "accept": (1, 16), "approve": (1, 11), "sign": (1, 12), "returned": (1, 4),
+    "accept": (1, 12), "approve": (1, 9), "sign": (1, 9), "returned": (1, 4),
 }
 # The same steps claimed first, in a request of their own (claim/, then complete/).
 TWO_REQUEST_COST = {
-    "accept": (2, 19), "approve": (2, 14), "sign": (2, 15), "returned": (2, 7),
+    "accept": (2, 15), "approve": (2, 12), "sign": (2, 12), "returned": (2, 7),
 }
 STEPS = [("accept", "bennghe.receiver"), ("approve", "bennghe.specialist"), ("sign", "bennghe.leader"),
          ("returned", "bennghe.receiver")]

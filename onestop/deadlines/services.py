@@ -112,13 +112,20 @@ def _timer_due(dossier, wait, opened_at):
 
 
 def sync_timers(dossier: Dossier, snapshot: runtime.Snapshot, now: datetime | None = None) -> None:
-    """Record the timers the process now waits on, and close those it no longer waits on."""
+    """Record the timers the process now waits on, and close those it no longer waits on.
+
+    ``dossier.timers_pending`` False (read after its lock, ``dossiers.lifecycle.locking``; set by this function
+    after it ran): the dossier has no pending timer, so with none waiting there is nothing to close or record."""
+    if not snapshot.timers and getattr(dossier, "timers_pending", None) is False:
+        return
     now = now or timezone.now()
     recorded = {t.task_id: t for t in dossier.timers.all()}
     known = {task_id: t for task_id, t in recorded.items() if t.state == Timer.State.PENDING}
     waiting = {w.id: w for w in snapshot.timers}
+    still_pending = False
     for task_id, timer in known.items():
         if task_id in waiting:
+            still_pending = True
             continue
         if task_id in snapshot.fired_timers:
             # The engine fired it on its own during another advance (its moment had passed): record it too.
@@ -139,8 +146,10 @@ def sync_timers(dossier: Dossier, snapshot: runtime.Snapshot, now: datetime | No
             continue
         Timer.objects.create(dossier=dossier, task_id=task_id, spec_id=wait.spec_id, name=wait.name,
                              attached_to=wait.attached_to, interrupting=wait.interrupting, due_at=due_at)
+        still_pending = True
         if wait.due_at != due_at:
             dues[task_id] = due_at
+    dossier.timers_pending = still_pending
     if dues:  # the engine must not fire them earlier on its own, on calendar time
         runtime.set_timer_due(dossier.process, dues)
 

@@ -7,7 +7,7 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import Throttled
+from rest_framework.exceptions import APIException, Throttled
 from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -454,6 +454,15 @@ class DataTrackerViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return selectors.data_lookups_for(self.request.user)
 
 
+def _decision_of(request):
+    """The decision the body names, and the error of a body that cannot be read (raised after the queue check)."""
+    try:
+        data = request.data
+    except APIException as exc:
+        return None, exc
+    return (data.get("decision") if hasattr(data, "get") else None), None
+
+
 class WorkItemActionViewSet(WorkItemViewSet):
     """The task queues of the official's agencies and roles. Open and claimed items by default."""
 
@@ -481,9 +490,15 @@ class WorkItemActionViewSet(WorkItemViewSet):
                     "a result, `data` names who collected it (`collector_name`, `collector_id_number`).")
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
+        decision, unreadable = _decision_of(request)
         with transaction.atomic():  # one transaction: the queue check and both locks in one statement, the step
-            # Another queue's item is not found, whatever the body says.
-            dossier, item = lifecycle.queued_item(pk, request.user, with_process=True)
+            # Another queue's item is not found, whatever the body says. The desk's decisions change the status
+            # the applicant is told of: their record is read with the lock.
+            dossier, item = lifecycle.queued_item(
+                pk, request.user, with_process=True,
+                with_applicant=isinstance(decision, str) and decision in lifecycle.DESK_DECISIONS)
+            if unreadable is not None:
+                raise unreadable
             payload = CompleteSerializer(data=request.data)
             payload.is_valid(raise_exception=True)
             if item.kind == WorkItem.Kind.RETURN:

@@ -63,7 +63,11 @@ def open_exchanges(dossier: Dossier, snapshot: Snapshot, actor: User | None = No
     """
     if not snapshot.waiting:
         return []
-    known = set(dossier.exchanges.values_list("task_id", flat=True))
+    # The service tasks that have their exchange: read with the process after the dossier's lock
+    # (``dossiers.lifecycle.locking``), else here.
+    known = getattr(dossier, "exchange_tasks", None)
+    if known is None:
+        known = dossier.exchange_tasks = set(dossier.exchanges.values_list("task_id", flat=True))
     created = []
     for call in snapshot.waiting:
         if call.id in known:
@@ -77,6 +81,7 @@ def open_exchanges(dossier: Dossier, snapshot: Snapshot, actor: User | None = No
             acting_user=actor if actor is not None and actor.is_authenticated else None,
         )
         _enqueue(exchange.pk)
+        known.add(call.id)
         created.append(exchange)
     return created
 

@@ -156,7 +156,12 @@ def close(item: WorkItem, user: User, *, decision: str = "", comment: str = "", 
     item.decision = decision or ""
     item.comment = comment or ""
     deadlines.classify_item(item)
-    item.save()
+    item.save(update_fields=CLOSED_FIELDS)
+
+
+# What closing writes (the step's form and the rest, often kilobytes, stay as they are).
+CLOSED_FIELDS = ["data", "state", "claimed_by", "claimed_at", "completed_by", "completed_at", "decision", "comment",
+                 "timeliness"]
 
 
 def cancel_open_items(dossier: Dossier) -> None:

@@ -15,7 +15,7 @@ from .incidents import retry_incident, stop_dossier, sweep_stuck_dossiers
 from .locking import lock_dossier, locked_item, queued_item
 from .migration import migrate_dossiers, migrate_version
 from .rating import rate
-from .reception import RECEPTION_FORM, RECEPTION_NAME
+from .reception import DESK_DECISIONS, RECEPTION_FORM, RECEPTION_NAME
 from .returns import RETURN_FORM, RETURN_NAME
 from .steps import (
     claim_locked,
@@ -32,8 +32,8 @@ from .timers import fire_due_timers, fire_timer_step
 from .withdrawal import withdraw
 
 __all__ = [
-    "RECEPTION_FORM", "RECEPTION_NAME", "RETURN_FORM", "RETURN_NAME", "advance", "after_advance", "check_extender",
-    "claim_locked", "claim_work_item", "comment_on", "complete_locked", "complete_work_item",
+    "DESK_DECISIONS", "RECEPTION_FORM", "RECEPTION_NAME", "RETURN_FORM", "RETURN_NAME", "advance", "after_advance",
+    "check_extender", "claim_locked", "claim_work_item", "comment_on", "complete_locked", "complete_work_item",
     "enter_exchange_manually", "extend", "fire_due_timers", "fire_timer_step", "hand_over_result", "lock_dossier",
     "locked_item", "migrate_dossiers", "migrate_version", "official_agency", "queued_item", "raise_exchange_incident",
     "rate", "reassign_work_item", "receive_at_desk", "resume_after_exchange", "retry_incident", "stop_dossier",

@@ -30,7 +30,7 @@ from onestop.worklist.models import WorkItem
 from .. import audit
 from ..models import Action, Handover, Incident, Status
 from .returns import open_return
-from .transitions import move
+from .transitions import move, save
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -71,6 +71,7 @@ def advance(dossier: Dossier, call: dict, user: User | None, *, from_agency: Age
     """
     seen = {"closing": closing}
     before = _fields(dossier)  # the caller's change, written or not: it stays if the advance fails
+    read = getattr(dossier, "read_values", None)  # what the database holds, as far as ``save`` knows
     recorded = audit.mark()  # audit events of a batch not yet written: those of a rolled-back advance are dropped
     try:
         with transaction.atomic():
@@ -87,12 +88,14 @@ def advance(dossier: Dossier, call: dict, user: User | None, *, from_agency: Age
         failure = exc
     audit.forget_since(recorded)
     _restore(dossier, before)
+    dossier.read_values = read  # the rolled-back writes are undone: the caller's change is written below
+    dossier.timers_pending = dossier.exchange_tasks = None  # what the rolled-back advance knew: read again
     spec_id, name = _failed_element(dossier, seen.get("snapshot"), failure, element)
     cause = _cause(failure)
     if on_failure is OnFailure.REFUSE:
         raise Conflict(_("The process of dossier %(code)s cannot advance at “%(step)s”: %(cause)s")
                        % {"code": dossier.code, "step": name or spec_id, "cause": cause})
-    dossier.save()  # the caller's change, which it may have left to the advance to write
+    save(dossier)  # the caller's change, which it may have left to the advance to write
     open_incident(dossier, Incident.Kind.ADVANCE_FAILED, element=(spec_id, name), message=cause, call=call)
     return None
 
@@ -102,10 +105,12 @@ def _run(dossier, call, user, from_agency, result, seen):
     if kind == START:
         instance, snapshot = runtime.start(dossier.version, data=call.get("data"))
         dossier.process = instance  # written with the dossier by after_advance
+        # A process just started has no steps, exchanges or timers of its own yet: nothing to read of them.
+        dossier.timers_pending, dossier.exchange_tasks = False, set()
         seen["snapshot"] = snapshot
         with runtime.stored_once(instance):  # the timers' due moments, written with the workflow once more
             after_advance(dossier, snapshot, user, from_agency=from_agency, result=result,
-                          closing=seen["closing"])
+                          closing=seen["closing"], started=True)
         return snapshot
     with runtime.stored_once(dossier.process):
         snapshot = _ask_engine(dossier, kind, call)
@@ -179,12 +184,14 @@ def open_incident(dossier: Dossier, kind: str, *, element: tuple[str, str], mess
 
 
 def after_advance(dossier: Dossier, snapshot: runtime.Snapshot, user: User | None, *, from_agency: Agency | None,
-                  result: str | None, closing: WorkItem | None = None) -> None:
+                  result: str | None, closing: WorkItem | None = None, started: bool = False) -> None:
     """Turn the process's new waits into work items, record the hand-overs, update the status.
 
-    ``closing``: the item being completed, which its caller closes (no cancel of it here first)."""
+    ``closing``: the item being completed, which its caller closes (no cancel of it here first). ``started``: the
+    process has just started; it has no steps yet, and the only step its dossier had (the reception) is the
+    caller's: no active items to read."""
     from_status = dossier.status
-    active = worklist.active_items(dossier)
+    active = [] if started else worklist.active_items(dossier)
     new_items = worklist.sync_with_process(dossier, snapshot, due_date=dossier.appointment_date, active=active,
                                            closing=closing)
     interop.open_exchanges(dossier, snapshot, actor=user)
@@ -202,7 +209,7 @@ def after_advance(dossier: Dossier, snapshot: runtime.Snapshot, user: User | Non
         move(dossier, Status.SUPPLEMENT_REQUESTED)
     else:
         move(dossier, Status.PROCESSING)
-    dossier.save()
+    save(dossier)
     deadlines.after_advance(dossier, snapshot, from_status)  # timers, the stopped clock, timeliness
     # The agencies holding the dossier before these new steps: its active items, less those just cancelled and
     # the one being completed.

@@ -7,18 +7,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.db.models import OuterRef, Subquery
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils.translation import gettext as _
 
 from onestop.core import refcache
 from onestop.core.exceptions import NotFound
+from onestop.deadlines.models import Timer
 from onestop.engine.models import ProcessInstance
+from onestop.interop.models import Exchange
 from onestop.organisation import access
 from onestop.organisation.models import Agency
 from onestop.worklist.models import WorkItem
 from procedures.models import Procedure, ProcedureVersion
 
 from ..models import Dossier, Handover
+from .transitions import remember
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -59,6 +63,7 @@ def _with_refs(dossier: Dossier) -> Dossier:
     _DOSSIER_PROCEDURE.set_cached_value(dossier, _procedure(dossier.procedure_id))
     _DOSSIER_AGENCY.set_cached_value(dossier, agency_line(dossier.receiving_agency_id))
     dossier.row_locked = True  # what follows the change in its transaction need not lock it again (the outbox)
+    remember(dossier)  # written later by what changed only (``transitions.save``)
     return dossier
 
 
@@ -87,9 +92,19 @@ def lock_dossier(dossier_id: int, *, with_process: bool = False, skip_locked: bo
 
 
 def _read_process(dossier: Dossier) -> None:
+    """The process and its version; with them, whether the dossier has a pending timer and which service tasks
+    have their exchange already (``dossier.timers_pending``, ``dossier.exchange_tasks``): the advance then reads
+    neither table when the process waits on no timer and no service task (``deadlines.sync_timers``,
+    ``interop.open_exchanges``). Read after the lock, like the process, so that a lock wait cannot hide a row."""
     if dossier.process_id:
+        pending = Timer.objects.filter(dossier_id=dossier.pk, state=Timer.State.PENDING)
+        exchanges = Exchange.objects.filter(dossier_id=dossier.pk).order_by().values("task_id")
         dossier.process = (ProcessInstance.objects.select_related("version")
-                           .defer("version__bpmn_xml", "version__report").get(pk=dossier.process_id))
+                           .defer("version__bpmn_xml", "version__report")
+                           .annotate(timers_pending=Exists(pending), exchange_tasks=ArraySubquery(exchanges))
+                           .get(pk=dossier.process_id))
+        dossier.timers_pending = dossier.process.timers_pending
+        dossier.exchange_tasks = set(dossier.process.exchange_tasks)
     else:  # the process starts on this version: kept per process, like the other reference data a step reads
         kept = refcache.cache(VERSIONS).get(dossier.version_id, lambda: refcache.row(
             ProcedureVersion.objects.defer("bpmn_xml", "report").get(pk=dossier.version_id)))
@@ -121,7 +136,8 @@ def _with_item_refs(item: WorkItem, dossier: Dossier, user: User | None) -> None
         _ITEM_HOLDER.set_cached_value(item, user)
 
 
-def queued_item(pk: int | str, user: User, *, with_process: bool = False) -> tuple[Dossier, WorkItem]:
+def queued_item(pk: int | str, user: User, *, with_process: bool = False,
+                with_applicant: bool = False) -> tuple[Dossier, WorkItem]:
     """The work item ``pk`` of ``user``'s queues and its dossier, both row-locked, in one statement: the queue
     check, the item and its dossier, and the open leg of the dossier's route to the item's agency
     (``item.open_leg``, for ``note_received``). What every change reads besides (the procedure, the agencies up
@@ -130,12 +146,15 @@ def queued_item(pk: int | str, user: User, *, with_process: bool = False) -> tup
 
     ``FOR UPDATE OF`` locks the dossier before the item (the order every other change takes them in), and a
     lock wait re-reads both rows. An item the user may not act on, or no item, is not found (404).
+
+    ``with_applicant``: the applicant and their citizen record are read in the same statement (a change they
+    are told of needs their addresses: no query of its own then).
     """
     if not str(pk).isdigit():
         raise NotFound(_("No such step in your queues."))
     leg = (Handover.objects.filter(dossier_id=OuterRef("dossier_id"), to_agency_id=OuterRef("agency_id"),
                                    received_by__isnull=True).order_by("-id").values("id")[:1])
-    rows = (WorkItem.objects.select_related("dossier")
+    rows = (WorkItem.objects.select_related("dossier__applicant__citizen" if with_applicant else "dossier")
             .annotate(may_act=access.may_act_on_row(user), open_leg=Subquery(leg))
             .select_for_update(of=("dossier", "self")))
     item = rows.filter(pk=int(pk)).order_by().first()

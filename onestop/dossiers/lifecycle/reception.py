@@ -16,7 +16,7 @@ from onestop.worklist.models import WorkItem
 
 from ..models import Action, Status
 from .advance import START, advance
-from .transitions import move
+from .transitions import move, save
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -36,6 +36,8 @@ RECEPTION_FORM = [
      "options": []},
 ]
 RECEPTION_NAME = "Tiếp nhận hồ sơ / Receive the dossier"
+# The desk's decisions: each changes the status the applicant is told of.
+DESK_DECISIONS = frozenset(option["id"] for option in RECEPTION_FORM[0]["options"])
 
 
 def open_reception(dossier: Dossier, today: date, save: bool = True) -> WorkItem:
@@ -83,8 +85,8 @@ def receive(dossier: Dossier, item: WorkItem, user: User, decision: str, clean: 
                 errors={"decision": [_("The desk asks for supplementation once, listing everything at once.")]})
         move(dossier, Status.SUPPLEMENT_REQUESTED)
         dossier.missing_documents = missing
-        dossier.save()
+        save(dossier)
     else:  # refuse: clean_submission made sure a reason is given
         move(dossier, Status.REFUSED)
         dossier.closed_at = now
-        dossier.save()
+        save(dossier)

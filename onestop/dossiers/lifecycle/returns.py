@@ -13,7 +13,7 @@ from onestop.worklist import services as worklist
 from onestop.worklist.models import WorkItem
 
 from ..models import Status
-from .transitions import move
+from .transitions import move, save
 
 if TYPE_CHECKING:
     from ..models import Dossier
@@ -48,4 +48,4 @@ def mark_returned(dossier: Dossier) -> None:
         return
     move(dossier, Status.RETURNED)
     dossier.closed_at = timezone.now()
-    dossier.save()
+    save(dossier)
