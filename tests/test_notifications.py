@@ -21,7 +21,7 @@ from onestop.notifications import backends
 from onestop.notifications.models import Notification
 from onestop.notifications.selectors import notifications_for_dossier
 from onestop.notifications.services import send_queued
-from onestop.notifications.tasks import send_notification, send_notifications
+from onestop.notifications.tasks import send_notification, send_pending
 from onestop.organisation.models import Citizen
 from onestop.worklist.models import WorkItem
 from tests.conftest import BIRTH_FORM, submit
@@ -321,7 +321,7 @@ def test_messages_the_broker_never_got_are_swept_up_later(as_user, people, sms, 
     def broker_down(*args, **kwargs):
         raise ConnectionError("broker unreachable")
 
-    monkeypatch.setattr(send_notifications, "delay", broker_down)
+    monkeypatch.setattr(send_pending, "apply_async", broker_down)
     code = accepted(as_user)  # the desk's action still succeeds
     assert Dossier.objects.get(code=code).status == "processing"
     rows = Notification.objects.filter(dossier__code=code)

@@ -9,7 +9,7 @@ import sys
 import threading
 
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, get_connection
 from django.utils.module_loading import import_string
 
 
@@ -47,21 +47,57 @@ def sms_backend():
     return import_string(settings.ONESTOP_SMS_BACKEND)()
 
 
-def send_email(to, subject, body):
+def send_email(to, subject, body, connection=None):
     # One line subjects: a line break in a header is refused by Django (header injection).
     subject = " ".join(subject.split())
-    EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [to]).send(fail_silently=False)
+    EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [to], connection=connection).send(fail_silently=False)
 
 
-def send_sms(to, text):
-    sms_backend().send(to, text)
+def send_sms(to, text, gateway=None):
+    (gateway or sms_backend()).send(to, text)
 
 
 def send(channel, to, subject, body):
     """Send one message on ``channel`` ("email" or "sms"); raise if it did not leave."""
-    if channel == "email":
-        send_email(to, subject, body)
-    elif channel == "sms":
-        send_sms(to, body)
-    else:
-        raise ValueError(f"Unknown channel {channel!r}")
+    with Sender() as sender:
+        sender.send(channel, to, subject, body)
+
+
+class Sender:
+    """Sends a batch of messages over one mail connection (one SMTP session, not one per message) and one
+    SMS gateway object. A failed email closes the connection, so the next message opens a fresh one."""
+
+    def __init__(self):
+        self._mail = self._gateway = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._close_mail()
+
+    def send(self, channel, to, subject, body):
+        """Send one message on ``channel`` ("email" or "sms"); raise if it did not leave."""
+        if channel == "email":
+            try:
+                if self._mail is None:
+                    self._mail = get_connection(fail_silently=False)
+                    self._mail.open()
+                send_email(to, subject, body, connection=self._mail)
+            except Exception:
+                self._close_mail()
+                raise
+        elif channel == "sms":
+            if self._gateway is None:
+                self._gateway = sms_backend()
+            send_sms(to, body, gateway=self._gateway)
+        else:
+            raise ValueError(f"Unknown channel {channel!r}")
+
+    def _close_mail(self):
+        mail, self._mail = self._mail, None
+        if mail is not None:
+            try:
+                mail.close()
+            except Exception:  # noqa: BLE001 - a connection that broke is closed already as far as we care
+                pass

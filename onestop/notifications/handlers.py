@@ -8,14 +8,14 @@ import datetime
 import logging
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import DatabaseError
 from django.db.models import Q
 from django.utils import timezone
 
 from onestop.dossiers.models import Action, Status
 from onestop.worklist.models import WorkItem
 
-from .services import Message, link, notify
+from .services import Message, link, rows_for, save
 
 log = logging.getLogger(__name__)
 
@@ -36,21 +36,26 @@ OFFICIALS_ON_ACTION = {
 def on_dossier_event(sender, instance, created, raw=False, **kwargs):
     """post_save of DossierEvent, inside the transaction of the change: make the messages it calls for.
 
-    A fault here must not undo the change of the dossier, so the work runs in a savepoint and is logged.
+    A fault in composing them must not undo the change of the dossier: they are composed before anything is
+    written, and a fault is logged. Their rows are then one insert that cannot conflict (``services.save``), so
+    no savepoint is needed; a database error is not swallowed, as the transaction could not commit anyway.
     """
     if not created or raw or not _may_notify(instance):
         return
     try:
-        with transaction.atomic():
-            for message in messages_for(instance):
-                notify(instance.dossier, message, event=instance)
+        rows = [row for message in messages_for(instance)
+                for row in rows_for(instance.dossier, message, event=instance)]
+    except DatabaseError:
+        raise
     except Exception:
         log.exception("Notifications for event %s of dossier %s were not made", instance.pk, instance.dossier_id)
+        return
+    save(rows)
 
 
 def _may_notify(event):
     """``messages_for`` would make a message: decided from the event alone, so that the many events that tell
-    nobody (submitted, claimed, a step done within processing) cost no savepoint and no query."""
+    nobody (submitted, claimed, a step done within processing) cost no query."""
     if event.action in OFFICIALS_ON_ACTION or event.action == Action.EXTENDED:
         return True
     if event.to_status == event.from_status:

@@ -6,8 +6,8 @@ a failure is recorded on the row and retried, and never touches the dossier.
 """
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -127,13 +127,9 @@ def _addresses(user, sms):
     return pairs or [(Channel.EMAIL, "")]
 
 
-def notify(dossier: Dossier, message: Message, *, event: DossierEvent | None = None) -> list[int]:
-    """Make the rows of ``message`` and send them once the current transaction commits.
-
-    ``event`` was created in this transaction (post_save), so none of its rows exist yet: one insert of them
-    all (the unique constraint still refuses a second row for the same event, recipient, channel and
-    template). A recipient with no address gets a row that says so, failed from the start.
-    """
+def rows_for(dossier: Dossier, message: Message, *, event: DossierEvent | None = None) -> list[Notification]:
+    """The unsaved rows of ``message``: one per recipient and channel. A recipient with no address gets a row
+    that says so, failed from the start. Writes nothing, so a fault here leaves the transaction as it was."""
     rows = []
     for user in message.recipients:
         for channel, address in _addresses(user, message.sms):
@@ -144,23 +140,90 @@ def notify(dossier: Dossier, message: Message, *, event: DossierEvent | None = N
                 **({} if address else {"state": State.FAILED,
                                        "last_error": _("The recipient has no email address or phone number.")}),
             ))
-    made = [row.pk for row in Notification.objects.bulk_create(rows) if row.state == State.QUEUED]
-    if made:
-        transaction.on_commit(lambda: enqueue(made), robust=True)
-    return made
+    return rows
 
 
-def enqueue(ids: Iterable[int]) -> None:
-    """Hand rows to the worker, in one task. A broker that is down leaves them queued for ``send_queued``."""
-    from .tasks import send_notifications
+def save(rows: list[Notification]) -> int:
+    """Write ``rows`` in one insert and have them sent once the current transaction commits.
 
-    ids = list(ids)
-    if not ids:
-        return
+    ``ON CONFLICT DO NOTHING``: the unique constraint (event, recipient, channel, template) makes a handler
+    run twice add nothing, and the insert cannot fail on it, so it needs no savepoint of its own. Returns how
+    many rows wait to be sent.
+    """
+    if not rows:
+        return 0
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    queued = sum(row.state == State.QUEUED for row in rows)
+    if queued:
+        send_after_commit()
+    return queued
+
+
+def notify(dossier: Dossier, message: Message, *, event: DossierEvent | None = None) -> int:
+    """Make the rows of ``message`` and send them once the current transaction commits."""
+    return save(rows_for(dossier, message, event=event))
+
+
+# --- handing over to the worker ----------------------------------------------------------------------
+#
+# The worker sends every queued row it finds (``send_pending``), so one task serves every change committed
+# before it runs: a change does not publish a task of its own when one is already pending. "Pending" is a key
+# in the broker's Redis, set with SET NX by the change that publishes the task and deleted by the task before
+# it reads the rows: a change that finds the key set committed its rows before the task's read, so the task
+# sends them. The task is published a moment later (``SEND_DELAY_SECONDS``) so that the changes of that
+# moment share it. The key expires, so a task lost with the broker or a dead worker holds nothing up for long;
+# the beat's sweep (``send_queued``) publishes one whatever the key says.
+
+SEND_DELAY_SECONDS = 1.0
+PENDING_KEY = "onestop:notifications:send-pending"
+PENDING_KEY_SECONDS = 10
+
+
+@functools.cache
+def _redis(url):
+    import redis
+
+    return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+
+
+def _pending_flag():
+    """The broker's Redis, where the key lives; None without one (RabbitMQ, or tasks run eagerly): then every
+    change publishes its task."""
+    from onestop.celery import app
+
+    url = app.conf.broker_url or ""
+    if app.conf.task_always_eager or not url.startswith(("redis://", "rediss://")):
+        return None
+    return _redis(url)
+
+
+def send_after_commit() -> None:
+    """Have the worker send the queued rows once the current transaction commits."""
+    transaction.on_commit(request_send, robust=True)
+
+
+def request_send(force: bool = False) -> None:
+    """Publish ``send_pending`` unless one is already pending (``force``: whatever the key says).
+
+    A broker that is down leaves the rows queued for the sweep."""
+    from .tasks import send_pending
+
+    flag = _pending_flag()
+    if flag is not None and not force:
+        try:
+            if not flag.set(PENDING_KEY, 1, nx=True, ex=PENDING_KEY_SECONDS):
+                return  # a task is pending: it reads the rows after deleting the key, so it sees these
+        except Exception:  # noqa: BLE001 - Redis unreachable: publishing below says whether the broker is down
+            flag = None
     try:
-        send_notifications.delay(ids)
+        send_pending.apply_async(countdown=SEND_DELAY_SECONDS)
     except Exception:  # the broker is down: the sweep sends them later
-        log.exception("Could not enqueue notifications %s", ids)
+        log.exception("Could not enqueue the sending of notifications")
+        if flag is not None and not force:
+            try:
+                flag.delete(PENDING_KEY)  # so that the next change tries again
+            except Exception:  # noqa: BLE001 - it expires
+                pass
 
 
 # --- sending -----------------------------------------------------------------------------------------
@@ -169,6 +232,68 @@ def _fail(notification, error):
     notification.state = State.FAILED
     notification.last_error = error
     notification.save(update_fields=["state", "last_error"])
+
+
+SEND_BATCH = 20  # rows per transaction: what a worker that dies mid-batch may send twice
+
+
+def send_pending(batch: int = SEND_BATCH) -> int:
+    """First attempt at every queued row never tried, ``batch`` rows per transaction; returns how many.
+
+    Each batch is read with ``FOR UPDATE SKIP LOCKED``, so two workers never send the same row, and written
+    back with one update for the rows sent. A row whose send failed records its attempt and is retried on its
+    own (``send_notification``, with backoff); rows with failed attempts are theirs, not this task's.
+    """
+    flag = _pending_flag()
+    if flag is not None:
+        try:
+            flag.delete(PENDING_KEY)  # before reading: a row committed after this publishes a task of its own
+        except Exception:  # noqa: BLE001 - it expires
+            pass
+    total = 0
+    while True:
+        done = _send_batch(batch)
+        total += done
+        if done < batch:
+            return total
+
+
+def _send_batch(batch):
+    retry = []
+    with transaction.atomic():
+        rows = list(Notification.objects.select_for_update(skip_locked=True)
+                    .filter(state=State.QUEUED, attempts=0).order_by("created_at", "id")
+                    .only("pk", "channel", "address", "subject", "body")[:batch])
+        if not rows:
+            return 0
+        sent, failed = [], []
+        with backends.Sender() as sender:
+            for row in rows:
+                try:
+                    sender.send(row.channel, row.address, row.subject, row.body)
+                except Exception as exc:  # any backend error is a failed attempt, never an error of the workflow
+                    failed.append((row.pk, f"{type(exc).__name__}: {exc}"[:2000]))
+                else:
+                    sent.append(row.pk)
+        if sent:
+            Notification.objects.filter(pk__in=sent).update(state=State.SENT, attempts=1, sent_at=timezone.now())
+        give_up = settings.ONESTOP_NOTIFICATION_MAX_ATTEMPTS <= 1
+        for pk, error in failed:
+            Notification.objects.filter(pk=pk).update(attempts=1, last_error=error,
+                                                      state=State.FAILED if give_up else State.QUEUED)
+            log.warning("Notification %s not sent: %s", pk, error)
+            if not give_up:
+                retry.append(pk)
+        if retry:
+            transaction.on_commit(lambda: _retry_later(retry), robust=True)
+    return len(rows)
+
+
+def _retry_later(ids):
+    from .tasks import send_notification
+
+    for pk in ids:
+        send_notification.apply_async((pk,), countdown=settings.ONESTOP_NOTIFICATION_RETRY_BACKOFF)
 
 
 def deliver(notification_id: int) -> Notification | None:
@@ -214,19 +339,18 @@ def resend(notification: Notification) -> Notification:
         notification.address = address_of(notification.recipient, notification.channel)
     notification.save(update_fields=["state", "attempts", "address"])
     if notification.address:
-        transaction.on_commit(lambda: enqueue([notification.pk]), robust=True)
+        send_after_commit()
     else:
         _fail(notification, _("The recipient has no email address or phone number."))
     return notification
 
 
 def send_queued(older_than: timedelta = timedelta(minutes=10)) -> int:
-    """Enqueue rows never tried long after their commit (the broker was down when they were made).
-
-    Rows with failed attempts are left to the task's own retries, so the backoff holds.
-    """
+    """Have rows never tried long after their commit sent (their task was lost, or the broker was down when
+    they were made); returns how many. Rows with failed attempts are left to their own retries, so the backoff
+    holds."""
     cutoff = timezone.now() - older_than
-    ids = list(Notification.objects.filter(state=State.QUEUED, attempts=0, created_at__lt=cutoff)
-               .values_list("pk", flat=True))
-    enqueue(ids)
-    return len(ids)
+    count = Notification.objects.filter(state=State.QUEUED, attempts=0, created_at__lt=cutoff).count()
+    if count:
+        request_send(force=True)
+    return count

@@ -1,6 +1,7 @@
 """Celery tasks: thin, they only call services."""
 from celery import shared_task
 from django.conf import settings
+from django.db import DatabaseError
 
 from . import services
 
@@ -15,7 +16,8 @@ from . import services
     max_retries=None,  # the service gives up after ONESTOP_NOTIFICATION_MAX_ATTEMPTS and records it
 )
 def send_notification(self, notification_id):
-    """Send one notification. Delivered twice, it sends once: the row says it is sent."""
+    """Another attempt at one notification whose send failed. Delivered twice, it sends once: the row says
+    it is sent."""
     if self.request.is_eager:
         _deliver_now(notification_id)
         return
@@ -32,19 +34,18 @@ def _deliver_now(notification_id):
             continue
 
 
-@shared_task(bind=True, acks_late=True)
-def send_notifications(self, notification_ids):
-    """The first attempt at every message one change made, in one task (one broker message, not one per
-    message). Delivered twice, each is sent once (its row says it is sent); one whose attempt fails is retried on
-    its own by ``send_notification``, with its backoff."""
-    for pk in notification_ids:
-        if self.request.is_eager:
-            _deliver_now(pk)
-            continue
-        try:
-            services.deliver(pk)
-        except services.DeliveryFailed:
-            send_notification.apply_async((pk,), countdown=settings.ONESTOP_NOTIFICATION_RETRY_BACKOFF)
+@shared_task(acks_late=True, autoretry_for=(DatabaseError,), retry_backoff=5, retry_backoff_max=300,
+             max_retries=10)
+def send_pending():
+    """The first attempt at every queued message, whichever changes made them (``services.send_pending``).
+    Delivered twice, each is sent once: the second finds them sent. The database unreachable: tried again."""
+    return services.send_pending()
+
+
+@shared_task(acks_late=True)
+def send_notifications(notification_ids):
+    """The older one-task-per-change message, still queued during an upgrade: sent as ``send_pending`` does."""
+    return services.send_pending()
 
 
 @shared_task
