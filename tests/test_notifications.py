@@ -11,13 +11,14 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from onestop import celery_app
 from onestop.deadlines.escalations import escalate_overdue, send_reminders
 from onestop.deadlines.services import due_moment
 from onestop.deadlines.working_days import add_working_days
 from onestop.dossiers import audit, lifecycle
 from onestop.dossiers.lifecycle import extend
 from onestop.dossiers.models import Dossier
-from onestop.notifications import backends
+from onestop.notifications import backends, services
 from onestop.notifications.models import Notification
 from onestop.notifications.selectors import notifications_for_dossier
 from onestop.notifications.services import send_queued
@@ -332,6 +333,64 @@ def test_messages_the_broker_never_got_are_swept_up_later(as_user, people, sms, 
     assert send_queued(older_than=timedelta(0)) == 2
     assert {n.state for n in rows.all()} == {"sent"}
     assert len(sent_to(CITIZEN_EMAIL)) == 1 and len(sms) == 1
+
+
+def test_one_task_sends_the_messages_of_every_change_committed_before_it(as_user, people, sms, monkeypatch):
+    published = []
+    monkeypatch.setattr(send_pending, "apply_async", lambda *args, **kwargs: published.append(kwargs))
+    first, second = accepted(as_user), accepted(as_user)
+    assert mail.outbox == [] and sms == [] and published  # asked for, a second after the commit
+    assert all(call == {"countdown": services.SEND_DELAY_SECONDS} for call in published)
+
+    assert send_pending() == 4  # both citizens' email and SMS, whichever change asked
+    assert len(sent_to(CITIZEN_EMAIL)) == 2 and len(sms) == 2
+    rows = Notification.objects.filter(dossier__code__in=[first, second])
+    assert {(n.state, n.attempts) for n in rows} == {("sent", 1)} and all(n.sent_at for n in rows)
+    assert send_pending() == 0  # delivered twice: nothing is sent twice
+    assert len(mail.outbox) == 2
+
+
+def test_a_change_publishes_the_task_only_when_none_is_pending(db, settings, monkeypatch):
+    if not settings.CELERY_BROKER_URL.startswith("redis://"):
+        pytest.skip("the pending key lives in the broker's Redis")
+    celery_app.conf.task_always_eager = False  # as in a web process (the fixture sets it back)
+    flag = services._pending_flag()
+    flag.delete(services.PENDING_KEY)
+    published = []
+    monkeypatch.setattr(send_pending, "apply_async", lambda *args, **kwargs: published.append(kwargs))
+    try:
+        services.request_send()
+        services.request_send()  # one is pending: it will read this change's rows too
+        assert len(published) == 1 and 0 < flag.ttl(services.PENDING_KEY) <= services.PENDING_KEY_SECONDS
+        services.send_pending()  # the task deletes the key before it reads the rows
+        services.request_send()
+        assert len(published) == 2
+
+        def broker_down(*args, **kwargs):
+            raise ConnectionError("broker unreachable")
+
+        flag.delete(services.PENDING_KEY)
+        monkeypatch.setattr(send_pending, "apply_async", broker_down)
+        services.request_send()  # logged; the key is not left set by a task that was never published
+        assert not flag.exists(services.PENDING_KEY)
+        monkeypatch.setattr(send_pending, "apply_async", lambda *args, **kwargs: published.append(kwargs))
+        services.request_send(force=True)  # the sweep: whatever the key says
+        services.request_send(force=True)
+        assert len(published) == 4
+    finally:
+        flag.delete(services.PENDING_KEY)
+
+
+def test_the_sweep_retries_a_message_whose_retry_was_lost(as_user, people, sms):
+    code = accepted(as_user)
+    row = Notification.objects.get(dossier__code=code, channel="sms")
+    # An attempt failed and its retry task never ran (the worker died before publishing it).
+    Notification.objects.filter(pk=row.pk).update(state="queued", attempts=2, sent_at=None)
+    assert send_queued() == 0  # within its retries' time: left to them
+    Notification.objects.filter(pk=row.pk).update(created_at=timezone.now() - timedelta(hours=2))
+    assert send_queued() == 1
+    row.refresh_from_db()
+    assert (row.state, row.attempts) == ("sent", 3) and len(sms) == 2
 
 
 def test_an_admin_sends_a_failed_message_again_once_the_address_is_known(as_user, nobody_reachable, sms, client):

@@ -345,12 +345,22 @@ def resend(notification: Notification) -> Notification:
     return notification
 
 
+# A row with a failed attempt still queued this long after it was made has lost its retry task (its worker died
+# between recording the attempt and publishing the retry, or the broker lost it): its retries take minutes.
+RETRY_LOST_AFTER = timedelta(hours=1)
+
+
 def send_queued(older_than: timedelta = timedelta(minutes=10)) -> int:
-    """Have rows never tried long after their commit sent (their task was lost, or the broker was down when
-    they were made); returns how many. Rows with failed attempts are left to their own retries, so the backoff
-    holds."""
-    cutoff = timezone.now() - older_than
-    count = Notification.objects.filter(state=State.QUEUED, attempts=0, created_at__lt=cutoff).count()
+    """The sweep: have rows never tried long after their commit sent (their task was lost, or the broker was
+    down when they were made), and hand rows whose retry was lost to ``send_notification`` again; returns how
+    many rows. Rows with failed attempts within their retries are left to them, so the backoff holds."""
+    now = timezone.now()
+    queued = Notification.objects.filter(state=State.QUEUED)
+    count = queued.filter(attempts=0, created_at__lt=now - older_than).count()
     if count:
         request_send(force=True)
-    return count
+    lost = list(queued.filter(attempts__gt=0, created_at__lt=now - max(older_than, RETRY_LOST_AFTER))
+                .values_list("pk", flat=True))
+    if lost:
+        _retry_later(lost)
+    return count + len(lost)
