@@ -691,9 +691,13 @@ def _property(field, name):
 
 
 def _snapshot(workflow):
+    # One walk of the task tree for both: a filter on READY or on STARTED walks the same tasks.
+    ready_or_started = workflow.get_tasks(state=TaskState.READY | TaskState.STARTED)
     ready = []
-    for task in workflow.get_tasks(state=TaskState.READY, manual=True):
+    for task in ready_or_started:
         spec = task.task_spec
+        if task.state != TaskState.READY or not spec.manual:
+            continue
         extensions = getattr(spec, "extensions", None) or {}
         groups = tuple(g.strip() for g in (extensions.get("candidateGroups") or "").split(",") if g.strip())
         ready.append(HumanTask(
@@ -715,7 +719,8 @@ def _snapshot(workflow):
             result_variable=task.task_spec.result_variable,
             params=dict(task.internal_data.get("service_params", {})),
         )
-        for task in workflow.get_tasks(state=TaskState.STARTED, spec_class=parsing.WaitingServiceTask)
+        for task in ready_or_started
+        if task.state == TaskState.STARTED and isinstance(task.task_spec, parsing.WaitingServiceTask)
     )
     errors = tuple(
         ProcessError(task_id=str(task.id), spec_id=task.task_spec.bpmn_id or task.task_spec.name,
