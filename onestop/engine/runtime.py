@@ -503,7 +503,8 @@ def _advance(workflow):
     _check_instances(workflow)
     if workflow.is_completed():
         return
-    waiting = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR)
+    waiting = workflow.get_tasks_iterator(  # lazily: the first task waiting ends the walk
+        state=TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR)
     if not any(t.task_spec.manual or t.state != TaskState.READY for t in waiting):
         # SpiffWorkflow stops silently when a loop grows the task tree past its iterator depth.
         raise ProcessFailed(_("The process stalled: nothing is waiting and it has not ended."))
