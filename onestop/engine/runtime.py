@@ -691,6 +691,13 @@ def _property(field, name):
     return (get(name) or "").strip().lower() if get else ""
 
 
+def _any_failed(workflow):
+    """Whether a task of the workflow or of its subprocesses is in ERROR: a look at each task, cheaper than
+    walking the tree, which is then needed only when one is."""
+    return any(task.state == TaskState.ERROR for wf in (workflow, *workflow.subprocesses.values())
+               for task in wf.tasks.values())
+
+
 def _snapshot(workflow):
     # One walk of the task tree for both: a filter on READY or on STARTED walks the same tasks.
     ready_or_started = workflow.get_tasks(state=TaskState.READY | TaskState.STARTED)
@@ -727,7 +734,7 @@ def _snapshot(workflow):
         ProcessError(task_id=str(task.id), spec_id=task.task_spec.bpmn_id or task.task_spec.name,
                      name=task.task_spec.bpmn_name or task.task_spec.bpmn_id or task.task_spec.name,
                      message=task.internal_data.get("error", ""))
-        for task in workflow.get_tasks(state=TaskState.ERROR)
+        for task in (workflow.get_tasks(state=TaskState.ERROR) if _any_failed(workflow) else ())
     )
     completed = workflow.is_completed()
     timers, fired = _timers(workflow)
