@@ -8,11 +8,55 @@ after), the fields' defaults and ``auto_now_add`` filled the same way; a model's
 so only models whose ``save()`` adds nothing to a new row's insert belong here. Other databases (SQLite, the
 demo's) save the rows one by one.
 """
+import datetime
+
 from django.db import connections, router
+from django.db.models import fields as model_fields
 from django.db.models.signals import post_save, pre_save
 
-_layouts = {}  # model -> (table, [(field, is a foreign key)], primary key column), once per model
+_layouts = {}  # model -> (table, [(field, is a foreign key, plain types)], primary key column), once per model
 _statements = {}  # (models, links) -> the statement's text, once per shape
+
+_Field = model_fields.Field
+_NONE = type(None)
+
+
+def _plain_types(field):
+    """The value types that ``field`` (on PostgreSQL) would read with its ``pre_save`` and write unchanged
+    through ``get_db_prep_save``: a value of one of them is taken as it is, without the field's methods and
+    their checks for expressions (about 10 calls a column). Empty: the field's own methods every time."""
+    kind = type(field)
+    if field.is_relation:
+        if (not field.many_to_one or kind.pre_save is not _Field.pre_save
+                or kind.get_db_prep_save is not model_fields.related.ForeignKey.get_db_prep_save):
+            return ()
+        field = field.target_field  # the key is written as the target's primary key writes it
+        kind = type(field)
+        if not isinstance(field, model_fields.AutoFieldMixin):
+            return ()
+        return (int, _NONE) if kind.get_prep_value is model_fields.IntegerField.get_prep_value else ()
+    if kind.pre_save is not _Field.pre_save and not (
+            kind in (model_fields.DateField, model_fields.DateTimeField) and not field.auto_now
+            and not field.auto_now_add):
+        return ()
+    if kind.get_db_prep_save is not _Field.get_db_prep_save:
+        return ()
+    methods = (kind.get_prep_value, kind.get_db_prep_value, kind.to_python)
+    if methods == (model_fields.CharField.get_prep_value, _Field.get_db_prep_value, model_fields.CharField.to_python) \
+            or methods == (model_fields.TextField.get_prep_value, _Field.get_db_prep_value,
+                           model_fields.TextField.to_python):
+        return (str, _NONE)  # to_python gives a str, a subclass too (a choice), back as it is
+    if methods == (model_fields.IntegerField.get_prep_value, _Field.get_db_prep_value,
+                   model_fields.IntegerField.to_python):
+        return (int, _NONE)
+    if methods == (model_fields.BooleanField.get_prep_value, _Field.get_db_prep_value,
+                   model_fields.BooleanField.to_python):
+        return (bool, _NONE)
+    if kind is model_fields.DateField:
+        return (datetime.date, _NONE)  # adapt_datefield_value: the date itself on PostgreSQL
+    if kind is model_fields.DateTimeField:
+        return (datetime.datetime, _NONE)  # aware ones only (checked below): no warning, no conversion
+    return ()
 
 
 def _layout(model):
@@ -21,7 +65,7 @@ def _layout(model):
         opts = model._meta
         if opts.parents:
             raise TypeError(f"{model.__name__}: multi-table inheritance is not supported")
-        fields = [(f, f.is_relation and f.many_to_one) for f in opts.local_concrete_fields
+        fields = [(f, f.is_relation and f.many_to_one, _plain_types(f)) for f in opts.local_concrete_fields
                   if not getattr(f, "generated", False) and (f is not opts.pk or not f.db_returning)]
         layout = _layouts[model] = (opts.db_table, fields, opts.pk.column)
     return layout
@@ -42,7 +86,8 @@ def insert_rows(*instances):
     for instance in instances:
         _table, fields, _pk = _layout(type(instance))
         shape.append(type(instance))
-        for field, foreign_key in fields:
+        values = instance.__dict__
+        for field, foreign_key, plain in fields:
             if foreign_key:
                 target = field.get_cached_value(instance, None)
                 if target is not None and target.pk is None and id(target) in position:
@@ -50,6 +95,13 @@ def insert_rows(*instances):
                     shape.append(position[id(target)])
                     continue
                 shape.append(None)
+            if plain:
+                value = values.get(field.attname, _Field)  # a deferred attribute is read the ORM's way
+                kind = type(value)
+                if (kind in plain or (plain[0] is str and isinstance(value, str))) and (
+                        kind is not datetime.datetime or value.utcoffset() is not None):
+                    params.append(value)
+                    continue
             value = field.pre_save(instance, add=True)
             if hasattr(value, "resolve_expression"):  # F(), Now(), a database default: the ORM's own insert
                 raise TypeError(f"{type(instance).__name__}.{field.name}: expressions are not supported here")
@@ -79,10 +131,10 @@ def _statement(connection, instances, shape):
     for n in range(len(instances)):
         table, fields, _pk = _layout(next(steps))
         values = []
-        for _field, foreign_key in fields:
+        for _field, foreign_key, _plain in fields:
             target = next(steps) if foreign_key else None
             values.append("%s" if target is None else f"(SELECT {keys[target]} FROM r{target})")
-        columns = ", ".join(quote(field.column) for field, _fk in fields)
+        columns = ", ".join(quote(field.column) for field, _fk, _plain in fields)
         parts.append(f"r{n} AS (INSERT INTO {quote(table)} ({columns}) VALUES ({', '.join(values)}) "
                      f"RETURNING {keys[n]})")
     select = ", ".join(f"(SELECT {key} FROM r{n})" for n, key in enumerate(keys))

@@ -14,6 +14,9 @@ from rest_framework.throttling import UserRateThrottle
 class SubmissionThrottle(UserRateThrottle):
     scope = "submit"
 
+    def __init__(self):
+        self.key = None  # the rate is read by ``allow_request``, not here
+
     def get_rate(self):
         return getattr(settings, "ONESTOP_SUBMIT_RATE", "20/hour")
 
@@ -30,10 +33,14 @@ class SubmissionThrottle(UserRateThrottle):
         return len(self.history) < self.num_requests
 
     def record(self, request):
-        """Count a dossier received from ``request``'s user."""
-        self.allow_request(request, None)  # reads the rate, the user's key and the recent history
-        if self.rate is None or self.key is None:
-            return
+        """Count a dossier received from ``request``'s user (the throttle that let it in, or a new one)."""
+        if self.key is None or self.rate is None:
+            self.allow_request(request, None)  # reads the rate, the user's key and the recent history
+            if self.rate is None or self.key is None:
+                return
+        else:  # read again: others may have been received meanwhile
+            self.now = self.timer()
+            self.history = [at for at in self.cache.get(self.key, []) if at > self.now - self.duration]
         self.history.insert(0, self.now)
         self.cache.set(self.key, self.history, self.duration)
 

@@ -294,7 +294,8 @@ class DossierViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def get_throttles(self):
         throttles = super().get_throttles()
         if self.action == "create":
-            throttles.append(SubmissionThrottle())
+            self.submission_throttle = SubmissionThrottle()  # counts the dossier once received (``create``)
+            throttles.append(self.submission_throttle)
         return throttles
 
     def throttled(self, request, wait):
@@ -316,7 +317,7 @@ class DossierViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             agency_code=payload["agency"],
             form_data=payload["form_data"],
         )
-        SubmissionThrottle().record(request)
+        self.submission_throttle.record(request)
         # The summary only: the detail's timeline, route and steps cost a query each and the submitter has
         # just sent all of it (bench/README.md: building the detail was 65 % of a submission's time).
         return Response(_submitted(dossier), status=status.HTTP_201_CREATED,

@@ -88,6 +88,79 @@ def _validator(schema):
     return validator
 
 
+# --- A quicker "valid" for the common form ------------------------------------------------------------------
+# Most forms are an object of text fields (type, length, pattern, choices, format). For such a schema the checks
+# are run directly; a form they find valid is valid for jsonschema too, and any other form (or schema) goes
+# through jsonschema, which gives the messages. Keywords that only describe (titles, x-*, ui:*) change nothing.
+_DESCRIPTIVE = {"$schema", "$id", "$comment", "title", "description", "examples", "default", "readOnly", "writeOnly",
+                "deprecated"}
+_TEXT_CHECKS = {"type", "minLength", "maxLength", "pattern", "enum", "format"}
+_plain_forms = {}  # id(schema) -> (schema, its checks or None)
+
+
+def _descriptive(key):
+    return key in _DESCRIPTIVE or key.startswith(("x-", "ui:"))
+
+
+def _text_checks(schema):
+    """``(required, properties, extras allowed)`` for an object of text fields, else None."""
+    if not isinstance(schema, dict) or schema.get("type") != "object":
+        return None
+    if any(key not in {"type", "properties", "required", "additionalProperties"} and not _descriptive(key)
+           for key in schema):
+        return None
+    required, extras = schema.get("required", []), schema.get("additionalProperties", True)
+    fields = schema.get("properties", {})
+    if (not isinstance(required, list) or not all(isinstance(n, str) for n in required) or type(extras) is not bool
+            or not isinstance(fields, dict)):
+        return None
+    properties = {}
+    for name, field in fields.items():
+        if not isinstance(field, dict) or field.get("type") != "string" or any(
+                key not in _TEXT_CHECKS and not _descriptive(key) for key in field):
+            return None
+        low, high = field.get("minLength", 0), field.get("maxLength")
+        pattern, choices, fmt = field.get("pattern"), field.get("enum"), field.get("format")
+        if (type(low) is not int or (high is not None and type(high) is not int)
+                or (pattern is not None and not isinstance(pattern, str))
+                or (choices is not None and not (isinstance(choices, list)
+                                                 and all(isinstance(c, str) for c in choices)))
+                or (fmt is not None and not isinstance(fmt, str))):
+            return None
+        properties[name] = (low, high, pattern and _ecma_pattern(pattern), choices, fmt)
+    return required, properties, extras
+
+
+def _plainly_valid(schema, data):
+    """True when ``data`` (a dictionary) is valid against a schema of text fields; False: ask jsonschema."""
+    kept = _plain_forms.get(id(schema))
+    if kept is None or kept[0] is not schema:
+        if len(_plain_forms) >= 256:
+            _plain_forms.clear()
+        kept = _plain_forms[id(schema)] = (schema, _text_checks(schema))
+    if kept[1] is None:
+        return False
+    required, properties, extras = kept[1]
+    for name in required:
+        if name not in data:
+            return False
+    for name, value in data.items():
+        field = properties.get(name)
+        if field is None:
+            if extras:
+                continue
+            return False
+        if type(value) is not str:
+            return False
+        low, high, pattern, choices, fmt = field
+        if len(value) < low or (high is not None and len(value) > high) or (
+                pattern is not None and not pattern.search(value)) or (
+                choices is not None and value not in choices) or (
+                fmt is not None and not _FORMATS.conforms(value, fmt)):
+            return False
+    return True
+
+
 def form_errors(schema, data):
     """``{field: [messages]}`` for ``data`` against ``schema``; empty when the form is valid."""
     if not isinstance(data, dict):
@@ -97,6 +170,8 @@ def form_errors(schema, data):
     for name in [name for name, value in data.items() if has_nul(name) or has_nul(value)]:
         errors[name.replace("\x00", "")] = [_("Not in the expected format.")]
         data = {k: v for k, v in data.items() if k != name}
+    if not errors and _plainly_valid(schema or _ANY_OBJECT, data):
+        return errors
     validator = _validator(schema or _ANY_OBJECT)
     for error in validator.iter_errors(data):
         if error.validator == "required" and not error.absolute_path:
