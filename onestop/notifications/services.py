@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -167,16 +168,22 @@ def notify(dossier: Dossier, message: Message, *, event: DossierEvent | None = N
 # --- handing over to the worker ----------------------------------------------------------------------
 #
 # The worker sends every queued row it finds (``send_pending``), so one task serves every change committed
-# before it runs: a change does not publish a task of its own when one is already pending. "Pending" is a key
-# in the broker's Redis, set with SET NX by the change that publishes the task and deleted by the task before
-# it reads the rows: a change that finds the key set committed its rows before the task's read, so the task
-# sends them. The task is published a moment later (``SEND_DELAY_SECONDS``) so that the changes of that
-# moment share it. The key expires, so a task lost with the broker or a dead worker holds nothing up for long;
-# the beat's sweep (``send_queued``) publishes one whatever the key says.
+# before it reads the rows: a change does not publish a task of its own when one is sure to read after it.
+# The task runs a moment after it is published (a countdown, ``SEND_DELAY_SECONDS``), so that the changes of
+# that moment share it. Two ways to know a task will read after a change's commit:
+# - in this process: it published a task that cannot run before ``_published_until`` (its countdown, less a
+#   margin for the clocks of the web and worker machines); any broker, no round trip;
+# - across processes, when the broker is Redis: a key set with SET NX by the change that publishes the task and
+#   deleted by the task before it reads the rows, so a change that finds the key set committed its rows before
+#   that read. The key expires, so a task lost with the broker or a dead worker holds nothing up for long.
+# A worker that starts publishes a task whatever either says (it may replace one that died holding the
+# pending task), and so does the beat's sweep (``send_queued``).
 
 SEND_DELAY_SECONDS = 1.0
+CLOCK_MARGIN_SECONDS = 0.25
 PENDING_KEY = "onestop:notifications:send-pending"
-PENDING_KEY_SECONDS = 10
+PENDING_KEY_SECONDS = 5
+_published_until = 0.0  # wall-clock time before which a task this process published will not have run
 
 
 @functools.cache
@@ -186,9 +193,14 @@ def _redis(url):
     return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
 
 
+def _eager():
+    from onestop.celery import app
+
+    return app.conf.task_always_eager
+
+
 def _pending_flag():
-    """The broker's Redis, where the key lives; None without one (RabbitMQ, or tasks run eagerly): then every
-    change publishes its task."""
+    """The broker's Redis, where the key lives; None without one (RabbitMQ, or tasks run eagerly)."""
     from onestop.celery import app
 
     url = app.conf.broker_url or ""
@@ -203,11 +215,14 @@ def send_after_commit() -> None:
 
 
 def request_send(force: bool = False) -> None:
-    """Publish ``send_pending`` unless one is already pending (``force``: whatever the key says).
-
-    A broker that is down leaves the rows queued for the sweep."""
+    """Publish ``send_pending`` unless a task is sure to read the rows committed until now (``force``: publish
+    whatever is pending). A broker that is down leaves the rows queued for the sweep."""
+    global _published_until
     from .tasks import send_pending
 
+    now, eager = time.time(), _eager()
+    if not force and not eager and now < _published_until:
+        return  # this process's task runs later than now: it reads these rows
     flag = _pending_flag()
     if flag is not None and not force:
         try:
@@ -224,6 +239,9 @@ def request_send(force: bool = False) -> None:
                 flag.delete(PENDING_KEY)  # so that the next change tries again
             except Exception:  # noqa: BLE001 - it expires
                 pass
+        return
+    if not eager:  # an eager task has run already
+        _published_until = now + SEND_DELAY_SECONDS - CLOCK_MARGIN_SECONDS
 
 
 # --- sending -----------------------------------------------------------------------------------------

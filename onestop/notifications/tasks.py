@@ -1,5 +1,6 @@
 """Celery tasks: thin, they only call services."""
 from celery import shared_task
+from celery.signals import worker_ready
 from django.conf import settings
 from django.db import DatabaseError
 
@@ -52,3 +53,10 @@ def send_notifications(notification_ids):
 def send_queued():
     """Periodic sweep: notifications whose task never reached the broker."""
     return services.send_queued()
+
+
+@worker_ready.connect
+def _send_what_a_dead_worker_left(**kwargs):
+    """A worker that starts may replace one that died holding the pending ``send_pending``: the changes that
+    counted on it published nothing, so have their rows sent now."""
+    services.request_send(force=True)
