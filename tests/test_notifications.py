@@ -18,8 +18,8 @@ from onestop.deadlines.services import due_moment
 from onestop.deadlines.working_days import add_working_days
 from onestop.dossiers import audit, lifecycle
 from onestop.dossiers.lifecycle import extend
-from onestop.dossiers.models import Dossier
-from onestop.notifications import backends, services
+from onestop.dossiers.models import Dossier, DossierEvent
+from onestop.notifications import backends, handlers, services
 from onestop.notifications.models import Notification
 from onestop.notifications.selectors import notifications_for_dossier
 from onestop.notifications.services import send_queued
@@ -272,6 +272,16 @@ def test_a_fault_in_making_messages_does_not_undo_the_change(as_user, people, mo
     code = accepted(as_user)
     assert Dossier.objects.get(code=code).status == "processing"
     assert not Notification.objects.filter(dossier__code=code).exists()
+
+
+def test_an_event_handled_twice_makes_its_messages_once(as_user, people, sms):
+    code = accepted(as_user)
+    event = DossierEvent.objects.get(dossier__code=code, action="reception_completed")
+    with TestCase.captureOnCommitCallbacks(execute=True), transaction.atomic():
+        handlers.on_dossier_event(DossierEvent, event, created=True)  # no error: the insert skips its rows
+        assert Dossier.objects.filter(code=code).exists()  # the transaction goes on
+    assert Notification.objects.filter(event=event).count() == 2
+    assert len(mail.outbox) == 1 and len(sms) == 1
 
 
 def test_a_task_delivered_twice_sends_once(as_user, people, sms):
