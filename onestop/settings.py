@@ -75,7 +75,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "onestop.core.middleware.CSPMiddleware",  # django-csp's, its header built once
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "onestop.core.middleware.LocaleMiddleware",  # Django's, without the path lookups of i18n_patterns
     "onestop.core.middleware.RefuseNulMiddleware",  # a NUL in the URL is a 400 (PostgreSQL cannot compare it)
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

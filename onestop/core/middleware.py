@@ -1,4 +1,5 @@
-"""Middleware of our own: refuse a NUL in the URL; skip what only pages need on the API's token calls.
+"""Middleware of our own: refuse a NUL in the URL; skip what only pages need on the API's token calls; the
+CSP and locale middleware with their per-request work cut down, their answers unchanged.
 
 Refuse what no view can answer: a NUL character in the path or the query string.
 
@@ -12,10 +13,14 @@ from csp import middleware as csp_middleware
 from csp.constants import HEADER, HEADER_REPORT_ONLY
 from csp.utils import build_policy
 from django.conf import settings
+from django.conf.urls.i18n import is_language_prefix_patterns_used
 from django.contrib.auth import middleware as auth
 from django.contrib.messages import middleware as messages
 from django.core.exceptions import SuspiciousOperation
 from django.http import JsonResponse
+from django.middleware import locale
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views import defaults
 
@@ -94,4 +99,27 @@ class CSPMiddleware(csp_middleware.CSPMiddleware):
                 and not path.startswith(tuple(excluded_ro))):
             response[HEADER_REPORT_ONLY] = report_only
         request.csp_nonce = csp_middleware.CheckableLazyObject(self._csp_nonce_post_response)
+        return response
+
+
+class LocaleMiddleware(locale.LocaleMiddleware):
+    """Django's, without looking for a language in the path (twice a request) when no URL has a language
+    prefix (``i18n_patterns``, which this site does not use): the language is then the cookie's or
+    Accept-Language's, as Django picks it, and the answer says so the same way."""
+
+    @staticmethod
+    def _prefixed(request):
+        return is_language_prefix_patterns_used(getattr(request, "urlconf", settings.ROOT_URLCONF))[0]
+
+    def process_request(self, request):
+        if self._prefixed(request):
+            return super().process_request(request)
+        translation.activate(translation.get_language_from_request(request))
+        request.LANGUAGE_CODE = translation.get_language()
+
+    def process_response(self, request, response):
+        if self._prefixed(request):
+            return super().process_response(request, response)
+        patch_vary_headers(response, ("Accept-Language",))
+        response.headers.setdefault("Content-Language", translation.get_language())
         return response
