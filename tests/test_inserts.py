@@ -75,3 +75,29 @@ def test_one_statement_and_nothing_kept_when_it_fails(demo):
         inserts.insert_rows(*again)
     assert Dossier.objects.filter(code="TEST-3").count() == 1
     assert Handover.objects.filter(dossier__code="TEST-3").count() == 1
+
+
+def test_values_the_orm_converts_are_written_as_save_writes_them(demo):
+    """A value not of the column's own type (a translation not yet made, a date and time for a date, a number
+    as text) is converted as ``save()`` converts it, not written as given."""
+    from datetime import datetime
+
+    from django.utils.translation import gettext_lazy
+
+    def odd(code):
+        made = rows(code)
+        _dossier, handover, item, _event = made
+        item.due_date = datetime(2026, 12, 7, 9, 30)  # a date column
+        handover.result = gettext_lazy("Submitted online")  # a text column
+        item.role = 7  # a number for a text column
+        return made
+
+    together, alone = odd("TEST-4"), odd("TEST-5")
+    with transaction.atomic():
+        inserts.insert_rows(*together)
+    with transaction.atomic():
+        for instance in alone:
+            instance.save()
+    for one, other in zip(together, alone, strict=True):
+        assert saved_fields(one) == saved_fields(other)
+    assert str(WorkItem.objects.get(dossier_code="TEST-4").due_date) == "2026-12-07"
