@@ -1,3 +1,5 @@
+import copy
+
 from django.http import Http404
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema_field
@@ -30,6 +32,15 @@ class WorkItemSerializer(serializers.ModelSerializer):
                   "task_spec_id", "state", "due_date", "due_at", "timeliness", "claimed_by", "claimed_at", "form",
                   "created_at", "completed_at", "decision", "comment", "data"]
         extra_kwargs = {"data": {"help_text": "What the official entered in the step's form (the decision apart)"}}
+
+    def get_fields(self):
+        """The fields DRF builds from the model for every instance (most of a single item's answer), built once per
+        class and copied as DRF copies declared fields."""
+        built = type(self).__dict__.get("_built_fields")
+        if built is None:
+            built = super().get_fields()
+            type(self)._built_fields = built
+        return copy.deepcopy(built)
 
     def get_procedure_name(self, obj) -> str:
         return content.display_name(obj.dossier.procedure, memo=self.context.setdefault("content_languages", {}))

@@ -53,9 +53,19 @@ def open_item(dossier: Dossier, *, kind: str, agency: Agency | None, role: str, 
     return item
 
 
+# What the sync with the process and the hand-overs read of a dossier's active items, in the model's order
+# (``Model.from_db`` takes a subset of the fields in that order).
+ACTIVE_FIELDS = tuple(f.attname for f in WorkItem._meta.concrete_fields
+                      if f.attname in {"id", "kind", "state", "task_id", "agency_id"})
+
+
 def active_items(dossier: Dossier) -> list[WorkItem]:
-    """The dossier's open and claimed items, of every kind (one query)."""
-    return list(dossier.work_items.filter(state__in=WorkItem.ACTIVE_STATES).order_by("id"))
+    """The dossier's open and claimed items, of every kind, with ``ACTIVE_FIELDS`` only: as the lifecycle read
+    them with the process after the dossier's lock (``dossier.active_rows``, used once), else in a query."""
+    rows = dossier.__dict__.pop("active_rows", None)
+    if rows is not None:
+        return [WorkItem.from_db("default", ACTIVE_FIELDS, [row[name] for name in ACTIVE_FIELDS]) for row in rows]
+    return list(dossier.work_items.filter(state__in=WorkItem.ACTIVE_STATES).order_by("id").only(*ACTIVE_FIELDS))
 
 
 def sync_with_process(dossier: Dossier, snapshot: Snapshot, *, due_date: date | None,

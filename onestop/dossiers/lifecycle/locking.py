@@ -5,10 +5,15 @@ Every use case of the lifecycle (and every app above it that changes a dossier) 
 """
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
+from django.contrib.auth import get_user_model
 from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connections
 from django.db.models import Exists, OuterRef, Subquery
+from django.db.models.functions import JSONObject
+from django.db.models.query import get_related_populators
 from django.utils.translation import gettext as _
 
 from onestop.core import refcache
@@ -18,6 +23,7 @@ from onestop.engine.models import ProcessInstance
 from onestop.interop.models import Exchange
 from onestop.organisation import access
 from onestop.organisation.models import Agency
+from onestop.worklist import services as worklist
 from onestop.worklist.models import WorkItem
 from procedures.models import Procedure, ProcedureVersion
 
@@ -39,6 +45,7 @@ _DOSSIER_PROCEDURE = Dossier._meta.get_field("procedure")
 _DOSSIER_AGENCY = Dossier._meta.get_field("receiving_agency")
 _ITEM_AGENCY = WorkItem._meta.get_field("agency")
 _ITEM_HOLDER = WorkItem._meta.get_field("claimed_by")
+_PROCESS_VERSION = ProcessInstance._meta.get_field("version")
 
 
 def _procedure(pk: int) -> Procedure:
@@ -67,6 +74,67 @@ def _with_refs(dossier: Dossier) -> Dossier:
     return dossier
 
 
+class _Prepared:
+    """A query of a fixed shape, built and compiled by Django once per process, then run with new parameters.
+
+    Django builds and compiles a query on every call (about 1 ms for the lock's, more than PostgreSQL takes to run
+    it). ``build(*markers)`` makes the queryset with marker values where the parameters go; the compiled SQL is kept
+    with the positions of the markers among its parameters, and rows become instances as Django's own iterator
+    makes them (the converters, ``select_related``, the annotations).
+    """
+
+    def __init__(self, build, markers):
+        self.build, self.markers, self.compiled = build, markers, None
+
+    def _compile(self):
+        queryset = self.build(*self.markers)
+        compiler = queryset.query.get_compiler(queryset.db)
+        sql, params = compiler.as_sql()
+        places = [[i for i, value in enumerate(params) if value == marker] for marker in self.markers]
+        if not all(places):
+            raise RuntimeError("a marker is missing from the compiled query's parameters")
+        select, klass_info = compiler.select, compiler.klass_info
+        fields = klass_info["select_fields"]
+        self.compiled = (
+            sql, list(params), places, queryset.db, klass_info["model"], fields[0], fields[-1] + 1,
+            [f[0].target.attname for f in select[fields[0]:fields[-1] + 1]],
+            get_related_populators(klass_info, select, queryset.db), dict(compiler.annotation_col_map),
+            list(compiler.get_converters([column[0] for column in select]).items()),
+        )
+
+    def first(self, *values):
+        """The first row as an instance of the query's model, or None."""
+        if self.compiled is None:
+            self._compile()
+        sql, params, places, db, model, start, end, init, related, annotations, converters = self.compiled
+        params = list(params)
+        for value, where in zip(values, places, strict=True):
+            for i in where:
+                params[i] = value
+        connection = connections[db]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        row = list(row)
+        for pos, (convert, expression) in converters:
+            value = row[pos]
+            for converter in convert:
+                value = converter(value, expression, connection)
+            row[pos] = value
+        instance = model.from_db(db, init, row[start:end])
+        for populator in related:
+            populator.populate(row, instance)
+        for name, pos in annotations.items():
+            setattr(instance, name, row[pos])
+        return instance
+
+
+# Marker parameters of the prepared queries (no row has a negative id).
+_USER, _PK, _DOSSIER = -7_000_001, -7_000_002, -7_000_003
+
+
 def lock_dossier(dossier_id: int, *, with_process: bool = False, skip_locked: bool = False) -> Dossier | None:
     """The dossier, row-locked, with what every change reads: its procedure and its receiving agency up to
     the city (routing walks that line: ``Agency.lineage``), both from the per-process reference cache.
@@ -92,23 +160,41 @@ def lock_dossier(dossier_id: int, *, with_process: bool = False, skip_locked: bo
 
 
 def _read_process(dossier: Dossier) -> None:
-    """The process and its version; with them, whether the dossier has a pending timer and which service tasks
-    have their exchange already (``dossier.timers_pending``, ``dossier.exchange_tasks``): the advance then reads
-    neither table when the process waits on no timer and no service task (``deadlines.sync_timers``,
+    """The process and its version; with them, in the same statement, what its advance reads of the dossier: its
+    active steps (``dossier.active_rows``, ``worklist.active_items``), whether it has a pending timer and which
+    service tasks have their exchange already (``dossier.timers_pending``, ``dossier.exchange_tasks``: the advance
+    reads neither table when the process waits on no timer and no service task, ``deadlines.sync_timers``,
     ``interop.open_exchanges``). Read after the lock, like the process, so that a lock wait cannot hide a row."""
     if dossier.process_id:
-        pending = Timer.objects.filter(dossier_id=dossier.pk, state=Timer.State.PENDING)
-        exchanges = Exchange.objects.filter(dossier_id=dossier.pk).order_by().values("task_id")
-        dossier.process = (ProcessInstance.objects.select_related("version")
-                           .defer("version__bpmn_xml", "version__report")
-                           .annotate(timers_pending=Exists(pending), exchange_tasks=ArraySubquery(exchanges))
-                           .get(pk=dossier.process_id))
-        dossier.timers_pending = dossier.process.timers_pending
-        dossier.exchange_tasks = set(dossier.process.exchange_tasks)
-    else:  # the process starts on this version: kept per process, like the other reference data a step reads
-        kept = refcache.cache(VERSIONS).get(dossier.version_id, lambda: refcache.row(
-            ProcedureVersion.objects.defer("bpmn_xml", "report").get(pk=dossier.version_id)))
-        dossier.version = refcache.rebuild(kept)
+        process = _PROCESS.first(dossier.process_id, dossier.pk)
+        if process is None:
+            raise ProcessInstance.DoesNotExist
+        _PROCESS_VERSION.set_cached_value(process, _version(process.version_id))
+        dossier.process = process
+        dossier.timers_pending = process.timers_pending
+        dossier.exchange_tasks = set(process.exchange_tasks)
+        dossier.active_rows = process.active_rows
+    else:  # the process starts on this version
+        dossier.version = _version(dossier.version_id)
+
+
+def _process_query(pk, dossier_id):
+    pending = Timer.objects.filter(dossier_id=dossier_id, state=Timer.State.PENDING)
+    exchanges = Exchange.objects.filter(dossier_id=dossier_id).order_by().values("task_id")
+    active = (WorkItem.objects.filter(dossier_id=dossier_id, state__in=WorkItem.ACTIVE_STATES).order_by("id")
+              .values(row=JSONObject(**{name: name for name in worklist.ACTIVE_FIELDS})))
+    return (ProcessInstance.objects.annotate(timers_pending=Exists(pending), exchange_tasks=ArraySubquery(exchanges),
+                                             active_rows=ArraySubquery(active))
+            .filter(pk=pk).order_by()[:1])
+
+
+_PROCESS = _Prepared(_process_query, (_PK, _DOSSIER))
+
+
+def _version(pk: int) -> ProcedureVersion:
+    """A version without its BPMN text, kept per process like the other reference data a step reads."""
+    return refcache.rebuild(refcache.cache(VERSIONS).get(pk, lambda: refcache.row(
+        ProcedureVersion.objects.defer("bpmn_xml", "report").get(pk=pk))))
 
 
 # The steps whose completion runs the process (a task) or starts it (the reception).
@@ -152,12 +238,7 @@ def queued_item(pk: int | str, user: User, *, with_process: bool = False,
     """
     if not str(pk).isdigit():
         raise NotFound(_("No such step in your queues."))
-    leg = (Handover.objects.filter(dossier_id=OuterRef("dossier_id"), to_agency_id=OuterRef("agency_id"),
-                                   received_by__isnull=True).order_by("-id").values("id")[:1])
-    rows = (WorkItem.objects.select_related("dossier__applicant__citizen" if with_applicant else "dossier")
-            .annotate(may_act=access.may_act_on_row(user), open_leg=Subquery(leg))
-            .select_for_update(of=("dossier", "self")))
-    item = rows.filter(pk=int(pk)).order_by().first()
+    item = _QUEUED[with_applicant].first(user.pk, int(pk))
     if item is None or not item.may_act:
         raise NotFound(_("No such step in your queues."))
     dossier = _with_refs(item.dossier)
@@ -165,6 +246,18 @@ def queued_item(pk: int | str, user: User, *, with_process: bool = False,
     if with_process and item.kind in PROCESS_KINDS:
         _read_process(dossier)
     return dossier, item
+
+
+def _queued_query(user_id, pk, related):
+    leg = (Handover.objects.filter(dossier_id=OuterRef("dossier_id"), to_agency_id=OuterRef("agency_id"),
+                                   received_by__isnull=True).order_by("-id").values("id")[:1])
+    return (WorkItem.objects.select_related(related)
+            .annotate(may_act=access.may_act_on_row(get_user_model()(pk=user_id)), open_leg=Subquery(leg))
+            .select_for_update(of=("dossier", "self")).filter(pk=pk).order_by()[:1])
+
+
+_QUEUED = {with_applicant: _Prepared(partial(_queued_query, related=related), (_USER, _PK))
+           for with_applicant, related in ((False, "dossier"), (True, "dossier__applicant__citizen"))}
 
 
 def applicants_dossier(user: User, code: str) -> Dossier:
