@@ -147,8 +147,7 @@ def lock_dossier(dossier_id: int, *, with_process: bool = False, skip_locked: bo
     ``skip_locked`` answers None instead of waiting when another transaction holds the dossier (beat's
     timers leave a dossier an official is changing for their next run).
     """
-    locked = Dossier.objects.select_for_update(skip_locked=skip_locked)
-    dossier = locked.filter(pk=dossier_id).first()
+    dossier = _LOCKED[skip_locked].first(dossier_id)
     if dossier is None:
         if skip_locked:
             return None
@@ -157,6 +156,10 @@ def lock_dossier(dossier_id: int, *, with_process: bool = False, skip_locked: bo
     if with_process:
         _read_process(dossier)
     return dossier
+
+
+_LOCKED = {skip: _Prepared(lambda pk, skip=skip: Dossier.objects.select_for_update(skip_locked=skip).filter(pk=pk)
+                           .order_by()[:1], (_PK,)) for skip in (False, True)}
 
 
 def _read_process(dossier: Dossier) -> None:
