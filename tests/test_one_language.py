@@ -67,8 +67,6 @@ ALLOWED = [
     ("vi", r"^/admin/axes/accesslog/", r"Access|Log|for|unknown", "django-axes names its records in English"),
     (r"vi|en", r"^/admin/axes/accesslog/", r"\d\d:\d\d:\d\d\.\d+\+00:00",
      "django-axes names its records by their UTC time (AccessLog.__str__); the columns show Vietnamese time"),
-    # The engine's admin (onestop/engine/admin.py) is not changed here: its labels have no Vietnamese yet.
-    ("vi", r"^/admin/engine/", r"\w+", "the engine's admin labels, not translated yet"),
     # Records named by their stored codes: dossier events and hand-over results, message templates and states,
     # services of the national portal, registers, operators, peers.
     ("vi", r"^/admin/dossiers/", r"submitted|None|stopped|processing", "a dossier event's stored action and statuses"),
@@ -79,6 +77,7 @@ ALLOWED = [
     ("vi", r"^/admin/interop/", r"birth|ms|null|population", "codes of registers and peers; milliseconds; JSON null"),
     ("vi", r"^/admin/organisation/", r"hcm|tn|User|district|receiving|ward|commune", "codes; the user field's label"),
     ("vi", r"^/admin/procedures/", r"camunda|published|uploaded", "codes of a dialect and of catalogue actions"),
+    ("vi", r"^/admin/engine/", r"issued|refused|completed", "a process's outcome as its BPMN end event names it"),
     ("vi", r"^/admin/", r"False|True|Control|Command|salt",
      "Python's booleans in a column; keyboard keys; Django's Vietnamese for a password's salt"),
 ]
