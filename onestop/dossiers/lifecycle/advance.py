@@ -235,18 +235,23 @@ def _record_handovers(dossier, new_items, user, from_agency, result, holders):
     """A new step in an agency that does not hold the dossier yet (``holders``: the agency ids of its other
     active items) is a hand-over (a row of form 06).
 
-    Without a giving agency (after a background exchange), the dossier comes from where its route last led.
+    Without a giving agency (after a background exchange), the dossier comes from where its route last led; that
+    and the result handed over are read only for a step that may be a hand-over.
     """
-    if from_agency is None:
-        last_leg = dossier.handovers.select_related("to_agency").last()
-        from_agency = last_leg.to_agency if last_leg else None
-    if result is None:
-        last_done = dossier.work_items.filter(state=WorkItem.State.COMPLETED).order_by("completed_at", "id").last()
-        result = last_done.decision if last_done else ""
+    known = {"from": from_agency, "result": result} if from_agency is not None else {"result": result}
     for item in new_items:
         agency_id = item.agency_id
-        if agency_id is None or agency_id == getattr(from_agency, "pk", None) or agency_id in holders:
+        if agency_id is None or agency_id in holders:
             continue
+        if "from" not in known:
+            last_leg = dossier.handovers.select_related("to_agency").last()
+            known["from"] = last_leg.to_agency if last_leg else None
+        if agency_id == getattr(known["from"], "pk", None):
+            continue
+        if known["result"] is None:
+            last_done = (dossier.work_items.filter(state=WorkItem.State.COMPLETED).order_by("completed_at", "id")
+                         .last())
+            known["result"] = last_done.decision if last_done else ""
         holders.add(agency_id)
-        Handover.objects.create(dossier=dossier, from_agency=from_agency, to_agency=item.agency,
-                                given_by=user, result=result)
+        Handover.objects.create(dossier=dossier, from_agency=known["from"], to_agency=item.agency,
+                                given_by=user, result=known["result"])
