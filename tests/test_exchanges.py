@@ -187,3 +187,30 @@ def test_unknown_citizen_is_an_answer_not_a_failure(accepted, peers):
     wait_for(lambda: check_item(code))
     assert check_data(code)["citizen"] == {"found": False}
     assert not Incident.objects.exists()
+
+
+def test_an_answer_after_its_step_was_left_is_kept_and_changes_nothing_else(demo, peers, monkeypatch):
+    """The process went on without the service task (a boundary timer, say): the answer is kept, the exchange ends,
+    and the dossier, its process and its trail stay as they were."""
+    from onestop.dossiers.lifecycle import resume_after_exchange
+    from onestop.engine.errors import StepNotWaiting
+    from onestop.engine.models import ProcessInstance
+    from tests.conftest import stalled_at_lookup
+
+    code = stalled_at_lookup(peers)
+    exchange = Exchange.objects.get(dossier__code=code)  # its population lookup, failed
+    Exchange.objects.filter(pk=exchange.pk).update(state=Exchange.State.PENDING, result={"found": True})
+    dossier = Dossier.objects.get(code=code)
+    process_state = ProcessInstance.objects.get(pk=dossier.process_id).state
+    events = DossierEvent.objects.filter(dossier=dossier).count()
+
+    def left(*args, **kwargs):
+        raise StepNotWaiting("not waiting")
+
+    monkeypatch.setattr(runtime, "complete_service_task", left)
+    resume_after_exchange(exchange.pk)
+    exchange.refresh_from_db()
+    assert (exchange.state, exchange.result) == ("succeeded", {"found": True})
+    assert Dossier.objects.get(code=code).status == dossier.status
+    assert ProcessInstance.objects.get(pk=dossier.process_id).state == process_state
+    assert DossierEvent.objects.filter(dossier=dossier).count() == events

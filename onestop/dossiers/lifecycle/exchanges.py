@@ -71,15 +71,15 @@ def resume_after_exchange(exchange_id: int) -> Dossier:
     A second delivery of the same exchange finds it no longer pending and changes nothing.
     """
     dossier = _exchange_dossier(exchange_id, with_process=True)
-    exchange = Exchange.objects.select_for_update().get(pk=exchange_id)
+    # The official whose step asked for it, read with it (the trail names them).
+    exchange = Exchange.objects.select_for_update(of=("self",)).select_related("acting_user").get(pk=exchange_id)
     if exchange.state != Exchange.State.PENDING:
         return dossier
     interop.mark_succeeded(exchange)
     if dossier.status in FINAL_STATUSES:  # withdrawn meanwhile: keep the answer, go no further
         return dossier
-    try:
-        with transaction.atomic():
-            _resume(dossier, exchange, exchange.acting_user, Action.EXCHANGE_COMPLETED, by_worker=True)
+    try:  # the advance's own savepoint undoes what it began when the step no longer waits
+        _resume(dossier, exchange, exchange.acting_user, Action.EXCHANGE_COMPLETED, by_worker=True)
     except StepNotWaiting:  # the process went on without it (a boundary timer...): keep the answer only
         log.warning("exchange %s answered after its step was left: not resumed", exchange_id)
     return dossier
