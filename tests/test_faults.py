@@ -110,6 +110,9 @@ def run_fault(name, env):
     assert figures["accepted"] > 0 and figures["recovered"]
     assert (figures["lost"], figures["duplicated"], figures["inconsistent"]) == (0, 0, 0), figures["problems"]
     assert figures["dossiers_found"] == figures["accepted"] + figures["unacknowledged_but_created"]
+    # Each accepted dossier tells its citizen by email and SMS: every message due left the backends.
+    assert figures["messages_lost"] == 0 and figures["messages_sent"] == figures["messages_expected"] > 0
+    assert figures["messages_sent_twice"] <= figures["messages_twice_allowed"]
     return figures
 
 

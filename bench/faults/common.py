@@ -50,6 +50,8 @@ WARDS = {"q1-bennghe": "bennghe", "q1-benthanh": "benthanh"}
 DECISIONS = {"reception": "accept", "review": "approve", "sign_certificate": "sign", "return": "returned"}
 ROLES = ("receiver", "specialist", "leader")
 CITIZENS = 60  # spread so that the per-citizen submission limit is not what a long run measures
+WORKER_CONCURRENCY = 2  # prefork children of the Celery worker: each may die in the middle of a batch of messages
+MESSAGES_TIMEOUT = 60  # seconds allowed after the dossiers are done for their last messages to be sent
 
 
 class FaultFailure(Exception):
@@ -216,6 +218,7 @@ class Stack:
         self.logdir = RESULTS_DIR / f"faults-{name}-logs"
         shutil.rmtree(self.logdir, ignore_errors=True)
         self.logdir.mkdir(parents=True)
+        self.outbox = self.logdir / "outbox.jsonl"
         self.pg = Postgres(self.folder, PG_PORT)
         self.redis = Redis(self.folder, REDIS_PORT)
         self.extra_env = extra_env or {}
@@ -308,8 +311,10 @@ class Stack:
             # Short runs wait less for a lost task (still longer than any task of theirs takes).
             "CELERY_VISIBILITY_TIMEOUT": "10" if self.short else "20", "ONESTOP_EXCHANGE_SWEEP_SECONDS": "5",
             "ONESTOP_EXCHANGE_STALE_MINUTES": "0.25" if self.short else "0.5", "ONESTOP_TIMER_POLL_SECONDS": "2",
-            "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
-            "ONESTOP_SMS_BACKEND": "onestop.notifications.backends.ConsoleSmsBackend",
+            # Every message that leaves is a line in the outbox file: the checks count sends from it.
+            "EMAIL_BACKEND": "bench.faults.outbox.EmailBackend",
+            "ONESTOP_SMS_BACKEND": "bench.faults.outbox.FileSmsBackend", "FAULTS_OUTBOX": str(self.outbox),
+            "FAULTS_SEND_SECONDS": "0.02",
         })
         env.pop("TEST_DATABASE_NAME", None)
         env.update(self.extra_env)
@@ -319,9 +324,9 @@ class Stack:
         self.workers_started += 1
         node = f"faults{os.getpid()}-{self.workers_started}@{socket.gethostname()}"
         self.worker = Proc(f"worker{self.workers_started}", [
-            sys.executable, "-m", "celery", "-A", "onestop", "worker", "--pool=prefork", "--concurrency=2",
-            "-Q", "engine,exchanges,notifications,reports", "-n", node, "--loglevel=WARNING",
-            "--without-gossip", "--without-mingle"], self.env, self.logdir).start()
+            sys.executable, "-m", "celery", "-A", "onestop", "worker", "--pool=prefork",
+            f"--concurrency={WORKER_CONCURRENCY}", "-Q", "engine,exchanges,notifications,reports", "-n", node,
+            "--loglevel=WARNING", "--without-gossip", "--without-mingle"], self.env, self.logdir).start()
         return self.worker
 
     def start_beat(self):
@@ -381,6 +386,9 @@ def make_users():
         if created:
             Citizen.objects.create(user=user, id_number=f"0790999{n:05d}", full_name=f"Công dân thử {n}",
                                    address="1 Lê Lợi, Phường Bến Nghé, Quận 1")
+        # An email address and a phone number, so that each message the citizen is due is queued and sent.
+        User.objects.filter(pk=user.pk).update(email=f"citizen{n}@faults.test")
+        Citizen.objects.filter(user=user).update(phone=f"0909{n:06d}")
         citizens.append(Token.objects.get_or_create(user=user)[0].key)
     tokens["citizens"] = citizens
     return tokens
@@ -664,6 +672,89 @@ def verify(load):
     }
 
 
+# --- the citizen's messages -------------------------------------------------------------------------------
+
+def _tells_citizen(event):
+    """The applicant is told of this event by email and SMS (docs/notifications.md, "Who is told what")."""
+    from onestop.dossiers.models import Action, Status
+
+    if event.action == Action.EXTENDED:
+        return True
+    if event.to_status == event.from_status:
+        return False
+    return ((event.action == Action.RECEPTION_COMPLETED and event.to_status == Status.PROCESSING)
+            or event.to_status in (Status.SUPPLEMENT_REQUESTED, Status.REFUSED, Status.RESULT_READY))
+
+
+def _load_dossiers(load):
+    from onestop.dossiers.models import Dossier
+
+    return Dossier.objects.filter(form_data__child_full_name__startswith=f"Trẻ {load.tag} ")
+
+
+def wait_messages(load, timeout):
+    """After the dossiers are done, wait until none of their messages is still queued; returns the seconds it
+    took, None if some still were after ``timeout``."""
+    from django.db import close_old_connections
+
+    from onestop.notifications.models import Notification
+
+    started = time.monotonic()
+    while True:
+        close_old_connections()
+        queued = Notification.objects.filter(dossier__in=_load_dossiers(load),
+                                             state=Notification.State.QUEUED).count()
+        elapsed = time.monotonic() - started
+        if not queued:
+            return elapsed
+        if elapsed >= timeout:
+            log(f"{queued} messages still queued {timeout:g} s after the dossiers were done")
+            return None
+        time.sleep(0.5)
+
+
+def check_messages(load, outbox_path, interruptions):
+    """The messages due for the load's dossiers against what the backends sent (the outbox file).
+
+    Expected: two messages (email, SMS) to the applicant per event that tells the citizen, from the audit trail,
+    plus any message to an official with an address. Lost: expected and never sent (never made, or made and
+    not in the outbox). Sent twice: copies beyond the first of a row, by its channel, address and text;
+    allowed: a batch (``SEND_BATCH``) per worker process that died or lost its database mid-batch.
+    """
+    from django.db import close_old_connections
+
+    from bench.faults import outbox
+    from onestop.dossiers.models import DossierEvent
+    from onestop.notifications.models import Notification
+    from onestop.notifications.services import SEND_BATCH
+
+    close_old_connections()
+    dossiers = _load_dossiers(load)
+    applicant = dict(dossiers.values_list("pk", "applicant_id"))
+    expected = {(event.pk, channel) for event in DossierEvent.objects.filter(dossier__in=dossiers)
+                if _tells_citizen(event) for channel in ("email", "sms")}
+    rows = list(Notification.objects.filter(dossier__in=dossiers))
+    to_citizen = {(r.event_id, r.channel): r for r in rows if r.recipient_id == applicant[r.dossier_id]}
+    to_officials = [r for r in rows if r.recipient_id != applicant[r.dossier_id] and r.address]
+    due = [to_citizen.get(key) for key in sorted(expected)] + to_officials
+    sends = Counter((m["channel"], m["to"], m["body"]) for m in outbox.read(outbox_path))
+    copies = Counter((r.channel, r.address, r.body) for r in rows)
+    sent = [r for r in due if r is not None and sends[(r.channel, r.address, r.body)]]
+    lost = [r for r in due if r is None or not sends[(r.channel, r.address, r.body)]]
+    allowed = SEND_BATCH * WORKER_CONCURRENCY * interruptions
+    return {
+        "messages_expected": len(due), "messages_sent": len(sent), "messages_lost": len(lost),
+        "messages_lost_examples": [f"{r.dossier.code} {r.template} {r.channel} ({r.state}: {r.last_error[:80]})"
+                                   if r is not None else "a message never made" for r in lost[:5]],
+        "messages_sent_twice": sum(max(0, sends[key] - n) for key, n in copies.items()),
+        "messages_twice_allowed": allowed,
+        "messages_unexpected": len(rows) - len(to_officials) - sum(r is not None for r in to_citizen.values()
+                                                                   if (r.event_id, r.channel) in expected),
+        "messages_outbox_unmatched": sum(n for key, n in sends.items() if key not in copies),
+        "message_states": dict(Counter(r.state for r in rows)),
+    }
+
+
 def peer_calls(stack):
     """Calls the peer answered, and how many exchanges it answered more than once (same idempotency key)."""
     entries = stack.peer_log()
@@ -690,9 +781,14 @@ def run(name, args, fault, title, extra_env=None, setup=None):
         fault_ended = time.monotonic()
         caught_up, drained = wait_drained(args.drain_timeout, 3 if args.short else 10, load.stop_submitting)
         load.stop()
+        messages_settled = wait_messages(load, MESSAGES_TIMEOUT) if drained is not None else None
         result = verify(load)
         result.update(peer_calls(stack))
         details["worker_restarts_by_supervisor"] = len(stack.supervisor_restarts)
+        interruptions = (details.get("kills", 0) + len(stack.supervisor_restarts)
+                         + details.get("database_restarts", 0))
+        result.update(check_messages(load, stack.outbox, interruptions))
+        result["messages_settled_s"] = None if messages_settled is None else round(messages_settled, 1)
         result.update(details)
         result["fault_details"] = sorted(details)
     after = [t for t in load.accepted_at.values() if t >= fault_ended]
@@ -713,7 +809,8 @@ def run(name, args, fault, title, extra_env=None, setup=None):
     }
     figures["ok"] = bool(figures["recovered"] and figures["accepted"] > 0 and figures["lost"] == 0
                          and figures["duplicated"] == 0 and figures["inconsistent"] == 0
-                         and figures["timers_fired_twice"] == 0)
+                         and figures["timers_fired_twice"] == 0 and figures["messages_lost"] == 0
+                         and figures["messages_sent_twice"] <= figures["messages_twice_allowed"])
     report(figures)
     return figures
 
@@ -737,6 +834,15 @@ def report(f):
     print(f"exchanges          {f['exchanges']}, {f['exchange_attempts']} attempts, peer answered "
           f"{f['peer_answers_repeated']} twice")
     print(f"timers             {f['timers']}, fired twice: {f['timers_fired_twice']}")
+    print(f"messages           {f['messages_expected']} due to citizens and officials, {f['messages_sent']} sent "
+          f"(outbox), lost {f['messages_lost']} (must be 0), sent twice {f['messages_sent_twice']} (allowed "
+          f"{f['messages_twice_allowed']}: a batch per worker process cut mid-batch); rows {f['message_states']}; "
+          f"none queued {f['messages_settled_s']} s after the dossiers were done")
+    for example in f["messages_lost_examples"]:
+        print(f"    lost: {example}")
+    if f["messages_unexpected"] or f["messages_outbox_unmatched"]:
+        print(f"    ! {f['messages_unexpected']} rows no event calls for, "
+              f"{f['messages_outbox_unmatched']} sends matching no row")
     if f["open_incidents"]:
         print(f"open incidents     {f['open_incidents']}")
     print(f"time to recover    {f['time_to_recover_s']} s after the fault until every dossier was done "

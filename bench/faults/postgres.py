@@ -25,7 +25,7 @@ def fault(stack, load, args):
     time.sleep(args.fault_seconds)
     stack.pg.start()
     common.log("PostgreSQL started again")
-    return {"shutdown": "fast"}
+    return {"shutdown": "fast", "database_restarts": 1}
 
 
 if __name__ == "__main__":

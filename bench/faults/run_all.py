@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 FAULTS = ["worker_kill", "broker", "postgres", "peer", "beat"]
 COLUMNS = [("sent", "sent"), ("accepted", "accepted"), ("refused", "refused"), ("no_answer", "no answer"),
            ("lost", "lost"), ("duplicated", "duplicated"), ("inconsistent", "inconsistent"),
-           ("time_to_recover_s", "recover s")]
+           ("time_to_recover_s", "recover s"), ("messages_sent", "msgs sent"), ("messages_lost", "msgs lost"),
+           ("messages_sent_twice", "msgs twice")]
 
 
 def main(argv=None):
