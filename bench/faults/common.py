@@ -8,6 +8,8 @@ The stack is this run's own, so a fault hits nobody else on the machine:
   every message it holds, the worst case for a broker restart;
 - the peer stand-in (``python -m onestop.peers.server --port 0``) for the population database;
 - gunicorn (2 sync workers), one Celery worker (prefork, 2 children, all queues) and Celery beat.
+- mail and SMS backends (``outbox.py``) that append each message the worker sends to one file, from which the
+  checks count the citizens' messages sent, lost and sent twice.
 
 Redis hands a message a dead worker took back only after the visibility timeout: the stack sets it to
 20 s (10 s short; ``CELERY_VISIBILITY_TIMEOUT``), and beat sweeps pending exchanges nobody has touched for
