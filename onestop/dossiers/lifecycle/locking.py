@@ -207,9 +207,14 @@ PROCESS_KINDS = (WorkItem.Kind.TASK, WorkItem.Kind.RECEPTION)
 def locked_item(item: WorkItem, *, with_process: bool = False) -> tuple[Dossier, WorkItem]:
     """The work item's dossier locked (see ``lock_dossier``), then the item itself, read again under the lock."""
     dossier = lock_dossier(item.dossier_id, with_process=with_process)
-    item = WorkItem.objects.select_for_update().get(pk=item.pk)
+    item = _ITEM.first(item.pk)
+    if item is None:
+        raise WorkItem.DoesNotExist
     _with_item_refs(item, dossier, None)
     return dossier, item
+
+
+_ITEM = _Prepared(lambda pk: WorkItem.objects.select_for_update().filter(pk=pk).order_by()[:1], (_PK,))
 
 
 def _with_item_refs(item: WorkItem, dossier: Dossier, user: User | None) -> None:
