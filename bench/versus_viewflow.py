@@ -65,6 +65,7 @@ PEER_PYTHON = PEER_VENV / "bin" / "python"
 REQUIREMENTS = PEER_DIR / "requirements.txt"
 INSTALLED_STAMP = PEER_VENV / ".requirements.sha256"  # the pins the venv was built from
 PEER_DB = "onestop_bench_viewflow"
+api_throughput.MEASURED_DBS.add(PEER_DB)  # its backends are PostgreSQL's share, not other work's
 PEER_LOG = RESULTS_DIR / "viewflow-gunicorn.log"
 PASSWORD = "viewflow-bench"
 OFFICIALS = 3
