@@ -143,3 +143,21 @@ def test_a_submission_answers_with_its_summary_and_where_the_detail_is(as_user, 
                                                                                    "q1-bennghe")
     detail = citizen.get(response["Location"]).json()
     assert detail["code"] == body["code"] and [s["kind"] for s in detail["open_steps"]] == ["reception"]
+
+
+def test_the_demos_database_without_arrays_runs_a_dossier_to_its_end(as_user, monkeypatch):
+    """``make run``'s SQLite has no arrays: the lifecycle then reads the process alone and the advance reads its
+    steps, timers and exchanges itself; a dossier goes through every step, its exchanges included."""
+    from onestop.dossiers.lifecycle import locking
+
+    monkeypatch.setattr(locking, "connection", type("NoArrays", (), {"vendor": "sqlite"})())
+    citizen = as_user("citizen1")
+    desk, officer, chairman = as_user("bennghe.receiver"), as_user("bennghe.specialist"), as_user("bennghe.leader")
+    code = submit(citizen, "1.001193", "q1-bennghe", BIRTH_FORM)["code"]
+    desk.act(code, "accept")
+    officer.act(code, "approve", {"review_notes": "Hồ sơ đầy đủ"})
+    chairman.act(code, "sign")
+    assert [e["state"] for e in citizen.dossier(code)["exchanges"]] == ["succeeded", "succeeded"]
+    desk.act(code, "returned", {"collected_by": "Nguyễn Văn An"})
+    seen = citizen.dossier(code)
+    assert (seen["status"], seen["open_steps"]) == ("returned", [])
