@@ -168,22 +168,21 @@ def _read_process(dossier: Dossier) -> None:
     service tasks have their exchange already (``dossier.timers_pending``, ``dossier.exchange_tasks``: the advance
     reads neither table when the process waits on no timer and no service task, ``deadlines.sync_timers``,
     ``interop.open_exchanges``). Read after the lock, like the process, so that a lock wait cannot hide a row."""
-    if dossier.process_id and connection.vendor != "postgresql":
+    if not dossier.process_id:  # the process starts on this version
+        dossier.version = _version(dossier.version_id)
+        return
+    if connection.vendor != "postgresql":
         # SQLite (the demo of ``make run``) has no arrays: the process alone; the advance reads the rest itself.
         process = ProcessInstance.objects.get(pk=dossier.process_id)
-        _PROCESS_VERSION.set_cached_value(process, _version(process.version_id))
-        dossier.process = process
-    elif dossier.process_id:
+    else:
         process = _PROCESS.first(dossier.process_id, dossier.pk)
         if process is None:
             raise ProcessInstance.DoesNotExist
-        _PROCESS_VERSION.set_cached_value(process, _version(process.version_id))
-        dossier.process = process
         dossier.timers_pending = process.timers_pending
         dossier.exchange_tasks = set(process.exchange_tasks)
         dossier.active_rows = process.active_rows
-    else:  # the process starts on this version
-        dossier.version = _version(dossier.version_id)
+    _PROCESS_VERSION.set_cached_value(process, _version(process.version_id))
+    dossier.process = process
 
 
 def _process_query(pk, dossier_id):
