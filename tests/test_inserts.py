@@ -1,7 +1,7 @@
 """Rows of several tables written in one statement (``onestop.core.inserts``) hold what ``save()`` writes."""
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models.signals import post_save
 from django.utils import timezone
 
@@ -101,3 +101,47 @@ def test_values_the_orm_converts_are_written_as_save_writes_them(demo):
     for one, other in zip(together, alone, strict=True):
         assert saved_fields(one) == saved_fields(other)
     assert str(WorkItem.objects.get(dossier_code="TEST-4").due_date) == "2026-12-07"
+
+
+def test_a_link_to_a_row_saved_after_it_was_set_is_written_and_an_unsaved_one_refused(demo):
+    dossier, handover, item, event = rows("TEST-LINK")
+    with transaction.atomic():
+        inserts.insert_rows(dossier, handover)
+        item.save()  # saved after the event was given it: the event's column is still empty
+        inserts.insert_rows(event)
+    assert DossierEvent.objects.get(pk=event.pk).work_item_id == item.pk
+    orphan = DossierEvent(dossier=dossier, action="x", to_status=Status.SUBMITTED,
+                          work_item=WorkItem(dossier=dossier, kind=WorkItem.Kind.TASK, name="never saved"))
+    with pytest.raises(ValueError, match="not saved"), transaction.atomic():
+        inserts.insert_rows(orphan)
+
+
+def test_columns_saved_as_save_with_update_fields_saves_them(demo):
+    from onestop.core import updates
+
+    dossier, handover, item, event = rows("TEST-UPD")
+    other = rows("TEST-UPD2")
+    with transaction.atomic():
+        inserts.insert_rows(dossier, handover, item, event)
+        inserts.insert_rows(*other)
+    official = get_user_model().objects.get(username="bennghe.receiver")
+    seen = []
+    post_save.connect(lambda sender, instance, created, update_fields, **kw: seen.append((created, update_fields)),
+                      sender=WorkItem, weak=False, dispatch_uid="test-updates")
+    try:
+        for one in (item, other[2]):
+            one.state, one.claimed_by, one.claimed_at, one.comment = (
+                WorkItem.State.CLAIMED, official, timezone.now(), "ghi chú")
+            one.name = "not written"  # not among the columns: stays as it was
+        with transaction.atomic():
+            updates.save_columns(item, ["state", "claimed_by", "claimed_at", "comment"])
+            other[2].save(update_fields=["state", "claimed_by", "claimed_at", "comment"])
+    finally:
+        post_save.disconnect(sender=WorkItem, dispatch_uid="test-updates")
+    assert saved_fields(item) == saved_fields(other[2])
+    assert WorkItem.objects.get(pk=item.pk).name == "Reception"
+    assert seen[0] == seen[1] == (False, frozenset({"state", "claimed_by", "claimed_at", "comment"}))
+    gone = WorkItem.objects.get(pk=item.pk)
+    gone.pk = WorkItem.objects.order_by("-pk").first().pk + 1000
+    with pytest.raises(DatabaseError), transaction.atomic():  # no such row: nothing written, as save() says
+        updates.save_columns(gone, ["comment"])

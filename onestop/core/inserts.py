@@ -90,10 +90,15 @@ def insert_rows(*instances):
         for field, foreign_key, plain in fields:
             if foreign_key:
                 target = field.get_cached_value(instance, None)
-                if target is not None and target.pk is None and id(target) in position:
+                if target is not None and target.pk is None:
+                    if id(target) not in position:  # as save() refuses it: the row would lose its link
+                        raise ValueError(f"{type(instance).__name__}.{field.name}: the related "
+                                         f"{type(target).__name__} is not saved")
                     links.append((field, instance, target))
                     shape.append(position[id(target)])
                     continue
+                if target is not None and values.get(field.attname) is None:
+                    setattr(instance, field.name, target)  # saved after it was set here, as save() takes it
                 shape.append(None)
             if plain:
                 value = values.get(field.attname, _Field)  # a deferred attribute is read the ORM's way

@@ -8,7 +8,7 @@ and the portal's outbox follow every event as before.
 import threading
 from contextlib import contextmanager
 
-from django.db.models.signals import post_save
+from onestop.core import inserts
 
 from .models import DossierEvent
 
@@ -76,17 +76,10 @@ def forget_since(position):
 
 
 def record_now(events):
-    """Write ``events`` in one insert; each sends its ``post_save`` as ``save()`` would."""
+    """Write ``events`` in one statement; each sends its ``pre_save`` and ``post_save`` as ``save()`` would."""
     events = [e for e in events if e is not None]
-    if not events:
-        return
-    if len(events) == 1:
-        events[0].save()
-        return
-    DossierEvent.objects.bulk_create(events)
-    for made in events:
-        post_save.send(sender=DossierEvent, instance=made, created=True, update_fields=None, raw=False,
-                       using=made._state.db)
+    if events:
+        inserts.insert_rows(*events)
 
 
 @contextmanager

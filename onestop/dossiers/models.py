@@ -167,13 +167,18 @@ class Dossier(models.Model):
         return self.code
 
     def save(self, *args, **kwargs):
-        # The first appointment date given (at reception) is the original one; later changes move only
-        # appointment_date (an extension) or both (the stopped clock, ``deadlines.services``).
+        if self.keep_original_appointment_date() and kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "original_appointment_date"}
+        super().save(*args, **kwargs)
+
+    def keep_original_appointment_date(self) -> bool:
+        """The first appointment date given (at reception) is the original one; later changes move only
+        appointment_date (an extension) or both (the stopped clock, ``deadlines.services``). True when it was
+        set now, so that a save of chosen columns writes it too."""
         if self.original_appointment_date is None and self.appointment_date is not None:
             self.original_appointment_date = self.appointment_date
-            if kwargs.get("update_fields") is not None:
-                kwargs["update_fields"] = {*kwargs["update_fields"], "original_appointment_date"}
-        super().save(*args, **kwargs)
+            return True
+        return False
 
 
 class DailySequence(models.Model):

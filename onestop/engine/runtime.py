@@ -33,6 +33,8 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
+from onestop.core import updates
+
 from . import analysis, budget, parsing, sandbox
 from .errors import (  # noqa: F401 - EngineError is the runtime's public error type
     EngineError,
@@ -582,7 +584,7 @@ def _write(instance, workflow, dialect):
     fields = ["state", "serializer_version", "is_completed", "outcome", "updated_at"]
     if instance.__dict__.pop("_moved", False):  # migrated onto another version
         fields.append("version")
-    instance.save(update_fields=fields)
+    updates.save_columns(instance, fields)
 
 
 def _state_json(serializer, workflow):

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+import redis
 from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -188,8 +189,6 @@ _published_until = 0.0  # wall-clock time before which a task this process publi
 
 @functools.cache
 def _redis(url):
-    import redis
-
     return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from onestop.core import inserts, updates
 from onestop.core.exceptions import Conflict, InvalidInput, NotAllowed
 from onestop.deadlines import services as deadlines
 from onestop.organisation import access, routing
@@ -32,7 +33,7 @@ DEFAULT_ROLE = OfficialRole.SPECIALIST
 def open_item(dossier: Dossier, *, kind: str, agency: Agency | None, role: str, name: str, due_date: date | None = None,
               form: Iterable[dict] = (), task: HumanTask | None = None, due_at: datetime | None = None,
               save: bool = True) -> WorkItem:
-    """A new item of the dossier; with ``save=False`` not written yet (``bulk_create`` writes several at once)."""
+    """A new item of the dossier; with ``save=False`` not written yet (``core.inserts`` writes several at once)."""
     item = WorkItem(
         dossier=dossier,
         dossier_code=dossier.code,
@@ -111,7 +112,9 @@ def sync_with_process(dossier: Dossier, snapshot: Snapshot, *, due_date: date | 
                       due_date=due.date if due else due_date, due_at=due.at if due else None,
                       form=task.form, task=task, save=False)
         )
-    return WorkItem.objects.bulk_create(created) if created else created
+    if created:
+        inserts.insert_rows(*created)
+    return created
 
 
 def asks_applicant(snapshot: Snapshot) -> bool:
@@ -166,7 +169,7 @@ def close(item: WorkItem, user: User, *, decision: str = "", comment: str = "", 
     item.decision = decision or ""
     item.comment = comment or ""
     deadlines.classify_item(item)
-    item.save(update_fields=CLOSED_FIELDS)
+    updates.save_columns(item, CLOSED_FIELDS)
 
 
 # What closing writes (the step's form and the rest, often kilobytes, stay as they are).

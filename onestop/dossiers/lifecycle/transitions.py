@@ -4,6 +4,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext as _
 
+from onestop.core import updates
 from onestop.core.exceptions import Conflict
 
 from ..models import TRANSITIONS, Dossier, Status
@@ -42,5 +43,8 @@ def save(dossier: Dossier) -> None:
         name not in read or (getattr(dossier, name) is not read[name] if name in _JSON
                              else getattr(dossier, name) != read[name]))]
     if changed:
-        dossier.save(update_fields=[*changed, "updated_at"])
+        fields = [*changed, "updated_at"]
+        if dossier.keep_original_appointment_date() and "original_appointment_date" not in fields:
+            fields.append("original_appointment_date")
+        updates.save_columns(dossier, fields)
         remember(dossier)
