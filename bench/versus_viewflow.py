@@ -6,7 +6,10 @@ venv of its own in ``bench/viewflow/.venv`` with the pinned ``requirements.txt``
 ``python -m venv`` and pip when missing or when the pins changed), a database of its own
 (``onestop_bench_viewflow``) on the same PostgreSQL server, gunicorn with as many sync workers as onestop's.
 
-One run, one after the other on the same machine:
+Three rounds by default (``--rounds``), each running both one after the other on the same machine, onestop first
+in odd rounds and viewflow first in even ones; the table gives each figure's median over the rounds, and the rates'
+ratios as the median of the rounds' own ratios, each round's printed under it (a shared machine's speed drifts
+by tens of percent within minutes: a pair measured close together, and the median of several, reads it least):
 
 1. onestop: ``api_throughput.py`` (Celery worker, peer stand-ins, pgbench TPC-B at its end), with the client
    threads given here (4 by default), on the peer's shape of work: the birth registration published without
@@ -23,13 +26,14 @@ Steps per second count the stages' requests only: the preparation of a stage (on
 worker to open the stage's steps, ANALYZE, one queue listing per official; viewflow: reading the stage's task
 ids from its database) is left out of both.
 
-    python bench/versus_viewflow.py [--quick] [--dossiers N] [--concurrency 4] [--workers 3]
+    python bench/versus_viewflow.py [--quick] [--rounds 3] [--dossiers N] [--concurrency 4] [--workers 3]
 """
 import argparse
 import hashlib
 import http.client
 import os
 import re
+import statistics
 import subprocess
 import sys
 import threading
@@ -90,9 +94,11 @@ def parse_args(argv=None):
     parser.add_argument("--with-exchanges", action="store_true",
                         help="onestop runs the birth registration as shipped, with its population lookup and birth"
                              " register exchanges in the worker (default: without them, the peer's shape)")
-    parser.add_argument("--quick", action="store_true", help="40 dossiers and processes, pgbench -T 5")
+    parser.add_argument("--rounds", type=int, help="rounds of both, in alternating order (default 3, quick 1)")
+    parser.add_argument("--quick", action="store_true", help="40 dossiers and processes, pgbench -T 5, one round")
     args = parser.parse_args(argv)
     args.dossiers = args.dossiers or (40 if args.quick else 300)
+    args.rounds = args.rounds or (1 if args.quick else 3)
     return args
 
 
@@ -358,13 +364,28 @@ def ratio(a, b):
     return round(a / b, 2) if a is not None and b else None
 
 
-def table_rows(one, peer, tps):
-    """[label, onestop, viewflow, onestop / viewflow, target, onestop / aim]"""
+def median_figures(rounds):
+    """Each figure's median over the rounds (None where no round has it)."""
+    def median(values):
+        values = [v for v in values if v is not None]
+        return round(statistics.median(values), 2) if values else None
+
+    return {key: median([r[key] for r in rounds]) for key in rounds[0]}
+
+
+def round_ratios(rounds):
+    """onestop over viewflow in each round: steps and starts."""
+    return [{"steps": ratio(r["onestop"]["steps_per_second"], r["viewflow"]["steps_per_second"]),
+             "starts": ratio(r["onestop"]["starts_per_second"], r["viewflow"]["starts_per_second"])}
+            for r in rounds]
+
+
+def table_rows(one, peer, tps, steps_ratio, starts_ratio):
+    """[label, onestop, viewflow, onestop / viewflow, target, onestop / aim]; the two rates' ratios are given
+    (the median of the rounds' ratios, not the ratio of the medians)."""
     def met(value, target, higher=True):
         return "met" if (value >= target if higher else value <= target) else "not met"
 
-    steps_ratio = ratio(one["steps_per_second"], peer["steps_per_second"])
-    starts_ratio = ratio(one["starts_per_second"], peer["starts_per_second"])
     return [
         ["human steps/s (claim+complete | assign+execute)", one["steps_per_second"], peer["steps_per_second"],
          steps_ratio, f">= {TARGET_STEPS_RATIO} ({met(steps_ratio, TARGET_STEPS_RATIO)})",
@@ -394,18 +415,47 @@ def table_rows(one, peer, tps):
          ratio(one["commits_per_step"], peer["commits_per_step"]), "", ""],
         ["rows written per step", one["rows_written_per_step"], peer["rows_written_per_step"],
          ratio(one["rows_written_per_step"], peer["rows_written_per_step"]), "", ""],
-        ["pgbench TPC-B of the run (tps)", round(tps), "", "", "", ""],
+        ["pgbench TPC-B of the run (tps)", round(tps) if tps else None, "", "", "", ""],
     ]
 
 
 def print_versus(result):
+    rounds = result["rounds"]
     print(f"\n===== onestop beside django-viewflow 2.4 ({result['setup']['commit']}"
           f"{' + changes' if result['setup']['dirty'] else ''}): {result['dossiers']} dossiers | processes, "
           f"{result['concurrency']} client threads, gunicorn {result['workers']} sync workers each; onestop's birth "
-          f"registration {'with' if result.get('onestop_exchanges') else 'without'} its two exchanges")
+          f"registration {'with' if result.get('onestop_exchanges') else 'without'} its two exchanges; "
+          f"{len(rounds)} round{'s' if len(rounds) > 1 else ''}, figures are medians")
     print_table(["", "onestop", "viewflow", "ratio", "target", "onestop / aim"], result["table"])
     print("Steps/s: the stages' requests only (preparation of a stage left out of both). onestop's Celery worker "
           "runs beside it;\nviewflow has no background work. Higher is better for rates, lower for p95 and counts.")
+    if len(rounds) > 1:
+        print("Each round (the rates' ratios above are the median of these):")
+        for n, (r, ratios) in enumerate(zip(rounds, result["round_ratios"], strict=True), 1):
+            print(f"  round {n} ({r['first']} first): steps/s {r['onestop']['steps_per_second']} | "
+                  f"{r['viewflow']['steps_per_second']} = {ratios['steps']}, submissions/s "
+                  f"{r['onestop']['starts_per_second']} | {r['viewflow']['starts_per_second']} = {ratios['starts']}, "
+                  f"pgbench {round(r['pgbench_tps'])} tps")
+
+
+def one_round(n, args, api_args):
+    """onestop and viewflow once each, onestop first in odd rounds and viewflow first in even ones, so that
+    a slower stretch of the machine does not always fall on the same side."""
+    order = ("onestop", "viewflow") if n % 2 else ("viewflow", "onestop")
+    measured = {}
+    for side in order:
+        if side == "onestop":
+            print(f"===== round {n} of {args.rounds}: onestop (api_throughput.py)", flush=True)
+            measured["onestop"] = api_throughput.measure(api_args)
+        else:
+            print(f"\n===== round {n} of {args.rounds}: django-viewflow 2.4 (bench/viewflow)", flush=True)
+            try:
+                measured["viewflow"] = run_peer(args)
+            finally:
+                drop_database(PEER_DB)
+    return {"first": order[0], "onestop": onestop_figures(measured["onestop"]),
+            "viewflow": viewflow_figures(measured["viewflow"]), "viewflow_run": measured["viewflow"],
+            "pgbench_tps": measured["onestop"]["pgbench"]["tps"]}
 
 
 def main(argv=None):
@@ -416,22 +466,21 @@ def main(argv=None):
          *([f"--pgbench-seconds={args.pgbench_seconds}"] if args.pgbench_seconds else []),
          *(["--quick"] if args.quick else []), *([] if args.with_exchanges else ["--without-exchanges"])])
     try:
-        print("===== onestop (api_throughput.py)", flush=True)
-        onestop = api_throughput.measure(api_args)
-        print("\n===== django-viewflow 2.4 (bench/viewflow)", flush=True)
-        try:
-            peer = run_peer(args)
-        finally:
-            drop_database(PEER_DB)
+        rounds = [one_round(n, args, api_args) for n in range(1, args.rounds + 1)]
     except (BenchFailure, subprocess.CalledProcessError, psycopg2.Error) as exc:
         detail = getattr(exc, "stderr", None) or ""
         print(f"\nBENCHMARK FAILED: {exc}\n{detail}", file=sys.stderr)
         return 1
-    one, other = onestop_figures(onestop), viewflow_figures(peer)
+    one, other = median_figures([r["onestop"] for r in rounds]), median_figures([r["viewflow"] for r in rounds])
+    ratios = round_ratios(rounds)
+    steps_ratio = round(statistics.median(r["steps"] for r in ratios), 2)
+    starts_ratio = round(statistics.median(r["starts"] for r in ratios), 2)
+    tps = statistics.median(r["pgbench_tps"] for r in rounds)
     result = {"dossiers": args.dossiers, "concurrency": args.concurrency, "workers": args.workers,
-              "onestop_exchanges": args.with_exchanges,
-              "onestop": one, "viewflow": other, "viewflow_run": peer, "pgbench_tps": onestop["pgbench"]["tps"],
-              "table": table_rows(one, other, onestop["pgbench"]["tps"]), "setup": setup_info(quick=args.quick)}
+              "onestop_exchanges": args.with_exchanges, "onestop": one, "viewflow": other,
+              "ratios": {"steps": steps_ratio, "starts": starts_ratio}, "round_ratios": ratios, "rounds": rounds,
+              "pgbench_tps": tps, "table": table_rows(one, other, tps, steps_ratio, starts_ratio),
+              "setup": setup_info(quick=args.quick, rounds=args.rounds)}
     write_json("versus_viewflow.json", result)
     print_versus(result)
     return 0

@@ -197,3 +197,39 @@ def test_request_metrics_labels_are_bounded(settings):
     assert 'method="other",status="404",view="unmatched"' in text
     # In no label (a sample's value may hold those digits by chance: a duration, a timestamp).
     assert not re.findall(r"\{[^}]*(?:BREW|12345)[^}]*\}", text)
+
+
+def test_a_web_process_is_ready_before_its_first_request():
+    """A worker imports every view and builds the reversing tables of each language at boot (onestop.wsgi),
+    with no database: its first request does not pay for them."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "import onestop.wsgi\n"
+        "from django.db import connections\n"
+        "from django.urls import get_resolver\n"
+        "assert 'onestop.dossiers.api' in sys.modules and 'onestop.reports.api' in sys.modules\n"
+        "assert {'vi', 'en'} <= set(get_resolver()._reverse_dict), get_resolver()._reverse_dict.keys()\n"
+        "assert all(c.connection is None for c in connections.all(initialized_only=True))\n"
+        "assert 'openpyxl' not in sys.modules\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "onestop.settings",
+           "DATABASE_URL": "postgres://nobody@127.0.0.1:1/none"}  # no database to be had
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "could not prepare" not in done.stderr
+
+
+def test_a_fault_while_warming_up_is_logged_not_raised(monkeypatch, caplog):
+    from onestop.ops import warmup
+
+    def broken():
+        raise RuntimeError("broken URL configuration")
+
+    monkeypatch.setattr(warmup, "get_resolver", broken)
+    with caplog.at_level(logging.ERROR, logger="onestop.ops.warmup"):
+        warmup.warm_up()
+    assert "could not prepare itself" in caplog.text
