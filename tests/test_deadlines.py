@@ -442,3 +442,18 @@ def test_the_migration_keeps_the_original_date_of_extended_dossiers(as_user, in_
     extended, plain = Dossier.objects.get(code=code), Dossier.objects.get(code=other)
     assert (extended.original_appointment_date, extended.timeliness) == (before, "late")
     assert plain.original_appointment_date == plain.appointment_date
+
+
+@pytest.mark.parametrize("hour, minute", [(7, 0), (11, 30), (13, 30), (15, 0), (17, 0)])
+def test_the_office_hours_defaults_pass_the_checks_at_any_time_of_day(monkeypatch, hour, minute):
+    """Django warns (fields.W161) about a fixed time default when its checks run within seconds of that time of
+    day; ``check --deploy`` failed then. The defaults are callables, so no moment of the day warns."""
+    import datetime as dt
+
+    from django.db.models import fields
+
+    from onestop.deadlines.models import OfficeHours
+
+    monkeypatch.setattr(fields, "_get_naive_now", lambda: dt.datetime.combine(dt.date.today(), dt.time(hour, minute)))
+    assert [m.id for m in OfficeHours.check() if m.id == "fields.W161"] == []
+    assert OfficeHours().same_day_cutoff == dt.time(15, 0) and OfficeHours().morning_start == dt.time(7, 0)
