@@ -10,7 +10,7 @@ Other databases (SQLite, the demo's) take ``save()`` itself; a value that is an 
 from django.db import DatabaseError, connections, router
 from django.db.models.signals import post_save, pre_save
 
-_statements = {}  # (model, columns) -> (the statement's text, the fields in its order)
+_statements = {}  # (model, columns) -> (the statement's text, the fields in its order, those that are relations)
 
 
 def _statement(model, fields, connection):
@@ -25,7 +25,7 @@ def _statement(model, fields, connection):
         quote = connection.ops.quote_name
         sql = "UPDATE {} SET {} WHERE {} = %s".format(
             quote(opts.db_table), ", ".join(f"{quote(f.column)} = %s" for f in chosen), quote(opts.pk.column))
-        made = _statements[key] = (sql, chosen)
+        made = _statements[key] = (sql, chosen, [f for f in chosen if f.is_relation])
     return made
 
 
@@ -38,17 +38,13 @@ def save_columns(instance, fields):
     if connection.vendor != "postgresql" or instance.pk is None:
         instance.save(update_fields=fields)
         return
-    sql, chosen = _statement(model, fields, connection)
+    sql, chosen, relations = _statement(model, fields, connection)
     update_fields = frozenset(fields)
     pre_save.send(sender=model, instance=instance, raw=False, using=using, update_fields=update_fields)
+    if relations:  # save()'s own check: an unsaved related row is refused, one saved since it was set is taken
+        instance._prepare_related_fields_for_save(operation_name="save", fields=relations)
     params = []
     for field in chosen:
-        if field.is_relation:
-            target = field.get_cached_value(instance, None)
-            if target is not None and target.pk is None:  # as save() refuses it
-                raise ValueError(f"{model.__name__}.{field.name}: the related {type(target).__name__} is not saved")
-            if target is not None and getattr(instance, field.attname) is None:
-                setattr(instance, field.name, target)  # saved after it was set here, as save() takes it
         value = field.get_db_prep_save(field.pre_save(instance, add=False), connection)
         if hasattr(value, "resolve_expression"):
             raise TypeError(f"{model.__name__}.{field.name}: expressions are not supported here")
